@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+import type { AccountsTable } from '../store/schema.ts';
+import { newId } from '../ids.ts';
+import { CercapecError, ErrorCode } from '../errors.ts';
+
+/** Keys carry 192 random bits; the `cp_` prefix makes them recognisable to secret scanners. */
+export function generateApiKey(): string {
+  return `cp_${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * sha256 is enough for keys of 192 random bits (nothing to brute-force); looking a key up by its
+ * hash also means no secret is ever compared byte by byte, so there is no timing side channel.
+ */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  prefix: string;
+}
+
+export async function addApiKey(
+  store: Store,
+  accountId: string,
+  now: number,
+  options: { label?: string; key?: string } = {},
+): Promise<CreatedKey> {
+  const account = await store.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+  if (!account) throw new CercapecError(ErrorCode.accountNotFound, `no account ${accountId}`);
+  const key = options.key ?? generateApiKey();
+  const id = newId('key', now);
+  const prefix = key.slice(0, 7);
+  await store.db
+    .insertInto('api_keys')
+    .values({ id, account_id: accountId, key_hash: hashApiKey(key), key_prefix: prefix, label: options.label ?? null, created_at: now, revoked_at: null })
+    .execute();
+  return { id, key, prefix };
+}
+
+export async function revokeApiKey(store: Store, keyId: string, now: number): Promise<void> {
+  const result = await store.db
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', keyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) {
+    const exists = await store.db.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
+    if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
+  }
+}
+
+export type Account = AccountsTable;
+
+/** The active account a key belongs to, or null for an unknown, revoked or disabled one. */
+export async function authenticateKey(store: Store, key: string): Promise<Account | null> {
+  if (!key || key.length > 200) return null;
+  const row = await store.db
+    .selectFrom('api_keys')
+    .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .selectAll('accounts')
+    .where('api_keys.key_hash', '=', hashApiKey(key))
+    .where('api_keys.revoked_at', 'is', null)
+    .where('accounts.status', '=', 'active')
+    .executeTakeFirst();
+  return row ? normalizeAccount(row) : null;
+}
+
+export function normalizeAccount(row: AccountsTable): Account {
+  return {
+    ...row,
+    price_cents: Number(row.price_cents),
+    credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,50 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Services } from './services.ts';
+import { textProtocolRoutes } from './protocol/text/routes.ts';
+import { pageRoutes } from './web/pages.ts';
+import { authenticateKey } from './accounts/api-keys.ts';
+import { createRateLimiter } from './protocol/rate-limiter.ts';
+
+/**
+ * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
+ * Timeouts guard against slow clients; the request log never carries query strings (keys).
+ */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    // Fastify's own request log writes the full URL, and GET /index_ws.php carries the key in it.
+    disableRequestLogging: true,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: 120_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 10_000,
+    return503OnClosing: true,
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  await app.register(pageRoutes);
+  await app.register(textProtocolRoutes, {
+    lookups: services.lookups,
+    authenticate: (key: string) => authenticateKey(services.store, key),
+    accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
+    ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await services.store.db.selectFrom('accounts').select('id').limit(1).execute();
+      return { status: 'ready', store: services.store.dialect.name };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  return app;
+}

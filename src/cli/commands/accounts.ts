@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { parseCents, storeOptions, UsageError, withStore } from '../context.ts';
+import { createAccount, listAccounts, resolveAccount, topUp } from '../../accounts/accounts.ts';
+import { formatEuro } from '../../billing/money.ts';
+import { listLedger } from '../../billing/ledger.ts';
+import { systemClock } from '../../clock.ts';
+
+export function accountsCommand(program: Command): void {
+  const accounts = program.command('accounts').description('customer accounts and their credit');
+
+  storeOptions(accounts.command('add').description('create an account; prints its first API key alone on the last line'))
+    .requiredOption('--name <name>', 'account name')
+    .requiredOption('--billing <mode>', 'prepaid or postpaid')
+    .requiredOption('--price-cents <cents>', 'price of one request in cents')
+    .option('--credit-cents <cents>', 'opening credit in cents, booked as a top-up')
+    .option('--credit-limit-cents <cents>', 'how far below zero the balance may go (postpaid: unlimited when absent)')
+    .option('--reference <text>', "default purpose of the requests (INAD's practicalReference)")
+    .action(async (opts) => {
+      if (opts.billing !== 'prepaid' && opts.billing !== 'postpaid') throw new UsageError('--billing must be prepaid or postpaid');
+      await withStore(opts, async (store) => {
+        const { account, key } = await createAccount(store, systemClock.now(), {
+          name: opts.name,
+          billingMode: opts.billing,
+          priceCents: parseCents(opts.priceCents, '--price-cents'),
+          creditLimitCents: opts.creditLimitCents === undefined ? null : parseCents(opts.creditLimitCents, '--credit-limit-cents'),
+          initialCreditCents: opts.creditCents === undefined ? 0 : parseCents(opts.creditCents, '--credit-cents'),
+          defaultReference: opts.reference ?? null,
+        });
+        console.log(`account ${account.id} "${account.name}" ${account.billing_mode}, ${account.price_cents} cents per request`);
+        console.log(`key ${key.id} (shown only now; store it safely):`);
+        console.log(key.key);
+      });
+    });
+
+  storeOptions(accounts.command('list').description('accounts with balance and active keys'))
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const rows = await listAccounts(store);
+        if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+        console.log(['id', 'name', 'billing', 'price', 'balance', 'limit', 'keys', 'status'].join('\t'));
+        for (const a of rows) {
+          console.log([a.id, a.name, a.billing_mode, a.price_cents, formatEuro(a.balanceCents), a.credit_limit_cents ?? '-', a.activeKeys, a.status].join('\t'));
+        }
+      });
+    });
+
+  storeOptions(accounts.command('topup <account> <cents>').description('add credit (negative cents: an adjustment); prints the new balance'))
+    .option('--reason <text>', 'why, for the ledger')
+    .action(async (idOrName: string, cents: string, opts) => {
+      await withStore(opts, async (store) => {
+        const account = await resolveAccount(store, idOrName);
+        const balance = await topUp(store, account.id, parseCents(cents, 'cents'), systemClock.now(), opts.reason);
+        console.log(`${account.name}: saldo ${formatEuro(balance)}`);
+      });
+    });
+
+  storeOptions(accounts.command('ledger <account>').description('the ledger with a running balance'))
+    .action(async (idOrName: string, opts) => {
+      await withStore(opts, async (store) => {
+        const account = await resolveAccount(store, idOrName);
+        for (const row of await listLedger(store.db, account.id)) {
+          console.log([new Date(row.createdAt).toISOString(), row.kind, formatEuro(row.amountCents), formatEuro(row.runningBalanceCents), row.requestId ?? '', row.reason ?? ''].join('\t'));
+        }
+      });
+    });
+}

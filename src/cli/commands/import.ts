@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { storeOptions, UsageError, withStore } from '../context.ts';
+import { importDataset, listDatasets } from '../../directory/import-dataset.ts';
+import { systemClock } from '../../clock.ts';
+
+export function importCommand(program: Command): void {
+  storeOptions(program.command('import <file>').description('import a dataset into the local directory (same name: replaced atomically)'))
+    .requiredOption('--format <format>', 'csv (codice_fiscale,pec) or ipa-enti')
+    .option('--name <name>', 'dataset name (default: the file name)')
+    .option('--show-rejected <n>', 'how many rejected rows to list', '20')
+    .action(async (file: string, opts) => {
+      if (opts.format !== 'csv' && opts.format !== 'ipa-enti') throw new UsageError('--format must be csv or ipa-enti');
+      await withStore(opts, async (store) => {
+        const report = await importDataset(store, systemClock, { file, format: opts.format, name: opts.name });
+        console.log(`dataset ${report.name} (${report.datasetId})${report.replaced ? ', replacing the previous one' : ''}`);
+        console.log(`rows read: ${report.rowsRead}`);
+        console.log(`addresses imported: ${report.entriesImported}`);
+        console.log(`rows rejected: ${report.rowsRejected}`);
+        for (const r of report.rejected.slice(0, Number(opts.showRejected) || 0)) console.log(`  line ${r.line}: ${r.reason}`);
+      });
+    });
+
+  storeOptions(program.command('datasets').description('datasets of the local directory'))
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        for (const d of await listDatasets(store)) {
+          console.log([d.name, d.format, d.rows_imported, `rejected ${d.rows_rejected}`, new Date(Number(d.imported_at)).toISOString()].join('\t'));
+        }
+      });
+    });
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration, validated once at start. Sources, later ones winning: defaults,
+ * CERCAPEC_* environment variables, command-line flags.
+ */
+export const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./data'),
+  /** postgres://... moves the store to PostgreSQL; unset means the embedded SQLite file. */
+  databaseUrl: z.string().optional(),
+  /** api: protocol only; worker: processing only; all: both in one process. */
+  role: z.enum(['api', 'worker', 'all']).default('all'),
+  workerConcurrency: z.coerce.number().int().min(1).max(256).default(8),
+  /** Lease of a claimed job; a heartbeat renews it every third of it. A killed worker's jobs return after this. */
+  leaseMs: z.coerce.number().int().min(100).default(30_000),
+  pollIntervalMs: z.coerce.number().int().min(10).default(1000),
+  maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
+  backoffBaseMs: z.coerce.number().int().min(1).default(1000),
+  /** Requests per minute per API key and per client address; 0 turns the limit off. */
+  rateLimitPerKey: z.coerce.number().int().min(0).default(3000),
+  rateLimitPerIp: z.coerce.number().int().min(0).default(6000),
+  bodyLimitBytes: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Trust X-Forwarded-For (behind a load balancer). */
+  trustProxy: z.coerce.boolean().default(false),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENV: Record<string, keyof Config> = {
+  CERCAPEC_PORT: 'port',
+  CERCAPEC_HOST: 'host',
+  CERCAPEC_DATA_DIR: 'dataDir',
+  CERCAPEC_DATABASE_URL: 'databaseUrl',
+  CERCAPEC_ROLE: 'role',
+  CERCAPEC_WORKER_CONCURRENCY: 'workerConcurrency',
+  CERCAPEC_LEASE_MS: 'leaseMs',
+  CERCAPEC_POLL_INTERVAL_MS: 'pollIntervalMs',
+  CERCAPEC_MAX_ATTEMPTS: 'maxAttempts',
+  CERCAPEC_BACKOFF_BASE_MS: 'backoffBaseMs',
+  CERCAPEC_RATE_LIMIT_PER_KEY: 'rateLimitPerKey',
+  CERCAPEC_RATE_LIMIT_PER_IP: 'rateLimitPerIp',
+  CERCAPEC_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  CERCAPEC_LOG_LEVEL: 'logLevel',
+  CERCAPEC_TRUST_PROXY: 'trustProxy',
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name] !== undefined && env[name] !== '') raw[key] = env[name];
+  }
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

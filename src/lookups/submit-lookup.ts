@@ -1,0 +1,87 @@
+import { validateTaxId } from '../taxid/index.ts';
+import { CercapecError, ErrorCode } from '../errors.ts';
+import { newToken } from '../ids.ts';
+import { balanceOf, canSpend } from '../billing/balance.ts';
+import { appendLedger } from '../billing/ledger.ts';
+import { addJob } from '../queue/add-job.ts';
+import type { Account } from '../accounts/api-keys.ts';
+import type { RequestsTable } from '../store/schema.ts';
+import type { LookupDeps } from './lookup-deps.ts';
+import { LOOKUP_QUEUE } from './lookup-status.ts';
+
+export interface SubmitInput {
+  account: Account;
+  code: string;
+  reference?: string | null;
+  via: RequestsTable['via'];
+}
+
+/**
+ * Accepts a lookup: validates the code, refuses a duplicate of a request still present, charges
+ * a prepaid account (refusing when credit is short), and stores the request with its job, all in
+ * one transaction. Invalid codes and duplicates are never charged.
+ */
+export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promise<{ id: string; code: string }> {
+  const checked = validateTaxId(input.code);
+  if (!checked.valid) {
+    throw new CercapecError(ErrorCode.codeInvalid, checked.message, { reason: checked.reason });
+  }
+  const { account } = input;
+  const now = deps.clock.now();
+  const id = newToken();
+  const price = account.price_cents;
+  try {
+    await deps.store.db.transaction().execute(async (trx) => {
+      await deps.store.dialect.lockAccount(trx, account.id);
+      const existing = await trx
+        .selectFrom('requests')
+        .select('id')
+        .where('account_id', '=', account.id)
+        .where('dedup_code', '=', checked.code)
+        .executeTakeFirst();
+      if (existing) throw new CercapecError(ErrorCode.duplicateRequest, 'a request for this code is already present', { id: existing.id });
+      if (price > 0 && !canSpend(account, await balanceOf(trx, account.id), price)) {
+        throw new CercapecError(ErrorCode.insufficientCredit, 'insufficient credit');
+      }
+      await trx
+        .insertInto('requests')
+        .values({
+          id,
+          account_id: account.id,
+          code: checked.code,
+          kind: checked.kind,
+          status: 'queued',
+          dedup_code: checked.code,
+          reference: input.reference ?? account.default_reference ?? null,
+          pec: null,
+          source: null,
+          error_code: null,
+          error_message: null,
+          charged_cents: price,
+          via: input.via,
+          created_at: now,
+          updated_at: now,
+          answered_at: null,
+          deleted_at: null,
+        })
+        .execute();
+      if (price > 0) {
+        await appendLedger(trx, { accountId: account.id, amountCents: -price, kind: 'charge', requestId: id, now });
+      }
+      await addJob(trx, { queue: LOOKUP_QUEUE, payload: { requestId: id }, now, maxAttempts: deps.maxAttempts });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new CercapecError(ErrorCode.duplicateRequest, 'a request for this code is already present');
+    }
+    throw error;
+  }
+  deps.notifier.jobAdded(LOOKUP_QUEUE);
+  return { id, code: checked.code };
+}
+
+/** The dedup index is the last line of defence if two submissions race past the check. */
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -1,0 +1,19 @@
+import type { RequestsTable } from '../../store/schema.ts';
+import { Messages } from './messages.ts';
+
+/** The poll answer for a request, exactly as the original service words it. */
+export function pollAnswer(request: Pick<RequestsTable, 'id' | 'status' | 'pec' | 'deleted_at'>): string {
+  if (request.deleted_at !== null) return `ERROR|${Messages.cancelled}`;
+  switch (request.status) {
+    case 'found':
+      return `OK|${request.pec}|${Messages.found}`;
+    case 'not_found':
+      return `OK||${Messages.notFound}`;
+    case 'failed':
+      return `ERROR|${Messages.failed}`;
+    case 'cancelled':
+      return `ERROR|${Messages.cancelled}`;
+    default:
+      return `WAIT|${request.id}`;
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { createServices, type ServiceOverrides, type Services } from './services.ts';
+import { buildApp } from './app.ts';
+import { createWorker, type Worker } from './queue/worker.ts';
+import { createLookupHandler } from './lookups/process-lookup.ts';
+import { LOOKUP_QUEUE } from './lookups/lookup-status.ts';
+
+export interface RunningServer {
+  services: Services;
+  app: FastifyInstance | null;
+  worker: Worker | null;
+  /** http://host:port when the API role listens. */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The process entry of `cercapec serve`: the HTTP API (role api), the queue workers (role
+ * worker), or both (all, the default). Closing stops accepting, lets running jobs finish for a
+ * bounded time and hands back the rest.
+ */
+export async function startServer(config: Config, overrides: ServiceOverrides = {}, prepare?: (s: Services) => Promise<void>): Promise<RunningServer> {
+  const services = await createServices(config, overrides);
+  if (prepare) await prepare(services);
+  let worker: Worker | null = null;
+  if (config.role !== 'api') {
+    worker = createWorker({
+      store: services.store,
+      clock: services.clock,
+      logger: services.logger,
+      notifier: services.notifier,
+      queue: LOOKUP_QUEUE,
+      handler: createLookupHandler({ ...services.lookups, chainFor: services.chainFor }),
+      concurrency: config.workerConcurrency,
+      leaseMs: config.leaseMs,
+      pollIntervalMs: config.pollIntervalMs,
+      backoffBaseMs: config.backoffBaseMs,
+    });
+    worker.start();
+  }
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (config.role !== 'worker') {
+    app = await buildApp(services);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    if (address && typeof address === 'object') {
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+    }
+  }
+  return {
+    services,
+    app,
+    worker,
+    url,
+    async close() {
+      await app?.close();
+      await worker?.stop(5000);
+      await services.close();
+    },
+  };
+}

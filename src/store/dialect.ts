@@ -1,0 +1,32 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from './schema.ts';
+
+/**
+ * What differs between the embedded store and PostgreSQL, behind one small interface so that
+ * callers never branch on the database (the kysely way).
+ */
+export interface DialectCapabilities {
+  readonly name: 'sqlite' | 'postgres';
+  /** Whether claims can use FOR UPDATE SKIP LOCKED. */
+  readonly skipLocked: boolean;
+  /**
+   * Serialises writers that check and then change an account's balance. On SQLite every write
+   * transaction starts with BEGIN IMMEDIATE and so is already serial; on PostgreSQL it takes a
+   * row lock on the account.
+   */
+  lockAccount(trx: Transaction<Database>, accountId: string): Promise<void>;
+}
+
+export const sqliteCapabilities: DialectCapabilities = {
+  name: 'sqlite',
+  skipLocked: false,
+  async lockAccount() {},
+};
+
+export const postgresCapabilities: DialectCapabilities = {
+  name: 'postgres',
+  skipLocked: true,
+  async lockAccount(trx, accountId) {
+    await sql`select id from accounts where id = ${accountId} for update`.execute(trx);
+  },
+};

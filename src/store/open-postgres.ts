@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database } from './schema.ts';
+import { postgresCapabilities } from './dialect.ts';
+import type { Store } from './store.ts';
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema to work in (created if missing); tests give each suite its own. */
+  schema?: string;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+/** bigint and count(*) come back as strings from pg; every one of ours fits in a double. */
+const types = {
+  getTypeParser(oid: number, format?: any) {
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export async function openPostgres(options: PostgresOptions): Promise<Store> {
+  const schema = options.schema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pgOptions: string[] = [];
+  if (schema) pgOptions.push(`-c search_path=${schema}`);
+  if (options.statementTimeoutMs) pgOptions.push(`-c statement_timeout=${options.statementTimeoutMs}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types,
+    options: pgOptions.join(' ') || undefined,
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  return {
+    db,
+    dialect: postgresCapabilities,
+    description: `postgres ${redactUrl(options.url)}${schema ? ` schema ${schema}` : ''}`,
+    pool,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Row types of every table. Times are epoch milliseconds and money is integer cents on both
+ * dialects (PostgreSQL bigints are parsed back to numbers by the pool's type parser).
+ */
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  ledger: LedgerTable;
+  requests: RequestsTable;
+  request_addresses: RequestAddressesTable;
+  attempts: AttemptsTable;
+  jobs: JobsTable;
+  datasets: DatasetsTable;
+  directory_entries: DirectoryEntriesTable;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  billing_mode: 'prepaid' | 'postpaid';
+  price_cents: number;
+  /** How far below zero the balance may go; null on a postpaid account means no limit. */
+  credit_limit_cents: number | null;
+  status: 'active' | 'disabled';
+  default_reference: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  /** sha256 of the key: keys are 192 random bits, so a fast hash is enough (passwords use scrypt). */
+  key_hash: string;
+  /** First characters of the key, so people can tell their keys apart in listings. */
+  key_prefix: string;
+  label: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface LedgerTable {
+  id: string;
+  account_id: string;
+  /** Positive adds credit (top-up, refund), negative takes it (charge). */
+  amount_cents: number;
+  kind: 'topup' | 'adjustment' | 'charge' | 'refund';
+  request_id: string | null;
+  reason: string | null;
+  created_at: number;
+}
+
+export interface RequestsTable {
+  /** The token handed to the customer. */
+  id: string;
+  account_id: string;
+  code: string;
+  kind: 'cf16' | 'cf11';
+  status: RequestStatus;
+  /** The normalised code while the request blocks a new one for the same code; null once deleted. */
+  dedup_code: string | null;
+  reference: string | null;
+  pec: string | null;
+  source: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  charged_cents: number;
+  via: 'text' | 'json' | 'batch';
+  created_at: number;
+  updated_at: number;
+  answered_at: number | null;
+  deleted_at: number | null;
+}
+
+export type RequestStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting_operator'
+  | 'found'
+  | 'not_found'
+  | 'failed'
+  | 'cancelled';
+
+export interface RequestAddressesTable {
+  request_id: string;
+  position: number;
+  pec: string;
+  source: string;
+  kind: string;
+  dataset_id: string | null;
+  label: string | null;
+  found_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  request_id: string;
+  source: string;
+  started_at: number;
+  finished_at: number;
+  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error';
+  error: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  queue: string;
+  payload: string;
+  status: 'queued' | 'running' | 'failed';
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DatasetsTable {
+  id: string;
+  name: string;
+  format: 'csv' | 'ipa-enti';
+  source_file: string | null;
+  rows_read: number;
+  rows_imported: number;
+  rows_rejected: number;
+  imported_at: number;
+}
+
+export interface DirectoryEntriesTable {
+  dataset_id: string;
+  code: string;
+  position: number;
+  pec: string;
+  kind: string;
+  label: string | null;
+}

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Database } from './schema.ts';
+import type { DialectCapabilities } from './dialect.ts';
+import { openSqlite } from './open-sqlite.ts';
+import { openPostgres } from './open-postgres.ts';
+import { migrateToLatest } from './migrate.ts';
+
+/** The open database with what differs between dialects. Passed to every module that stores. */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectCapabilities;
+  /** For logs and `cercapec` output: never contains a password. */
+  description: string;
+  /** The PostgreSQL pool, for LISTEN/NOTIFY; absent on SQLite. */
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** postgres://... moves the store to PostgreSQL; otherwise the embedded SQLite file in dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  schema?: string;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+  /** Run pending migrations on open (the default: an embedded store needs no set-up). */
+  migrate?: boolean;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const store = options.databaseUrl
+    ? await openPostgres({
+        url: options.databaseUrl,
+        schema: options.schema,
+        poolSize: options.poolSize,
+        statementTimeoutMs: options.statementTimeoutMs,
+      })
+    : openSqlite({ dataDir: options.dataDir });
+  if (options.migrate !== false) await migrateToLatest(store.db);
+  return store;
+}
