@@ -30,6 +30,10 @@ export async function createAccount(
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the credit limit must be a whole number of cents, 0 or more');
   }
+  const opening = input.initialCreditCents ?? 0;
+  if (!Number.isSafeInteger(opening) || opening < 0) {
+    throw new CercapecError(ErrorCode.invalidArgument, 'the opening credit must be a whole number of cents, 0 or more');
+  }
   const id = newId('acc', now);
   await store.db.transaction().execute(async (trx) => {
     await trx
@@ -46,8 +50,8 @@ export async function createAccount(
         updated_at: now,
       })
       .execute();
-    if (input.initialCreditCents) {
-      await appendLedger(trx, { accountId: id, amountCents: input.initialCreditCents, kind: 'topup', reason: 'credito iniziale', now });
+    if (opening > 0) {
+      await appendLedger(trx, { accountId: id, amountCents: opening, kind: 'topup', reason: 'credito iniziale', now });
     }
   });
   const key = await addApiKey(store, id, now, options);

@@ -149,6 +149,8 @@ export function createWorker(o: WorkerOptions): Worker {
         }
       }
       if (claimed > 0 && claimed === free) continue;
+      // stop() may have come while claiming, when there was no wait to cut short.
+      if (!running) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pollIntervalMs);
         function done() {
@@ -182,9 +184,14 @@ export function createWorker(o: WorkerOptions): Worker {
       nudge();
       await loopDone;
       const pending = [...active.values()];
-      const timeout = sleep(graceMs).then(() => 'timeout');
+      let graceTimer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => (graceTimer = setTimeout(() => resolve('timeout'), graceMs)));
       const result = await Promise.race([Promise.all(pending.map((p) => p.done)).then(() => 'done'), timeout]);
-      if (result === 'timeout') for (const p of pending) p.abort.abort();
+      clearTimeout(graceTimer);
+      if (result === 'timeout') {
+        for (const p of pending) p.abort.abort();
+        await Promise.race([Promise.all(pending.map((p) => p.done)), new Promise((r) => setTimeout(r, 1000))]);
+      }
       clearInterval(heartbeat);
       const released = await releaseJobs(o.store, id, o.clock.now()).catch(() => 0);
       if (released) log.info({ released }, 'released unfinished jobs');

@@ -44,13 +44,27 @@ export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtoco
     limits: { fieldSize: 4096, fields: 20, files: 0, fileSize: 0, parts: 20, headerPairs: 50 },
   });
   // Some clients post without a content type, or with text/plain: read the body as a form anyway.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, (_req, body, done) => {
+  // text/plain needs its own parser: Fastify's built-in one wins over '*' and yields a bare string.
+  const asForm = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     done(null, parseQuery(String(body)));
+  };
+  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, asForm);
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, asForm);
+
+  // Requests whose handler started: an error raised before that comes from reading the body
+  // (busboy throws plain Errors, without a status, on malformed multipart) and is the client's.
+  const reachedHandler = new WeakSet<FastifyRequest>();
+
+  // @fastify/multipart reads the body in a preValidation hook, outside Fastify's bodyLimit:
+  // refuse a declared length over the limit up front, as for every other content type.
+  app.addHook('onRequest', async (req, reply) => {
+    const length = Number(req.headers['content-length']);
+    if (length > deps.bodyLimitBytes) return send(reply, errorLine(methodOf(req), Messages.bodyTooLarge), 413);
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const method = methodOf(req);
-    const status = error.statusCode ?? 500;
+    const status = error.statusCode ?? (reachedHandler.has(req) ? 500 : 400);
     if (status === 413 || error.code === 'FST_FILES_LIMIT' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FIELDS_LIMIT') {
       const message = error.code === 'FST_FILES_LIMIT' ? Messages.filesNotAllowed : Messages.bodyTooLarge;
       return send(reply, errorLine(method, message), 413);
@@ -61,6 +75,7 @@ export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtoco
   });
 
   const handle = (method: Method) => async (req: FastifyRequest, reply: FastifyReply) => {
+    reachedHandler.add(req);
     try {
       const line = method === 'GET' ? await handleGet(req) : await handlePost(req);
       return send(reply, line, 200);
