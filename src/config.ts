@@ -10,6 +10,11 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   /** postgres://... moves the store to PostgreSQL; unset means the embedded SQLite file. */
   databaseUrl: z.string().optional(),
+  /** PostgreSQL schema to work in (created if missing); default: the server's search_path. */
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').optional(),
+  databasePoolSize: z.coerce.number().int().min(1).max(200).default(10),
+  /** PostgreSQL statement_timeout; 0 leaves the server's setting. */
+  databaseStatementTimeoutMs: z.coerce.number().int().min(0).default(30_000),
   /** api: protocol only; worker: processing only; all: both in one process. */
   role: z.enum(['api', 'worker', 'all']).default('all'),
   workerConcurrency: z.coerce.number().int().min(1).max(256).default(8),
@@ -34,6 +39,9 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_HOST: 'host',
   CERCAPEC_DATA_DIR: 'dataDir',
   CERCAPEC_DATABASE_URL: 'databaseUrl',
+  CERCAPEC_DATABASE_SCHEMA: 'databaseSchema',
+  CERCAPEC_DATABASE_POOL_SIZE: 'databasePoolSize',
+  CERCAPEC_DATABASE_STATEMENT_TIMEOUT_MS: 'databaseStatementTimeoutMs',
   CERCAPEC_ROLE: 'role',
   CERCAPEC_WORKER_CONCURRENCY: 'workerConcurrency',
   CERCAPEC_LEASE_MS: 'leaseMs',

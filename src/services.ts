@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import { openStore, type Store } from './store/store.ts';
+import { openConfiguredStore, type Store } from './store/store.ts';
 import { createLocalNotifier, type Notifier } from './queue/notifier.ts';
 import type { LookupDeps } from './lookups/lookup-deps.ts';
 import type { Registry } from './registries/registry.ts';
@@ -30,7 +30,7 @@ export interface ServiceOverrides {
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const store = overrides.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const store = overrides.store ?? (await openConfiguredStore(config));
   const notifier = createLocalNotifier();
   const directory = createLocalDirectory(store);
   const lookups: LookupDeps = { store, clock, notifier, logger, maxAttempts: config.maxAttempts };

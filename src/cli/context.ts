@@ -1,22 +1,23 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { openConfiguredStore, type Store } from '../store/store.ts';
 
 /** Options every command that touches the store accepts. */
 export function storeOptions(command: Command): Command {
   return command
     .option('--data <dir>', 'data folder of the embedded store (env CERCAPEC_DATA_DIR)')
-    .option('--database <url>', 'postgres://... to use PostgreSQL (env CERCAPEC_DATABASE_URL)');
+    .option('--database <url>', 'postgres://... to use PostgreSQL (env CERCAPEC_DATABASE_URL)')
+    .option('--schema <name>', 'PostgreSQL schema (env CERCAPEC_DATABASE_SCHEMA)');
 }
 
 export function configFrom(opts: Record<string, unknown>, extra: Partial<Record<keyof Config, unknown>> = {}): Config {
-  return loadConfig({ dataDir: opts.data, databaseUrl: opts.database, ...extra });
+  return loadConfig({ dataDir: opts.data, databaseUrl: opts.database, databaseSchema: opts.schema, ...extra });
 }
 
 /** Opens the store for one admin command and always closes it. */
 export async function withStore<T>(opts: Record<string, unknown>, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(opts);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openConfiguredStore(config);
   try {
     return await fn(store, config);
   } finally {

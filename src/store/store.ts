@@ -28,6 +28,24 @@ export interface OpenStoreOptions {
   migrate?: boolean;
 }
 
+/** The store a configuration names. */
+export function openConfiguredStore(config: {
+  databaseUrl?: string;
+  dataDir: string;
+  databaseSchema?: string;
+  databasePoolSize?: number;
+  databaseStatementTimeoutMs?: number;
+}, migrate = true): Promise<Store> {
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.databaseSchema,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs || undefined,
+    migrate,
+  });
+}
+
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = options.databaseUrl
     ? await openPostgres({

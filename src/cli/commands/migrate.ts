@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { configFrom, storeOptions } from '../context.ts';
-import { openStore } from '../../store/store.ts';
+import { openConfiguredStore } from '../../store/store.ts';
 import { migrateToLatest } from '../../store/migrate.ts';
 
 export function migrateCommand(program: Command): void {
   storeOptions(program.command('migrate').description('apply pending database migrations'))
     .action(async (opts) => {
       const config = configFrom(opts);
-      const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: false });
+      const store = await openConfiguredStore(config, false);
       try {
         const applied = await migrateToLatest(store.db);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
