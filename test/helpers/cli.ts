@@ -103,7 +103,7 @@ export function lastLine(text: string): string {
 }
 
 export interface ServerProcess {
-  /** http://127.0.0.1:<port>, as the server logged it. */
+  /** http://127.0.0.1:<port>, as the server logged it; '' for a worker-only process. */
   url: string;
   child: ChildProcess;
   /** Everything printed so far (stdout and stderr interleaved), for diagnostics. */
@@ -165,7 +165,7 @@ export function startServerProcess(options: StartServerOptions): Promise<ServerP
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const url = startedUrl(line);
-        if (!url) continue;
+        if (url === null) continue;
         settled = true;
         clearTimeout(timer);
         pending = '';
@@ -206,7 +206,9 @@ function startedUrl(line: string): string | null {
   if (!text.startsWith('{')) return null;
   try {
     const entry = JSON.parse(text) as { msg?: unknown; url?: unknown };
-    return entry.msg === 'cercapec started' && typeof entry.url === 'string' ? entry.url : null;
+    // A worker-only process listens on nothing: its URL is '' (it logs url: null).
+    if (entry.msg !== 'cercapec started') return null;
+    return typeof entry.url === 'string' ? entry.url : '';
   } catch {
     return null;
   }
