@@ -4,6 +4,8 @@ import { textProtocolRoutes } from './protocol/text/routes.ts';
 import { pageRoutes } from './web/pages.ts';
 import { authenticateKey } from './accounts/api-keys.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
+import { jsonApi } from './protocol/json/plugin.ts';
+import { openApiDocs } from './protocol/json/openapi.ts';
 
 /**
  * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
@@ -29,13 +31,21 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(pageRoutes);
-  await app.register(textProtocolRoutes, {
+  // One budget per account and per address, shared by both protocols.
+  const limits = {
     lookups: services.lookups,
     authenticate: (key: string) => authenticateKey(services.store, key),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
-    bodyLimitBytes: config.bodyLimitBytes,
+  };
+  await app.register(openApiDocs);
+  await app.register(pageRoutes);
+  await app.register(textProtocolRoutes, { ...limits, bodyLimitBytes: config.bodyLimitBytes });
+  await app.register(jsonApi, {
+    ...limits,
+    prefix: '/v1',
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    maxWaitSeconds: config.maxWaitSeconds,
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

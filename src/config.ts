@@ -28,6 +28,10 @@ export const ConfigSchema = z.object({
   rateLimitPerIp: z.coerce.number().int().min(0).default(6000),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Longest long poll of the JSON API (?wait=), in seconds. */
+  maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
+  /** Allow webhook callbacks to loopback and private addresses (development only). */
+  allowPrivateCallbacks: z.coerce.boolean().default(false),
   /** Trust X-Forwarded-For (behind a load balancer). */
   trustProxy: z.coerce.boolean().default(false),
 });
@@ -53,6 +57,8 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   CERCAPEC_LOG_LEVEL: 'logLevel',
   CERCAPEC_TRUST_PROXY: 'trustProxy',
+  CERCAPEC_MAX_WAIT_SECONDS: 'maxWaitSeconds',
+  CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
 };
 
 export class ConfigError extends Error {}

@@ -18,6 +18,9 @@ export const ErrorCode = {
   invalidArgument: 'invalid_argument',
   rateLimited: 'rate_limited',
   datasetInvalid: 'dataset_invalid',
+  idempotencyConflict: 'idempotency_conflict',
+  lookupNotFound: 'lookup_not_found',
+  notCancellable: 'not_cancellable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

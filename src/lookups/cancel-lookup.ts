@@ -20,16 +20,29 @@ export interface CancelResult {
 export async function cancelLookupByCode(deps: LookupDeps, account: Account, input: string): Promise<CancelResult> {
   const checked = validateTaxId(input);
   if (!checked.valid) throw new CercapecError(ErrorCode.codeInvalid, checked.message, { reason: checked.reason });
+  return cancelWhere(deps, account, { dedupCode: checked.code });
+}
+
+/**
+ * The JSON API's DELETE /v1/lookups/{id}: the same rules by token. A lookup already deleted is
+ * reported as not found, like an unknown one.
+ */
+export async function cancelLookupById(deps: LookupDeps, account: Account, id: string): Promise<CancelResult> {
+  return cancelWhere(deps, account, { id });
+}
+
+async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?: string; id?: string }): Promise<CancelResult> {
   const now = deps.clock.now();
   const result = await deps.store.db.transaction().execute(async (trx) => {
     await deps.store.dialect.lockAccount(trx, account.id);
-    const request = await trx
-      .selectFrom('requests')
-      .select(['id', 'status'])
-      .where('account_id', '=', account.id)
-      .where('dedup_code', '=', checked.code)
-      .executeTakeFirst();
-    if (!request) throw new CercapecError(ErrorCode.noRequestForCode, 'no request present for this code');
+    let query = trx.selectFrom('requests').select(['id', 'status']).where('account_id', '=', account.id);
+    query = by.id !== undefined ? query.where('id', '=', by.id).where('deleted_at', 'is', null) : query.where('dedup_code', '=', by.dedupCode!);
+    const request = await query.executeTakeFirst();
+    if (!request) {
+      throw by.id !== undefined
+        ? new CercapecError(ErrorCode.lookupNotFound, 'no such lookup')
+        : new CercapecError(ErrorCode.noRequestForCode, 'no request present for this code');
+    }
     const pending = PENDING_STATUSES.includes(request.status);
     await trx
       .updateTable('requests')

@@ -13,7 +13,17 @@ export interface SubmitInput {
   account: Account;
   code: string;
   reference?: string | null;
+  callbackUrl?: string | null;
   via: RequestsTable['via'];
+  /** JSON API Idempotency-Key with the hash of the body it came with. */
+  idempotency?: { key: string; bodyHash: string } | null;
+}
+
+export interface SubmitResult {
+  id: string;
+  code: string;
+  /** true when an Idempotency-Key replay returned the lookup it created before (nothing charged). */
+  replayed: boolean;
 }
 
 /**
@@ -21,7 +31,7 @@ export interface SubmitInput {
  * a prepaid account (refusing when credit is short), and stores the request with its job, all in
  * one transaction. Invalid codes and duplicates are never charged.
  */
-export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promise<{ id: string; code: string }> {
+export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promise<SubmitResult> {
   const checked = validateTaxId(input.code);
   if (!checked.valid) {
     throw new CercapecError(ErrorCode.codeInvalid, checked.message, { reason: checked.reason });
@@ -30,9 +40,26 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   const now = deps.clock.now();
   const id = newToken();
   const price = account.price_cents;
+  const idem = input.idempotency ?? null;
+  let replayOf: string | null = null;
   try {
     await deps.store.db.transaction().execute(async (trx) => {
       await deps.store.dialect.lockAccount(trx, account.id);
+      if (idem) {
+        const seen = await trx
+          .selectFrom('idempotency_keys')
+          .select(['body_hash', 'request_id'])
+          .where('account_id', '=', account.id)
+          .where('key', '=', idem.key)
+          .executeTakeFirst();
+        if (seen && seen.body_hash !== idem.bodyHash) {
+          throw new CercapecError(ErrorCode.idempotencyConflict, 'this Idempotency-Key was used with another request body');
+        }
+        if (seen) {
+          replayOf = seen.request_id;
+          return;
+        }
+      }
       const existing = await trx
         .selectFrom('requests')
         .select('id')
@@ -53,6 +80,7 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
           status: 'queued',
           dedup_code: checked.code,
           reference: input.reference ?? account.default_reference ?? null,
+          callback_url: input.callbackUrl ?? null,
           pec: null,
           source: null,
           error_code: null,
@@ -69,6 +97,9 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
         await appendLedger(trx, { accountId: account.id, amountCents: -price, kind: 'charge', requestId: id, now });
       }
       await addJob(trx, { queue: LOOKUP_QUEUE, payload: { requestId: id }, now, maxAttempts: deps.maxAttempts });
+      if (idem) {
+        await trx.insertInto('idempotency_keys').values({ account_id: account.id, key: idem.key, body_hash: idem.bodyHash, request_id: id, created_at: now }).execute();
+      }
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
@@ -76,8 +107,9 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
     }
     throw error;
   }
+  if (replayOf) return { id: replayOf, code: checked.code, replayed: true };
   deps.notifier.jobAdded(LOOKUP_QUEUE);
-  return { id, code: checked.code };
+  return { id, code: checked.code, replayed: false };
 }
 
 /** The dedup index is the last line of defence if two submissions race past the check. */

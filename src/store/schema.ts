@@ -12,6 +12,16 @@ export interface Database {
   jobs: JobsTable;
   datasets: DatasetsTable;
   directory_entries: DirectoryEntriesTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  /** sha256 of the canonical request body: the same key with another body is refused. */
+  body_hash: string;
+  request_id: string;
+  created_at: number;
 }
 
 export interface AccountsTable {
@@ -60,6 +70,8 @@ export interface RequestsTable {
   /** The normalised code while the request blocks a new one for the same code; null once deleted. */
   dedup_code: string | null;
   reference: string | null;
+  /** Where to POST the answer (JSON API webhooks); null when none. */
+  callback_url: string | null;
   pec: string | null;
   source: string | null;
   error_code: string | null;

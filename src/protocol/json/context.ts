@@ -1,0 +1,26 @@
+import type { FastifyRequest } from 'fastify';
+import type { Account } from '../../accounts/api-keys.ts';
+import type { LookupDeps } from '../../lookups/lookup-deps.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+
+/** What the JSON routes need, passed in by the plugin. */
+export interface JsonApiDeps {
+  lookups: LookupDeps;
+  authenticate(key: string): Promise<Account | null>;
+  accountLimiter: RateLimiter;
+  ipLimiter: RateLimiter;
+  allowPrivateCallbacks: boolean;
+  /** Longest ?wait= in seconds. */
+  maxWaitSeconds: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    account: Account | null;
+  }
+}
+
+export function accountOf(req: FastifyRequest): Account {
+  if (!req.account) throw new Error('route without authentication');
+  return req.account;
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { sql } from 'kysely';
+import { balanceOf } from '../../../billing/balance.ts';
+import { formatEuro } from '../../../billing/money.ts';
+import { AccountSchema, LedgerPageSchema, ProblemSchema, UsageSchema } from '../schemas.ts';
+import { accountOf, type JsonApiDeps } from '../context.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { sendProblem } from '../problems.ts';
+
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 429: ProblemSchema };
+
+export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { store } = deps.lookups;
+
+  api.get('/account', {
+    schema: { summary: 'The account of the key', tags: ['account'], response: { 200: AccountSchema, ...problems } },
+  }, async (req) => {
+    const a = accountOf(req);
+    const balanceCents = await balanceOf(store.db, a.id);
+    return { id: a.id, name: a.name, billingMode: a.billing_mode, priceCents: a.price_cents, creditLimitCents: a.credit_limit_cents, balanceCents, balance: formatEuro(balanceCents) };
+  });
+
+  api.get('/account/ledger', {
+    schema: {
+      summary: 'The ledger, oldest first',
+      tags: ['account'],
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(200).optional() }),
+      response: { 200: LedgerPageSchema, ...problems },
+    },
+  }, async (req, reply) => {
+    const a = accountOf(req);
+    const after = req.query.cursor ? decodeCursor(req.query.cursor) : null;
+    if (req.query.cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
+    let query = store.db.selectFrom('ledger').selectAll().where('account_id', '=', a.id);
+    if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
+    const rows = await query.orderBy('created_at').orderBy('id').limit(req.query.limit + 1).execute();
+    const page = rows.slice(0, req.query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ id: r.id, kind: r.kind, amountCents: Number(r.amount_cents), lookupId: r.request_id, reason: r.reason, createdAt: new Date(Number(r.created_at)).toISOString() })),
+      nextCursor: rows.length > req.query.limit && last ? encodeCursor(Number(last.created_at), last.id) : null,
+    };
+  });
+
+  api.get('/account/usage', {
+    schema: {
+      summary: 'Usage of one month (UTC)',
+      tags: ['account'],
+      querystring: z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM') }),
+      response: { 200: UsageSchema, ...problems },
+    },
+  }, async (req) => {
+    const a = accountOf(req);
+    const [year, month] = req.query.month.split('-').map(Number);
+    const from = Date.UTC(year, month - 1, 1);
+    const to = Date.UTC(year, month, 1);
+    const statuses = await store.db
+      .selectFrom('requests')
+      .select(['status', sql<number>`count(*)`.as('n')])
+      .where('account_id', '=', a.id)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .groupBy('status')
+      .execute();
+    const money = await store.db
+      .selectFrom('ledger')
+      .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('total'))
+      .where('account_id', '=', a.id)
+      .where('kind', 'in', ['charge', 'refund'])
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .executeTakeFirstOrThrow();
+    const byStatus = Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)]));
+    return {
+      month: req.query.month,
+      lookups: Object.values(byStatus).reduce((x, y) => x + y, 0),
+      byStatus,
+      chargedCents: -Number(money.total),
+    };
+  });
+}
