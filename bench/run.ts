@@ -1,0 +1,48 @@
+// `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs some. Prints a table
+// and writes bench/results/<time>.json and bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { met, type Bench, type BenchResult } from './lib/bench.ts';
+import { textProtocolBench } from './text-protocol.bench.ts';
+import { submitToAnswerBench } from './submit-to-answer.bench.ts';
+import { importsBench } from './imports.bench.ts';
+import { queueBench } from './queue.bench.ts';
+import { ROOT } from './lib/processes.ts';
+
+const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench];
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; available: ${ALL.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length ? ALL.filter((b) => wanted.includes(b.name)) : ALL;
+const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30) };
+console.log(`cercapec benchmarks on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+
+const results: BenchResult[] = [];
+for (const bench of selected) {
+  console.log(`\n## ${bench.name}: ${bench.description}`);
+  const t0 = performance.now();
+  try {
+    const result = await bench.run();
+    results.push(result);
+    for (const [k, v] of Object.entries(result.figures)) console.log(`  ${k.padEnd(32)} ${v}`);
+    for (const g of result.goals) {
+      console.log(`  goal ${g.name.padEnd(27)} ${g.value} ${g.unit} (${g.kind === 'min' ? '>=' : '<='} ${g.target}) ${met(g) ? 'MET' : 'MISSED'}`);
+    }
+    for (const n of result.notes ?? []) console.log(`  note: ${n}`);
+  } catch (error) {
+    console.log(`  FAILED: ${(error as Error).message}`);
+    results.push({ name: bench.name, figures: { error: (error as Error).message }, goals: [] });
+  }
+  console.log(`  (${Math.round((performance.now() - t0) / 1000)} s)`);
+}
+
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+const report = JSON.stringify({ takenAt: new Date().toISOString(), machine, results }, null, 2);
+writeFileSync(`${ROOT}bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, report);
+writeFileSync(`${ROOT}bench/results/latest.json`, report);
+const failed = results.some((r) => 'error' in r.figures);
+process.exit(failed ? 1 : 0);
