@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Services } from './services.ts';
 import { textProtocolRoutes } from './protocol/text/routes.ts';
 import { pageRoutes } from './web/pages.ts';
+import { securityHeaders } from './web/security-headers.ts';
 import { authenticateKey } from './accounts/api-keys.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
@@ -38,6 +39,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
   };
+  await app.register(securityHeaders);
   await app.register(openApiDocs);
   await app.register(pageRoutes);
   await app.register(textProtocolRoutes, { ...limits, bodyLimitBytes: config.bodyLimitBytes });
