@@ -28,6 +28,8 @@ export const ConfigSchema = z.object({
   rateLimitPerIp: z.coerce.number().int().min(0).default(6000),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests (and the personal data in them) are deleted this many days after creation; 0 keeps them. The ledger is kept. */
+  retentionDays: z.coerce.number().int().min(0).default(90),
   /** Longest long poll of the JSON API (?wait=), in seconds. */
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */
@@ -58,6 +60,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_LOG_LEVEL: 'logLevel',
   CERCAPEC_TRUST_PROXY: 'trustProxy',
   CERCAPEC_MAX_WAIT_SECONDS: 'maxWaitSeconds',
+  CERCAPEC_RETENTION_DAYS: 'retentionDays',
   CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
 };
 

@@ -5,6 +5,8 @@ import { buildApp } from './app.ts';
 import { createWorker, type Worker } from './queue/worker.ts';
 import { createLookupHandler } from './lookups/process-lookup.ts';
 import { LOOKUP_QUEUE } from './lookups/lookup-status.ts';
+import { createMaintenance, type Maintenance } from './queue/maintenance.ts';
+import { purgeExpiredTask } from './lookups/purge-expired.ts';
 
 export interface RunningServer {
   services: Services;
@@ -24,7 +26,15 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   const services = await createServices(config, overrides);
   if (prepare) await prepare(services);
   let worker: Worker | null = null;
+  let maintenance: Maintenance | null = null;
   if (config.role !== 'api') {
+    maintenance = createMaintenance({
+      store: services.store,
+      clock: services.clock,
+      logger: services.logger,
+      tasks: [purgeExpiredTask(config.retentionDays)],
+    });
+    maintenance.start();
     worker = createWorker({
       store: services.store,
       clock: services.clock,
@@ -58,6 +68,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     async close() {
       await app?.close();
       await worker?.stop(5000);
+      await maintenance?.stop();
       await services.close();
     },
   };

@@ -4,6 +4,7 @@ import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { openConfiguredStore, type Store } from './store/store.ts';
 import { createLocalNotifier, type Notifier } from './queue/notifier.ts';
+import { createPgNotifier } from './queue/pg-notifier.ts';
 import type { LookupDeps } from './lookups/lookup-deps.ts';
 import type { Registry } from './registries/registry.ts';
 import { createLocalDirectory } from './registries/local-directory.ts';
@@ -31,7 +32,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const store = overrides.store ?? (await openConfiguredStore(config));
-  const notifier = createLocalNotifier();
+  // Processes sharing a PostgreSQL database wake each other; on SQLite one process serves.
+  const notifier =
+    store.dialect.name === 'postgres' && config.databaseUrl
+      ? await createPgNotifier({ url: config.databaseUrl, schema: config.databaseSchema, logger })
+      : createLocalNotifier();
   const directory = createLocalDirectory(store);
   const lookups: LookupDeps = { store, clock, notifier, logger, maxAttempts: config.maxAttempts };
   return {

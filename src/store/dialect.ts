@@ -15,12 +15,21 @@ export interface DialectCapabilities {
    * row lock on the account.
    */
   lockAccount(trx: Transaction<Database>, accountId: string): Promise<void>;
+  /**
+   * Takes a lock held until the transaction ends, or returns false when another process holds
+   * it: periodic tasks run once per cluster. PostgreSQL: an advisory transaction lock; SQLite:
+   * one file serves one machine, and its write transactions are already exclusive.
+   */
+  tryClusterLock(trx: Transaction<Database>, key: bigint): Promise<boolean>;
 }
 
 export const sqliteCapabilities: DialectCapabilities = {
   name: 'sqlite',
   skipLocked: false,
   async lockAccount() {},
+  async tryClusterLock() {
+    return true;
+  },
 };
 
 export const postgresCapabilities: DialectCapabilities = {
@@ -28,5 +37,9 @@ export const postgresCapabilities: DialectCapabilities = {
   skipLocked: true,
   async lockAccount(trx, accountId) {
     await sql`select id from accounts where id = ${accountId} for update`.execute(trx);
+  },
+  async tryClusterLock(trx, key) {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${key.toString()}::bigint) as locked`.execute(trx);
+    return rows[0]?.locked === true;
   },
 };
