@@ -8,6 +8,7 @@ import { keysCommand } from './commands/keys.ts';
 import { importCommand } from './commands/import.ts';
 import { validateCommand } from './commands/validate.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { copyStoreCommand } from './commands/copy-store.ts';
 
 const program = new Command('cercapec')
   .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
@@ -20,6 +21,7 @@ keysCommand(program);
 importCommand(program);
 validateCommand(program);
 migrateCommand(program);
+copyStoreCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,6 +24,24 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+/**
+ * Every table with the columns that order it (its key), in an order that respects foreign
+ * keys. copy-store walks this list: a test checks it against the migrated schema, so a new
+ * table cannot be forgotten.
+ */
+export const TABLE_KEYS = {
+  accounts: ['id'],
+  api_keys: ['id'],
+  ledger: ['id'],
+  requests: ['id'],
+  request_addresses: ['request_id', 'position'],
+  attempts: ['id'],
+  jobs: ['id'],
+  datasets: ['id'],
+  directory_entries: ['dataset_id', 'code', 'position'],
+  idempotency_keys: ['account_id', 'key'],
+} as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
+
 export interface AccountsTable {
   id: string;
   name: string;
