@@ -32,9 +32,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    application_name: 'cercapec',
     types,
     options: pgOptions.join(' ') || undefined,
   });
+  // A connection that dies while idle (server restart, failover) must not crash the process:
+  // the pool drops it and opens a new one on the next query.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   return {

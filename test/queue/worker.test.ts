@@ -105,3 +105,51 @@ await eachDialect(describe, 'worker', (dialect) => {
     assert.equal(row.locked_by, null);
   });
 });
+
+describe('worker on PostgreSQL: connection loss', async () => {
+  const { postgresUnavailable } = await import('../helpers/stores.ts');
+  const skip = await postgresUnavailable();
+  test('the worker survives its connections being killed and finishes every job', { skip: skip ?? false, timeout: 60_000 }, async () => {
+    const pgModule = await import('pg');
+    const store = await openTestStore('postgres');
+    const admin = new pgModule.default.Client({ connectionString: (await import('../helpers/stores.ts')).TEST_DATABASE_URL });
+    await admin.connect();
+    const clock = new ManualClock();
+    const notifier = createLocalNotifier();
+    const done = new Set<number>();
+    const handler: JobHandler = {
+      async run(job, ctx) {
+        await store.db.transaction().execute((trx) => ctx.complete(trx));
+        done.add((job.payload as { n: number }).n);
+      },
+      async giveUp() {},
+      isPermanent: () => false,
+    };
+    const worker = createWorker({ store, clock, logger: pino({ level: 'silent' }), notifier, queue: 'q', handler, pollIntervalMs: 20, backoffBaseMs: 1 });
+    try {
+      for (let n = 0; n < 20; n++) await addJob(store.db, { queue: 'q', payload: { n }, now: clock.now() });
+      worker.start();
+      const schema = store.description.split(' schema ')[1];
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'cercapec' and pid <> pg_backend_pid() and query not like '%pg_stat_activity%'`);
+      for (let n = 20; n < 40; n++) {
+        // The first inserts after the kill may hit a dead connection: retry like a client would.
+        for (let i = 0; ; i++) {
+          try {
+            await addJob(store.db, { queue: 'q', payload: { n }, now: clock.now() });
+            break;
+          } catch (error) {
+            if (i > 5) throw error;
+          }
+        }
+      }
+      notifier.jobAdded('q');
+      for (let i = 0; i < 500 && done.size < 40; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(done.size, 40);
+      assert.ok(schema);
+    } finally {
+      await worker.stop();
+      await admin.end();
+      await store.destroy();
+    }
+  });
+});
