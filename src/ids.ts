@@ -8,7 +8,14 @@ export function newToken(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** Internal row ids: a millisecond timestamp prefix keeps them roughly ordered, 80 random bits keep them unique. */
+let sequence = 0;
+
+/**
+ * Internal row ids: a millisecond timestamp, then a per-process sequence so rows made in the
+ * same millisecond keep their order (ledgers list by time then id), then 64 random bits so
+ * processes never collide.
+ */
 export function newId(prefix: string, now = Date.now()): string {
-  return `${prefix}_${now.toString(36).padStart(9, '0')}${randomBytes(10).toString('hex')}`;
+  sequence = (sequence + 1) % 1_679_616; // 36^4
+  return `${prefix}_${now.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${randomBytes(8).toString('hex')}`;
 }

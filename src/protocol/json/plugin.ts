@@ -16,6 +16,8 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('account', null);
+  // JSON only: anything else is a 415 problem rather than a schema error about a string body.
+  app.removeContentTypeParser(['text/plain']);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
     if (!deps.ipLimiter.take(req.ip)) return sendProblem(reply, 'rate_limited');
