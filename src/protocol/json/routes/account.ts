@@ -16,7 +16,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
   const { store } = deps.lookups;
 
   api.get('/account', {
-    schema: { summary: 'The account of the key', tags: ['account'], response: { 200: AccountSchema, ...problems } },
+    schema: { operationId: 'getAccount', summary: 'The account of the key', tags: ['account'], response: { 200: AccountSchema, ...problems } },
   }, async (req) => {
     const a = accountOf(req);
     const balanceCents = await balanceOf(store.db, a.id);
@@ -25,6 +25,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
 
   api.get('/account/ledger', {
     schema: {
+      operationId: 'listLedger',
       summary: 'The ledger, oldest first',
       tags: ['account'],
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(200).optional() }),
@@ -47,6 +48,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
 
   api.get('/account/usage', {
     schema: {
+      operationId: 'getUsage',
       summary: 'Usage of one month (UTC)',
       tags: ['account'],
       querystring: z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM') }),

@@ -28,6 +28,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
 
   api.post('/lookups', {
     schema: {
+      operationId: 'createLookup',
       summary: 'Submit a lookup',
       description: 'Accepted lookups answer 202. A lookup for a code this account already has (not deleted) is returned as it is with 200 and nothing is charged. With an Idempotency-Key, a retry with the same body returns the same lookup; the same key with another body is a 422 problem.',
       tags: ['lookups'],
@@ -58,6 +59,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
 
   api.get('/lookups/:id', {
     schema: {
+      operationId: 'getLookup',
       summary: 'Get a lookup, optionally waiting for its answer',
       description: '?wait=N (seconds, up to the configured maximum) holds the request open until the lookup is answered or N seconds pass, then answers with the lookup as it is.',
       tags: ['lookups'],
@@ -85,6 +87,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
 
   api.delete('/lookups/:id', {
     schema: {
+      operationId: 'cancelLookup',
       summary: 'Cancel (delete) a lookup',
       description: 'A lookup not answered yet is cancelled and refunded; an answered one is deleted (it stays charged). Either way the code can be looked up again.',
       tags: ['lookups'],
@@ -100,6 +103,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
 
   api.get('/lookups', {
     schema: {
+      operationId: 'listLookups',
       summary: 'List lookups, newest first',
       tags: ['lookups'],
       querystring: z.object({
