@@ -1,12 +1,10 @@
-import type { Transaction } from 'kysely';
-import type { Database } from '../store/schema.ts';
 import type { JobHandler } from '../queue/worker.ts';
 import type { Job } from '../queue/job.ts';
 import type { Registry } from '../registries/registry.ts';
 import { RegistryError } from '../registries/registry.ts';
-import { resolveCode, type Attempt, type Resolution } from '../registries/resolve-code.ts';
+import { resolveCode } from '../registries/resolve-code.ts';
+import { recordAnswer, recordAttempts } from './record-answer.ts';
 import { refundRequest } from '../billing/ledger.ts';
-import { newId } from '../ids.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { PENDING_STATUSES } from './lookup-status.ts';
 
@@ -30,39 +28,6 @@ class ResolutionFailed extends Error {
 export function createLookupHandler(deps: ProcessDeps): JobHandler {
   const { store, clock, notifier } = deps;
 
-  async function storeAttempts(trx: Transaction<Database> | typeof store.db, requestId: string, attempts: Attempt[]) {
-    if (attempts.length === 0) return;
-    await trx
-      .insertInto('attempts')
-      .values(attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: requestId, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })))
-      .execute();
-  }
-
-  async function answer(trx: Transaction<Database>, requestId: string, result: Exclude<Resolution, { outcome: 'error' }>) {
-    const now = clock.now();
-    const found = result.outcome === 'found';
-    const updated = await trx
-      .updateTable('requests')
-      .set({
-        status: found ? 'found' : 'not_found',
-        pec: found ? result.addresses[0].pec : null,
-        source: found ? result.source : null,
-        answered_at: now,
-        updated_at: now,
-      })
-      .where('id', '=', requestId)
-      .where('status', 'in', PENDING_STATUSES)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
-    if (found) {
-      await trx
-        .insertInto('request_addresses')
-        .values(result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, found_at: now })))
-        .execute();
-    }
-    return true;
-  }
-
   return {
     async run(job: Job, ctx) {
       const { requestId } = job.payload as { requestId: string };
@@ -83,13 +48,12 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         ctx.signal,
       );
       if (result.outcome === 'error') {
-        await storeAttempts(store.db, requestId, result.attempts);
+        await recordAttempts(store.db, requestId, result.attempts);
         throw new ResolutionFailed(result.message, result.transient);
       }
       const answered = await store.db.transaction().execute(async (trx) => {
         await ctx.complete(trx);
-        await storeAttempts(trx, requestId, result.attempts);
-        return answer(trx, requestId, result);
+        return recordAnswer(trx, requestId, result, clock.now());
       });
       if (answered) notifier.answered(requestId);
     },

@@ -1,0 +1,51 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import type { Attempt, Resolution } from '../registries/resolve-code.ts';
+import { newId } from '../ids.ts';
+import { PENDING_STATUSES } from './lookup-status.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The sources asked for a request, with their outcome: the back office shows them. */
+export async function recordAttempts(db: Db, requestId: string, attempts: Attempt[]): Promise<void> {
+  if (attempts.length === 0) return;
+  await db
+    .insertInto('attempts')
+    .values(attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: requestId, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })))
+    .execute();
+}
+
+/**
+ * Writes a definite answer (found with its addresses, or not found) and its attempts, only while
+ * the request is still pending: false when it was answered or cancelled meanwhile, and then
+ * nothing is written. Call it inside the transaction that also retires the work.
+ */
+export async function recordAnswer(
+  trx: Transaction<Database>,
+  requestId: string,
+  result: Exclude<Resolution, { outcome: 'error' }>,
+  now: number,
+): Promise<boolean> {
+  const found = result.outcome === 'found';
+  const updated = await trx
+    .updateTable('requests')
+    .set({
+      status: found ? 'found' : 'not_found',
+      pec: found ? result.addresses[0].pec : null,
+      source: found ? result.source : null,
+      answered_at: now,
+      updated_at: now,
+    })
+    .where('id', '=', requestId)
+    .where('status', 'in', PENDING_STATUSES)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  await recordAttempts(trx, requestId, result.attempts);
+  if (found) {
+    await trx
+      .insertInto('request_addresses')
+      .values(result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, found_at: now })))
+      .execute();
+  }
+  return true;
+}
