@@ -4,6 +4,15 @@ import { z } from 'zod';
  * The whole configuration, validated once at start. Sources, later ones winning: defaults,
  * CERCAPEC_* environment variables, command-line flags.
  */
+/** "false", "0", "no", "off" and "" are false: z.coerce.boolean() would call "false" true. */
+const envBoolean = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const text = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(text)) return false;
+  return v;
+}, z.boolean());
+
 export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
@@ -28,14 +37,19 @@ export const ConfigSchema = z.object({
   rateLimitPerIp: z.coerce.number().int().min(0).default(6000),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Answer from the local directory while accepting a request when it can (a hit, or a miss when
+   * the directory is the whole chain), instead of through the queue.
+   */
+  inlineAnswers: envBoolean.default(true),
   /** Requests (and the personal data in them) are deleted this many days after creation; 0 keeps them. The ledger is kept. */
   retentionDays: z.coerce.number().int().min(0).default(90),
   /** Longest long poll of the JSON API (?wait=), in seconds. */
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */
-  allowPrivateCallbacks: z.coerce.boolean().default(false),
+  allowPrivateCallbacks: envBoolean.default(false),
   /** Trust X-Forwarded-For (behind a load balancer). */
-  trustProxy: z.coerce.boolean().default(false),
+  trustProxy: envBoolean.default(false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -61,6 +75,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_TRUST_PROXY: 'trustProxy',
   CERCAPEC_MAX_WAIT_SECONDS: 'maxWaitSeconds',
   CERCAPEC_RETENTION_DAYS: 'retentionDays',
+  CERCAPEC_INLINE_ANSWERS: 'inlineAnswers',
   CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
 };
 

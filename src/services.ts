@@ -38,7 +38,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       ? await createPgNotifier({ url: config.databaseUrl, schema: config.databaseSchema, logger })
       : createLocalNotifier();
   const directory = createLocalDirectory(store);
-  const lookups: LookupDeps = { store, clock, notifier, logger, maxAttempts: config.maxAttempts };
+  const chain = [directory];
+  const lookups: LookupDeps = {
+    store,
+    clock,
+    notifier,
+    logger,
+    maxAttempts: config.maxAttempts,
+    inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: () => chain.length === 1 } : undefined,
+  };
   return {
     config,
     clock,
@@ -46,7 +54,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     store,
     notifier,
     lookups,
-    chainFor: () => [directory],
+    chainFor: () => chain,
     async close() {
       await notifier.close();
       if (!overrides.store) await store.close();

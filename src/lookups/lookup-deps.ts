@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Notifier } from '../queue/notifier.ts';
+import type { Registry } from '../registries/registry.ts';
 
 /** What the lookup operations need, passed in rather than imported. */
 export interface LookupDeps {
@@ -11,4 +12,14 @@ export interface LookupDeps {
   logger: Logger;
   /** Attempts before a request fails for good (and is refunded). */
   maxAttempts: number;
+  /**
+   * Sources cheap enough to ask while accepting a request (the local directory: one indexed
+   * read). A hit, or a miss when they are the whole chain, is answered in the accepting
+   * transaction without a trip through the queue. Absent: everything goes through the queue.
+   */
+  inline?: {
+    chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
+    /** true when the inline sources are all the chain has for this kind (a miss is final). */
+    isWholeChain(kind: 'cf16' | 'cf11'): boolean;
+  };
 }

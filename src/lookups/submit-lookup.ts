@@ -8,6 +8,8 @@ import type { Account } from '../accounts/api-keys.ts';
 import type { RequestsTable } from '../store/schema.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
+import { resolveCode, type Resolution } from '../registries/resolve-code.ts';
+import { recordAnswer } from './record-answer.ts';
 
 export interface SubmitInput {
   account: Account;
@@ -42,6 +44,7 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   const price = account.price_cents;
   const idem = input.idempotency ?? null;
   let replayOf: string | null = null;
+  const answer = await answerInline(deps, id, checked.code, checked.kind, input.reference ?? account.default_reference ?? null);
   try {
     await deps.store.db.transaction().execute(async (trx) => {
       await deps.store.dialect.lockAccount(trx, account.id);
@@ -96,7 +99,8 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
       if (price > 0) {
         await appendLedger(trx, { accountId: account.id, amountCents: -price, kind: 'charge', requestId: id, now });
       }
-      await addJob(trx, { queue: LOOKUP_QUEUE, payload: { requestId: id }, now, maxAttempts: deps.maxAttempts });
+      if (answer) await recordAnswer(trx, id, answer, deps.clock.now());
+      else await addJob(trx, { queue: LOOKUP_QUEUE, payload: { requestId: id }, now, maxAttempts: deps.maxAttempts });
       if (idem) {
         await trx.insertInto('idempotency_keys').values({ account_id: account.id, key: idem.key, body_hash: idem.bodyHash, request_id: id, created_at: now }).execute();
       }
@@ -108,8 +112,22 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
     throw error;
   }
   if (replayOf) return { id: replayOf, code: checked.code, replayed: true };
-  deps.notifier.jobAdded(LOOKUP_QUEUE);
+  if (answer) deps.notifier.answered(id);
+  else deps.notifier.jobAdded(LOOKUP_QUEUE);
   return { id, code: checked.code, replayed: false };
+}
+
+/**
+ * Asks the inline sources before the accepting transaction (on SQLite a read inside it would
+ * wait for the connection the transaction holds). Any failure just sends the request through
+ * the queue, where retries and the rest of the chain apply.
+ */
+async function answerInline(deps: LookupDeps, id: string, code: string, kind: 'cf16' | 'cf11', reference: string | null): Promise<Exclude<Resolution, { outcome: 'error' }> | null> {
+  if (!deps.inline) return null;
+  const result = await resolveCode(deps.inline.chainFor(kind), { requestId: id, code, kind, reference }, deps.clock, AbortSignal.timeout(5000));
+  if (result.outcome === 'found') return result;
+  if (result.outcome === 'not_found' && deps.inline.isWholeChain(kind)) return result;
+  return null;
 }
 
 /** The dedup index is the last line of defence if two submissions race past the check. */

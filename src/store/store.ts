@@ -55,6 +55,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         statementTimeoutMs: options.statementTimeoutMs,
       })
     : openSqlite({ dataDir: options.dataDir });
-  if (options.migrate !== false) await migrateToLatest(store.db);
+  if (options.migrate !== false) await migrateToLatest(store.db, options.databaseUrl ? options.schema : undefined);
   return store;
 }

@@ -26,7 +26,8 @@ import {
  * charged once and answered like any other.
  */
 
-const NO_LIMITS = { CERCAPEC_RATE_LIMIT_PER_KEY: '0', CERCAPEC_RATE_LIMIT_PER_IP: '0' };
+// Queue path only: the inline directory answers would leave nothing in flight to kill.
+const NO_LIMITS = { CERCAPEC_RATE_LIMIT_PER_KEY: '0', CERCAPEC_RATE_LIMIT_PER_IP: '0', CERCAPEC_INLINE_ANSWERS: 'false' };
 const ACCOUNT = 'durabilita';
 const PRICE = 10;
 const CREDIT = 100_000;

@@ -9,7 +9,7 @@ export function migrateCommand(program: Command): void {
       const config = configFrom(opts);
       const store = await openConfiguredStore(config, false);
       try {
-        const applied = await migrateToLatest(store.db);
+        const applied = await migrateToLatest(store.db, config.databaseUrl ? config.databaseSchema : undefined);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
       } finally {
         await store.close();

@@ -1,0 +1,17 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+test('environment booleans read "false" as false', () => {
+  assert.equal(loadConfig({}, { CERCAPEC_TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.equal(loadConfig({}, { CERCAPEC_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({}, { CERCAPEC_INLINE_ANSWERS: '0' }).inlineAnswers, false);
+  assert.equal(loadConfig({}, {}).inlineAnswers, true);
+  assert.throws(() => loadConfig({}, { CERCAPEC_TRUST_PROXY: 'maybe' }), ConfigError);
+});
+
+test('flags win over the environment; bad values are refused with the setting named', () => {
+  assert.equal(loadConfig({ port: '9000' }, { CERCAPEC_PORT: '8000' }).port, 9000);
+  assert.throws(() => loadConfig({}, { CERCAPEC_PORT: 'eighty' }), /port/);
+  assert.throws(() => loadConfig({ role: 'boss' }, {}), /role/);
+});
