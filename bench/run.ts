@@ -7,9 +7,10 @@ import { textProtocolBench } from './text-protocol.bench.ts';
 import { submitToAnswerBench } from './submit-to-answer.bench.ts';
 import { importsBench } from './imports.bench.ts';
 import { queueBench } from './queue.bench.ts';
+import { longPollsBench } from './long-polls.bench.ts';
 import { ROOT } from './lib/processes.ts';
 
-const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench];
+const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));

@@ -96,3 +96,21 @@ export const SERVER_ENV = {
   CERCAPEC_RATE_LIMIT_PER_IP: '0',
   CERCAPEC_LOG_LEVEL: 'warn',
 };
+
+/** Starts a process that listens on nothing (a worker); stop() ends it gracefully. */
+export function startProcess(args: string[], env: Record<string, string> = {}): { pid: number; stop(): Promise<void> } {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: process.env.BENCH_DEBUG ? ['ignore', 'inherit', 'inherit'] : 'ignore' });
+  live.add(child);
+  return {
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      live.delete(child);
+    },
+  };
+}
