@@ -10,6 +10,8 @@ export interface PostgresOptions {
   schema?: string;
   poolSize?: number;
   statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity; tests name each store's connections to find them. */
+  applicationName?: string;
 }
 
 const INT8 = 20;
@@ -32,13 +34,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    application_name: 'cercapec',
+    application_name: options.applicationName ?? 'cercapec',
     types,
     options: pgOptions.join(' ') || undefined,
   });
   // A connection that dies while idle (server restart, failover) must not crash the process:
   // the pool drops it and opens a new one on the next query.
   pool.on('error', () => {});
+  // A connection killed while checked out emits 'error' on its client; without a listener that
+  // is an uncaught exception. The query in flight still rejects, and callers handle that.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   return {

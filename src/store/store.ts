@@ -24,6 +24,7 @@ export interface OpenStoreOptions {
   schema?: string;
   poolSize?: number;
   statementTimeoutMs?: number;
+  applicationName?: string;
   /** Run pending migrations on open (the default: an embedded store needs no set-up). */
   migrate?: boolean;
 }
@@ -53,6 +54,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         schema: options.schema,
         poolSize: options.poolSize,
         statementTimeoutMs: options.statementTimeoutMs,
+        applicationName: options.applicationName,
       })
     : openSqlite({ dataDir: options.dataDir });
   if (options.migrate !== false) await migrateToLatest(store.db, options.databaseUrl ? options.schema : undefined);

@@ -46,7 +46,7 @@ export async function openTestStore(dialect: DialectName, dataDir = ':memory:'):
     return Object.assign(store, { destroy: () => store.close() });
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const store = await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: 5 });
+  const store = await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: 5, applicationName: `cercapec_${schema}` });
   return Object.assign(store, {
     async destroy() {
       await store.db.schema.dropSchema(schema).ifExists().cascade().execute();
