@@ -9,6 +9,7 @@ import { importCommand } from './commands/import.ts';
 import { validateCommand } from './commands/validate.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { copyStoreCommand } from './commands/copy-store.ts';
+import { clientCommand } from './commands/client.ts';
 
 const program = new Command('cercapec')
   .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
@@ -22,6 +23,7 @@ importCommand(program);
 validateCommand(program);
 migrateCommand(program);
 copyStoreCommand(program);
+clientCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,204 @@
+import { homedir } from 'node:os';
+import type { Command } from 'commander';
+import { formatEuro } from '../../billing/money.ts';
+import { UsageError } from '../context.ts';
+import { sleep } from '../../client/backoff.ts';
+import { ClientError, ClientErrorCode, isClientError } from '../../client/client-error.ts';
+import { resolveClientConfig, type ClientConfig } from '../../client/client-config.ts';
+import { defaultConfigPath, readConfigFile, writeConfigFile } from '../../client/config-file.ts';
+import { askConfig } from '../../client/init-config.ts';
+import { createTransport } from '../../client/create-transport.ts';
+import { formatTable } from '../../client/format-table.ts';
+import { lookupFailed, runLookup } from '../../client/run-lookup.ts';
+import { runBatch, type BatchDeps } from '../../client/run-batch.ts';
+import type { DuplicatePolicy } from '../../client/resolve-code.ts';
+import { barProgress, lineProgress, type ProgressFactory } from '../../client/progress.ts';
+import { watchFolder } from '../../client/watch-folder.ts';
+
+const RECOVERY_HELP = `
+Resuming: the state file <output>.state.jsonl (append-only JSON lines) records each token the
+moment the server hands it out and each answer. Run the same command again after a crash,
+Ctrl-C or kill: rows with a token are only polled, answered rows are not sent again.
+
+A row submitted just before a crash may have a request on the server but no token in the state.
+The server then answers "Richiesta già presente", and the text protocol cannot look a token up
+by code: the client sends cf-delete for that code and submits it again. The server refunds a
+deleted request that was not answered yet; if it was already answered it stays charged and the
+new submission is charged too. At most --concurrency rows are ever in that situation. The same
+happens for codes this account requested before, outside this file (e.g. with client lookup).
+
+--on-duplicate report turns that off: such rows get errore "Richiesta già presente" instead
+(not kept in the state, so a later run tries them again).
+--refresh deletes (cf-delete) and resubmits every code, ignoring earlier answers in the state.`;
+
+/** `cercapec client ...`: the program customers run against a cercapec or trovapec server. */
+export function clientCommand(program: Command): void {
+  const client = program
+    .command('client')
+    .description('look up PEC addresses on a cercapec/trovapec server: single codes, CSV/XLSX files, a hot folder');
+
+  connection(client.command('init').description('write the config file (server URL and API key) by asking; reads two lines from stdin when it is not a terminal'))
+    .action(async (opts) => {
+      const path = opts.config ?? defaultConfigPath(process.env, homedir());
+      const current = (await readConfigFile(path, false, warn)) ?? {};
+      const answers = await askConfig({ input: process.stdin, output: process.stdout, interactive: process.stdin.isTTY === true }, current);
+      await writeConfigFile(path, answers);
+      console.log(`wrote ${path} (mode 600: it holds the key)`);
+      try {
+        const config = await resolveClientConfig({ flags: { config: path }, env: {}, home: homedir(), warn });
+        console.log(`connected to ${config.endpoint}: saldo ${formatEuro(await createTransport(config).balance())}`);
+      } catch (error) {
+        warn(`warning: saved, but the connection check failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+
+  connection(client.command('balance').alias('saldo').description("print the account's balance in euro"))
+    .action(async (opts) => {
+      console.log(formatEuro(await createTransport(await configFrom(opts)).balance()));
+    });
+
+  connection(client.command('lookup <code...>').description('look up codes and print the answers (a table on a terminal, JSON lines otherwise)'))
+    .option('--json', 'JSON lines: {"code","stato","pec","errore"} per code')
+    .option('--concurrency <n>', 'requests in flight at once', '8')
+    .action(async (codes: string[], opts) => {
+      const transport = createTransport(await configFrom(opts));
+      const lines = await interruptible((signal) =>
+        runLookup({ transport, sleep, random: Math.random, signal, concurrency: positiveInt(opts.concurrency, '--concurrency') }, codes),
+      );
+      if (lines === null) return;
+      if (process.stdout.isTTY && !opts.json) {
+        console.log(formatTable(['code', 'stato', 'pec', 'errore'], lines.map((l) => [l.code, l.stato, l.pec, l.errore])));
+      } else {
+        for (const line of lines) console.log(JSON.stringify(line));
+      }
+      if (lookupFailed(lines)) process.exitCode = 1;
+    });
+
+  connection(client.command('batch <input>').description('look up every code of a .csv or .xlsx file; write every input column plus pec, stato, fonte, errore'))
+    .requiredOption('-o, --output <file>', 'output file, .csv or .xlsx (the state file goes beside it)')
+    .option('--column <name>', 'the column with the codes (default: the first column whose values are mostly valid codes)')
+    .option('--concurrency <n>', 'requests in flight at once', '8')
+    .option('--refresh', 'cf-delete and resubmit every code instead of resuming (charged again)')
+    .option('--on-duplicate <policy>', 'when the server already has a request for a code without a token in the state: resubmit (cf-delete, submit again) or report (an error on the row)', 'resubmit')
+    .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
+    .addHelpText('after', RECOVERY_HELP)
+    .action(async (input: string, opts) => {
+      const deps = await batchDeps(opts);
+      const summary = await interruptible((signal) =>
+        runBatch(
+          { ...deps, signal },
+          {
+            input,
+            output: opts.output,
+            column: opts.column,
+            concurrency: positiveInt(opts.concurrency, '--concurrency'),
+            refresh: opts.refresh === true,
+            duplicates: duplicatePolicy(opts.onDuplicate),
+          },
+        ),
+      );
+      if (summary === null) return;
+      console.log(
+        `wrote ${opts.output}: ${summary.rows} rows, ${summary.found} found, ${summary.notFound} not found, ` +
+          `${summary.invalid} invalid, ${summary.errors} errors (${summary.submitted} codes submitted by this run` +
+          `${summary.recovered > 0 ? `, ${summary.recovered} already requested: deleted and submitted again` : ''})`,
+      );
+      if (summary.retryable > 0) warn(`${summary.retryable} rows in error can be retried: run the same command again (answered rows are not sent again)`);
+    });
+
+  connection(client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'))
+    .option('--column <name>', 'the column with the codes (default: found by its values)')
+    .option('--concurrency <n>', 'requests in flight at once', '8')
+    .option('--on-duplicate <policy>', 'resubmit or report, as for batch', 'resubmit')
+    .option('--settle <seconds>', 'a file is taken once its size has not changed for this long', '2')
+    .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '30')
+    .addHelpText('after', `
+Folders (created if missing): in/ (drop files here), out/ (results, same name), errors/ (files that
+could not be processed, with <name>.error.txt), done/ (inputs processed), .state/ (resume state of
+the file in progress). When the server is unreachable or refuses the key the file stays in in/ and
+is tried again after 30 s. Files are processed one at a time, oldest first.
+${RECOVERY_HELP}`)
+    .action(async (folder: string, opts) => {
+      const deps = await batchDeps(opts);
+      const concurrency = positiveInt(opts.concurrency, '--concurrency');
+      const settleMs = positiveNumber(opts.settle, '--settle') * 1000;
+      const duplicates = duplicatePolicy(opts.onDuplicate);
+      await interruptible((signal) =>
+        watchFolder(
+          {
+            batch: (input, output, statePath) => runBatch({ ...deps, signal }, { input, output, statePath, column: opts.column, concurrency, refresh: false, duplicates }),
+            log: warn,
+            sleep,
+            now: Date.now,
+            signal,
+          },
+          { folder, scanEveryMs: 1_000, settleMs, serverRetryMs: 30_000 },
+        ),
+      );
+    });
+}
+
+function connection(command: Command): Command {
+  return command
+    .option('--server <url>', 'server URL, e.g. https://pec.example.it (env CERCAPEC_SERVER)')
+    .option('--key <key>', 'API key (env CERCAPEC_KEY; better kept in the config file than in shell history)')
+    .option('--config <file>', 'config file (default ~/.config/cercapec/client.json)');
+}
+
+function configFrom(opts: { server?: string; key?: string; config?: string }): Promise<ClientConfig> {
+  return resolveClientConfig({ flags: { server: opts.server, key: opts.key, config: opts.config }, env: process.env, home: homedir(), warn });
+}
+
+async function batchDeps(opts: Record<string, string | undefined>): Promise<Omit<BatchDeps, 'signal'>> {
+  const config = await configFrom(opts);
+  const everyMs = positiveNumber(opts.progressEvery ?? '5', '--progress-every') * 1000;
+  const progress: ProgressFactory = process.stderr.isTTY ? barProgress(process.stderr) : lineProgress(warn, everyMs);
+  return { transport: createTransport(config), sleep, random: Math.random, progress, log: warn, now: Date.now };
+}
+
+/**
+ * Runs fn with a signal that SIGINT/SIGTERM abort. An interrupted run prints one line and exits
+ * 130/143 (the shell's convention); resolves null then. A second Ctrl-C exits at once.
+ */
+async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received !== null) process.exit(130);
+    received = signal;
+    controller.abort(new ClientError(ClientErrorCode.interrupted, `interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } catch (error) {
+    if (received === null || !isClientError(error, ClientErrorCode.interrupted)) throw error;
+    warn(`cercapec: ${error.message}`);
+    process.exitCode = received === 'SIGINT' ? 130 : 143;
+    return null;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function duplicatePolicy(value: string): DuplicatePolicy {
+  if (value !== 'resubmit' && value !== 'report') throw new UsageError('--on-duplicate must be resubmit or report');
+  return value;
+}
+
+function positiveInt(value: string, what: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 256) throw new UsageError(`${what} must be a whole number from 1 to 256`);
+  return Number(value);
+}
+
+function positiveNumber(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a positive number of seconds`);
+  return n;
+}
+
+function warn(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

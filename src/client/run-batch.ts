@@ -1,0 +1,202 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Stato, type Answer } from './answer.ts';
+import type { Sleep } from './backoff.ts';
+import { loadState, openStateLog, type StateLog } from './batch-state.ts';
+import { outputColumns, outputRows } from './batch-output.ts';
+import { planBatch, type BatchPlan } from './batch-plan.ts';
+import { ClientError, ClientErrorCode, isClientError } from './client-error.ts';
+import { fileFormatOf } from './file-format.ts';
+import { findCodeColumn } from './find-code-column.ts';
+import type { InputTable } from './input-table.ts';
+import type { ProgressFactory } from './progress.ts';
+import { readInput } from './read-input.ts';
+import { resolveAll, type CodeJob } from './resolve-all.ts';
+import type { DuplicatePolicy } from './resolve-code.ts';
+import { createSlots } from './slots.ts';
+import type { Transport } from './transport.ts';
+import { writeCsvOutput } from './write-csv-output.ts';
+import { writeXlsxOutput } from './write-xlsx-output.ts';
+
+export interface BatchOptions {
+  input: string;
+  output: string;
+  /** The column with the codes; found by its values when absent. */
+  column?: string;
+  concurrency: number;
+  /** Delete and resubmit every code, ignoring what the state file knows. */
+  refresh: boolean;
+  /** Default `<output>.state.jsonl`. */
+  statePath?: string;
+  /** What to do when the server already has a request for a code we hold no token for. */
+  duplicates: DuplicatePolicy;
+}
+
+export interface BatchDeps {
+  transport: Transport;
+  sleep: Sleep;
+  random: () => number;
+  signal: AbortSignal;
+  progress: ProgressFactory;
+  /** One-line notes for the operator (stderr). */
+  log: (line: string) => void;
+  now: () => number;
+}
+
+export interface BatchSummary {
+  rows: number;
+  found: number;
+  notFound: number;
+  invalid: number;
+  errors: number;
+  /** Codes sent to the server by this run. */
+  submitted: number;
+  /** Codes the server already had a request for, deleted and submitted again (resubmit policy). */
+  recovered: number;
+  /** Rows in error that the next run tries again (e.g. "Credito insufficiente"). */
+  retryable: number;
+  statePath: string;
+}
+
+/**
+ * `client batch`: read the file, check codes locally, submit each distinct valid code once with
+ * bounded concurrency (skipping those the state file already has a token or an answer for),
+ * poll until answered, then write the output in input order.
+ */
+export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<BatchSummary> {
+  const outputFormat = fileFormatOf(options.output);
+  await checkOutputPath(options.input, options.output);
+  const table = await readInput(options.input);
+  const plan = planBatch(table, findCodeColumn(table, options.input, options.column));
+  const statePath = options.statePath ?? `${options.output}.state.jsonl`;
+  const state = loadState(statePath);
+  if (state.unreadable > 0) deps.log(`note: ${state.unreadable} unreadable line(s) in ${statePath} skipped`);
+  if (options.refresh) {
+    state.tokens.clear();
+    state.answers.clear();
+  }
+  const answers = new Map<string, Answer>();
+  for (const [code, answer] of state.answers) if (plan.codes.has(code)) answers.set(code, answer);
+  const jobs = [...plan.codes.keys()].filter((code) => !answers.has(code)).map((code) => ({ code, token: state.tokens.get(code) }));
+
+  // One cheap request checks the URL and the key before thousands of requests use them.
+  if (jobs.length > 0) await deps.transport.balance();
+  const run = { submitted: 0, recovered: 0, retryable: 0, statePath };
+  const log = openStateLog(statePath);
+  try {
+    if (options.refresh) log.append({ type: 'refresh', at: iso(deps.now()) });
+    await resolveJobs(deps, options, plan, jobs, answers, log, run);
+  } catch (error) {
+    closeQuietly(log);
+    const where = `${countRows(plan, answers).answered} of ${plan.rows.length} rows answered; the state is in ${statePath}: run the same command again to resume`;
+    if (deps.signal.aborted) throw new ClientError(ClientErrorCode.interrupted, `interrupted (${where})`);
+    if (isClientError(error)) throw new ClientError(error.code, `${error.message} (${where})`);
+    throw error;
+  }
+  log.close();
+  await writeOutput(options.output, outputFormat, table, plan, answers);
+  return summarize(plan, answers, run);
+}
+
+/** Submits and polls the codes still open, recording tokens and final answers in the state. */
+async function resolveJobs(
+  deps: BatchDeps,
+  options: BatchOptions,
+  plan: BatchPlan,
+  jobs: CodeJob[],
+  answers: Map<string, Answer>,
+  log: StateLog,
+  run: { submitted: number; recovered: number; retryable: number },
+): Promise<void> {
+  const counts = countRows(plan, answers);
+  const progress = deps.progress(plan.rows.length, counts.answered, counts.errors);
+  try {
+    await resolveAll(
+      {
+        transport: deps.transport,
+        slots: createSlots(options.concurrency),
+        sleep: deps.sleep,
+        random: deps.random,
+        signal: deps.signal,
+        refresh: options.refresh,
+        credit: { exhausted: null },
+        duplicates: options.duplicates,
+        onRecovered: () => run.recovered++,
+        onSubmitted: (code, token) => {
+          log.append({ type: 'submitted', row: firstRow(plan, code), code, token, at: iso(deps.now()) });
+          run.submitted++;
+        },
+      },
+      options.concurrency,
+      jobs,
+      (code, resolution) => {
+        answers.set(code, resolution.answer);
+        const rows = plan.codes.get(code)!.length;
+        if (resolution.final) log.append({ type: 'answered', row: firstRow(plan, code), code, ...resolution.answer, at: iso(deps.now()) });
+        else run.retryable += rows;
+        counts.answered += rows;
+        if (resolution.answer.stato === Stato.error) counts.errors += rows;
+        progress.update(counts.answered, counts.errors);
+      },
+    );
+  } finally {
+    progress.stop();
+  }
+}
+
+async function checkOutputPath(input: string, output: string): Promise<void> {
+  if (resolve(input) === resolve(output)) {
+    throw new ClientError(ClientErrorCode.fileUnreadable, `the output ${output} would overwrite the input: choose another name`);
+  }
+  const folder = dirname(resolve(output));
+  const info = await stat(folder).catch(() => null);
+  if (!info?.isDirectory()) throw new ClientError(ClientErrorCode.fileMissing, `output folder not found: ${folder}`);
+}
+
+async function writeOutput(path: string, format: 'csv' | 'xlsx', table: InputTable, plan: BatchPlan, answers: Map<string, Answer>): Promise<void> {
+  const columns = outputColumns(table);
+  if (format === 'xlsx') return writeXlsxOutput(path, columns, outputRows(table, plan, answers, true), table.sheetName ?? 'Risultati');
+  // From an xlsx input, `;`: what Italian Excel expects when it opens a .csv.
+  return writeCsvOutput(path, columns, outputRows(table, plan, answers, false), table.delimiter ?? ';');
+}
+
+function countRows(plan: BatchPlan, answers: ReadonlyMap<string, Answer>): { answered: number; errors: number } {
+  let answered = 0;
+  let errors = 0;
+  for (const row of plan.rows) {
+    const answer = 'answer' in row ? row.answer : answers.get(row.code);
+    if (!answer) continue;
+    answered++;
+    if (answer.stato === Stato.error || answer.stato === Stato.invalid) errors++;
+  }
+  return { answered, errors };
+}
+
+function summarize(plan: BatchPlan, answers: ReadonlyMap<string, Answer>, run: Pick<BatchSummary, 'submitted' | 'recovered' | 'retryable' | 'statePath'>): BatchSummary {
+  const summary: BatchSummary = { rows: plan.rows.length, found: 0, notFound: 0, invalid: 0, errors: 0, ...run };
+  for (const row of plan.rows) {
+    const stato = 'answer' in row ? row.answer.stato : answers.get(row.code)?.stato;
+    if (stato === Stato.found) summary.found++;
+    else if (stato === Stato.notFound) summary.notFound++;
+    else if (stato === Stato.invalid) summary.invalid++;
+    else summary.errors++;
+  }
+  return summary;
+}
+
+function firstRow(plan: BatchPlan, code: string): number {
+  return plan.codes.get(code)![0] + 1;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+// Only on the way out of a failed run: the error that stopped it is the one worth reporting.
+function closeQuietly(log: StateLog): void {
+  try {
+    log.close();
+  } catch {
+    // already failing; see above
+  }
+}
