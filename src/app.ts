@@ -48,6 +48,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     prefix: '/v1',
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
+    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

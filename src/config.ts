@@ -48,8 +48,23 @@ export const ConfigSchema = z.object({
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */
   allowPrivateCallbacks: envBoolean.default(false),
+  /** Most data rows one batch upload may have (POST /v1/batches); more is a 413. */
+  batchMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /** Largest batch upload in bytes (the streamed body, whatever its format); more is a 413. */
+  batchMaxBytes: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   /** Trust X-Forwarded-For (behind a load balancer). */
   trustProxy: envBoolean.default(false),
+  // --- webhooks (docs/webhooks.md) ---
+  /** One delivery attempt: connecting, sending and the response. */
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Failed deliveries are retried with backoff until the next attempt would fall this long after the event. */
+  webhookRetryWindowMs: z.coerce.number().int().min(0).default(86_400_000),
+  /** Backoff between attempts: min(cap, base * 2^(n-1)) with jitter (50-100%). */
+  webhookBackoffBaseMs: z.coerce.number().int().min(1).default(10_000),
+  webhookBackoffCapMs: z.coerce.number().int().min(1).default(3_600_000),
+  /** Deliveries one worker process makes at once. */
+  webhookConcurrency: z.coerce.number().int().min(1).max(256).default(8),
+  // --- end webhooks ---
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -77,6 +92,14 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_RETENTION_DAYS: 'retentionDays',
   CERCAPEC_INLINE_ANSWERS: 'inlineAnswers',
   CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
+  // webhooks
+  CERCAPEC_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  CERCAPEC_WEBHOOK_RETRY_WINDOW_MS: 'webhookRetryWindowMs',
+  CERCAPEC_WEBHOOK_BACKOFF_BASE_MS: 'webhookBackoffBaseMs',
+  CERCAPEC_WEBHOOK_BACKOFF_CAP_MS: 'webhookBackoffCapMs',
+  CERCAPEC_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
+  CERCAPEC_BATCH_MAX_ROWS: 'batchMaxRows',
+  CERCAPEC_BATCH_MAX_BYTES: 'batchMaxBytes',
 };
 
 export class ConfigError extends Error {}

@@ -7,11 +7,16 @@ import { createLookupHandler } from './lookups/process-lookup.ts';
 import { LOOKUP_QUEUE } from './lookups/lookup-status.ts';
 import { createMaintenance, type Maintenance } from './queue/maintenance.ts';
 import { purgeExpiredTask } from './lookups/purge-expired.ts';
+// webhooks
+import { createWebhookWorker } from './webhooks/webhook-worker.ts';
+import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
 
 export interface RunningServer {
   services: Services;
   app: FastifyInstance | null;
   worker: Worker | null;
+  /** Delivers webhooks (role worker or all), apart from the lookup worker. */
+  webhookWorker: Worker | null;
   /** http://host:port when the API role listens. */
   url: string | null;
   close(): Promise<void>;
@@ -26,13 +31,14 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   const services = await createServices(config, overrides);
   if (prepare) await prepare(services);
   let worker: Worker | null = null;
+  let webhookWorker: Worker | null = null;
   let maintenance: Maintenance | null = null;
   if (config.role !== 'api') {
     maintenance = createMaintenance({
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays)],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays)],
     });
     maintenance.start();
     worker = createWorker({
@@ -48,6 +54,8 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       backoffBaseMs: config.backoffBaseMs,
     });
     worker.start();
+    webhookWorker = createWebhookWorker(config, services);
+    webhookWorker.start();
   }
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -64,12 +72,14 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     services,
     app,
     worker,
+    webhookWorker,
     url,
     async close() {
       await app?.close();
-      await worker?.stop(5000);
+      await Promise.all([worker?.stop(5000), webhookWorker?.stop(5000)]);
       await maintenance?.stop();
       await services.close();
     },
   };
 }
+

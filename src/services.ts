@@ -33,10 +33,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const store = overrides.store ?? (await openConfiguredStore(config));
   // Processes sharing a PostgreSQL database wake each other; on SQLite one process serves.
-  const notifier =
-    store.dialect.name === 'postgres' && config.databaseUrl
-      ? await createPgNotifier({ url: config.databaseUrl, schema: config.databaseSchema, logger })
-      : createLocalNotifier();
+  // A store passed in without a databaseUrl (tests) keeps the in-process notifier.
+  let notifier: Notifier;
+  try {
+    notifier =
+      store.dialect.name === 'postgres' && config.databaseUrl
+        ? await createPgNotifier({ url: config.databaseUrl, schema: config.databaseSchema, logger })
+        : createLocalNotifier();
+  } catch (error) {
+    if (!overrides.store) await store.close();
+    throw error;
+  }
   const directory = createLocalDirectory(store);
   const chain = [directory];
   const lookups: LookupDeps = {

@@ -6,10 +6,12 @@ export interface ClientConfig {
   /** The full URL of the text protocol endpoint. */
   endpoint: string;
   key: string;
+  /** text: /index_ws.php (any trovapec-compatible server); json: cercapec's /v1; auto: json when the server offers it. */
+  protocol: 'text' | 'json' | 'auto';
 }
 
 export interface ConfigSources {
-  flags: { server?: string; key?: string; config?: string };
+  flags: { server?: string; key?: string; config?: string; protocol?: string };
   env: NodeJS.ProcessEnv;
   home: string;
   warn: (line: string) => void;
@@ -28,7 +30,11 @@ export async function resolveClientConfig(sources: ConfigSources): Promise<Clien
   if (key === undefined) {
     throw new ClientError(ClientErrorCode.config, 'no API key configured: pass --key KEY, set CERCAPEC_KEY, or run `cercapec client init`');
   }
-  return { endpoint: endpointOf(server), key };
+  const protocol = pick(flags.protocol, env.CERCAPEC_PROTOCOL, file.protocol) ?? 'auto';
+  if (protocol !== 'text' && protocol !== 'json' && protocol !== 'auto') {
+    throw new ClientError(ClientErrorCode.config, `the protocol must be text, json or auto, got ${JSON.stringify(protocol)}`);
+  }
+  return { endpoint: endpointOf(server), key, protocol };
 }
 
 function pick(...values: (string | undefined)[]): string | undefined {

@@ -6,6 +6,8 @@ import { ClientError, ClientErrorCode } from './client-error.ts';
 export interface ConfigFile {
   server?: string;
   key?: string;
+  /** text, json or auto. */
+  protocol?: string;
 }
 
 /** `$XDG_CONFIG_HOME/cercapec/client.json`, else `~/.config/cercapec/client.json`. */
@@ -35,14 +37,14 @@ export async function readConfigFile(path: string, named: boolean, warn: (line: 
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ClientError(ClientErrorCode.config, `the config file ${path} must hold a JSON object like {"server": "...", "key": "..."}`);
   }
-  const { server, key } = parsed as Record<string, unknown>;
-  for (const [name, value] of Object.entries({ server, key })) {
+  const { server, key, protocol } = parsed as Record<string, unknown>;
+  for (const [name, value] of Object.entries({ server, key, protocol })) {
     if (value !== undefined && typeof value !== 'string') throw new ClientError(ClientErrorCode.config, `"${name}" in ${path} must be a string`);
   }
   // The file holds the API key: say so when others can read it (ssh does the same for keys).
   const mode = (await stat(path)).mode & 0o777;
   if (key !== undefined && (mode & 0o077) !== 0) warn(`warning: ${path} is readable by others (mode ${mode.toString(8)}); run chmod 600 ${path}`);
-  return { server: server as string | undefined, key: key as string | undefined };
+  return { server: server as string | undefined, key: key as string | undefined, protocol: protocol as string | undefined };
 }
 
 /** Writes the file with mode 0600 (folder 0700), atomically: a crash leaves the old file or the new. */

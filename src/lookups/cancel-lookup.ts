@@ -4,6 +4,9 @@ import { refundRequest } from '../billing/ledger.ts';
 import type { Account } from '../accounts/api-keys.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { PENDING_STATUSES } from './lookup-status.ts';
+// webhooks: a cancellation answers the lookup, and is delivered like any answer
+import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 
 export interface CancelResult {
   id: string;
@@ -55,8 +58,10 @@ async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?:
       .where('id', '=', request.id)
       .execute();
     const refundedCents = pending ? await refundRequest(trx, request.id, now, 'richiesta cancellata') : 0;
-    return { id: request.id, cancelled: pending, refundedCents };
+    const webhooks = pending ? await enqueueLookupWebhooks(trx, request.id, now) : 0; // webhooks
+    return { id: request.id, cancelled: pending, refundedCents, webhooks };
   });
   if (result.cancelled) deps.notifier.answered(result.id);
-  return result;
+  if (result.webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE); // webhooks
+  return { id: result.id, cancelled: result.cancelled, refundedCents: result.refundedCents };
 }

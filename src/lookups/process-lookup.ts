@@ -7,6 +7,9 @@ import { recordAnswer, recordAttempts } from './record-answer.ts';
 import { refundRequest } from '../billing/ledger.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { PENDING_STATUSES } from './lookup-status.ts';
+// webhooks: the delivery is enqueued in the transaction that answers (docs/webhooks.md)
+import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 
 export interface ProcessDeps extends LookupDeps {
   /** The chain of sources for each kind of code, in order. */
@@ -53,9 +56,13 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
       }
       const answered = await store.db.transaction().execute(async (trx) => {
         await ctx.complete(trx);
-        return recordAnswer(trx, requestId, result, clock.now());
+        const now = clock.now();
+        if (!(await recordAnswer(trx, requestId, result, now))) return false;
+        // webhooks: with the answer or not at all (a fenced-out or rolled-back try adds none)
+        return { webhooks: await enqueueLookupWebhooks(trx, requestId, now) };
       });
       if (answered) notifier.answered(requestId);
+      if (answered && answered.webhooks > 0) notifier.jobAdded(WEBHOOK_QUEUE);
     },
 
     async giveUp(trx, job, error) {
@@ -77,10 +84,13 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return;
       await refundRequest(trx, requestId, now, 'ricerca non riuscita per errore tecnico');
+      // webhooks: a failed lookup is answered too
+      await enqueueLookupWebhooks(trx, requestId, now);
     },
 
     afterGiveUp(job) {
       notifier.answered((job.payload as { requestId: string }).requestId);
+      notifier.jobAdded(WEBHOOK_QUEUE); // webhooks: a spare wake-up when none was enqueued costs one claim query
     },
 
     isPermanent(error) {

@@ -1,43 +1,69 @@
-import type { Transaction } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, RequestStatus } from '../store/schema.ts';
 import type { MaintenanceTask } from '../queue/maintenance.ts';
-import { PENDING_STATUSES } from './lookup-status.ts';
+import { isPending, LookupStatus } from './lookup-status.ts';
 
 const DAY = 86_400_000;
-const CHUNK = 1000;
+const HOUR = 3_600_000;
+
+/** Statuses a request no longer leaves; spelled out (not "not in pending") so the (status, created_at) index serves the scan. */
+const SETTLED: readonly RequestStatus[] = Object.values(LookupStatus).filter((s) => !isPending(s));
+
+export interface PurgeCounts {
+  requests: number;
+  addresses: number;
+  attempts: number;
+  idempotencyKeys: number;
+  jobs: number;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
 
 /**
- * Retention of personal data: requests (codes and PECs of persons among them) older than the
- * retention period are deleted with their addresses and attempts once they are no longer
- * pending; failed jobs go too. The ledger is kept: it is the accounting record (its rows keep
- * the request id, which no longer leads to a code). Deletes in chunks so no statement holds
- * the store for long.
+ * Retention of personal data: requests (codes, and the PECs of persons among their answers)
+ * created more than retentionDays ago (0 keeps everything) are deleted with their addresses,
+ * attempts and idempotency keys, once they are no longer pending; so are jobs that failed for
+ * good that long ago. The ledger is kept: it is the accounting record, and its request_id no longer
+ * leads to a code. Deletes go by chunks of ids, so no statement grows with the backlog (the
+ * first run on a years-old installation would otherwise be one statement over millions of
+ * rows, and hit statement_timeout).
  */
-export async function purgeExpired(trx: Transaction<Database>, now: number, retentionDays: number): Promise<Record<string, number>> {
-  const counts = { requests: 0, addresses: 0, attempts: 0, jobs: 0 };
+export async function purgeExpired(db: Db, now: number, retentionDays: number, chunkSize = 1000): Promise<PurgeCounts> {
+  const counts: PurgeCounts = { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0 };
   if (retentionDays <= 0) return counts;
   const before = now - retentionDays * DAY;
   for (;;) {
     const ids = (
-      await trx
-        .selectFrom('requests')
-        .select('id')
-        .where('created_at', '<', before)
-        .where('status', 'not in', PENDING_STATUSES)
-        .limit(CHUNK)
-        .execute()
+      await db.selectFrom('requests').select('id').where('status', 'in', SETTLED).where('created_at', '<', before).limit(chunkSize).execute()
     ).map((r) => r.id);
     if (ids.length === 0) break;
-    counts.addresses += Number((await trx.deleteFrom('request_addresses').where('request_id', 'in', ids).executeTakeFirst()).numDeletedRows);
-    counts.attempts += Number((await trx.deleteFrom('attempts').where('request_id', 'in', ids).executeTakeFirst()).numDeletedRows);
-    await trx.deleteFrom('idempotency_keys').where('request_id', 'in', ids).execute();
-    counts.requests += Number((await trx.deleteFrom('requests').where('id', 'in', ids).executeTakeFirst()).numDeletedRows);
-    if (ids.length < CHUNK) break;
+    counts.addresses += deleted(await db.deleteFrom('request_addresses').where('request_id', 'in', ids).executeTakeFirst());
+    counts.attempts += deleted(await db.deleteFrom('attempts').where('request_id', 'in', ids).executeTakeFirst());
+    counts.idempotencyKeys += deleted(await db.deleteFrom('idempotency_keys').where('request_id', 'in', ids).executeTakeFirst());
+    counts.requests += deleted(await db.deleteFrom('requests').where('id', 'in', ids).executeTakeFirst());
+    if (ids.length < chunkSize) break;
   }
-  counts.jobs = Number((await trx.deleteFrom('jobs').where('status', '=', 'failed').where('updated_at', '<', before).executeTakeFirst()).numDeletedRows);
+  // A job that failed for good stays for inspection; its age counts from the failure.
+  for (;;) {
+    const ids = (
+      await db.selectFrom('jobs').select('id').where('status', '=', 'failed').where('updated_at', '<', before).limit(chunkSize).execute()
+    ).map((r) => r.id);
+    if (ids.length === 0) break;
+    counts.jobs += deleted(await db.deleteFrom('jobs').where('id', 'in', ids).where('status', '=', 'failed').executeTakeFirst());
+    if (ids.length < chunkSize) break;
+  }
   return counts;
 }
 
+/** The hourly maintenance task; after the first run each run only has an hour's worth to delete. */
 export function purgeExpiredTask(retentionDays: number): MaintenanceTask {
-  return { name: 'purge-expired', everyMs: 3_600_000, run: (trx, now) => purgeExpired(trx, now, retentionDays) };
+  return {
+    name: 'purge-expired',
+    everyMs: HOUR,
+    run: async (trx, now) => ({ ...(await purgeExpired(trx, now, retentionDays)) }),
+  };
+}
+
+function deleted(result: { numDeletedRows: bigint }): number {
+  return Number(result.numDeletedRows);
 }

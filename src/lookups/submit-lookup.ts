@@ -2,14 +2,13 @@ import { validateTaxId } from '../taxid/index.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { newToken } from '../ids.ts';
 import { balanceOf, canSpend } from '../billing/balance.ts';
-import { appendLedger } from '../billing/ledger.ts';
-import { addJob } from '../queue/add-job.ts';
 import type { Account } from '../accounts/api-keys.ts';
 import type { RequestsTable } from '../store/schema.ts';
+import { insertLookup } from './insert-lookup.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
 import { resolveCode, type Resolution } from '../registries/resolve-code.ts';
-import { recordAnswer } from './record-answer.ts';
 
 export interface SubmitInput {
   account: Account;
@@ -44,6 +43,7 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   const price = account.price_cents;
   const idem = input.idempotency ?? null;
   let replayOf: string | null = null;
+  let webhooks = 0;
   const answer = await answerInline(deps, id, checked.code, checked.kind, input.reference ?? account.default_reference ?? null);
   try {
     await deps.store.db.transaction().execute(async (trx) => {
@@ -73,34 +73,17 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
       if (price > 0 && !canSpend(account, await balanceOf(trx, account.id), price)) {
         throw new CercapecError(ErrorCode.insufficientCredit, 'insufficient credit');
       }
-      await trx
-        .insertInto('requests')
-        .values({
-          id,
-          account_id: account.id,
-          code: checked.code,
-          kind: checked.kind,
-          status: 'queued',
-          dedup_code: checked.code,
-          reference: input.reference ?? account.default_reference ?? null,
-          callback_url: input.callbackUrl ?? null,
-          pec: null,
-          source: null,
-          error_code: null,
-          error_message: null,
-          charged_cents: price,
-          via: input.via,
-          created_at: now,
-          updated_at: now,
-          answered_at: null,
-          deleted_at: null,
-        })
-        .execute();
-      if (price > 0) {
-        await appendLedger(trx, { accountId: account.id, amountCents: -price, kind: 'charge', requestId: id, now });
-      }
-      if (answer) await recordAnswer(trx, id, answer, deps.clock.now());
-      else await addJob(trx, { queue: LOOKUP_QUEUE, payload: { requestId: id }, now, maxAttempts: deps.maxAttempts });
+      webhooks = await insertLookup(trx, {
+        id,
+        accountId: account.id,
+        code: checked.code,
+        kind: checked.kind,
+        reference: input.reference ?? account.default_reference ?? null,
+        callbackUrl: input.callbackUrl ?? null,
+        priceCents: price,
+        via: input.via,
+        answer: answer ? { result: answer, at: deps.clock.now() } : null,
+      }, { now, maxAttempts: deps.maxAttempts });
       if (idem) {
         await trx.insertInto('idempotency_keys').values({ account_id: account.id, key: idem.key, body_hash: idem.bodyHash, request_id: id, created_at: now }).execute();
       }
@@ -114,6 +97,7 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   if (replayOf) return { id: replayOf, code: checked.code, replayed: true };
   if (answer) deps.notifier.answered(id);
   else deps.notifier.jobAdded(LOOKUP_QUEUE);
+  if (webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
   return { id, code: checked.code, replayed: false };
 }
 

@@ -5,18 +5,36 @@ import type { Store } from '../store/store.ts';
 import type { Database } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 
+export type TaskResult = Record<string, number> | void;
+
 export interface MaintenanceTask {
+  /** Also the cluster lock's identity: two processes running a task of the same name exclude each other. */
   name: string;
   everyMs: number;
-  /** Runs inside a transaction that holds the task's cluster lock. */
-  run(trx: Transaction<Database>, now: number): Promise<Record<string, number> | void>;
+  /**
+   * Does the work through `trx`, the transaction that holds the task's cluster lock. Never
+   * through `store.db`: on SQLite the transaction holds the only connection, and such a query
+   * would wait for it forever.
+   */
+  run(trx: Transaction<Database>, now: number): Promise<TaskResult>;
 }
 
 export interface Maintenance {
+  /** Runs the due tasks now, then every intervalMs. */
   start(): void;
+  /** Stops the timer and waits for a task that is running. */
   stop(): Promise<void>;
-  /** Runs every task once now (CLI, tests). Returns which ran and what they reported. */
+  /** Runs every task once now, due or not (CLI, tests); errors are thrown, not logged. */
   runAll(): Promise<Record<string, Record<string, number> | 'skipped' | 'done'>>;
+}
+
+export interface MaintenanceOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  tasks: readonly MaintenanceTask[];
+  /** How often to look for due tasks (default 60 s); each task runs at most every everyMs. */
+  intervalMs?: number;
 }
 
 /** A stable signed 64-bit key per task name, for pg_try_advisory_xact_lock. */
@@ -26,46 +44,60 @@ export function lockKey(name: string): bigint {
 
 /**
  * Periodic tasks that must run once per cluster however many worker processes there are: each
- * run takes the task's lock in its transaction and is skipped where another process holds it.
- * Never throws out of its timer; a failed run is logged and tried again next time.
+ * run happens in a transaction that first takes the task's cluster lock, and is skipped where
+ * another process holds it (that process is doing the work). The lock ends with the
+ * transaction, so a process that dies mid-run frees it. Never throws out of its timer: a failed
+ * run is logged and tried again when next due.
  */
-export function createMaintenance(o: { store: Store; clock: Clock; logger: Logger; tasks: MaintenanceTask[]; tickMs?: number }): Maintenance {
-  const last = new Map<string, number>();
+export function createMaintenance(o: MaintenanceOptions): Maintenance {
+  const lastRun = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  let current: Promise<void> | null = null;
 
-  async function runTask(task: MaintenanceTask) {
+  function runTask(task: MaintenanceTask) {
     return o.store.db.transaction().execute(async (trx) => {
       if (!(await o.store.dialect.tryClusterLock(trx, lockKey(task.name)))) return 'skipped' as const;
       return (await task.run(trx, o.clock.now())) ?? ('done' as const);
     });
   }
 
-  async function tick() {
-    const now = o.clock.now();
+  async function tick(): Promise<void> {
     for (const task of o.tasks) {
-      if (now - (last.get(task.name) ?? -Infinity) < task.everyMs) continue;
-      last.set(task.name, now);
+      if (stopped) return;
+      const now = o.clock.now();
+      if (now - (lastRun.get(task.name) ?? -Infinity) < task.everyMs) continue;
+      // Recorded before the run: a failing task waits its period too instead of retrying every tick.
+      lastRun.set(task.name, now);
       try {
         const result = await runTask(task);
-        if (result !== 'skipped') o.logger.info({ task: task.name, result }, 'maintenance task ran');
+        if (result === 'skipped') o.logger.debug({ task: task.name }, 'maintenance task skipped: another process runs it');
+        else o.logger.info({ task: task.name, result }, 'maintenance task ran');
       } catch (err) {
         o.logger.error({ task: task.name, err }, 'maintenance task failed');
       }
     }
   }
 
+  function startTick() {
+    // A task longer than the interval is not started twice: the next tick just waits its turn.
+    if (current || stopped) return;
+    current = tick()
+      .catch((err) => o.logger.error({ err }, 'maintenance tick failed'))
+      .finally(() => (current = null));
+  }
+
   return {
     start() {
-      timer = setInterval(() => {
-        running = running.then(tick);
-      }, o.tickMs ?? 60_000);
+      if (timer || stopped) return;
+      timer = setInterval(startTick, o.intervalMs ?? 60_000);
       timer.unref();
-      running = running.then(tick);
+      startTick();
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
-      await running;
+      await current;
     },
     async runAll() {
       const out: Record<string, Record<string, number> | 'skipped' | 'done'> = {};

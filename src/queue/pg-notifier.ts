@@ -1,130 +1,166 @@
-import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Notifier } from './notifier.ts';
+import { createLocalNotifier, type Notifier } from './notifier.ts';
 
 export interface PgNotifierOptions {
   url: string;
-  /** Channels are namespaced by schema so installations sharing a server do not wake each other. */
+  /** Channels are namespaced by schema so installations (and test suites) sharing a database do not wake each other. */
   schema?: string;
   logger: Logger;
+  /** application_name of the LISTEN connection, to find it in pg_stat_activity. */
+  applicationName?: string;
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5000;
+
+/**
+ * Channel names are identifiers: at most 63 bytes. A long schema name is replaced by a hash
+ * rather than truncated, so two long names sharing a prefix keep apart.
+ */
+export function channelName(kind: 'jobs' | 'answers', schema = 'public'): string {
+  const name = `cercapec_${kind}_${schema}`;
+  if (name.length <= 63 && /^[a-z0-9_]+$/.test(name)) return name;
+  return `cercapec_${kind}_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
 }
 
 /**
- * Wake-ups across processes with LISTEN/NOTIFY. Events are emitted locally at once (no round
- * trip for the process that caused them) and sent to the others through pg_notify. One
- * dedicated connection listens; when it drops it reconnects with backoff (100 ms doubling to
- * 5 s). Meanwhile the workers' slow poll still finds the work: a lost notification costs
- * latency, never an answer.
+ * Wake-ups across processes with LISTEN/NOTIFY, behind the same interface as the local
+ * notifier (whose listeners it reuses, so they behave exactly alike). An event is emitted here
+ * at once, without a round trip, and sent to every process through pg_notify; the sender hears
+ * its own notification too and wakes a second time, which only costs a claim query.
+ *
+ * One dedicated connection listens. When it drops, it reconnects after 100 ms, doubling to
+ * 5 s, and LISTENs again; then it wakes the local workers once, for the jobs added while it
+ * was deaf. Meanwhile the workers' slow poll still finds the work: a lost notification costs
+ * latency (a long poll waits until its timeout), never an answer.
  */
 export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> {
-  const suffix = (o.schema ?? 'public').replace(/[^a-z0-9_]/g, '');
-  const jobsChannel = `cercapec_jobs_${suffix}`;
-  const answersChannel = `cercapec_answers_${suffix}`;
-  const events = new EventEmitter();
-  events.setMaxListeners(0);
-  const sender = new pg.Pool({ connectionString: o.url, max: 2, application_name: 'cercapec-notify' });
-  sender.on('error', (err) => o.logger.warn({ err: err.message }, 'notify pool error'));
+  const jobsChannel = channelName('jobs', o.schema);
+  const answersChannel = channelName('answers', o.schema);
+  const local = createLocalNotifier();
+  // Queues with a listener here, to wake them all after a reconnection.
+  const queues = new Map<string, number>();
+  const sender = new pg.Pool({ connectionString: o.url, max: 2, application_name: 'cercapec-notify', connectionTimeoutMillis: 5000, keepAlive: true });
+  sender.on('error', () => {}); // an idle connection that dies is dropped; the next query opens another
+  let sendFailing = false;
   let listener: pg.Client | null = null;
+  let connecting: Promise<void> | null = null;
   let closed = false;
-  let delay = 100;
-  let reconnectTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let endWait: (() => void) | undefined;
 
   async function connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: o.url, application_name: 'cercapec-listen' });
+    const client = new pg.Client({ connectionString: o.url, application_name: o.applicationName ?? 'cercapec-listen', keepAlive: true, connectionTimeoutMillis: 5000 });
     client.on('notification', (msg) => {
-      if (msg.channel === jobsChannel) events.emit(`job:${msg.payload}`);
-      else if (msg.channel === answersChannel) events.emit(`answer:${msg.payload}`);
+      if (msg.channel === jobsChannel && msg.payload) local.jobAdded(msg.payload);
+      else if (msg.channel === answersChannel && msg.payload) local.answered(msg.payload);
     });
-    client.on('error', (err) => {
-      o.logger.warn({ err: err.message }, 'LISTEN connection lost; reconnecting');
-      scheduleReconnect(client);
-    });
-    client.on('end', () => scheduleReconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${jobsChannel}`);
-    await client.query(`LISTEN ${answersChannel}`);
+    client.on('error', (err) => lost(client, err.message));
+    client.on('end', () => lost(client, 'connection ended'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(jobsChannel)}; LISTEN ${client.escapeIdentifier(answersChannel)}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      client.removeAllListeners('error');
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
+    if (closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     listener = client;
-    delay = 100;
-    // Work may have been added while nobody listened: wake local workers once.
-    events.emit('reconnected');
   }
 
-  let reconnecting = false;
-  function scheduleReconnect(client: pg.Client) {
+  function lost(client: pg.Client, reason: string) {
     if (closed || listener !== client) return;
     listener = null;
-    client.removeAllListeners('end');
+    // The reason is a server or socket message; the URL (and its password) is never logged.
+    o.logger.warn({ reason }, 'LISTEN connection lost; reconnecting');
     client.end().catch(() => {});
-    if (!reconnecting) void reconnectLoop();
+    connecting ??= reconnect().finally(() => (connecting = null));
   }
 
-  async function reconnectLoop(): Promise<void> {
-    reconnecting = true;
-    while (!closed) {
+  async function reconnect(): Promise<void> {
+    for (let delay = FIRST_RETRY_MS; !closed; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
       await new Promise<void>((resolve) => {
-        reconnectTimer = setTimeout(resolve, delay);
-        reconnectTimer.unref();
+        endWait = resolve;
+        retryTimer = setTimeout(resolve, delay);
+        retryTimer.unref();
       });
-      if (closed) break;
+      if (closed) return;
       try {
         await connect();
-        break;
+        if (closed) return;
+        o.logger.info('LISTEN connection re-established');
+        for (const queue of queues.keys()) local.jobAdded(queue);
+        return;
       } catch (err) {
-        delay = Math.min(delay * 2, 5000);
-        o.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'LISTEN reconnect failed');
+        o.logger.warn({ reason: (err as Error).message, retryInMs: Math.min(delay * 2, MAX_RETRY_MS) }, 'LISTEN reconnection failed');
       }
     }
-    reconnecting = false;
   }
 
-  const send = (channel: string, payload: string) => {
-    sender.query('select pg_notify($1, $2)', [channel, payload]).catch((err) => o.logger.warn({ err: err.message }, 'NOTIFY failed'));
-  };
+  function send(channel: string, payload: string) {
+    if (closed) return;
+    sender.query('select pg_notify($1, $2)', [channel, payload]).then(
+      () => {
+        if (sendFailing) o.logger.info('NOTIFY works again');
+        sendFailing = false;
+      },
+      (err: Error) => {
+        // Once per outage, not once per submission.
+        if (!sendFailing) o.logger.warn({ reason: err.message }, 'NOTIFY failed; other processes will find the work by polling');
+        sendFailing = true;
+      },
+    );
+  }
 
-  await connect();
+  try {
+    await connect();
+  } catch (err) {
+    await sender.end().catch(() => {});
+    throw err;
+  }
 
   return {
     jobAdded(queue) {
-      events.emit(`job:${queue}`);
+      local.jobAdded(queue);
       send(jobsChannel, queue);
     },
     onJobAdded(queue, fn) {
-      events.on(`job:${queue}`, fn);
-      events.on('reconnected', fn);
+      queues.set(queue, (queues.get(queue) ?? 0) + 1);
+      const off = local.onJobAdded(queue, fn);
+      let subscribed = true;
       return () => {
-        events.off(`job:${queue}`, fn);
-        events.off('reconnected', fn);
+        if (!subscribed) return;
+        subscribed = false;
+        off();
+        const left = (queues.get(queue) ?? 1) - 1;
+        if (left > 0) queues.set(queue, left);
+        else queues.delete(queue);
       };
     },
     answered(requestId) {
-      events.emit(`answer:${requestId}`);
+      local.answered(requestId);
       send(answersChannel, requestId);
     },
-    waitForAnswer(requestId, timeoutMs, signal) {
-      return new Promise((resolve) => {
-        const name = `answer:${requestId}`;
-        const done = (value: boolean) => {
-          clearTimeout(timer);
-          events.off(name, onAnswer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve(value);
-        };
-        const onAnswer = () => done(true);
-        const onAbort = () => done(false);
-        const timer = setTimeout(() => done(false), timeoutMs);
-        events.on(name, onAnswer);
-        signal?.addEventListener('abort', onAbort);
-      });
-    },
+    waitForAnswer: (requestId, timeoutMs, signal) => local.waitForAnswer(requestId, timeoutMs, signal),
     async close() {
+      if (closed) return;
       closed = true;
-      clearTimeout(reconnectTimer);
+      clearTimeout(retryTimer);
+      endWait?.();
       const client = listener;
       listener = null;
       await client?.end().catch(() => {});
+      await connecting?.catch(() => {});
       await sender.end().catch(() => {});
-      events.removeAllListeners();
+      await local.close();
     },
   };
 }

@@ -1,11 +1,15 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-json-api.ts';
+import * as m0003 from './migrations/0003-batches.ts';
+import * as m0004 from './migrations/0004-webhooks.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-json-api': m0002,
+  '0003-batches': m0003,
+  '0004-webhooks': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -13,6 +13,10 @@ export interface Database {
   datasets: DatasetsTable;
   directory_entries: DirectoryEntriesTable;
   idempotency_keys: IdempotencyKeysTable;
+  // webhooks (0004)
+  account_webhooks: AccountWebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export interface IdempotencyKeysTable {
@@ -40,6 +44,11 @@ export const TABLE_KEYS = {
   datasets: ['id'],
   directory_entries: ['dataset_id', 'code', 'position'],
   idempotency_keys: ['account_id', 'key'],
+  // webhooks (0004)
+  account_webhooks: ['account_id'],
+  webhook_deliveries: ['id'],
+  webhook_attempts: ['id'],
+  batches: ['id'], batch_rows: ['batch_id', 'row_index'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 export interface AccountsTable {
@@ -165,4 +174,92 @@ export interface DirectoryEntriesTable {
   pec: string;
   kind: string;
   label: string | null;
+}
+
+// --- webhooks (migration 0004) ---------------------------------------------------------------
+
+export interface AccountWebhooksTable {
+  account_id: string;
+  /** The account's default callback: lookups without their own callbackUrl are posted here. */
+  url: string | null;
+  /** The signing secret (HMAC-SHA256 key). Kept readable: every delivery is signed with it. */
+  secret: string;
+  /** When the whole secret was last shown (it is shown once; afterwards only a hint). */
+  secret_shown_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  /** The lookup the event is about; null for batch events. */
+  request_id: string | null;
+  batch_id: string | null;
+  url: string;
+  event: string;
+  /** The JSON body, frozen when the event happened: every attempt sends the same bytes. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** When the next attempt is due; null once delivered or failed. */
+  next_attempt_at: number | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  at: number;
+  /** The receiver's HTTP status; null when no response came (refused, timeout, blocked). */
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+// Batches (migration 0003), appended as declaration merges of the interfaces above.
+export interface Database { batches: BatchesTable; batch_rows: BatchRowsTable }
+export interface RequestsTable { /** The batch that created the request, if any. */ batch_id: string | null }
+
+export interface BatchesTable {
+  id: string;
+  account_id: string;
+  status: 'uploading' | 'processing' | 'completed';
+  format: 'csv' | 'xlsx' | 'json';
+  /** The input column read as codes, by its (normalised) header name. */
+  column_name: string | null;
+  /** JSON array of the input's column names, in order; every row's input is aligned to it. */
+  input_columns: string;
+  /** `;` or `,` for a CSV upload: results in CSV use the same. */
+  csv_delimiter: string | null;
+  total_rows: number;
+  valid_rows: number;
+  invalid_rows: number;
+  distinct_codes: number;
+  /** Lookups this batch created (and charged); the other valid rows share lookups the account had. */
+  new_lookups: number;
+  charged_cents: number;
+  /** JSON object of row counts by status, frozen when the batch completes (they change no more). */
+  counts: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface BatchRowsTable {
+  batch_id: string;
+  /** 0-based position among the data rows of the upload. */
+  row_index: number;
+  /** JSON array of the row's cells as text, aligned to batches.input_columns. */
+  input: string;
+  /** The normalised code; null when the row is invalid. */
+  code: string | null;
+  /** Why the row has no lookup: an invalid code, or credit that ran out while creating. */
+  error: string | null;
+  request_id: string | null;
 }

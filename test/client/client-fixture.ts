@@ -44,7 +44,9 @@ export async function startClientFixture(name: string, serverEnv: Record<string,
     dataDir,
     server,
     key,
-    env: { CERCAPEC_SERVER: server.url, CERCAPEC_KEY: key, HOME: tmp, XDG_CONFIG_HOME: join(tmp, '.config') },
+    // These suites speak the text protocol (the one any trovapec-compatible server has); the JSON
+    // transport has its own suite.
+    env: { CERCAPEC_SERVER: server.url, CERCAPEC_KEY: key, HOME: tmp, XDG_CONFIG_HOME: join(tmp, '.config'), CERCAPEC_PROTOCOL: 'text' },
     async close() {
       await server.stop();
       await rm(tmp, { recursive: true, force: true });

@@ -5,112 +5,267 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { openStore, type Store } from '../../src/store/store.ts';
-import { copyStore } from '../../src/store/copy-store.ts';
+import { copyStore, COPIED_TABLES } from '../../src/store/copy-store.ts';
 import { TABLE_KEYS } from '../../src/store/schema.ts';
 import { createAccount, topUp } from '../../src/accounts/accounts.ts';
-import { authenticateKey } from '../../src/accounts/api-keys.ts';
+import { addApiKey, authenticateKey, revokeApiKey } from '../../src/accounts/api-keys.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createLocalNotifier } from '../../src/queue/notifier.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { postgresUnavailable, TEST_DATABASE_URL } from '../helpers/stores.ts';
-import { cliOk } from '../helpers/cli.ts';
-import pino from 'pino';
+import { isCercapecError } from '../../src/errors.ts';
+import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL, type TestStore } from '../helpers/stores.ts';
+import { cliOk, runCli, IPA_SAMPLE } from '../helpers/cli.ts';
 
 const pgSkip = await postgresUnavailable();
-if (pgSkip) console.log(`# copy-store: ${pgSkip}`);
+if (pgSkip) console.log(`# copy-store [postgres]: ${pgSkip}`);
+const onPostgres = { skip: pgSkip ?? false, timeout: 60_000 };
+
 const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'cercapec-copy-'));
-  dirs.push(d);
-  return d;
-};
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cercapec-copy-'));
+  dirs.push(dir);
+  return dir;
+}
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** A store with rows in every table, strings with accents and nulls included. */
-async function filledStore(): Promise<{ store: Store; key: string; accountId: string }> {
-  const store = await openStore({ dataDir: tempDir() });
-  const clock = new ManualClock();
-  const { account, key } = await createAccount(store, clock.now(), { name: 'Società Cooperativa àèìòù', billingMode: 'prepaid', priceCents: 7, initialCreditCents: 1000 });
-  await topUp(store, account.id, 250, clock.now(), 'bonifico n° 12');
-  await importDataset(store, clock, { file: 'demo/enti-sample-comuni.csv', format: 'ipa-enti', name: 'ipa' });
-  const deps = { store, clock, notifier: createLocalNotifier(), logger: pino({ level: 'silent' }), maxAttempts: 3 };
-  const found = await submitLookup(deps, { account, code: '82003050109', via: 'json', idempotency: { key: 'k', bodyHash: 'h' } });
-  await submitLookup(deps, { account, code: '00743110157', via: 'text' });
-  await store.db.insertInto('request_addresses').values({ request_id: found.id, position: 0, pec: 'protocollo@pec.comune.rezzoaglio.ge.it', source: 'directory', kind: 'ente', dataset_id: null, label: 'Comune di Rezzoaglio', found_at: clock.now() }).execute();
-  await store.db.insertInto('attempts').values({ id: 'att_1', request_id: found.id, source: 'directory', started_at: clock.now(), finished_at: clock.now() + 3, outcome: 'found', error: null }).execute();
-  return { store, key: key.key, accountId: account.id };
+const NASTY = 'Società «Cooperativa» àèìòù ß 東京 🇮🇹 "quoted" \'single\'\nsecond line\t\\';
+
+interface Filled {
+  dir: string;
+  store: Store;
+  key: string;
+  accountId: string;
+  balance: number;
 }
 
-async function dump(store: Store): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const [table, keys] of Object.entries(TABLE_KEYS)) {
-    let q = store.db.selectFrom(table as keyof typeof TABLE_KEYS).selectAll() as any;
-    for (const k of keys) q = q.orderBy(k);
-    out[table] = await q.execute();
+/** An embedded store in a temp folder with rows in every table: unicode, nulls, big times, negative cents. */
+async function filledStore(name = NASTY): Promise<Filled> {
+  const dir = tempDir();
+  const store = await openStore({ dataDir: dir });
+  const clock = new ManualClock();
+  const { account, key } = await createAccount(store, clock.now(), { name, billingMode: 'prepaid', priceCents: 7, initialCreditCents: 1000, defaultReference: 'rif. n° 1' });
+  const other = await createAccount(store, clock.now(), { name: 'Postpagato', billingMode: 'postpaid', priceCents: 0 });
+  await revokeApiKey(store, other.key.id, clock.now() + 1);
+  await addApiKey(store, other.account.id, clock.now(), { label: 'étiquette ✓' });
+  await topUp(store, account.id, 250, clock.now(), 'bonifico n° 12 — «saldo»');
+  await topUp(store, account.id, -30, clock.now(), undefined);
+  await importDataset(store, clock, { file: IPA_SAMPLE, format: 'ipa-enti', name: 'ipa àè' });
+  const deps = { store, clock, notifier: createLocalNotifier(), logger: pino({ level: 'silent' }), maxAttempts: 3 };
+  const found = await submitLookup(deps, { account, code: '82003050109', via: 'json', idempotency: { key: 'idem-ü', bodyHash: 'h' } });
+  clock.advance(1);
+  await submitLookup(deps, { account, code: '00743110157', via: 'text', reference: NASTY });
+  const { id: datasetId } = await store.db.selectFrom('datasets').select('id').executeTakeFirstOrThrow();
+  await store.db
+    .insertInto('request_addresses')
+    .values([
+      { request_id: found.id, position: 0, pec: 'protocollo@pec.comune.rezzoaglio.ge.it', source: 'directory', kind: 'ente', dataset_id: datasetId, label: NASTY, found_at: clock.now() },
+      { request_id: found.id, position: 1, pec: 'altro@pec.example.it', source: 'directory', kind: 'ente', dataset_id: null, label: null, found_at: clock.now() },
+    ])
+    .execute();
+  await store.db
+    .insertInto('attempts')
+    .values([
+      { id: 'att_1', request_id: found.id, source: 'directory', started_at: clock.now(), finished_at: clock.now() + 3, outcome: 'found', error: null },
+      { id: 'att_2', request_id: found.id, source: 'directory', started_at: clock.now(), finished_at: clock.now() + 9, outcome: 'transient_error', error: NASTY },
+    ])
+    .execute();
+  await store.db
+    .insertInto('jobs')
+    .values({ id: 'job_big', queue: 'lookup', payload: JSON.stringify({ note: NASTY }), status: 'running', run_at: 0, attempts: 2, max_attempts: 8, locked_by: 'worker ☃', locked_until: Number.MAX_SAFE_INTEGER, last_error: NASTY, created_at: clock.now(), updated_at: clock.now() })
+    .execute();
+  const now = clock.now();
+  await store.db
+    .insertInto('batches')
+    .values({ id: 'bat_1', account_id: account.id, status: 'completed', format: 'csv', column_name: 'codice_fiscale', input_columns: JSON.stringify(['codice_fiscale', 'nota ✓']), csv_delimiter: ';', total_rows: 2, valid_rows: 1, invalid_rows: 1, distinct_codes: 1, new_lookups: 0, charged_cents: 0, counts: null, created_at: now, updated_at: now, completed_at: now })
+    .execute();
+  await store.db
+    .insertInto('batch_rows')
+    .values([
+      { batch_id: 'bat_1', row_index: 0, input: JSON.stringify(['82003050109', NASTY]), code: '82003050109', error: null, request_id: found.id },
+      { batch_id: 'bat_1', row_index: 1, input: JSON.stringify(['xyz', '']), code: null, error: 'lunghezza errata', request_id: null },
+    ])
+    .execute();
+  await store.db.insertInto('account_webhooks').values({ account_id: account.id, url: 'https://example.it/hook?à=1', secret: 'whsec_ü', secret_shown_at: null, created_at: now, updated_at: now }).execute();
+  await store.db
+    .insertInto('webhook_deliveries')
+    .values({ id: 'whd_1', account_id: account.id, request_id: found.id, batch_id: null, url: 'https://example.it/hook?à=1', event: 'lookup.answered', body: JSON.stringify({ label: NASTY }), status: 'failed', attempts: 2, last_status_code: 500, last_error: NASTY, next_attempt_at: null, created_at: now, delivered_at: null })
+    .execute();
+  await store.db
+    .insertInto('webhook_attempts')
+    .values([
+      { id: 'wha_1', delivery_id: 'whd_1', at: now, status_code: 500, error: null, duration_ms: 12 },
+      { id: 'wha_2', delivery_id: 'whd_1', at: now + 1000, status_code: null, error: 'timeout', duration_ms: 10_000 },
+    ])
+    .execute();
+  // A table added to the schema (and to TABLE_KEYS) needs rows here too, or its copy is untested.
+  for (const table of COPIED_TABLES) {
+    const row = await store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    assert.ok(Number(row.n) > 0, `filledStore() in test/store/copy-store.test.ts puts no rows in ${table}: add some`);
+  }
+  return { dir, store, key: key.key, accountId: account.id, balance: 1000 + 250 - 30 - 7 - 7 };
+}
+
+/** Every table, every row, sorted by key in JavaScript (not by the database's collation). */
+async function dump(store: Store): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const table of COPIED_TABLES) {
+    const keys: readonly string[] = TABLE_KEYS[table];
+    const rows = (await store.db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];
+    out[table] = rows.sort((a, b) => {
+      for (const k of keys) {
+        const x = a[k] as string | number;
+        const y = b[k] as string | number;
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      return 0;
+    });
   }
   return out;
 }
 
+async function assertEmpty(store: Store): Promise<void> {
+  for (const [table, rows] of Object.entries(await dump(store))) assert.equal(rows.length, 0, `${table} is empty`);
+}
+
+const refused = (pattern: RegExp) => (error: unknown) => isCercapecError(error, 'invalid_argument') && pattern.test(error.message);
+
 describe('copy-store', () => {
-  test('the table list matches the migrated schema', async () => {
-    const store = await openStore({ dataDir: ':memory:' });
-    const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'kysely_%' and name not like 'sqlite_%'`.execute(store.db);
-    assert.deepEqual(tables.rows.map((r) => r.name).sort(), Object.keys(TABLE_KEYS).sort());
-    await store.close();
-  });
+  for (const dialect of dialects()) {
+    test(`the table list matches a migrated store [${dialect}]`, dialect === 'postgres' ? onPostgres : {}, async () => {
+      const store = await openTestStore(dialect);
+      try {
+        const { rows } = dialect === 'sqlite'
+          ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
+          : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db);
+        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration')).sort();
+        assert.deepEqual(tables, [...COPIED_TABLES].sort());
+      } finally {
+        await store.destroy();
+      }
+    });
+  }
 
-  test('SQLite -> SQLite copies every row exactly; a non-empty target is refused unless --replace', async () => {
-    const { store, key, accountId } = await filledStore();
-    const target = await openStore({ dataDir: tempDir() });
-    const counts = await copyStore(store, target);
-    for (const [t, n] of Object.entries(counts)) assert.ok(n > 0, `${t} has rows`);
-    assert.deepEqual(await dump(target), await dump(store));
-    assert.equal(await balanceOf(target.db, accountId), 1236);
-    assert.equal((await authenticateKey(target, key))?.id, accountId);
-    await assert.rejects(copyStore(store, target), /not empty/);
-    await copyStore(store, target, { replace: true });
-    assert.deepEqual(await dump(target), await dump(store));
-    await store.close();
-    await target.close();
-  });
+  for (const dialect of dialects()) {
+    test(`SQLite -> ${dialect} -> SQLite: every row of every table equal, balance and key still work`, dialect === 'postgres' ? onPostgres : {}, async () => {
+      const source = await filledStore();
+      const middle = await openTestStore(dialect);
+      const back = await openStore({ dataDir: tempDir() });
+      try {
+        // A tiny page makes every table (and every composite key) span several pages.
+        const counts = await copyStore(source.store, middle, { pageSize: 7 });
+        const original = await dump(source.store);
+        assert.deepEqual(counts, Object.fromEntries(Object.entries(original).map(([t, rows]) => [t, rows.length])));
+        assert.ok(counts.directory_entries > 7);
+        assert.deepEqual(await copyStore(middle, back), counts);
+        assert.deepEqual(await dump(middle), original);
+        assert.deepEqual(await dump(back), original);
+        for (const store of [middle, back]) {
+          assert.equal(await balanceOf(store.db, source.accountId), source.balance);
+          assert.equal((await authenticateKey(store, source.key))?.id, source.accountId);
+          const job = await store.db.selectFrom('jobs').select('locked_until').where('id', '=', 'job_big').executeTakeFirstOrThrow();
+          assert.equal(job.locked_until, Number.MAX_SAFE_INTEGER);
+        }
+      } finally {
+        await middle.destroy();
+        await back.close();
+        await source.store.close();
+      }
+    });
+  }
 
-  test('SQLite -> PostgreSQL -> SQLite round trip, every table equal', { skip: pgSkip ?? false }, async () => {
-    const { store, key, accountId } = await filledStore();
-    const schema = `copy_${randomBytes(4).toString('hex')}`;
-    const pg = await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema });
-    const back = await openStore({ dataDir: tempDir() });
+  test('a non-empty target is refused and left as it was; --replace swaps its content', onPostgres, async () => {
+    const first = await filledStore();
+    const second = await filledStore('Seconda S.r.l.');
+    const pg = await openTestStore('postgres');
     try {
-      await copyStore(store, pg);
-      await copyStore(pg, back);
-      const original = await dump(store);
-      assert.deepEqual(await dump(pg), original);
-      assert.deepEqual(await dump(back), original);
-      assert.equal(await balanceOf(pg.db, accountId), 1236);
-      assert.equal((await authenticateKey(pg, key))?.id, accountId);
+      await copyStore(first.store, pg);
+      const before = await dump(pg);
+      await assert.rejects(copyStore(second.store, pg), refused(/not empty/));
+      assert.deepEqual(await dump(pg), before);
+      await copyStore(second.store, pg, { replace: true });
+      assert.deepEqual(await dump(pg), await dump(second.store));
+      assert.equal(await authenticateKey(pg, first.key), null);
+      assert.equal((await authenticateKey(pg, second.key))?.id, second.accountId);
     } finally {
-      await pg.db.schema.dropSchema(schema).ifExists().cascade().execute();
-      await pg.close();
-      await back.close();
-      await store.close();
+      await pg.destroy();
+      await first.store.close();
+      await second.store.close();
     }
   });
 
-  test('the CLI command copies a data folder into PostgreSQL', { skip: pgSkip ?? false, timeout: 60_000 }, async () => {
-    const { store } = await filledStore();
-    const dir = store.description.replace(/^sqlite /, '').replace(/\/cercapec\.sqlite$/, '');
-    await store.close();
-    const schema = `copycli_${randomBytes(4).toString('hex')}`;
+  for (const dialect of dialects()) {
+    test(`a copy failing half-way leaves the target as it was [${dialect}]`, dialect === 'postgres' ? onPostgres : {}, async () => {
+      const source = await filledStore();
+      const target = await openTestStore(dialect);
+      const failAtJobs = (table: string) => {
+        if (table === 'jobs') throw new Error('disk full');
+      };
+      try {
+        await assert.rejects(copyStore(source.store, target, { pageSize: 10, onProgress: failAtJobs }), /disk full/);
+        await assertEmpty(target);
+        const other = await filledStore('Altro');
+        await copyStore(other.store, target);
+        const before = await dump(target);
+        await assert.rejects(copyStore(source.store, target, { replace: true, onProgress: failAtJobs }), /disk full/);
+        assert.deepEqual(await dump(target), before);
+        await other.store.close();
+      } finally {
+        await target.destroy();
+        await source.store.close();
+      }
+    });
+  }
+
+  test('stores at different migrations, and a store onto itself, are refused', async () => {
+    const source = await filledStore();
+    const target = await openStore({ dataDir: tempDir() });
     try {
-      const out = await cliOk(['copy-store', '--from', dir, '--to', TEST_DATABASE_URL, '--to-schema', schema]);
-      assert.match(out.stdout, /^accounts\t1$/m);
-      assert.match(out.stdout, /^total\t\d+$/m);
-      const again = await (await import('../helpers/cli.ts')).runCli(['copy-store', '--from', dir, '--to', TEST_DATABASE_URL, '--to-schema', schema]);
-      assert.notEqual(again.code, 0);
-      assert.match(again.stderr, /not empty/);
+      await assert.rejects(copyStore(source.store, source.store, { replace: true }), refused(/same store/));
+      await sql`delete from kysely_migration where name = '0002-json-api'`.execute(target.db);
+      await assert.rejects(copyStore(source.store, target), refused(/different migrations/));
+      assert.equal((await dump(source.store)).accounts.length, 2);
+    } finally {
+      await target.close();
+      await source.store.close();
+    }
+  });
+
+  test('the CLI moves a data folder into PostgreSQL and back', onPostgres, async () => {
+    const source = await filledStore();
+    const original = await dump(source.store);
+    await source.store.close();
+    const schema = `copycli_${randomBytes(4).toString('hex')}`;
+    const backDir = join(tempDir(), 'back');
+    try {
+      const out = await cliOk(['copy-store', '--from', source.dir, '--to', TEST_DATABASE_URL, '--to-schema', schema]);
+      assert.match(out.stdout, /^accounts\t2$/m);
+      assert.match(out.stdout, new RegExp(`^directory_entries\\t${original.directory_entries.length}$`, 'm'));
+      const total = Object.values(original).reduce((n, rows) => n + rows.length, 0);
+      assert.match(out.stdout, new RegExp(`^total\\t${total}$`, 'm'));
+
+      const again = await runCli(['copy-store', '--from', source.dir, '--to', TEST_DATABASE_URL, '--to-schema', schema]);
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /^cercapec: the target store is not empty .*--replace/m);
       assert.doesNotMatch(again.stderr, /\n\s+at /);
+      await cliOk(['copy-store', '--from', source.dir, '--to', TEST_DATABASE_URL, '--to-schema', schema, '--replace']);
+
+      await cliOk(['copy-store', '--from', `postgresql${TEST_DATABASE_URL.slice('postgres'.length)}`, '--from-schema', schema, '--to', backDir]);
+      const back = await openStore({ dataDir: backDir });
+      try {
+        assert.deepEqual(await dump(back), original);
+      } finally {
+        await back.close();
+      }
+
+      const typo = await runCli(['copy-store', '--from', join(source.dir, 'nope'), '--to', tempDir()]);
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /^cercapec: --from .*no cercapec store in that folder/m);
+      const schemaOnDir = await runCli(['copy-store', '--from', source.dir, '--to', tempDir(), '--to-schema', 'x']);
+      assert.match(schemaOnDir.stderr, /^cercapec: --to-schema applies only to a postgres:\/\/ target$/m);
     } finally {
       const pg = await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, migrate: false });
       await pg.db.schema.dropSchema(schema).ifExists().cascade().execute();

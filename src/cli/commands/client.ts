@@ -142,11 +142,12 @@ function connection(command: Command): Command {
   return command
     .option('--server <url>', 'server URL, e.g. https://pec.example.it (env CERCAPEC_SERVER)')
     .option('--key <key>', 'API key (env CERCAPEC_KEY; better kept in the config file than in shell history)')
-    .option('--config <file>', 'config file (default ~/.config/cercapec/client.json)');
+    .option('--config <file>', 'config file (default ~/.config/cercapec/client.json)')
+    .option('--protocol <protocol>', 'text (/index_ws.php, any compatible server), json (cercapec /v1) or auto (env CERCAPEC_PROTOCOL; default auto)');
 }
 
-function configFrom(opts: { server?: string; key?: string; config?: string }): Promise<ClientConfig> {
-  return resolveClientConfig({ flags: { server: opts.server, key: opts.key, config: opts.config }, env: process.env, home: homedir(), warn });
+function configFrom(opts: { server?: string; key?: string; config?: string; protocol?: string }): Promise<ClientConfig> {
+  return resolveClientConfig({ flags: { server: opts.server, key: opts.key, config: opts.config, protocol: opts.protocol }, env: process.env, home: homedir(), warn });
 }
 
 async function batchDeps(opts: Record<string, string | undefined>): Promise<Omit<BatchDeps, 'signal'>> {

@@ -12,6 +12,8 @@ export interface JsonApiDeps {
   allowPrivateCallbacks: boolean;
   /** Longest ?wait= in seconds. */
   maxWaitSeconds: number;
+  /** Batch upload limits (config batchMaxRows, batchMaxBytes); absent: 100,000 rows, 50 MB. */
+  batch?: { maxRows: number; maxBytes: number };
 }
 
 declare module 'fastify' {

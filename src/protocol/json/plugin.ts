@@ -5,6 +5,8 @@ import { problemForCode, sendProblem } from './problems.ts';
 import type { JsonApiDeps } from './context.ts';
 import { lookupRoutes } from './routes/lookups.ts';
 import { accountRoutes } from './routes/account.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /**
  * /v1: the JSON API. Same accounts, keys, billing and requests as the text protocol; errors are
@@ -46,4 +48,6 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
 
   await app.register(lookupRoutes, deps);
   await app.register(accountRoutes, deps);
+  await app.register(batchRoutes, deps);
+  await app.register(webhookRoutes, deps);
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ErrorCode } from '../../errors.ts';
+import { ProblemSchema } from './schemas.ts';
 
 /**
  * RFC 9457 problem types of the JSON API. `type` is a stable relative URI; the table in
@@ -34,6 +35,22 @@ export function sendProblem(reply: FastifyReply, name: ProblemName, detail?: str
     .code(status)
     .type('application/problem+json; charset=utf-8')
     .send(JSON.stringify({ type: problemTypeUri(name), title, status, ...(detail ? { detail } : {}), code: name }));
+}
+
+/**
+ * Route response schemas for problems, documented with the content type they are sent with
+ * (application/problem+json, not application/json) and the titles each status can carry.
+ */
+export function problemResponses<S extends number>(...statuses: S[]): Record<S, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: Object.values(ProblemTypes).filter((p) => p.status === status).map((p) => p.title).join('; ') || 'Problem',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  ) as Record<S, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
 }
 
 /** Service errors (typed codes) to problem types. */

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { sql } from 'kysely';
 import { balanceOf } from '../../../billing/balance.ts';
 import { formatEuro } from '../../../billing/money.ts';
-import { AccountSchema, LedgerPageSchema, ProblemSchema, UsageSchema } from '../schemas.ts';
+import { AccountSchema, LedgerPageSchema, UsageSchema } from '../schemas.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { sendProblem } from '../problems.ts';
+import { problemResponses, sendProblem } from '../problems.ts';
 
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 429: ProblemSchema };
+const problems = problemResponses(400, 401, 429);
 
 export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();

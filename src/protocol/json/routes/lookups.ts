@@ -7,14 +7,14 @@ import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
 import { findAddresses, findLookup } from '../../../lookups/find-lookup.ts';
 import { isPending } from '../../../lookups/lookup-status.ts';
 import { isCercapecError } from '../../../errors.ts';
-import { IdParams, LookupListSchema, LookupSchema, LookupStatusSchema, NewLookupSchema, ProblemSchema } from '../schemas.ts';
+import { IdParams, LookupListSchema, LookupSchema, LookupStatusSchema, NewLookupSchema } from '../schemas.ts';
 import { loadResources, toLookupResource } from '../lookup-resource.ts';
-import { sendProblem } from '../problems.ts';
+import { problemResponses, sendProblem } from '../problems.ts';
 import { callbackUrlProblem } from '../callback-url.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 402: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema };
+const problems = problemResponses(400, 401, 402, 404, 409, 422, 429);
 
 export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -34,7 +34,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
       tags: ['lookups'],
       headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
       body: NewLookupSchema,
-      response: { 200: LookupSchema, 202: LookupSchema, ...problems },
+      response: { 200: LookupSchema, 202: LookupSchema, ...problems, ...problemResponses(413, 415) },
     },
   }, async (req, reply) => {
     const account = accountOf(req);
@@ -47,7 +47,9 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
     const idempotency = typeof key === 'string' ? { key, bodyHash: hashBody(body) } : null;
     try {
       const { id, replayed } = await submitLookup(deps.lookups, { account, code: body.code, reference: body.reference, callbackUrl: body.callbackUrl, via: 'json', idempotency });
-      return reply.code(replayed ? 200 : 202).send((await resource(account.id, id))!);
+      // A replay answers with the lookup even when it was deleted since (then cancelled or answered).
+      const row = (await findLookup(store, account.id, id))!;
+      return reply.code(replayed ? 200 : 202).send(toLookupResource(row, await findAddresses(store, id)));
     } catch (error) {
       if (isCercapecError(error, 'duplicate_request') && typeof error.details.id === 'string') {
         const existing = await resource(account.id, error.details.id);

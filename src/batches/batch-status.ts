@@ -1,0 +1,42 @@
+import type { BatchesTable, RequestStatus } from '../store/schema.ts';
+
+export const BatchStatus = {
+  /** Rows are being read and stored, then their lookups created. */
+  uploading: 'uploading',
+  /** Every row is stored and has its lookup; some lookups are not answered yet. */
+  processing: 'processing',
+  /** Every row's lookup is answered (or the row has none). */
+  completed: 'completed',
+} as const satisfies Record<string, BatchesTable['status']>;
+
+export type BatchFormat = BatchesTable['format'];
+
+export const BATCH_MEDIA_TYPES: Record<BatchFormat, string> = {
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  json: 'application/json',
+};
+
+/** The upload format a Content-Type names (parameters such as charset ignored), or null. */
+export function batchFormatOf(contentType: string | undefined): BatchFormat | null {
+  const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  for (const [format, type] of Object.entries(BATCH_MEDIA_TYPES)) {
+    if (essence === type) return format as BatchFormat;
+  }
+  return null;
+}
+
+/**
+ * The status of one batch row: its lookup's, or `invalid` (the row has no valid code) or
+ * `refused` (credit ran out while the batch's lookups were being created).
+ */
+export type RowStatus = RequestStatus | 'invalid' | 'refused';
+
+export const ROW_STATUSES = [
+  'queued', 'running', 'waiting_operator', 'found', 'not_found', 'failed', 'cancelled', 'invalid', 'refused',
+] as const satisfies readonly RowStatus[];
+
+export const PENDING_ROW_STATUSES: readonly RowStatus[] = ['queued', 'running', 'waiting_operator'];
+
+/** The error of a row refused for credit (results show it in the error column). */
+export const REFUSED_ROW_ERROR = 'credito insufficiente';

@@ -1,0 +1,95 @@
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import ExcelJS from 'exceljs';
+import type { ResultRow } from './batch-results.ts';
+
+export type ResultFormat = 'csv' | 'xlsx' | 'json';
+
+/** The result columns after the input's, in CSV and XLSX. */
+export const RESULT_COLUMNS = ['code', 'status', 'pec', 'addresses', 'source', 'error'] as const;
+
+export interface ResultSource {
+  /** The batch's input column names. */
+  columns: string[];
+  pages: AsyncIterable<ResultRow[]>;
+  /** CSV only: the upload's delimiter, so a `;` file comes back with `;`. */
+  delimiter?: string;
+}
+
+/** Streams the results in a format; nothing but the current page is held. */
+export function writeResults(format: ResultFormat, source: ResultSource): Readable {
+  if (format === 'csv') return resultsCsv(source);
+  if (format === 'xlsx') return resultsXlsx(source);
+  return resultsJson(source);
+}
+
+/**
+ * Input columns, then the result columns (an input column named like one of them is written as
+ * input_<name>), all addresses joined by `;`. With a BOM, so that Excel reads it as UTF-8.
+ */
+export function tableHeader(columns: string[]): string[] {
+  const taken = new Set<string>(RESULT_COLUMNS);
+  return [...columns.map((c) => (taken.has(c) ? `input_${c}` : c)), ...RESULT_COLUMNS];
+}
+
+function tableRecord(r: ResultRow): string[] {
+  return [...r.input, r.code ?? '', r.status, r.pec ?? '', r.addresses.join(';'), r.source ?? '', r.error ?? ''];
+}
+
+function resultsCsv({ columns, pages, delimiter }: ResultSource): Readable {
+  async function* records(): AsyncGenerator<string[]> {
+    yield tableHeader(columns);
+    for await (const page of pages) for (const r of page) yield tableRecord(r);
+  }
+  const csv = stringify({ bom: true, delimiter: delimiter ?? ',', record_delimiter: 'windows' });
+  const source = Readable.from(records());
+  source.on('error', (error) => csv.destroy(error));
+  return source.pipe(csv);
+}
+
+/**
+ * exceljs's streaming WorkbookWriter: each row is committed (serialised into the zip) as it is
+ * added. The zip does not push back, so the loop waits for the response to drain between pages.
+ * Cells are text, so codes keep their leading zeros.
+ */
+function resultsXlsx({ columns, pages }: ResultSource): Readable {
+  const out = new PassThrough();
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+  const sheet = workbook.addWorksheet('Risultati');
+  (async () => {
+    sheet.addRow(tableHeader(columns)).commit();
+    for await (const page of pages) {
+      if (out.destroyed) return;
+      for (const r of page) sheet.addRow(tableRecord(r)).commit();
+      if (out.writableNeedDrain) await once(out, 'drain');
+    }
+    sheet.commit();
+    await workbook.commit();
+  })().catch((error: unknown) => out.destroy(error as Error));
+  return out;
+}
+
+/** A JSON array streamed element by element; `input` maps column names to cells. */
+function resultsJson({ columns, pages }: ResultSource): Readable {
+  async function* text(): AsyncGenerator<string> {
+    yield '[';
+    let first = true;
+    for await (const page of pages) {
+      const items = page.map((r) => JSON.stringify({
+        row: r.row,
+        input: Object.fromEntries(columns.map((c, i) => [c, r.input[i] ?? ''])),
+        code: r.code,
+        status: r.status,
+        pec: r.pec,
+        addresses: r.addresses,
+        source: r.source,
+        error: r.error,
+      }));
+      yield (first ? '\n' : ',\n') + items.join(',\n');
+      first = false;
+    }
+    yield '\n]\n';
+  }
+  return Readable.from(text());
+}

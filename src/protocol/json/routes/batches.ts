@@ -1,0 +1,138 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createBatch } from '../../../batches/create-batch.ts';
+import { BatchError } from '../../../batches/batch-error.ts';
+import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
+import { loadBatchSummary, summarise, type BatchSummary } from '../../../batches/batch-summary.ts';
+import { batchResultPages } from '../../../batches/batch-results.ts';
+import { writeResults, type ResultFormat } from '../../../batches/write-batch-results.ts';
+import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../batch-schemas.ts';
+import { IdParams } from '../schemas.ts';
+import { problemResponses, sendProblem } from '../problems.ts';
+import { accountOf, type JsonApiDeps } from '../context.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+
+const problems = problemResponses(400, 401, 404, 429);
+const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
+
+/**
+ * /v1/batches: many lookups from one file. Uploads are streams: this scope's content-type
+ * parsers hand the raw body to the handler, which parses it as it arrives (never buffered whole).
+ */
+export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { store, clock } = deps.lookups;
+  const limits = deps.batch ?? DEFAULT_LIMITS;
+
+  app.removeAllContentTypeParsers();
+  const rawBody = (_req: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => done(null, payload);
+  app.addContentTypeParser(Object.values(BATCH_MEDIA_TYPES), rawBody);
+  // Anything else reaches the handler too, for a 415 that names the accepted types.
+  app.addContentTypeParser('*', rawBody);
+
+  api.post('/batches', {
+    schema: {
+      operationId: 'createBatch',
+      summary: 'Upload a batch of codes (CSV, XLSX or JSON)',
+      description: `Creates one lookup per distinct new code and answers 202 with the batch. Invalid rows are reported, not refused. Rows with the same code share one lookup; a code the account already has links to that lookup, uncharged. A prepaid account that cannot pay for every new code is refused as a whole (402, nothing charged). Up to ${limits.maxRows} rows and ${limits.maxBytes} bytes (413 beyond).`,
+      tags: ['batches'],
+      querystring: z.object({ column: z.string().min(1).max(200).optional().describe('CSV/XLSX: the header of the column holding the codes; default: the first column of mostly valid codes') }),
+      body: BatchUploadBody,
+      response: { 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415) },
+    },
+  }, async (req, reply) => {
+    const account = accountOf(req);
+    const format = batchFormatOf(req.headers['content-type']);
+    if (!format) return refuse(req, reply, 'unsupported_media_type', `send ${Object.values(BATCH_MEDIA_TYPES).join(', ')}`);
+    if (Number(req.headers['content-length']) > limits.maxBytes) return refuse(req, reply, 'payload_too_large', `the upload is over ${limits.maxBytes} bytes`);
+    if (!req.body) return sendProblem(reply, 'invalid_request', 'the upload is empty');
+    try {
+      const id = await createBatch(deps.lookups, { account, format, body: req.body as Readable, column: req.query.column, ...limits });
+      return reply.code(202).send(toResource((await loadBatchSummary(store, clock, account.id, id))!));
+    } catch (error) {
+      if (!(error instanceof BatchError)) throw error;
+      return refuse(req, reply, error.kind === 'too_large' ? 'payload_too_large' : 'invalid_request', error.message);
+    }
+  });
+
+  api.get('/batches/:id', {
+    schema: { operationId: 'getBatch', summary: 'A batch with its progress', tags: ['batches'], params: IdParams, response: { 200: BatchSchema, ...problems } },
+  }, async (req, reply) => {
+    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id);
+    return summary ? toResource(summary) : sendProblem(reply, 'not_found', 'no such batch');
+  });
+
+  api.get('/batches/:id/results', {
+    schema: {
+      operationId: 'getBatchResults',
+      summary: 'The results of a batch, one row per input row, streamed',
+      tags: ['batches'],
+      params: IdParams,
+      querystring: z.object({ format: z.enum(['csv', 'xlsx', 'json']).default('csv') }),
+      response: { 200: BatchResultsContent, ...problems },
+    },
+  }, async (req, reply) => {
+    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id);
+    if (!summary) return sendProblem(reply, 'not_found', 'no such batch');
+    const { batch } = summary;
+    const format = req.query.format as ResultFormat;
+    const columns = JSON.parse(batch.input_columns) as string[];
+    const body = writeResults(format, { columns, pages: batchResultPages(store, batch.id, columns.length), delimiter: batch.csv_delimiter ?? undefined });
+    const type = format === 'csv' ? 'text/csv; charset=utf-8' : format === 'json' ? 'application/json; charset=utf-8' : BATCH_MEDIA_TYPES.xlsx;
+    return reply.type(type).header('content-disposition', `attachment; filename="${batch.id}.${format}"`).send(body as never); // a stream: the schema documents it, nothing serialises it
+  });
+
+  api.get('/batches', {
+    schema: {
+      operationId: 'listBatches',
+      summary: 'List batches, newest first',
+      tags: ['batches'],
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().max(200).optional() }),
+      response: { 200: BatchListSchema, ...problems },
+    },
+  }, async (req, reply) => {
+    const account = accountOf(req);
+    const { limit, cursor } = req.query;
+    const after = cursor ? decodeCursor(cursor) : null;
+    if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
+    let query = store.db.selectFrom('batches').selectAll().where('account_id', '=', account.id);
+    if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const items = [];
+    for (const batch of page) items.push(toResource(await summarise(store, clock, batch)));
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(Number(last.created_at), last.id) : null };
+  });
+}
+
+/** A refusal before the body was read to its end closes the connection rather than draining it. */
+function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_media_type' | 'payload_too_large' | 'invalid_request', detail: string) {
+  if (!req.raw.complete) reply.header('connection', 'close');
+  return sendProblem(reply, name, detail);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+function toResource({ batch, counts, progress }: BatchSummary): z.output<typeof BatchSchema> {
+  return {
+    id: batch.id,
+    status: batch.status,
+    format: batch.format,
+    column: batch.column_name,
+    columns: JSON.parse(batch.input_columns) as string[],
+    rows: Number(batch.total_rows),
+    validRows: Number(batch.valid_rows),
+    invalidRows: Number(batch.invalid_rows),
+    distinctCodes: Number(batch.distinct_codes),
+    newLookups: Number(batch.new_lookups),
+    chargedCents: Number(batch.charged_cents),
+    counts,
+    progress,
+    createdAt: iso(batch.created_at)!,
+    completedAt: iso(batch.completed_at),
+    resultsUrl: `/v1/batches/${batch.id}/results`,
+  };
+}

@@ -1,0 +1,17 @@
+import type { WebhookDeliveryStatus } from '../store/schema.ts';
+
+/** The job queue that delivers webhooks, apart from lookups: a slow receiver never delays an answer. */
+export const WEBHOOK_QUEUE = 'webhook';
+
+/** Sent as x-cercapec-event. */
+export const WebhookEvent = {
+  lookupAnswered: 'lookup.answered',
+  batchCompleted: 'batch.completed',
+} as const;
+export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
+
+export const DeliveryStatus = {
+  pending: 'pending',
+  delivered: 'delivered',
+  failed: 'failed',
+} as const satisfies Record<string, WebhookDeliveryStatus>;
