@@ -45,16 +45,19 @@ export async function startHttpProcess(args: string[], port: number, env: Record
   return {
     url,
     child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      live.delete(child);
-    },
+    stop: () => stopChild(child),
   };
+}
+
+/** SIGTERM (a graceful close), SIGKILL if it has not exited after 10 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  live.delete(child);
 }
 
 /** Runs a node script to completion and parses the JSON it prints last. */
@@ -103,14 +106,6 @@ export function startProcess(args: string[], env: Record<string, string> = {}): 
   live.add(child);
   return {
     pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      live.delete(child);
-    },
+    stop: () => stopChild(child),
   };
 }
