@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
 import { openStore } from '../../src/store/store.ts';
 import { childEnv, cliOk, IPA_SAMPLE, ipaSamplePecs, lastLine, REPO_ROOT, startServerProcess, type CliResult, type ServerProcess } from '../helpers/cli.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 /**
  * A real cercapec server for the client tests: a temp data dir, an account made with the CLI,
@@ -108,15 +109,7 @@ export async function clientOk(args: string[], env: Record<string, string | unde
 
 /** Valid 11-digit codes the sample does not hold, many with leading zeros; seeded, so a failure replays. */
 export function generatedCodes(count: number, seed: number): string[] {
-  let state = seed >>> 0;
-  const random = () => {
-    // mulberry32, as in test/e2e/sigkill.test.ts
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const out = new Set<string>();
   while (out.size < count) {
     // A third start with "00": the leading zeros a careless reader would drop.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
 import { formatEuro } from '../../src/billing/money.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import {
   cliOk,
   delay,
@@ -67,15 +68,7 @@ async function prepare(dataDir: string): Promise<string> {
 
 /** Valid 11-digit codes (check digit from cf11CheckDigit) that the sample does not hold; seeded. */
 function codesNotInSample(count: number, seed: number): string[] {
-  let state = seed >>> 0;
-  const random = () => {
-    // mulberry32: a small deterministic PRNG, so a failure can be replayed.
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const out = new Set<string>();
   while (out.size < count) {
     const first10 = String(1 + Math.floor(random() * 9_999_999)).padStart(7, '0') + String(1 + Math.floor(random() * 100)).padStart(3, '0');
