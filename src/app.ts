@@ -32,8 +32,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
-  // One budget per account and per address, shared by both protocols.
-  const limits = {
+  // Shared by both protocols: the same lookups, keys, and one rate budget per account and address.
+  const protocolDeps = {
     lookups: services.lookups,
     authenticate: (key: string) => authenticateKey(services.store, key),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
@@ -42,9 +42,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(securityHeaders);
   await app.register(openApiDocs);
   await app.register(pageRoutes);
-  await app.register(textProtocolRoutes, { ...limits, bodyLimitBytes: config.bodyLimitBytes });
+  await app.register(textProtocolRoutes, { ...protocolDeps, bodyLimitBytes: config.bodyLimitBytes });
   await app.register(jsonApi, {
-    ...limits,
+    ...protocolDeps,
     prefix: '/v1',
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
