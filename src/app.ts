@@ -5,8 +5,11 @@ import { pageRoutes } from './web/pages.ts';
 import { securityHeaders } from './web/security-headers.ts';
 import { authenticateKey } from './accounts/api-keys.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
+import { createAuthFailureThrottle } from './security/auth-failure-throttle.ts';
+import { serverOptions } from './security/server-limits.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
+import { opsRoutes } from './web/ops-routes.ts';
 
 /**
  * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
@@ -20,9 +23,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
-    requestTimeout: 120_000,
-    connectionTimeout: 0,
-    keepAliveTimeout: 10_000,
+    // Timeouts and header size from the configuration (docs/limits.md): slow clients are cut off.
+    ...serverOptions(config),
     return503OnClosing: true,
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -38,6 +40,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     authenticate: (key: string) => authenticateKey(services.store, key),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
+    authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),
   };
   await app.register(securityHeaders);
   await app.register(openApiDocs);
@@ -48,9 +51,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     prefix: '/v1',
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
-    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes },
+    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(async (scope) => opsRoutes(scope, services));
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();

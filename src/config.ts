@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverLimitProblems } from './security/server-limits.ts';
 
 /**
  * The whole configuration, validated once at start. Sources, later ones winning: defaults,
@@ -30,7 +31,8 @@ export const ConfigSchema = z.object({
   /** Lease of a claimed job; a heartbeat renews it every third of it. A killed worker's jobs return after this. */
   leaseMs: z.coerce.number().int().min(100).default(30_000),
   pollIntervalMs: z.coerce.number().int().min(10).default(1000),
-  maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
+  /** Tries of a lookup job before it fails for good; the registries' deadline usually ends it first. */
+  maxAttempts: z.coerce.number().int().min(1).max(1000).default(30),
   backoffBaseMs: z.coerce.number().int().min(1).default(1000),
   /** Requests per minute per API key and per client address; 0 turns the limit off. */
   rateLimitPerKey: z.coerce.number().int().min(0).default(3000),
@@ -54,6 +56,10 @@ export const ConfigSchema = z.object({
   batchMaxBytes: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   /** Trust X-Forwarded-For (behind a load balancer). */
   trustProxy: envBoolean.default(false),
+  /** The registries file (JSON, docs/registries.md); unset: the local directory is the only source. */
+  registriesFile: z.string().min(1).optional(),
+  /** When set, /metrics and /healthz/sources want `Authorization: Bearer <token>`. */
+  metricsToken: z.string().min(16).optional(),
   // --- webhooks (docs/webhooks.md) ---
   /** One delivery attempt: connecting, sending and the response. */
   webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -65,6 +71,33 @@ export const ConfigSchema = z.object({
   /** Deliveries one worker process makes at once. */
   webhookConcurrency: z.coerce.number().int().min(1).max(256).default(8),
   // --- end webhooks ---
+  // --- hardening (docs/limits.md): HTTP server timeouts and sizes, failed-authentication throttle ---
+  /** Longest time to receive a whole request (headers and body); a slower client gets 408. */
+  requestTimeoutMs: z.coerce.number().int().min(1000).default(120_000),
+  /** Longest time to receive the request headers (slowloris); at most requestTimeoutMs. */
+  headersTimeoutMs: z.coerce.number().int().min(500).default(20_000),
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  /** A socket with no traffic either way is closed after this; 0 never. Must exceed the longest long poll. */
+  connectionTimeoutMs: z.coerce.number().int().min(0).default(120_000),
+  /** Largest request line plus headers; more is a 431. */
+  maxHeaderBytes: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** Unknown keys and unknown tokens from one client address per minute before it is answered 429; 0 turns it off. */
+  authFailuresPerMinute: z.coerce.number().int().min(0).default(20),
+  /** XLSX batches: the most bytes the zip may inflate to (every part read); more is a 413. */
+  batchMaxInflatedBytes: z.coerce.number().int().min(1024 * 1024).default(200 * 1024 * 1024),
+  // --- end hardening ---
+  // --- back office (docs/back-office.md) ---
+  /** A back-office session ends after this many minutes without a page view. */
+  adminSessionIdleMinutes: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** ...and this many hours after login, whatever the activity. */
+  adminSessionMaxHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  /** Failed logins for one username before it is locked out (0 turns the lockout off). */
+  adminLockoutFailures: z.coerce.number().int().min(0).max(1000).default(5),
+  adminLockoutMinutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** How long an operator holds a claimed request; every page view of it renews the lease. */
+  operatorLeaseMinutes: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  // --- end back office ---
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -73,6 +106,8 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_PORT: 'port',
   CERCAPEC_HOST: 'host',
   CERCAPEC_DATA_DIR: 'dataDir',
+  CERCAPEC_REGISTRIES_FILE: 'registriesFile',
+  CERCAPEC_METRICS_TOKEN: 'metricsToken',
   CERCAPEC_DATABASE_URL: 'databaseUrl',
   CERCAPEC_DATABASE_SCHEMA: 'databaseSchema',
   CERCAPEC_DATABASE_POOL_SIZE: 'databasePoolSize',
@@ -100,6 +135,20 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
   CERCAPEC_BATCH_MAX_ROWS: 'batchMaxRows',
   CERCAPEC_BATCH_MAX_BYTES: 'batchMaxBytes',
+  // hardening
+  CERCAPEC_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
+  CERCAPEC_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
+  CERCAPEC_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
+  CERCAPEC_CONNECTION_TIMEOUT_MS: 'connectionTimeoutMs',
+  CERCAPEC_MAX_HEADER_BYTES: 'maxHeaderBytes',
+  CERCAPEC_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
+  CERCAPEC_BATCH_MAX_INFLATED_BYTES: 'batchMaxInflatedBytes',
+  // back office
+  CERCAPEC_ADMIN_SESSION_IDLE_MINUTES: 'adminSessionIdleMinutes',
+  CERCAPEC_ADMIN_SESSION_MAX_HOURS: 'adminSessionMaxHours',
+  CERCAPEC_ADMIN_LOCKOUT_FAILURES: 'adminLockoutFailures',
+  CERCAPEC_ADMIN_LOCKOUT_MINUTES: 'adminLockoutMinutes',
+  CERCAPEC_OPERATOR_LEASE_MINUTES: 'operatorLeaseMinutes',
 };
 
 export class ConfigError extends Error {}
@@ -117,5 +166,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, e
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
+  const limits = serverLimitProblems(parsed.data);
+  if (limits.length > 0) throw new ConfigError(`invalid configuration: ${limits.join('; ')}`);
   return parsed.data;
 }

@@ -10,6 +10,7 @@ import { purgeExpiredTask } from './lookups/purge-expired.ts';
 // webhooks
 import { createWebhookWorker } from './webhooks/webhook-worker.ts';
 import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
+import { purgeRegistryCacheTask } from './registries/purge-cache.ts';
 
 export interface RunningServer {
   services: Services;
@@ -38,7 +39,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays)],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask()],
     });
     maintenance.start();
     worker = createWorker({
@@ -47,7 +48,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       logger: services.logger,
       notifier: services.notifier,
       queue: LOOKUP_QUEUE,
-      handler: createLookupHandler({ ...services.lookups, chainFor: services.chainFor }),
+      handler: createLookupHandler({ ...services.lookups, chainFor: services.chainFor, deadlineMs: services.registries.deadlineMs }),
       concurrency: config.workerConcurrency,
       leaseMs: config.leaseMs,
       pollIntervalMs: config.pollIntervalMs,

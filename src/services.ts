@@ -8,6 +8,10 @@ import { createPgNotifier } from './queue/pg-notifier.ts';
 import type { LookupDeps } from './lookups/lookup-deps.ts';
 import type { Registry } from './registries/registry.ts';
 import { createLocalDirectory } from './registries/local-directory.ts';
+import { buildRegistries, type Registries } from './registries/build-registries.ts';
+import { loadRegistriesFile, parseRegistriesFile } from './registries/registries-file.ts';
+import { createRegistryMetrics, type RegistryMetrics } from './registries/metrics.ts';
+import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
 
 /** Everything the app, the workers and the CLI share, built once and passed down. */
@@ -19,6 +23,9 @@ export interface Services {
   notifier: Notifier;
   lookups: LookupDeps;
   chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
+  /** The configured sources with their guards, deadline and health. */
+  registries: Registries;
+  metrics: RegistryMetrics;
   close(): Promise<void>;
 }
 
@@ -26,6 +33,12 @@ export interface ServiceOverrides {
   clock?: Clock;
   logger?: Logger;
   store?: Store;
+  /** The registries file's content, instead of reading config.registriesFile (tests). */
+  registriesFile?: unknown;
+  /** Source kinds instead of the catalog's (tests). */
+  sourceDefinitions?: readonly SourceDefinition[];
+  /** Waits between a source's in-call retries (tests pass an immediate one). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -44,15 +57,34 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     if (!overrides.store) await store.close();
     throw error;
   }
+  const metrics = createRegistryMetrics({ defaultMetrics: !overrides.store });
+  let registries: Registries;
+  try {
+    registries = buildRegistries({
+      store,
+      clock,
+      logger,
+      metrics,
+      loaded: overrides.registriesFile !== undefined
+        ? { file: parseRegistriesFile(overrides.registriesFile), baseDir: '.' }
+        : config.registriesFile ? loadRegistriesFile(config.registriesFile) : undefined,
+      definitions: overrides.sourceDefinitions,
+      sleep: overrides.sleep,
+    });
+  } catch (error) {
+    await notifier.close();
+    if (!overrides.store) await store.close();
+    throw error;
+  }
   const directory = createLocalDirectory(store);
-  const chain = [directory];
+  const directoryOnly = (kind: 'cf16' | 'cf11') => registries.chainFor(kind).every((s) => s.id === 'directory');
   const lookups: LookupDeps = {
     store,
     clock,
     notifier,
     logger,
     maxAttempts: config.maxAttempts,
-    inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: () => chain.length === 1 } : undefined,
+    inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: directoryOnly } : undefined,
   };
   return {
     config,
@@ -61,8 +93,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     store,
     notifier,
     lookups,
-    chainFor: () => chain,
+    chainFor: (kind) => registries.chainFor(kind),
+    registries,
+    metrics,
     async close() {
+      await registries.close();
       await notifier.close();
       if (!overrides.store) await store.close();
     },

@@ -4,6 +4,7 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { appendLedger } from '../billing/ledger.ts';
 import { balanceOf } from '../billing/balance.ts';
 import { addApiKey, normalizeAccount, type Account, type CreatedKey } from './api-keys.ts';
+import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 
 export interface NewAccount {
   name: string;
@@ -13,13 +14,15 @@ export interface NewAccount {
   /** Opening credit, booked as a top-up in the ledger. */
   initialCreditCents?: number;
   defaultReference?: string | null;
+  /** Requests no registry could answer wait for a person (the operator queue). */
+  operatorFallback?: boolean;
 }
 
 export async function createAccount(
   store: Store,
   now: number,
   input: NewAccount,
-  options: { key?: string } = {},
+  options: { key?: string; audit?: AuditBy } = {},
 ): Promise<{ account: Account; key: CreatedKey }> {
   const name = input.name.trim();
   if (!name) throw new CercapecError(ErrorCode.invalidArgument, 'the account name is empty');
@@ -46,12 +49,17 @@ export async function createAccount(
         credit_limit_cents: limit,
         status: 'active',
         default_reference: input.defaultReference ?? null,
+        operator_fallback: input.operatorFallback ? 1 : 0,
         created_at: now,
         updated_at: now,
       })
       .execute();
     if (opening > 0) {
       await appendLedger(trx, { accountId: id, amountCents: opening, kind: 'topup', reason: 'credito iniziale', now });
+    }
+    if (options.audit) {
+      const after = { name, billing_mode: input.billingMode, price_cents: input.priceCents, credit_limit_cents: limit, opening_credit_cents: opening, operator_fallback: input.operatorFallback ? 1 : 0 };
+      await recordAudit(trx, { at: now, actor: options.audit.actor, action: 'account.create', target: id, before: null, after });
     }
   });
   const key = await addApiKey(store, id, now, options);
@@ -95,7 +103,7 @@ export async function listAccounts(store: Store): Promise<AccountSummary[]> {
 }
 
 /** Adds credit (positive) or takes it back (negative, an adjustment), always with a ledger row. */
-export async function topUp(store: Store, accountId: string, cents: number, now: number, reason?: string): Promise<number> {
+export async function topUp(store: Store, accountId: string, cents: number, now: number, reason?: string, audit?: AuditBy): Promise<number> {
   if (!Number.isSafeInteger(cents) || cents === 0) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the amount must be a non-zero whole number of cents');
   }
@@ -108,6 +116,13 @@ export async function topUp(store: Store, accountId: string, cents: number, now:
       reason: reason ?? (cents > 0 ? 'ricarica' : 'rettifica'),
       now,
     });
-    return balanceOf(trx, accountId);
+    const balance = await balanceOf(trx, accountId);
+    if (audit) {
+      await recordAudit(trx, {
+        at: now, actor: audit.actor, action: cents > 0 ? 'ledger.topup' : 'ledger.adjustment', target: accountId,
+        before: { balance_cents: balance - cents }, after: { balance_cents: balance, amount_cents: cents, reason: reason ?? null },
+      });
+    }
+    return balance;
   });
 }

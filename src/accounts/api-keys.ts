@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import type { AccountsTable } from '../store/schema.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
+import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 
 /** Keys carry 192 random bits; the `cp_` prefix makes them recognisable to secret scanners. */
 export function generateApiKey(): string {
@@ -27,31 +28,40 @@ export async function addApiKey(
   store: Store,
   accountId: string,
   now: number,
-  options: { label?: string; key?: string } = {},
+  options: { label?: string; key?: string; audit?: AuditBy } = {},
 ): Promise<CreatedKey> {
   const account = await store.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
   if (!account) throw new CercapecError(ErrorCode.accountNotFound, `no account ${accountId}`);
   const key = options.key ?? generateApiKey();
   const id = newId('key', now);
   const prefix = key.slice(0, 7);
-  await store.db
-    .insertInto('api_keys')
-    .values({ id, account_id: accountId, key_hash: hashApiKey(key), key_prefix: prefix, label: options.label ?? null, created_at: now, revoked_at: null })
-    .execute();
+  await store.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('api_keys')
+      .values({ id, account_id: accountId, key_hash: hashApiKey(key), key_prefix: prefix, label: options.label ?? null, created_at: now, revoked_at: null })
+      .execute();
+    // The key itself is shown once and never recorded: only its id and prefix.
+    const after = { account_id: accountId, prefix, label: options.label ?? null };
+    if (options.audit) await recordAudit(trx, { at: now, actor: options.audit.actor, action: 'key.create', target: id, before: null, after });
+  });
   return { id, key, prefix };
 }
 
-export async function revokeApiKey(store: Store, keyId: string, now: number): Promise<void> {
-  const result = await store.db
-    .updateTable('api_keys')
-    .set({ revoked_at: now })
-    .where('id', '=', keyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) {
-    const exists = await store.db.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
-    if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
-  }
+export async function revokeApiKey(store: Store, keyId: string, now: number, audit?: AuditBy): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      const exists = await trx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
+      if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
+      return; // already revoked: nothing changed, nothing to record
+    }
+    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'key.revoke', target: keyId, before: { revoked_at: null }, after: { revoked_at: now } });
+  });
 }
 
 export type Account = AccountsTable;
@@ -75,6 +85,7 @@ export function normalizeAccount(row: AccountsTable): Account {
     ...row,
     price_cents: Number(row.price_cents),
     credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents),
+    operator_fallback: Number(row.operator_fallback ?? 0),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };

@@ -10,15 +10,20 @@ import { PENDING_STATUSES } from './lookup-status.ts';
 // webhooks: the delivery is enqueued in the transaction that answers (docs/webhooks.md)
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
+import { enqueueOperatorRequest } from '../operators/enqueue-operator.ts';
 
 export interface ProcessDeps extends LookupDeps {
   /** The chain of sources for each kind of code, in order. */
   chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
+  /** A request unanswered this long after it was accepted fails with a refund (registries file). */
+  deadlineMs?: number;
 }
+
+const DEADLINE_MESSAGE = 'tempo massimo di ricerca superato';
 
 /** An error every source returned that retrying cannot fix. */
 class ResolutionFailed extends Error {
-  constructor(message: string, readonly transient: boolean) {
+  constructor(message: string, readonly transient: boolean, readonly code = 'lookup_failed') {
     super(message);
   }
 }
@@ -36,23 +41,47 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
       const { requestId } = job.payload as { requestId: string };
       const request = await store.db
         .selectFrom('requests')
-        .select(['id', 'code', 'kind', 'status', 'reference'])
-        .where('id', '=', requestId)
+        .innerJoin('accounts', 'accounts.id', 'requests.account_id')
+        .select(['requests.id', 'requests.code', 'requests.kind', 'requests.status', 'requests.reference', 'requests.created_at', 'accounts.default_reference', 'accounts.operator_fallback'])
+        .where('requests.id', '=', requestId)
         .executeTakeFirst();
-      if (!request || !PENDING_STATUSES.includes(request.status)) {
-        // Cancelled or already answered: nothing to do but retire the job.
+      if (!request || request.status === 'waiting_operator' || !PENDING_STATUSES.includes(request.status)) {
+        // Cancelled, answered, or with the operators now: nothing to do but retire the job.
         await store.db.transaction().execute((trx) => ctx.complete(trx));
         return;
       }
+      const deadline = Number(request.created_at) + (deps.deadlineMs ?? Number.POSITIVE_INFINITY);
+      if (clock.now() >= deadline) throw new ResolutionFailed(DEADLINE_MESSAGE, false, 'deadline_exceeded');
+      // The search stops at the deadline, wherever it is; what was asked is recorded.
+      const signal = Number.isFinite(deadline) ? AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, deadline - clock.now()))]) : ctx.signal;
       const result = await resolveCode(
         deps.chainFor(request.kind),
-        { requestId, code: request.code, kind: request.kind, reference: request.reference },
+        // INAD needs a purpose: the customer's, or the account's default.
+        { requestId, code: request.code, kind: request.kind, reference: request.reference ?? request.default_reference },
         clock,
-        ctx.signal,
+        signal,
       );
       if (result.outcome === 'error') {
         await recordAttempts(store.db, requestId, result.attempts);
+        if (clock.now() >= deadline) throw new ResolutionFailed(`${DEADLINE_MESSAGE} (${result.message})`, false, 'deadline_exceeded');
         throw new ResolutionFailed(result.message, result.transient);
+      }
+      if (result.outcome === 'not_found' && Number(request.operator_fallback) === 1) {
+        // No source knew it, and the account pays for a person to look.
+        await store.db.transaction().execute(async (trx) => {
+          await ctx.complete(trx);
+          const now = clock.now();
+          const moved = await trx
+            .updateTable('requests')
+            .set({ status: 'waiting_operator', updated_at: now })
+            .where('id', '=', requestId)
+            .where('status', 'in', ['queued', 'running'])
+            .executeTakeFirst();
+          if (Number(moved.numUpdatedRows) === 0) return;
+          await recordAttempts(trx, requestId, result.attempts);
+          await enqueueOperatorRequest(trx, requestId, now);
+        });
+        return;
       }
       const answered = await store.db.transaction().execute(async (trx) => {
         await ctx.complete(trx);
@@ -72,7 +101,7 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         .updateTable('requests')
         .set({
           status: 'failed',
-          error_code: 'lookup_failed',
+          error_code: error instanceof ResolutionFailed ? error.code : 'lookup_failed',
           error_message: error instanceof Error ? error.message.slice(0, 500) : 'errore tecnico',
           // A failed request does not block a new one for the same code.
           dedup_code: null,

@@ -44,7 +44,7 @@ export async function recordAnswer(
   if (found) {
     await trx
       .insertInto('request_addresses')
-      .values(result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, found_at: now })))
+      .values(result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: now })))
       .execute();
   }
   return true;

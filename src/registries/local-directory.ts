@@ -9,12 +9,15 @@ export function createLocalDirectory(store: Store): Registry {
   return {
     id: 'directory',
     kinds: ['cf16', 'cf11'],
+    cacheable: false,
     async lookup(query) {
       const rows = await store.db
         .selectFrom('directory_entries')
         .innerJoin('datasets', 'datasets.id', 'directory_entries.dataset_id')
         .select(['directory_entries.pec', 'directory_entries.kind', 'directory_entries.label', 'directory_entries.dataset_id'])
         .where('directory_entries.code', '=', query.code)
+        // Datasets a registry mirror keeps answer as that registry (ipa-mirror), not as ours.
+        .where('datasets.managed_by', 'is', null)
         .orderBy('datasets.imported_at', 'desc')
         .orderBy('directory_entries.position')
         .limit(50)

@@ -12,11 +12,18 @@ export interface FoundAddress {
   datasetId?: string | null;
   /** A name to show beside the address (denominazione, professione). */
   label?: string | null;
+  /** The profession the address is registered for (INI-PEC professionals, INAD). */
+  profession?: string | null;
+  /** Since when the address is the domicile (epoch ms), when the registry says. */
+  validFrom?: number | null;
+  /** When it stops being the domicile (a notified cessation, epoch ms); null when open-ended. */
+  validUntil?: number | null;
 }
 
 export type RegistryAnswer =
   | { outcome: 'found'; addresses: FoundAddress[] }
   | { outcome: 'not_found' };
+
 
 export interface LookupQuery {
   requestId: string;
@@ -33,6 +40,10 @@ export interface LookupQuery {
 export interface Registry {
   readonly id: string;
   readonly kinds: readonly CodeKind[];
+  /** false: answers are not cached (local, already fast). Default true. */
+  readonly cacheable?: boolean;
+  /** Releases sockets and timers (HTTP agents, batchers). */
+  close?(): Promise<void>;
   lookup(query: LookupQuery, signal: AbortSignal): Promise<RegistryAnswer>;
 }
 
@@ -42,6 +53,8 @@ export class RegistryError extends Error {
     /** true: worth retrying later (timeouts, 5xx, 429); false: retrying cannot help. */
     readonly transient: boolean,
     message: string,
+    /** The HTTP status or the registry's own error code, for logs and metrics. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'RegistryError';

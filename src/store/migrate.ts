@@ -3,6 +3,8 @@ import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-json-api.ts';
 import * as m0003 from './migrations/0003-batches.ts';
 import * as m0004 from './migrations/0004-webhooks.ts';
+import * as m0005 from './migrations/0005-registries.ts';
+import * as m0006 from './migrations/0006-backoffice.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +12,8 @@ const migrations: Record<string, Migration> = {
   '0002-json-api': m0002,
   '0003-batches': m0003,
   '0004-webhooks': m0004,
+  '0005-registries': m0005,
+  '0006-backoffice': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

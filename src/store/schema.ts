@@ -49,6 +49,14 @@ export const TABLE_KEYS = {
   webhook_deliveries: ['id'],
   webhook_attempts: ['id'],
   batches: ['id'], batch_rows: ['batch_id', 'row_index'],
+  // registries (0005)
+  registry_cache: ['source', 'code'],
+  registry_sync: ['source'],
+  // back office (0006)
+  users: ['id'],
+  admin_sessions: ['token_hash'],
+  login_failures: ['username'],
+  audit_log: ['id'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 export interface AccountsTable {
@@ -262,4 +270,90 @@ export interface BatchRowsTable {
   /** Why the row has no lookup: an invalid code, or credit that ran out while creating. */
   error: string | null;
   request_id: string | null;
+}
+
+// --- registries (migration 0005) --------------------------------------------------------------
+
+export interface Database { registry_cache: RegistryCacheTable; registry_sync: RegistrySyncTable }
+
+export interface RegistryCacheTable {
+  source: string;
+  code: string;
+  outcome: 'found' | 'not_found';
+  /** JSON array of FoundAddress; [] when not found. */
+  addresses: string;
+  cached_at: number;
+  expires_at: number;
+}
+
+/** A mirrored registry's freshness (IPA open data): what was downloaded, when, and how it went. */
+export interface RegistrySyncTable {
+  source: string;
+  etag: string | null;
+  last_modified: string | null;
+  dataset_id: string | null;
+  rows: number | null;
+  checked_at: number | null;
+  refreshed_at: number | null;
+  status: 'ok' | 'error' | 'never';
+  error: string | null;
+}
+
+export interface RequestAddressesTable {
+  profession: string | null;
+  valid_from: number | null;
+  valid_until: number | null;
+}
+/** 1 when a request no source could answer waits for a person (the operator queue). */
+export interface AccountsTable { operator_fallback: number }
+/** Set for datasets a registry mirror keeps; null for the customer's own imports. */
+export interface DatasetsTable { managed_by: string | null }
+export interface BatchesTable { callback_url: string | null }
+
+// --- back office (migration 0006) ------------------------------------------------------------
+
+export interface Database { users: UsersTable; admin_sessions: AdminSessionsTable; login_failures: LoginFailuresTable; audit_log: AuditLogTable }
+
+/** People who log in to /admin. Never API customers: API keys open no admin page. */
+export interface UsersTable {
+  id: string;
+  /** Lower case, unique, never renamed (the audit log names people by it). */
+  username: string;
+  /** `scrypt$N$r$p$salt$hash` (base64url): the parameters travel with the hash. */
+  password_hash: string;
+  role: 'admin' | 'operator';
+  status: 'active' | 'disabled';
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface AdminSessionsTable {
+  /** sha256 (hex) of the 256-bit session id in the cookie: a copy of the table opens no session. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  /** Idle expiry counts from here; every authenticated page view moves it. */
+  last_seen_at: number;
+}
+
+/** Failed logins per username (known or not, so the lockout does not reveal which exist). */
+export interface LoginFailuresTable {
+  username: string;
+  failures: number;
+  first_failed_at: number;
+  locked_until: number | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  /** `user:<username>` for the back office, `cli` for the command line. */
+  actor: string;
+  /** `<object>.<verb>`: account.create, ledger.topup, key.revoke, request.answer... */
+  action: string;
+  /** The id of what changed (account, key, request, user); null when none. */
+  target: string | null;
+  before_json: string | null;
+  after_json: string | null;
 }

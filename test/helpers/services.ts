@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { createWorker, type Worker } from '../../src/queue/worker.ts';
@@ -17,7 +17,7 @@ export interface Harness {
   app: FastifyInstance;
   worker: Worker;
   /** Creates an account and returns its id and key. */
-  account(input?: Partial<{ name: string; billingMode: 'prepaid' | 'postpaid'; priceCents: number; initialCreditCents: number; creditLimitCents: number | null }>): Promise<{ id: string; key: string }>;
+  account(input?: Partial<{ name: string; billingMode: 'prepaid' | 'postpaid'; priceCents: number; initialCreditCents: number; creditLimitCents: number | null; operatorFallback: boolean; defaultReference: string | null }>): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -26,12 +26,16 @@ export interface Harness {
  * manual clock and a silent logger. The worker is created but not started: tests start it
  * when they want answers, or drain the queue step by step.
  */
-export async function createHarness(dialect: DialectName = 'sqlite', overrides: Partial<Config> = {}): Promise<Harness> {
+export async function createHarness(
+  dialect: DialectName = 'sqlite',
+  overrides: Partial<Config> = {},
+  serviceOverrides: Pick<ServiceOverrides, 'registriesFile' | 'sourceDefinitions' | 'sleep'> = {},
+): Promise<Harness> {
   const store = await openTestStore(dialect);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 9, 0, 0));
   // Inline answers off by default: most suites test the queue path; the inline path has its own tests.
-  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, ...overrides }, {});
-  const services = await createServices(config, { clock, store, logger: pino({ level: 'silent' }) });
+  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, ...overrides }, {});
+  const services = await createServices(config, { clock, store, logger: pino({ level: 'silent' }), ...serviceOverrides });
   const app = await buildApp(services);
   const worker = createWorker({
     store,
@@ -39,7 +43,7 @@ export async function createHarness(dialect: DialectName = 'sqlite', overrides: 
     logger: services.logger,
     notifier: services.notifier,
     queue: LOOKUP_QUEUE,
-    handler: createLookupHandler({ ...services.lookups, chainFor: services.chainFor }),
+    handler: createLookupHandler({ ...services.lookups, chainFor: services.chainFor, deadlineMs: services.registries.deadlineMs }),
     concurrency: 2,
     pollIntervalMs: 20,
     leaseMs: config.leaseMs,
@@ -58,6 +62,8 @@ export async function createHarness(dialect: DialectName = 'sqlite', overrides: 
         priceCents: input.priceCents ?? 10,
         initialCreditCents: input.initialCreditCents ?? 1000,
         creditLimitCents: input.creditLimitCents ?? null,
+        operatorFallback: input.operatorFallback,
+        defaultReference: input.defaultReference,
       });
       return { id: account.id, key: key.key };
     },

@@ -2,7 +2,7 @@ import type { RequestsTable } from '../../store/schema.ts';
 import { Messages } from './messages.ts';
 
 /** The poll answer for a request, exactly as the original service words it. */
-export function pollAnswer(request: Pick<RequestsTable, 'id' | 'status' | 'pec' | 'deleted_at'>): string {
+export function pollAnswer(request: Pick<RequestsTable, 'id' | 'status' | 'pec' | 'deleted_at'> & Partial<Pick<RequestsTable, 'error_code'>>): string {
   if (request.deleted_at !== null) return `ERROR|${Messages.cancelled}`;
   switch (request.status) {
     case 'found':
@@ -10,7 +10,7 @@ export function pollAnswer(request: Pick<RequestsTable, 'id' | 'status' | 'pec' 
     case 'not_found':
       return `OK||${Messages.notFound}`;
     case 'failed':
-      return `ERROR|${Messages.failed}`;
+      return `ERROR|${request.error_code === 'deadline_exceeded' ? Messages.deadlineExceeded : Messages.failed}`;
     case 'cancelled':
       return `ERROR|${Messages.cancelled}`;
     default:

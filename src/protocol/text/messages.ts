@@ -20,6 +20,7 @@ export const Messages = {
   cancelledOk: 'richiesta cancellata correttamente',
   cancelled: 'Richiesta cancellata',
   failed: 'Ricerca non riuscita per un errore tecnico; importo rimborsato',
+  deadlineExceeded: 'Ricerca non conclusa entro il tempo massimo; importo rimborsato',
   found: 'pec trovata',
   notFound: 'pec non trovata',
   operationMissing: 'Operazione mancante: inviare cf, cf-delete o saldo',
