@@ -22,7 +22,8 @@ export async function ensureDemo(services: Services): Promise<{ accountCreated: 
       await createAccount(
         store,
         clock.now(),
-        { name: 'demo', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 1000 },
+        // INAD wants a purpose for every extraction: the demo account carries a default one.
+        { name: 'demo', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 1000, defaultReference: 'prova cercapec (demo)' },
         { key: DEMO_KEY },
       );
     accountCreated = !existing;

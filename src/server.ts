@@ -11,6 +11,7 @@ import { purgeExpiredTask } from './lookups/purge-expired.ts';
 import { createWebhookWorker } from './webhooks/webhook-worker.ts';
 import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
 import { purgeRegistryCacheTask } from './registries/purge-cache.ts';
+import { createBatchSweeper, type BatchSweeper } from './batches/batch-sweeper.ts';
 
 export interface RunningServer {
   services: Services;
@@ -34,12 +35,13 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   let worker: Worker | null = null;
   let webhookWorker: Worker | null = null;
   let maintenance: Maintenance | null = null;
+  let batchSweeper: BatchSweeper | null = null;
   if (config.role !== 'api') {
     maintenance = createMaintenance({
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask()],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), ...services.registries.tasks],
     });
     maintenance.start();
     worker = createWorker({
@@ -57,6 +59,8 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     worker.start();
     webhookWorker = createWebhookWorker(config, services);
     webhookWorker.start();
+    batchSweeper = createBatchSweeper({ deps: services.lookups, logger: services.logger });
+    batchSweeper.start();
   }
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -77,7 +81,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     url,
     async close() {
       await app?.close();
-      await Promise.all([worker?.stop(5000), webhookWorker?.stop(5000)]);
+      await Promise.all([worker?.stop(5000), webhookWorker?.stop(5000), batchSweeper?.stop()]);
       await maintenance?.stop();
       await services.close();
     },

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { BatchesTable, Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { completeBatch } from './complete-batch.ts';
 import { BatchStatus, PENDING_ROW_STATUSES, ROW_STATUSES, type RowStatus } from './batch-status.ts';
 
 export type RowCounts = Record<RowStatus, number>;
@@ -28,25 +29,24 @@ export function rowStatusSql(): RawBuilder<RowStatus> {
  * from the rows until every row is settled; then the batch is marked completed and the counts
  * are frozen with it (settled rows do not change), so reading a completed batch is one row.
  */
-export async function loadBatchSummary(store: Store, clock: Clock, accountId: string, id: string): Promise<BatchSummary | null> {
+export async function loadBatchSummary(store: Store, clock: Clock, accountId: string, id: string, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary | null> {
   const batch = await store.db.selectFrom('batches').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
-  return batch ? summarise(store, clock, batch) : null;
+  return batch ? summarise(store, clock, batch, onCompleted) : null;
 }
 
-export async function summarise(store: Store, clock: Clock, batch: BatchesTable): Promise<BatchSummary> {
+/** `onCompleted` hears of a batch this call completed (to wake the webhook workers). */
+export async function summarise(store: Store, clock: Clock, batch: BatchesTable, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary> {
   if (batch.counts !== null) return { batch, counts: JSON.parse(batch.counts) as RowCounts, progress: 1 };
   const { counts, lastAnsweredAt } = await countRows(store.db, batch.id);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const pending = PENDING_ROW_STATUSES.reduce((n, s) => n + counts[s], 0);
   if (batch.status === BatchStatus.processing && pending === 0) {
     const completedAt = Math.max(lastAnsweredAt ?? 0, Number(batch.updated_at));
-    const done = await store.db
-      .updateTable('batches')
-      .set({ status: BatchStatus.completed, counts: JSON.stringify(counts), completed_at: completedAt, updated_at: clock.now() })
-      .where('id', '=', batch.id)
-      .where('status', '=', BatchStatus.processing)
-      .executeTakeFirst();
-    if (Number(done.numUpdatedRows) > 0) batch = { ...batch, status: BatchStatus.completed, counts: JSON.stringify(counts), completed_at: completedAt };
+    const completed = await completeBatch(store, batch, counts, completedAt, clock.now());
+    if (completed) {
+      batch = completed;
+      onCompleted?.(completed);
+    }
   }
   return { batch, counts, progress: total === 0 ? 1 : (total - pending) / total };
 }

@@ -23,8 +23,12 @@ export interface NewBatch {
   body: Readable;
   /** The column holding the codes; detected when absent (CSV and XLSX). */
   column?: string;
+  /** Where batch.completed is posted (already checked by the caller); null: the account's webhook, if any. */
+  callbackUrl?: string | null;
   maxRows: number;
   maxBytes: number;
+  /** XLSX: the most bytes the zip may inflate to (config batchMaxInflatedBytes; default 200 MiB). */
+  maxInflatedBytes?: number;
 }
 
 /**
@@ -43,7 +47,7 @@ export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<st
   await store.db.insertInto('batches').values({
     id, account_id: account.id, status: BatchStatus.uploading, format: input.format, column_name: null, input_columns: '[]',
     csv_delimiter: null, total_rows: 0, valid_rows: 0, invalid_rows: 0, distinct_codes: 0, new_lookups: 0, charged_cents: 0,
-    counts: null, created_at: now, updated_at: now, completed_at: null,
+    counts: null, created_at: now, updated_at: now, completed_at: null, callback_url: input.callbackUrl ?? null,
   }).execute();
   const rows = await readUpload(deps, id, input).catch(async (error: unknown) => {
     await deleteBatch(store, id);
@@ -62,7 +66,7 @@ async function readUpload(deps: LookupDeps, id: string, input: NewBatch): Promis
   const { account } = input;
   const upload = limitedInput(input.body, input.maxBytes);
   try {
-    const { table, delimiter } = await openTable(upload, input.format, input.column);
+    const { table, delimiter } = await openTable(upload, input.format, input.column, input.maxInflatedBytes);
     const totals = await storeBatchRows(store, id, table, input.maxRows);
     if (totals.total === 0) throw new BatchError('invalid', 'the upload has no rows');
     const codes = await countNewCodes(store, account.id, id);
@@ -80,18 +84,18 @@ async function readUpload(deps: LookupDeps, id: string, input: NewBatch): Promis
   }
 }
 
-async function openTable(upload: Readable, format: BatchFormat, column: string | undefined): Promise<{ table: Table; delimiter: ';' | ',' | null }> {
+async function openTable(upload: Readable, format: BatchFormat, column: string | undefined, maxInflatedBytes?: number): Promise<{ table: Table; delimiter: ';' | ',' | null }> {
   if (format === 'json') {
     if (column !== undefined && column !== 'code') throw new BatchError('invalid', 'a JSON upload has its codes in "code": ?column= does not apply');
     return { table: readJsonBatch(upload), delimiter: null };
   }
-  if (format === 'xlsx') return { table: await tabulate(readXlsxBatch(upload), column), delimiter: null };
+  if (format === 'xlsx') return { table: await tabulate(readXlsxBatch(upload, maxInflatedBytes), column), delimiter: null };
   const csv = await readCsvBatch(upload);
   return { table: await tabulate(csv.rows, column), delimiter: csv.delimiter };
 }
 
 /** Deletes a batch that was refused before any lookup was created, in chunks of rows. */
-async function deleteBatch(store: Store, id: string): Promise<void> {
+export async function deleteBatch(store: Store, id: string): Promise<void> {
   for (;;) {
     const last = await store.db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', id).orderBy('row_index', 'desc').limit(1).executeTakeFirst();
     if (!last) break;

@@ -1,8 +1,21 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ExcelJS, { type CellValue } from 'exceljs';
 import type { RawRow } from './batch-table.ts';
 import { asBatchError } from './batch-error.ts';
+import {
+  countInflated, drainCounted, inflateBudget, MAX_MODEL_PART_BYTES, MAX_ROW_BYTES, MAX_SHARED_STRING_BYTES, MAX_SHARED_STRINGS_BYTES,
+  type InflateBudget, type PartLimits,
+} from './inflate-budget.ts';
+
+/** Default of config batchMaxInflatedBytes. */
+export const DEFAULT_MAX_INFLATED_BYTES = 200 * 1024 * 1024;
 
 /**
  * The first worksheet of an XLSX upload, streamed with exceljs's WorkbookReader straight from
@@ -11,7 +24,7 @@ import { asBatchError } from './batch-error.ts';
  * exceljs pipes the input without watching its errors, so a failed upload (over the byte
  * limit, client gone) is raced against every step instead of leaving the reader waiting.
  */
-export async function* readXlsxBatch(input: Readable): AsyncGenerator<RawRow> {
+export async function* readXlsxBatch(input: Readable, maxInflatedBytes = DEFAULT_MAX_INFLATED_BYTES): AsyncGenerator<RawRow> {
   const failed = new Promise<never>((_, reject) => input.once('error', reject));
   failed.catch(() => {});
   const reader = new Utf8WorkbookReader(input, {
@@ -20,7 +33,7 @@ export async function* readXlsxBatch(input: Readable): AsyncGenerator<RawRow> {
     styles: 'cache', // tells dates from numbers
     hyperlinks: 'ignore',
     entries: 'ignore',
-  });
+  }, inflateBudget(maxInflatedBytes));
   const step = <T>(next: Promise<T>) => Promise.race([next, failed]);
   try {
     const sheets = reader[Symbol.asyncIterator]();
@@ -74,7 +87,22 @@ export function cellText(value: CellValue): { text: string; isNumber: boolean } 
 interface ReaderInternals {
   _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
   _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseStyles(entry: Readable): Promise<void>;
+  sharedStrings?: unknown[];
+  workbookRels?: unknown[];
 }
+interface ZipEntry extends Readable {
+  path: string;
+}
+// exceljs's own unzipper, the one its reader was written for.
+const unzipper = createRequire(createRequire(import.meta.url).resolve('exceljs'))('unzipper') as { Parse(options: { forceStream: true }): Transform };
+
+const SHEET = /^xl\/worksheets\/sheet(\d+)\.xml$/;
+const MODEL_PART: PartLimits = { maxPartBytes: MAX_MODEL_PART_BYTES };
+const SHARED_STRINGS: PartLimits = { maxPartBytes: MAX_SHARED_STRINGS_BYTES, element: { end: '</si>', maxBytes: MAX_SHARED_STRING_BYTES, what: 'a shared string' } };
+const SHEET_ROWS: PartLimits = { element: { end: '</row>', maxBytes: MAX_ROW_BYTES, what: 'a row' } };
 const base = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as ReaderInternals;
 
 /**
@@ -87,6 +115,61 @@ const base = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as ReaderIn
  * 7-byte chunks.
  */
 class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
+  constructor(
+    private readonly upload: Readable,
+    options: Partial<ExcelJS.stream.xlsx.WorkbookStreamReaderOptions>,
+    private readonly budget: InflateBudget,
+  ) {
+    super(upload, options);
+  }
+
+  /**
+   * exceljs's parse loop (workbook-reader.js), with every part inflated through the budget
+   * (inflate-budget.ts), the parts it ignores included, and sheets that come before the shared
+   * strings parked in a temporary folder that is always removed (exceljs leaves its files until
+   * the process exits). A broken zip fails the part being read instead of leaving it waiting.
+   */
+  override async *parse(): AsyncGenerator<any> {
+    const base = this as unknown as ReaderInternals;
+    const zip = unzipper.Parse({ forceStream: true });
+    let current: Transform | null = null;
+    zip.once('error', (error) => current?.destroy(error));
+    this.upload.pipe(zip);
+    const parked: { sheetNo: string; file: string }[] = [];
+    let dir: string | null = null;
+    const counted = (entry: ZipEntry, limits: PartLimits) => {
+      const stream = entry.pipe(countInflated(this.budget, entry.path, limits));
+      current = stream;
+      return stream;
+    };
+    try {
+      for await (const entry of zip as AsyncIterable<ZipEntry>) {
+        const sheet = SHEET.exec(entry.path);
+        let part: Transform | null = null;
+        if (entry.path === 'xl/_rels/workbook.xml.rels') await base._parseRels((part = counted(entry, MODEL_PART)));
+        else if (entry.path === 'xl/workbook.xml') await base._parseWorkbook((part = counted(entry, MODEL_PART)));
+        else if (entry.path === 'xl/styles.xml') await base._parseStyles((part = counted(entry, MODEL_PART)));
+        else if (entry.path === 'xl/sharedStrings.xml') yield* base._parseSharedStrings((part = counted(entry, SHARED_STRINGS)));
+        else if (sheet && base.sharedStrings && base.workbookRels) yield* base._parseWorksheet((part = counted(entry, SHEET_ROWS)), sheet[1]);
+        else if (sheet) {
+          dir ??= await mkdtemp(join(tmpdir(), 'cercapec-xlsx-'));
+          const file = join(dir, `sheet${sheet[1]}.xml`);
+          await pipeline(counted(entry, SHEET_ROWS), createWriteStream(file));
+          parked.push({ sheetNo: sheet[1], file });
+        } else await drainCounted(entry, this.budget, entry.path);
+        // What a parser left unread still inflates, and the next part comes only after it.
+        if (part && !part.readableEnded) {
+          part.resume();
+          await new Promise((resolve, reject) => part!.once('end', resolve).once('error', reject).once('close', resolve));
+        }
+        current = null;
+      }
+      for (const { sheetNo, file } of parked) yield* base._parseWorksheet(createReadStream(file), sheetNo);
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   _parseSharedStrings(entry: Readable): AsyncGenerator<unknown> {
     entry.setEncoding('utf8');
     return base._parseSharedStrings.call(this, entry);

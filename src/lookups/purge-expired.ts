@@ -15,6 +15,7 @@ export interface PurgeCounts {
   attempts: number;
   idempotencyKeys: number;
   jobs: number;
+  batches: number;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -29,7 +30,7 @@ type Db = Kysely<Database> | Transaction<Database>;
  * rows, and hit statement_timeout).
  */
 export async function purgeExpired(db: Db, now: number, retentionDays: number, chunkSize = 1000): Promise<PurgeCounts> {
-  const counts: PurgeCounts = { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0 };
+  const counts: PurgeCounts = { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0, batches: 0 };
   if (retentionDays <= 0) return counts;
   const before = now - retentionDays * DAY;
   for (;;) {
@@ -42,6 +43,24 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
     counts.idempotencyKeys += deleted(await db.deleteFrom('idempotency_keys').where('request_id', 'in', ids).executeTakeFirst());
     counts.requests += deleted(await db.deleteFrom('requests').where('id', 'in', ids).executeTakeFirst());
     if (ids.length < chunkSize) break;
+  }
+  // Batches hold the uploaded rows (codes, names): completed ones go with their requests.
+  for (;;) {
+    const ids = (
+      await db.selectFrom('batches').select('id').where('status', '=', 'completed').where('created_at', '<', before).limit(10).execute()
+    ).map((r) => r.id);
+    if (ids.length === 0) break;
+    for (const id of ids) {
+      // By ranges of rows: a batch may have 100,000 of them.
+      for (;;) {
+        const last = await db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', id).orderBy('row_index', 'desc').limit(1).executeTakeFirst();
+        if (!last) break;
+        await db.deleteFrom('batch_rows').where('batch_id', '=', id).where('row_index', '>', Number(last.row_index) - chunkSize * 5).execute();
+      }
+      await db.deleteFrom('webhook_deliveries').where('batch_id', '=', id).execute();
+      counts.batches += deleted(await db.deleteFrom('batches').where('id', '=', id).executeTakeFirst());
+    }
+    if (ids.length < 10) break;
   }
   // A job that failed for good stays for inspection; its age counts from the failure.
   for (;;) {

@@ -64,7 +64,7 @@ await eachDialect(describe, 'retention', (dialect) => {
     const ledgerRows = await count('ledger');
 
     const counts = await h.store.db.transaction().execute((trx) => purgeExpired(trx, h.clock.now(), 90));
-    assert.deepEqual(counts, { requests: 1, addresses: 1, attempts: 1, idempotencyKeys: 1, jobs: 0 });
+    assert.deepEqual(counts, { requests: 1, addresses: 1, attempts: 1, idempotencyKeys: 1, jobs: 0, batches: 0 });
     const left = (await h.store.db.selectFrom('requests').select('id').execute()).map((r) => r.id).sort();
     assert.deepEqual(left, [oldPending.id, recent.id].sort());
     assert.equal(await count('request_addresses'), 0);
@@ -88,12 +88,12 @@ await eachDialect(describe, 'retention', (dialect) => {
 
     // Chunks of 2: five settled requests take three rounds.
     const counts = await purgeExpired(h.store.db, now, 90, 2);
-    assert.deepEqual(counts, { requests: 5, addresses: 2, attempts: 5, idempotencyKeys: 0, jobs: 0 });
+    assert.deepEqual(counts, { requests: 5, addresses: 2, attempts: 5, idempotencyKeys: 0, jobs: 0, batches: 0 });
     const left = (await h.store.db.selectFrom('requests').select('id').execute()).map((r) => r.id).sort();
     assert.deepEqual(left, ['boundary', 'pending-queued', 'pending-running', 'pending-waiting_operator', 'recent']);
     assert.equal(await count('request_addresses'), 2, 'the addresses of the boundary and the recent one');
     assert.equal(await count('attempts'), 5);
-    assert.deepEqual(await purgeExpired(h.store.db, now, 90, 2), { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0 }, 'nothing left to do');
+    assert.deepEqual(await purgeExpired(h.store.db, now, 90, 2), { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0, batches: 0 }, 'nothing left to do');
   });
 
   test('jobs that failed for good past retention are removed; others stay; retention 0 keeps everything', async () => {
@@ -105,7 +105,7 @@ await eachDialect(describe, 'retention', (dialect) => {
     const { id: accountId } = await h.account();
     await insertRequest(accountId, 'old', 'found', now - 100 * DAY);
 
-    assert.deepEqual(await purgeExpired(h.store.db, now, 0), { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0 });
+    assert.deepEqual(await purgeExpired(h.store.db, now, 0), { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0, batches: 0 });
     assert.equal(await count('requests'), 1);
     assert.equal(await count('jobs'), 4);
 
@@ -121,7 +121,7 @@ await eachDialect(describe, 'retention', (dialect) => {
     const task = purgeExpiredTask(90);
     assert.equal(task.everyMs, 3_600_000);
     const maintenance = createMaintenance({ store: h.store, clock: h.clock, logger: pino({ level: 'silent' }), tasks: [task] });
-    assert.deepEqual(await maintenance.runAll(), { 'purge-expired': { requests: 1, addresses: 0, attempts: 1, idempotencyKeys: 0, jobs: 0 } });
+    assert.deepEqual(await maintenance.runAll(), { 'purge-expired': { requests: 1, addresses: 0, attempts: 1, idempotencyKeys: 0, jobs: 0, batches: 0 } });
     assert.equal(await count('requests'), 0);
   });
 });

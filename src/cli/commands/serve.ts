@@ -3,6 +3,8 @@ import closeWithGrace from 'close-with-grace';
 import { configFrom, storeOptions } from '../context.ts';
 import { startServer } from '../../server.ts';
 import { DEMO_KEY, ensureDemo } from '../../demo.ts';
+import { startAllStandins, type RunningStandins } from '../../standins/start-all.ts';
+import { UsageError } from '../context.ts';
 
 export function serveCommand(program: Command): void {
   storeOptions(program.command('serve').description('start the service (HTTP API and workers)'))
@@ -10,9 +12,18 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (env CERCAPEC_HOST, default 127.0.0.1)')
     .option('--role <role>', 'api, worker or all (env CERCAPEC_ROLE, default all)')
     .option('--demo', 'create the demo account and import the IPA sample if missing')
+    .option('--standins', 'with --demo: start the registry stand-ins in this process and use them as the registries')
     .action(async (opts) => {
       const config = configFrom(opts, { port: opts.port, host: opts.host, role: opts.role });
-      const server = await startServer(config, {}, opts.demo ? (s) => ensureDemo(s).then(() => {}) : undefined);
+      if (opts.standins && !opts.demo) throw new UsageError('--standins goes with --demo (the stand-ins serve generated data)');
+      // Delays like a real registry's, so WAIT| shows before the answer.
+      let standins: RunningStandins | null = null;
+      if (opts.standins) standins = await startAllStandins({ delayMs: [300, 1500] });
+      const overrides = standins ? { registriesFile: { ...standins.registriesFile, deadlineMinutes: 15 } } : {};
+      const server = await startServer(config, overrides, opts.demo ? (s) => ensureDemo(s).then(() => {}) : undefined).catch(async (error) => {
+        await standins?.close();
+        throw error;
+      });
       const { logger } = server.services;
       logger.info({ store: server.services.store.description, role: config.role, url: server.url }, 'cercapec started');
       if (opts.demo && server.url) {
@@ -22,6 +33,7 @@ export function serveCommand(program: Command): void {
             `cercapec in ascolto su ${server.url} (dati: ${server.services.store.description})`,
             `Chiave demo: ${DEMO_KEY}`,
             `Prova: curl -d key=${DEMO_KEY} -d cf=82003050109 ${server.url}/index_ws.php`,
+            ...(standins ? standinBanner(standins, server.url) : []),
             '',
           ].join('\n') + '\n',
         );
@@ -30,6 +42,16 @@ export function serveCommand(program: Command): void {
         if (err) logger.error({ err }, 'shutting down after an error');
         else logger.info({ signal }, 'shutting down');
         await server.close();
+        await standins?.close();
       });
     });
+}
+
+function standinBanner(standins: RunningStandins, url: string): string[] {
+  const lines = ['', 'Registri simulati (stand-in locali, dati generati): ogni codice risponde WAIT|token, poi la risposta del registro.'];
+  for (const { definition, handle } of standins.standins) {
+    lines.push(`  ${definition.source.padEnd(11)} ${handle.url.padEnd(24)} codici: ${standins.samples[definition.source].slice(0, 2).join(' ')}`);
+  }
+  lines.push(`Poi: curl "${url}/index_ws.php?key=${DEMO_KEY}&token=<token>"   Stato delle fonti: ${url}/healthz/sources`);
+  return lines;
 }

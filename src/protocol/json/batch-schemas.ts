@@ -42,6 +42,7 @@ export const BatchSchema = z
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     resultsUrl: z.string().describe('GET it with ?format=csv|xlsx|json'),
+    callbackUrl: z.string().nullable().describe('Where batch.completed is posted (the account webhook when null and one is set)'),
   })
   .meta({ id: 'Batch' });
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createBatch } from '../../../batches/create-batch.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
-import { loadBatchSummary, summarise, type BatchSummary } from '../../../batches/batch-summary.ts';
+import { loadBatchSummary, summarise } from '../../../batches/batch-summary.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
 import { writeResults, type ResultFormat } from '../../../batches/write-batch-results.ts';
 import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../batch-schemas.ts';
@@ -13,6 +13,9 @@ import { IdParams } from '../schemas.ts';
 import { problemResponses, sendProblem } from '../problems.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { toBatchResource } from '../batch-resource.ts';
+import { callbackUrlProblem } from '../callback-url.ts';
+import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
 
 const problems = problemResponses(400, 401, 404, 429);
 const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
@@ -23,8 +26,10 @@ const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
  */
 export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { store, clock } = deps.lookups;
+  const { store, clock, notifier } = deps.lookups;
   const limits = deps.batch ?? DEFAULT_LIMITS;
+  // A read that completes a batch queued its webhook: wake the deliverers.
+  const wakeWebhooks = () => notifier.jobAdded(WEBHOOK_QUEUE);
 
   app.removeAllContentTypeParsers();
   const rawBody = (_req: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => done(null, payload);
@@ -38,7 +43,10 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       summary: 'Upload a batch of codes (CSV, XLSX or JSON)',
       description: `Creates one lookup per distinct new code and answers 202 with the batch. Invalid rows are reported, not refused. Rows with the same code share one lookup; a code the account already has links to that lookup, uncharged. A prepaid account that cannot pay for every new code is refused as a whole (402, nothing charged). Up to ${limits.maxRows} rows and ${limits.maxBytes} bytes (413 beyond).`,
       tags: ['batches'],
-      querystring: z.object({ column: z.string().min(1).max(200).optional().describe('CSV/XLSX: the header of the column holding the codes; default: the first column of mostly valid codes') }),
+      querystring: z.object({
+        column: z.string().min(1).max(200).optional().describe('CSV/XLSX: the header of the column holding the codes; default: the first column of mostly valid codes'),
+        callbackUrl: z.string().max(2000).optional().describe('POST the batch here (batch.completed, signed like every webhook) when every row is answered'),
+      }),
       body: BatchUploadBody,
       response: { 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415) },
     },
@@ -48,9 +56,14 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     if (!format) return refuse(req, reply, 'unsupported_media_type', `send ${Object.values(BATCH_MEDIA_TYPES).join(', ')}`);
     if (Number(req.headers['content-length']) > limits.maxBytes) return refuse(req, reply, 'payload_too_large', `the upload is over ${limits.maxBytes} bytes`);
     if (!req.body) return sendProblem(reply, 'invalid_request', 'the upload is empty');
+    const callbackUrl = req.query.callbackUrl;
+    if (callbackUrl) {
+      const why = callbackUrlProblem(callbackUrl, deps.allowPrivateCallbacks);
+      if (why) return refuse(req, reply, 'invalid_request', `callbackUrl: ${why}`);
+    }
     try {
-      const id = await createBatch(deps.lookups, { account, format, body: req.body as Readable, column: req.query.column, ...limits });
-      return reply.code(202).send(toResource((await loadBatchSummary(store, clock, account.id, id))!));
+      const id = await createBatch(deps.lookups, { account, format, body: req.body as Readable, column: req.query.column, callbackUrl: callbackUrl ?? null, ...limits });
+      return reply.code(202).send(toBatchResource((await loadBatchSummary(store, clock, account.id, id, wakeWebhooks))!));
     } catch (error) {
       if (!(error instanceof BatchError)) throw error;
       return refuse(req, reply, error.kind === 'too_large' ? 'payload_too_large' : 'invalid_request', error.message);
@@ -60,8 +73,8 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
   api.get('/batches/:id', {
     schema: { operationId: 'getBatch', summary: 'A batch with its progress', tags: ['batches'], params: IdParams, response: { 200: BatchSchema, ...problems } },
   }, async (req, reply) => {
-    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id);
-    return summary ? toResource(summary) : sendProblem(reply, 'not_found', 'no such batch');
+    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id, wakeWebhooks);
+    return summary ? toBatchResource(summary) : sendProblem(reply, 'not_found', 'no such batch');
   });
 
   api.get('/batches/:id/results', {
@@ -74,7 +87,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       response: { 200: BatchResultsContent, ...problems },
     },
   }, async (req, reply) => {
-    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id);
+    const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id, wakeWebhooks);
     if (!summary) return sendProblem(reply, 'not_found', 'no such batch');
     const { batch } = summary;
     const format = req.query.format as ResultFormat;
@@ -103,7 +116,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const items = [];
-    for (const batch of page) items.push(toResource(await summarise(store, clock, batch)));
+    for (const batch of page) items.push(toBatchResource(await summarise(store, clock, batch, wakeWebhooks)));
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(Number(last.created_at), last.id) : null };
   });
 }
@@ -114,25 +127,3 @@ function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_med
   return sendProblem(reply, name, detail);
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-
-function toResource({ batch, counts, progress }: BatchSummary): z.output<typeof BatchSchema> {
-  return {
-    id: batch.id,
-    status: batch.status,
-    format: batch.format,
-    column: batch.column_name,
-    columns: JSON.parse(batch.input_columns) as string[],
-    rows: Number(batch.total_rows),
-    validRows: Number(batch.valid_rows),
-    invalidRows: Number(batch.invalid_rows),
-    distinctCodes: Number(batch.distinct_codes),
-    newLookups: Number(batch.new_lookups),
-    chargedCents: Number(batch.charged_cents),
-    counts,
-    progress,
-    createdAt: iso(batch.created_at)!,
-    completedAt: iso(batch.completed_at),
-    resultsUrl: `/v1/batches/${batch.id}/results`,
-  };
-}

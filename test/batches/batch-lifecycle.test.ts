@@ -1,0 +1,114 @@
+import { describe, test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { eachDialect } from '../helpers/stores.ts';
+import { createWebhookHarness, type WebhookHarness } from '../webhooks/webhook-harness.ts';
+import { startReceiver, type Receiver } from '../webhooks/receiver.ts';
+import { batchClient } from './batch-http.ts';
+import { createBatchSweeper } from '../../src/batches/batch-sweeper.ts';
+import { verifyWebhook } from '../../src/webhooks/sign.ts';
+import { balanceOf } from '../../src/billing/balance.ts';
+import { purgeExpired } from '../../src/lookups/purge-expired.ts';
+import { newId } from '../../src/ids.ts';
+
+const CODES = ['00743110157', '01234567897', '12345678903'];
+const DAY = 86_400_000;
+
+await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted uploads, retention', (dialect) => {
+  let h: WebhookHarness;
+  let receiver: Receiver | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+    await h?.close();
+  });
+
+  async function setup() {
+    h = await createWebhookHarness(dialect);
+    const { id, key } = await h.account({ initialCreditCents: 1000, priceCents: 10 });
+    const base = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
+    const sweeper = createBatchSweeper({ deps: h.services.lookups, logger: pino({ level: 'silent' }), stuckAfterMs: 15 * 60_000 });
+    return { accountId: id, key, client: batchClient(base, key), sweeper };
+  }
+
+  test('a batch with a callbackUrl is posted, signed, once, when its last row is answered', async () => {
+    const { key, client, sweeper } = await setup();
+    receiver = await startReceiver();
+    const up = await client.upload(`cf\n${CODES.join('\n')}\n`, 'text/csv', `?callbackUrl=${encodeURIComponent(`${receiver.url}/batch-hook`)}`);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    assert.equal(up.body.callbackUrl, `${receiver.url}/batch-hook`);
+    assert.equal((await sweeper.sweep()).completed, 0, 'not answered yet');
+    h.worker.start();
+    for (const id of (await h.store.db.selectFrom('requests').select('id').execute()).map((r) => r.id)) {
+      await h.services.notifier.waitForAnswer(id, 10_000);
+    }
+    const delivered = h.nextRun();
+    h.webhooks.start();
+    assert.equal((await sweeper.sweep()).completed, 1);
+    await delivered;
+    const [hook] = await receiver.waitFor(1);
+    assert.equal(hook.path, '/batch-hook');
+    const secret = (await h.call(key, 'GET', '/v1/account/webhook')).body.secret as string;
+    assert.ok(verifyWebhook(secret, hook.headers['x-cercapec-signature'] as string, hook.headers['x-cercapec-timestamp'] as string, hook.body));
+    const body = JSON.parse(hook.body);
+    assert.equal(body.id, up.body.id);
+    assert.equal(body.status, 'completed');
+    assert.equal(body.counts.not_found, 3);
+    // Readers and later sweeps see it completed; nothing is announced twice.
+    assert.equal((await sweeper.sweep()).completed, 0);
+    assert.equal((await client.get(`/v1/batches/${up.body.id}`)).body.status, 'completed');
+    const deliveries = await h.call(key, 'GET', '/v1/webhooks/deliveries');
+    assert.equal(deliveries.body.items.filter((d: { event: string }) => d.event === 'batch.completed').length, 1);
+  });
+
+  test('a callbackUrl that is not http(s), or points at a private address, is refused before reading the upload', async () => {
+    const { client } = await setup();
+    const bad = await client.upload(`cf\n${CODES[0]}\n`, 'text/csv', `?callbackUrl=${encodeURIComponent('ftp://example.com/x')}`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.detail, /callbackUrl/);
+    assert.equal((await h.store.db.selectFrom('batches').select('id').execute()).length, 0);
+  });
+
+  test('an upload a crash left half-made is finished once (after its credit check) or removed (before it)', async () => {
+    const { accountId, sweeper } = await setup();
+    const now = h.clock.now();
+    const insertBatch = async (passedCheck: boolean) => {
+      const id = newId('bat', now);
+      await h.store.db.insertInto('batches').values({
+        id, account_id: accountId, status: 'uploading', format: 'csv', column_name: passedCheck ? 'cf' : null, input_columns: passedCheck ? '["cf"]' : '[]',
+        csv_delimiter: ',', total_rows: passedCheck ? 3 : 0, valid_rows: passedCheck ? 3 : 0, invalid_rows: 0, distinct_codes: passedCheck ? 3 : 0, new_lookups: 0,
+        charged_cents: 0, counts: null, created_at: now, updated_at: now, completed_at: null, callback_url: null,
+      }).execute();
+      await h.store.db.insertInto('batch_rows').values(CODES.map((code, i) => ({ batch_id: id, row_index: i, input: JSON.stringify([code]), code, error: null, request_id: null }))).execute();
+      return id;
+    };
+    const finished = await insertBatch(true);
+    const abandoned = await insertBatch(false);
+    assert.deepEqual(await sweeper.sweep(), { completed: 0, resumed: 0, deleted: 0 }, 'young uploads are left alone: they may still be arriving');
+    h.clock.advance(16 * 60_000);
+    assert.deepEqual(await sweeper.sweep(), { completed: 0, resumed: 1, deleted: 1 });
+    assert.equal(await h.store.db.selectFrom('batches').select('id').where('id', '=', abandoned).executeTakeFirst(), undefined);
+    assert.equal((await h.store.db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', abandoned).execute()).length, 0);
+    const batch = await h.store.db.selectFrom('batches').selectAll().where('id', '=', finished).executeTakeFirstOrThrow();
+    assert.equal(batch.status, 'processing');
+    assert.equal(Number(batch.new_lookups), 3);
+    assert.equal(await balanceOf(h.store.db, accountId), 970, 'each code charged once');
+    h.clock.advance(16 * 60_000);
+    await sweeper.sweep();
+    assert.equal(await balanceOf(h.store.db, accountId), 970, 'and never again');
+  });
+
+  test('retention deletes completed batches with their rows; the ledger stays', async () => {
+    const { accountId, client, sweeper } = await setup();
+    const up = await client.upload(`cf\n${CODES.join('\n')}\n`, 'text/csv');
+    h.worker.start();
+    for (const id of (await h.store.db.selectFrom('requests').select('id').execute()).map((r) => r.id)) await h.services.notifier.waitForAnswer(id, 10_000);
+    await sweeper.sweep();
+    assert.equal((await purgeExpired(h.store.db, h.clock.now() + 89 * DAY, 90)).batches, 0);
+    const counts = await purgeExpired(h.store.db, h.clock.now() + 91 * DAY, 90);
+    assert.equal(counts.batches, 1);
+    assert.equal((await client.get(`/v1/batches/${up.body.id}`)).status, 404);
+    assert.equal((await h.store.db.selectFrom('batch_rows').select('row_index').execute()).length, 0);
+    assert.equal(await balanceOf(h.store.db, accountId), 970);
+  });
+});
