@@ -9,22 +9,28 @@ import type { Answer } from './answer.ts';
  *   {"type":"submitted","row":12,"code":"00743110157","token":"…","at":"…"}
  *   {"type":"answered","row":12,"code":"00743110157","stato":"trovata","pec":"…","fonte":"…","errore":"","at":"…"}
  *   {"type":"refresh","at":"…"}      --refresh: everything before it is forgotten
+ *   {"type":"batch","batchId":"…","codes":9000,"at":"…"}   the codes went up as one server batch (JSON API)
+ *   {"type":"batch-done","batchId":"…","at":"…"}           its answers are in the lines before this one
  */
 export type StateEntry =
   | { type: 'submitted'; row: number; code: string; token: string; at: string }
   | ({ type: 'answered'; row: number; code: string; at: string } & Answer)
-  | { type: 'refresh'; at: string };
+  | { type: 'refresh'; at: string }
+  | { type: 'batch'; batchId: string; codes: number; at: string }
+  | { type: 'batch-done'; batchId: string; at: string };
 
 export interface BatchState {
   tokens: Map<string, string>;
   answers: Map<string, Answer>;
+  /** A server batch this file started and has not finished reading: a resumed run watches it instead of uploading again. */
+  openBatch: string | null;
   /** Lines that could not be read (a line cut by a crash); skipped. */
   unreadable: number;
 }
 
 /** Folds the file into what is known per code; a missing file is an empty state. */
 export function loadState(path: string): BatchState {
-  const state: BatchState = { tokens: new Map(), answers: new Map(), unreadable: 0 };
+  const state: BatchState = { tokens: new Map(), answers: new Map(), openBatch: null, unreadable: 0 };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -44,6 +50,11 @@ export function loadState(path: string): BatchState {
     if (entry.type === 'refresh') {
       state.tokens.clear();
       state.answers.clear();
+      state.openBatch = null;
+    } else if (entry.type === 'batch') {
+      state.openBatch = entry.batchId;
+    } else if (entry.type === 'batch-done') {
+      if (state.openBatch === entry.batchId) state.openBatch = null;
     } else if (entry.type === 'submitted') {
       state.tokens.set(entry.code, entry.token);
       state.answers.delete(entry.code);

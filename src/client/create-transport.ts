@@ -23,5 +23,6 @@ export function createTransport(config: ClientConfig, now: () => number = Date.n
     poll: async (token) => (await pick()).poll(token),
     cancel: async (code) => (await pick()).cancel(code),
     balance: async () => (await pick()).balance(),
+    bulk: async () => (await (await pick()).bulk?.()) ?? null,
   };
 }

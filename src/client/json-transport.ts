@@ -1,6 +1,7 @@
 import { createApiClient, isApiProblem, ApiNetworkError, type Lookup } from '../sdk/cercapec-api.ts';
 import { ClientError, ClientErrorCode } from './client-error.ts';
-import type { PollResult, SubmitResult, Transport } from './transport.ts';
+import type { BulkApi, PollResult, SubmitResult, Transport } from './transport.ts';
+import { createJsonBulk } from './json-bulk.ts';
 
 export interface JsonTransportOptions {
   /** The server's base URL (the text endpoint's URL works too: the SDK drops /index_ws.php). */
@@ -28,6 +29,8 @@ export function createJsonTransport(options: JsonTransportOptions): Transport {
       throw error;
     }
   }
+
+  let bulk: Promise<BulkApi | null> | undefined;
 
   function pollResult(lookup: Lookup): PollResult {
     switch (lookup.status) {
@@ -72,6 +75,10 @@ export function createJsonTransport(options: JsonTransportOptions): Transport {
     },
     async balance() {
       return (await call(() => api.account())).balanceCents;
+    },
+    bulk() {
+      bulk ??= call(() => api.offersBatches()).then((yes) => (yes ? createJsonBulk(api, call) : null));
+      return bulk;
     },
   };
 }

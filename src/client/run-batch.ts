@@ -14,7 +14,8 @@ import { readInput } from './read-input.ts';
 import { resolveAll, type CodeJob } from './resolve-all.ts';
 import type { DuplicatePolicy } from './resolve-code.ts';
 import { createSlots } from './slots.ts';
-import type { Transport } from './transport.ts';
+import type { BulkApi, Transport } from './transport.ts';
+import { resolveViaBulk } from './resolve-batch.ts';
 import { writeCsvOutput } from './write-csv-output.ts';
 import { writeXlsxOutput } from './write-xlsx-output.ts';
 
@@ -85,7 +86,10 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
   const log = openStateLog(statePath);
   try {
     if (options.refresh) log.append({ type: 'refresh', at: iso(deps.now()) });
-    await resolveJobs(deps, options, plan, jobs, answers, log, run);
+    // cercapec's JSON API takes the whole file as one batch; --refresh cancels code by code, so it keeps the per-code way.
+    const bulk = jobs.length > 0 && !options.refresh ? ((await deps.transport.bulk?.()) ?? null) : null;
+    if (bulk) await resolveBulkJobs(deps, bulk, plan, jobs, state.openBatch, answers, log, run);
+    else await resolveJobs(deps, options, plan, jobs, answers, log, run);
   } catch (error) {
     closeQuietly(log);
     const where = `${countRows(plan, answers).answered} of ${plan.rows.length} rows answered; the state is in ${statePath}: run the same command again to resume`;
@@ -139,6 +143,47 @@ async function resolveJobs(
         progress.update(counts.answered, counts.errors);
       },
     );
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The same, through one server batch (resolve-batch.ts). */
+async function resolveBulkJobs(
+  deps: BatchDeps,
+  bulk: BulkApi,
+  plan: BatchPlan,
+  jobs: CodeJob[],
+  openBatch: string | null,
+  answers: Map<string, Answer>,
+  log: StateLog,
+  run: { submitted: number; recovered: number; retryable: number },
+): Promise<void> {
+  const counts = countRows(plan, answers);
+  const start = { ...counts };
+  const jobRows = jobs.reduce((n, j) => n + plan.codes.get(j.code)!.length, 0);
+  const progress = deps.progress(plan.rows.length, counts.answered, counts.errors);
+  try {
+    await resolveViaBulk(
+      { transport: deps.transport, bulk, sleep: deps.sleep, random: deps.random, signal: deps.signal, now: deps.now, log: deps.log },
+      {
+        codes: jobs.map((j) => j.code),
+        openBatch,
+        state: log,
+        rowOf: (code) => firstRow(plan, code),
+        onUploaded: (n) => {
+          run.submitted += n;
+        },
+        onProgress: (share) => progress.update(start.answered + Math.round(share * jobRows), counts.errors),
+        onAnswer: (code, answer, final) => {
+          answers.set(code, answer);
+          const rows = plan.codes.get(code)!.length;
+          if (!final) run.retryable += rows;
+          if (answer.stato === Stato.error) counts.errors += rows;
+        },
+      },
+    );
+    progress.update(countRows(plan, answers).answered, counts.errors);
   } finally {
     progress.stop();
   }

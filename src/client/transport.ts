@@ -31,4 +31,16 @@ export interface Transport {
   cancel(code: string): Promise<CancelResult>;
   /** The account's balance in cents (negative when a postpaid account owes). */
   balance(): Promise<number>;
+  /** Whole-file lookups in one upload, when the server offers them (cercapec's /v1/batches); null otherwise. */
+  bulk?(): Promise<BulkApi | null>;
+}
+
+/** A server-side batch: one upload, one progress to watch, one download of the answers. */
+export interface BulkApi {
+  /** Uploads the codes (each once) and returns the batch id. */
+  create(codes: readonly string[]): Promise<string>;
+  /** Rows settled of the batch's rows; done when every row is. */
+  progress(batchId: string): Promise<{ settled: number; total: number; done: boolean }>;
+  /** The answer per code, once done (an unknown batch: null). */
+  answers(batchId: string): Promise<Map<string, Exclude<PollResult, { kind: 'wait' }> & { retryable?: boolean }> | null>;
 }

@@ -4,6 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import type { CodeKind } from '../taxid/index.ts';
+import type { MaintenanceTask } from '../queue/maintenance.ts';
 import { createAnswerCache } from './answer-cache.ts';
 import { SOURCE_DEFINITIONS } from './catalog.ts';
 import { guardSource, type GuardedSource } from './guarded-source.ts';
@@ -21,6 +22,8 @@ export interface Registries {
   readonly sources: readonly GuardedSource[];
   /** How long a request may wait for an answer before it fails and is refunded. */
   readonly deadlineMs: number;
+  /** The sources' periodic work (src/queue/maintenance.ts), for the worker processes to run. */
+  readonly tasks: readonly MaintenanceTask[];
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function buildRegistries(o: BuildOptions): Registries {
   const answerCache = createAnswerCache(o.store);
   const sources = new Map<string, GuardedSource>();
   const common = CommonSourceSchema.parse({});
+  const tasks: MaintenanceTask[] = [];
 
   sources.set('directory', guardSource(createLocalDirectory(o.store), {
     limits: SourceLimitsSchema.parse({ retries: 0 }),
@@ -82,6 +86,7 @@ export function buildRegistries(o: BuildOptions): Registries {
       http,
       resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
     });
+    tasks.push(...(client.tasks ?? []));
     const inner = { ...client, close: async () => { await client.close?.(); await http.close(); } };
     sources.set(id, guardSource(inner, {
       limits,
@@ -112,6 +117,7 @@ export function buildRegistries(o: BuildOptions): Registries {
     chainFor: (kind) => chains.get(kind) ?? [],
     sources: [...sources.values()],
     deadlineMs: file.deadlineMinutes * 60_000,
+    tasks,
     async close() {
       await Promise.allSettled([...sources.values()].map((s) => s.close?.()));
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { backoffMs } from '../queue/backoff.ts';
@@ -94,13 +95,14 @@ export function guardSource(inner: Registry, o: GuardOptions): GuardedSource {
     kinds: inner.kinds,
     cacheable: inner.cacheable,
     async lookup(query, signal) {
+      const key = inner.cachePerReference ? `${query.code}|${referenceKey(query.reference)}` : query.code;
       if (cacheable) {
-        const cached = await o.answerCache!.get(id, query.code, o.clock.now());
+        const cached = await o.answerCache!.get(id, key, o.clock.now());
         o.metrics.cache(id, cached ? 'hit' : 'miss');
         if (cached) return cached;
       }
       const answer = await ask(query, signal);
-      if (cacheable) await o.answerCache!.put(id, query.code, answer, o.clock.now(), o.cache);
+      if (cacheable) await o.answerCache!.put(id, key, answer, o.clock.now(), o.cache);
       return answer;
     },
     async health() {
@@ -116,6 +118,11 @@ export function guardSource(inner: Registry, o: GuardOptions): GuardedSource {
     },
     close: inner.close?.bind(inner),
   };
+}
+
+/** The purpose in a cache key: hashed, so the key stays short and the text is not repeated. */
+function referenceKey(reference: string | null): string {
+  return reference ? createHash('sha256').update(reference).digest('base64url').slice(0, 16) : '';
 }
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {

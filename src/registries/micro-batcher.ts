@@ -17,7 +17,7 @@ export interface BatcherOptions<I, O> {
 }
 
 export function createMicroBatcher<I, O>(o: BatcherOptions<I, O>): MicroBatcher<I, O> {
-  type Waiter = { item: I; resolve(v: O): void; reject(e: unknown): void };
+  type Waiter = { item: I; resolve(v: O): void; reject(e: unknown): void; done(): void };
   let pending: Waiter[] = [];
   let timer: NodeJS.Timeout | null = null;
 
@@ -30,13 +30,17 @@ export function createMicroBatcher<I, O>(o: BatcherOptions<I, O>): MicroBatcher<
     o.run(batch.map((w) => w.item)).then(
       (answers) => {
         for (const w of batch) {
+          w.done();
           const answer = answers.get(o.key(w.item));
           if (answer === undefined) w.reject(new Error('nessuna risposta per il codice nel lotto'));
           else if (answer instanceof Error) w.reject(answer);
           else w.resolve(answer);
         }
       },
-      (error) => batch.forEach((w) => w.reject(error)),
+      (error) => batch.forEach((w) => {
+        w.done();
+        w.reject(error);
+      }),
     );
   }
 
@@ -49,8 +53,9 @@ export function createMicroBatcher<I, O>(o: BatcherOptions<I, O>): MicroBatcher<
       return new Promise<O>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         // An aborted caller stops waiting; its code may still travel in the batch (harmless).
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-        pending.push({ item, resolve, reject });
+        const onAbort = () => reject(signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        pending.push({ item, resolve, reject, done: () => signal?.removeEventListener('abort', onAbort) });
         if (pending.length >= o.maxSize) flush();
         else schedule();
       });

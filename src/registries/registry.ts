@@ -42,6 +42,11 @@ export interface Registry {
   readonly kinds: readonly CodeKind[];
   /** false: answers are not cached (local, already fast). Default true. */
   readonly cacheable?: boolean;
+  /**
+   * true: a cached answer serves only lookups with the same purpose (INAD records every
+   * extraction under its practicalReference; another customer's purpose must reach INAD).
+   */
+  readonly cachePerReference?: boolean;
   /** Releases sockets and timers (HTTP agents, batchers). */
   close?(): Promise<void>;
   lookup(query: LookupQuery, signal: AbortSignal): Promise<RegistryAnswer>;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
+import type { MaintenanceTask } from '../queue/maintenance.ts';
 import type { CodeKind } from '../taxid/index.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Registry } from './registry.ts';
@@ -22,6 +23,8 @@ export interface SourceContext {
 export interface SourceClient extends Registry {
   /** Freshness and other facts for the health summary. */
   details?(): Promise<Record<string, unknown>>;
+  /** Periodic work the source needs, run once per cluster by the workers (the IPA mirror's refresh). */
+  tasks?: readonly MaintenanceTask[];
 }
 
 /**

@@ -11,6 +11,7 @@ import type {
   ProblemSchema,
   UsageSchema,
 } from '../protocol/json/schemas.ts';
+import type { BatchSchema } from '../protocol/json/batch-schemas.ts';
 
 /*
  * The JSON API's shapes, taken from the zod schemas that validate the server's routes. Type-only
@@ -27,6 +28,21 @@ export type LedgerEntry = z.output<typeof LedgerEntrySchema>;
 export type LedgerPage = z.output<typeof LedgerPageSchema>;
 export type Usage = z.output<typeof UsageSchema>;
 export type Problem = z.output<typeof ProblemSchema>;
+export type Batch = z.output<typeof BatchSchema>;
+
+/** One row of GET /v1/batches/{id}/results?format=json, in input order. */
+export interface BatchResultRow {
+  /** 1-based position among the upload's rows. */
+  row: number;
+  input: Record<string, string>;
+  code: string | null;
+  /** The lookup's status, or invalid (no valid code) or refused (credit ran out while creating). */
+  status: LookupStatus | 'invalid' | 'refused';
+  pec: string | null;
+  addresses: string[];
+  source: string | null;
+  error: string | null;
+}
 
 /** Statuses of a lookup still waiting for its answer. */
 export const PENDING_LOOKUP_STATUSES = ['queued', 'running', 'waiting_operator'] as const satisfies readonly LookupStatus[];

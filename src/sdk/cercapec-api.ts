@@ -3,6 +3,8 @@ import { createSend, pause, type HttpOptions } from './api-http.ts';
 import {
   isPendingLookup,
   type Account,
+  type Batch,
+  type BatchResultRow,
   type LedgerEntry,
   type LedgerPage,
   type LedgerQuery,
@@ -164,6 +166,38 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     openapi,
+
+    /**
+     * POST /v1/batches with a JSON array: one lookup per distinct new code (codes the account
+     * already has link to their lookup, uncharged). Extra fields of each element come back as
+     * input columns of the results.
+     *
+     * @example
+     * const batch = await api.createBatch([{ code: '82003050109', rif: 'pratica 7' }]);
+     */
+    async createBatch(rows: Array<string | ({ code: string } & Record<string, string | number>)>, opts: { callbackUrl?: string } & CallOptions = {}): Promise<Batch> {
+      return (await send<Batch>('POST', 'v1/batches', { body: rows, query: { callbackUrl: opts.callbackUrl }, signal: opts.signal, extraTimeoutMs: 120_000 })).body;
+    },
+
+    /** GET /v1/batches/{id}: counts by status and progress (0..1). */
+    async getBatch(id: string, opts: CallOptions = {}): Promise<Batch> {
+      return (await send<Batch>('GET', `v1/batches/${encodeURIComponent(id)}`, { signal: opts.signal })).body;
+    },
+
+    /** GET /v1/batches/{id}/results?format=json: one row per input row, in input order. */
+    async batchResults(id: string, opts: CallOptions = {}): Promise<BatchResultRow[]> {
+      return (await send<BatchResultRow[]>('GET', `v1/batches/${encodeURIComponent(id)}/results`, { query: { format: 'json' }, signal: opts.signal, extraTimeoutMs: 120_000 })).body;
+    },
+
+    /** true when the server takes batches (POST /v1/batches); older servers only take lookups. */
+    async offersBatches(opts: CallOptions = {}): Promise<boolean> {
+      try {
+        return Boolean((await openapi(opts)).paths?.['/v1/batches']?.post);
+      } catch (error) {
+        if (error instanceof ApiProblemError || (error instanceof ApiNetworkError && error.code === 'bad_response')) return false;
+        throw error;
+      }
+    },
 
     /**
      * true when the server documents the JSON API; false when it answers without it (a server

@@ -1,5 +1,9 @@
 import type { StandinDataset } from './dataset.ts';
 import type { StandinHandle } from './standin-server.ts';
+import { inipecStandin } from './inipec/definition.ts';
+import { ipaCkanStandin, ipaWs23Standin } from './ipa/definitions.ts';
+import { inadStandin } from './inad/definition.ts';
+import { openapiStandin } from './openapi/definition.ts';
 
 /** A registry stand-in as `cercapec standins` and the demo know it. */
 export interface StandinDefinition {
@@ -14,4 +18,7 @@ export interface StandinDefinition {
 }
 
 export const STANDIN_DEFINITIONS: readonly StandinDefinition[] = [
+  inipecStandin,
+  ipaCkanStandin, ipaWs23Standin,
+  inadStandin, openapiStandin,
 ];

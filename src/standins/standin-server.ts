@@ -21,9 +21,10 @@ export interface StandinRequest {
 /**
  * Faults on demand, for the next `count` requests (default: until cleared):
  * 429 and 500/503 answers, a reset connection, a hang (no answer at all), a malformed body,
- * or a slow answer.
+ * a slow answer, or a truncated one (the real answer's headers and Content-Length, half its
+ * body, then the connection closed: a download cut short).
  */
-export type FaultMode = 'none' | '429' | '500' | '503' | 'reset' | 'hang' | 'garbage' | 'slow';
+export type FaultMode = 'none' | '429' | '500' | '503' | 'reset' | 'hang' | 'garbage' | 'slow' | 'truncate';
 
 export interface FaultSetting {
   mode: FaultMode;
@@ -128,6 +129,12 @@ export async function startStandin(o: StandinOptions): Promise<StandinHandle> {
     if (o.delayMs) await sleep(o.delayMs[0] + Math.random() * (o.delayMs[1] - o.delayMs[0]));
     try {
       const answer = await o.handle(request);
+      if (active === 'truncate') {
+        const body = Buffer.from(answer.body ?? '');
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
+        res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy());
+        return;
+      }
       res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
     } catch (error) {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`stand-in error: ${(error as Error).message}`);

@@ -15,6 +15,9 @@ export const AddressSchema = z
     kind: z.string().describe('impresa, professionista, ente, persona or sconosciuto'),
     label: z.string().nullable().describe('A name beside the address (denominazione), when known'),
     datasetId: z.string().nullable().describe('For the local directory: the dataset that held it'),
+    profession: z.string().nullable().describe('The profession the address is registered for (INI-PEC professionals, INAD), when given'),
+    validFrom: z.string().nullable().describe('Since when it is the domicile (ISO 8601), when the registry says'),
+    validUntil: z.string().nullable().describe('When it stops being the domicile (a notified cessation), when the registry says'),
     foundAt: z.string().describe('When it was found (ISO 8601)'),
   })
   .meta({ id: 'Address' });
