@@ -44,7 +44,7 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   const idem = input.idempotency ?? null;
   let replayOf: string | null = null;
   let webhooks = 0;
-  const answer = await answerInline(deps, id, checked.code, checked.kind, input.reference ?? account.default_reference ?? null);
+  const answer = await answerInline(deps, id, checked.code, checked.kind, input.reference ?? account.default_reference ?? null, Number(account.operator_fallback ?? 0) === 1);
   try {
     await deps.store.db.transaction().execute(async (trx) => {
       await deps.store.dialect.lockAccount(trx, account.id);
@@ -106,11 +106,12 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
  * wait for the connection the transaction holds). Any failure just sends the request through
  * the queue, where retries and the rest of the chain apply.
  */
-async function answerInline(deps: LookupDeps, id: string, code: string, kind: 'cf16' | 'cf11', reference: string | null): Promise<Exclude<Resolution, { outcome: 'error' }> | null> {
+async function answerInline(deps: LookupDeps, id: string, code: string, kind: 'cf16' | 'cf11', reference: string | null, operatorFallback: boolean): Promise<Exclude<Resolution, { outcome: 'error' }> | null> {
   if (!deps.inline) return null;
   const result = await resolveCode(deps.inline.chainFor(kind), { requestId: id, code, kind, reference }, deps.clock, AbortSignal.timeout(5000));
   if (result.outcome === 'found') return result;
-  if (result.outcome === 'not_found' && deps.inline.isWholeChain(kind)) return result;
+  // A miss is final only when nobody else would look: no other source, and no operator.
+  if (result.outcome === 'not_found' && deps.inline.isWholeChain(kind) && !operatorFallback) return result;
   return null;
 }
 

@@ -153,4 +153,18 @@ describe('routing through the chain of sources', () => {
     assert.deepEqual(JSON.parse(job.payload), { requestId: id });
     assert.deepEqual(await attempts(id), ['directory:not_found', 'ipa-ws23:not_found', 'inipec:not_found', 'openapi:not_found']);
   });
+
+  test('with the directory alone and inline answers on, a miss still goes to the operators when the account allows it', async () => {
+    h = await createHarness('sqlite', { inlineAnswers: true });
+    const { id: accountId } = await h.account({ operatorFallback: true });
+    const account = (await getAccount(h.store, accountId))!;
+    const { id } = await submitLookup(h.services.lookups, { account, code: CODE, via: 'text' });
+    assert.equal((await request(id)).status, 'queued', 'not answered "not found" inline');
+    h.worker.start();
+    await waitFor(() => request(id), (r) => r.status === 'waiting_operator', 'waiting operator');
+    const { id: plainId } = await h.account();
+    const plain = (await getAccount(h.store, plainId))!;
+    const other = await submitLookup(h.services.lookups, { account: plain, code: CODE, via: 'text' });
+    assert.equal((await request(other.id)).status, 'not_found', 'an account without the operator gets the inline answer');
+  });
 });

@@ -4,6 +4,7 @@ import { createAccount, listAccounts, resolveAccount, topUp } from '../../accoun
 import { formatEuro } from '../../billing/money.ts';
 import { listLedger } from '../../billing/ledger.ts';
 import { systemClock } from '../../clock.ts';
+import { CLI_ACTOR } from '../../audit/record-audit.ts';
 
 export function accountsCommand(program: Command): void {
   const accounts = program.command('accounts').description('customer accounts and their credit');
@@ -15,6 +16,7 @@ export function accountsCommand(program: Command): void {
     .option('--credit-cents <cents>', 'opening credit in cents, booked as a top-up')
     .option('--credit-limit-cents <cents>', 'how far below zero the balance may go (postpaid: unlimited when absent)')
     .option('--reference <text>', "default purpose of the requests (INAD's practicalReference)")
+    .option('--operator-fallback', 'requests no registry could answer wait for a person (the operator queue)')
     .action(async (opts) => {
       if (opts.billing !== 'prepaid' && opts.billing !== 'postpaid') throw new UsageError('--billing must be prepaid or postpaid');
       await withStore(opts, async (store) => {
@@ -25,7 +27,8 @@ export function accountsCommand(program: Command): void {
           creditLimitCents: opts.creditLimitCents === undefined ? null : parseCents(opts.creditLimitCents, '--credit-limit-cents'),
           initialCreditCents: opts.creditCents === undefined ? 0 : parseCents(opts.creditCents, '--credit-cents'),
           defaultReference: opts.reference ?? null,
-        });
+          operatorFallback: Boolean(opts.operatorFallback),
+        }, { audit: CLI_ACTOR });
         console.log(`account ${account.id} "${account.name}" ${account.billing_mode}, ${account.price_cents} cents per request`);
         console.log(`key ${key.id} (shown only now; store it safely):`);
         console.log(key.key);
@@ -50,7 +53,7 @@ export function accountsCommand(program: Command): void {
     .action(async (idOrName: string, cents: string, opts) => {
       await withStore(opts, async (store) => {
         const account = await resolveAccount(store, idOrName);
-        const balance = await topUp(store, account.id, parseCents(cents, 'cents'), systemClock.now(), opts.reason);
+        const balance = await topUp(store, account.id, parseCents(cents, 'cents'), systemClock.now(), opts.reason, CLI_ACTOR);
         console.log(`${account.name}: saldo ${formatEuro(balance)}`);
       });
     });
