@@ -4,12 +4,16 @@ import { textProtocolRoutes } from './protocol/text/routes.ts';
 import { pageRoutes } from './web/pages.ts';
 import { securityHeaders } from './web/security-headers.ts';
 import { authenticateKey } from './accounts/api-keys.ts';
+import { cachedAuthenticate } from './accounts/key-cache.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
 import { createAuthFailureThrottle } from './security/auth-failure-throttle.ts';
 import { serverOptions } from './security/server-limits.ts';
+import { frameworkErrors } from './protocol/framework-errors.ts';
+import { loggedPath } from './security/logged-path.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
 import { opsRoutes } from './web/ops-routes.ts';
+import { adminPlugin, adminOptions } from './web/admin/plugin.ts';
 
 /**
  * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
@@ -25,11 +29,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     // Timeouts and header size from the configuration (docs/limits.md): slow clients are cut off.
     ...serverOptions(config),
+    frameworkErrors,
     return503OnClosing: true,
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: req.method, path: loggedPath(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
@@ -37,7 +42,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Shared by both protocols: the same lookups, keys, and one rate budget per account and address.
   const protocolDeps = {
     lookups: services.lookups,
-    authenticate: (key: string) => authenticateKey(services.store, key),
+    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), { ttlMs: config.keyCacheMs, clock: services.clock }),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
     authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),
@@ -55,6 +60,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(async (scope) => opsRoutes(scope, services));
+  // The back office (docs/back-office.md): sessions, not API keys.
+  await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();

@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
   trustProxy: envBoolean.default(false),
   /** The registries file (JSON, docs/registries.md); unset: the local directory is the only source. */
   registriesFile: z.string().min(1).optional(),
+  /** How long an API key's account is remembered per process (revocations and price changes take this long); 0 asks the store every time. */
+  keyCacheMs: z.coerce.number().int().min(0).max(300_000).default(0),
   /** When set, /metrics and /healthz/sources want `Authorization: Bearer <token>`. */
   metricsToken: z.string().min(16).optional(),
   // --- webhooks (docs/webhooks.md) ---
@@ -95,6 +97,8 @@ export const ConfigSchema = z.object({
   /** Failed logins for one username before it is locked out (0 turns the lockout off). */
   adminLockoutFailures: z.coerce.number().int().min(0).max(1000).default(5),
   adminLockoutMinutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Login attempts per minute per client address (bursts up to 10): each costs a scrypt hash. 0 turns it off. */
+  adminLoginsPerMinute: z.coerce.number().int().min(0).default(20),
   /** How long an operator holds a claimed request; every page view of it renews the lease. */
   operatorLeaseMinutes: z.coerce.number().int().min(1).max(24 * 60).default(10),
   // --- end back office ---
@@ -108,6 +112,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_DATA_DIR: 'dataDir',
   CERCAPEC_REGISTRIES_FILE: 'registriesFile',
   CERCAPEC_METRICS_TOKEN: 'metricsToken',
+  CERCAPEC_KEY_CACHE_MS: 'keyCacheMs',
   CERCAPEC_DATABASE_URL: 'databaseUrl',
   CERCAPEC_DATABASE_SCHEMA: 'databaseSchema',
   CERCAPEC_DATABASE_POOL_SIZE: 'databasePoolSize',
@@ -148,6 +153,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_ADMIN_SESSION_MAX_HOURS: 'adminSessionMaxHours',
   CERCAPEC_ADMIN_LOCKOUT_FAILURES: 'adminLockoutFailures',
   CERCAPEC_ADMIN_LOCKOUT_MINUTES: 'adminLockoutMinutes',
+  CERCAPEC_ADMIN_LOGINS_PER_MINUTE: 'adminLoginsPerMinute',
   CERCAPEC_OPERATOR_LEASE_MINUTES: 'operatorLeaseMinutes',
 };
 

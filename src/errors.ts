@@ -21,6 +21,9 @@ export const ErrorCode = {
   idempotencyConflict: 'idempotency_conflict',
   lookupNotFound: 'lookup_not_found',
   notCancellable: 'not_cancellable',
+  // back office
+  userNotFound: 'user_not_found',
+  operatorLeaseLost: 'operator_lease_lost',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

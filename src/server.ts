@@ -12,6 +12,7 @@ import { createWebhookWorker } from './webhooks/webhook-worker.ts';
 import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
 import { purgeRegistryCacheTask } from './registries/purge-cache.ts';
 import { createBatchSweeper, type BatchSweeper } from './batches/batch-sweeper.ts';
+import { purgeAuditTask } from './audit/purge-audit.ts';
 
 export interface RunningServer {
   services: Services;
@@ -41,7 +42,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), ...services.registries.tasks],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), ...services.registries.tasks],
     });
     maintenance.start();
     worker = createWorker({

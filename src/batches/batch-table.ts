@@ -53,6 +53,16 @@ export function repadNumericCode(text: string): string {
  */
 export async function tabulate(rows: AsyncIterable<RawRow>, wanted?: string): Promise<Table> {
   const iterator = rows[Symbol.asyncIterator]();
+  try {
+    return await tabulateFrom(iterator, wanted);
+  } catch (error) {
+    // The source is closed when it will not be read to its end (an XLSX reader removes its temporary files then).
+    void iterator.return?.().catch(() => {});
+    throw error;
+  }
+}
+
+async function tabulateFrom(iterator: AsyncIterator<RawRow>, wanted: string | undefined): Promise<Table> {
   const sample: RawRow[] = [];
   let exhausted = false;
   while (sample.length <= SAMPLE_ROWS) {
@@ -72,12 +82,16 @@ export async function tabulate(rows: AsyncIterable<RawRow>, wanted?: string): Pr
   const codeIndex = wanted !== undefined ? namedColumn(columns, wanted) : detectColumn(columns, data);
 
   async function* tableRows(): AsyncGenerator<TableRow> {
-    for (const row of data) yield toTableRow(row, columns, codeIndex);
-    if (exhausted) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      if (next.value.cells.some((c) => c.trim() !== '')) yield toTableRow(next.value, columns, codeIndex);
+    let done = exhausted;
+    try {
+      for (const row of data) yield toTableRow(row, columns, codeIndex);
+      while (!done) {
+        const next = await iterator.next();
+        if (next.done) done = true;
+        else if (next.value.cells.some((c) => c.trim() !== '')) yield toTableRow(next.value, columns, codeIndex);
+      }
+    } finally {
+      if (!done) void iterator.return?.().catch(() => {});
     }
   }
   return { columns, codeColumn: columns[codeIndex], rows: tableRows() };

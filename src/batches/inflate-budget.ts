@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { BatchError } from './batch-error.ts';
 
 /**
@@ -63,13 +63,6 @@ export function countInflated(budget: InflateBudget, part: string, limits: PartL
       callback(null, chunk);
     },
   });
-}
-
-/** Reads an entry to its end through the budget, keeping nothing (parts the reader ignores still inflate). */
-export async function drainCounted(entry: Readable, budget: InflateBudget, part: string): Promise<void> {
-  const counted = entry.pipe(countInflated(budget, part));
-  entry.once('error', (error) => counted.destroy(error));
-  for await (const _ of counted);
 }
 
 function tooLarge(message: string): BatchError {

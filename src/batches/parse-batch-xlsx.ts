@@ -10,7 +10,7 @@ import ExcelJS, { type CellValue } from 'exceljs';
 import type { RawRow } from './batch-table.ts';
 import { asBatchError } from './batch-error.ts';
 import {
-  countInflated, drainCounted, inflateBudget, MAX_MODEL_PART_BYTES, MAX_ROW_BYTES, MAX_SHARED_STRING_BYTES, MAX_SHARED_STRINGS_BYTES,
+  countInflated, inflateBudget, MAX_MODEL_PART_BYTES, MAX_ROW_BYTES, MAX_SHARED_STRING_BYTES, MAX_SHARED_STRINGS_BYTES,
   type InflateBudget, type PartLimits,
 } from './inflate-budget.ts';
 
@@ -35,8 +35,8 @@ export async function* readXlsxBatch(input: Readable, maxInflatedBytes = DEFAULT
     entries: 'ignore',
   }, inflateBudget(maxInflatedBytes));
   const step = <T>(next: Promise<T>) => Promise.race([next, failed]);
+  const sheets = reader[Symbol.asyncIterator]();
   try {
-    const sheets = reader[Symbol.asyncIterator]();
     for (let first = true; ; first = false) {
       const sheet = await step(sheets.next());
       if (sheet.done) return;
@@ -49,6 +49,10 @@ export async function* readXlsxBatch(input: Readable, maxInflatedBytes = DEFAULT
     }
   } catch (error) {
     throw asBatchError(error, 'unreadable XLSX workbook');
+  } finally {
+    // A reader stopped early (the row limit, an error) still removes its parked sheets: the parse
+    // finishes when it resumes. Not awaited: after a failed upload it may never resume.
+    sheets.return(undefined).catch(() => {});
   }
 }
 
@@ -133,13 +137,20 @@ class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
     const base = this as unknown as ReaderInternals;
     const zip = unzipper.Parse({ forceStream: true });
     let current: Transform | null = null;
-    zip.once('error', (error) => current?.destroy(error));
+    // unzipper may fail (a truncated file) before the entry it was reading is handed out: the
+    // entry would then wait forever, so a part opened after the failure fails at once.
+    let failure: Error | null = null;
+    zip.once('error', (error) => {
+      failure = error;
+      current?.destroy(error);
+    });
     this.upload.pipe(zip);
     const parked: { sheetNo: string; file: string }[] = [];
     let dir: string | null = null;
     const counted = (entry: ZipEntry, limits: PartLimits) => {
       const stream = entry.pipe(countInflated(this.budget, entry.path, limits));
       current = stream;
+      if (failure) stream.destroy(failure);
       return stream;
     };
     try {
@@ -156,7 +167,7 @@ class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
           const file = join(dir, `sheet${sheet[1]}.xml`);
           await pipeline(counted(entry, SHEET_ROWS), createWriteStream(file));
           parked.push({ sheetNo: sheet[1], file });
-        } else await drainCounted(entry, this.budget, entry.path);
+        } else for await (const _ of (part = counted(entry, {})));
         // What a parser left unread still inflates, and the next part comes only after it.
         if (part && !part.readableEnded) {
           part.resume();

@@ -10,6 +10,11 @@ import { validateCommand } from './commands/validate.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { copyStoreCommand } from './commands/copy-store.ts';
 import { clientCommand } from './commands/client.ts';
+import { backupCommand } from './commands/backup.ts';
+import { restoreCommand } from './commands/restore.ts';
+import { usersCommand } from './commands/users.ts';
+import { registriesCommand } from './commands/registries.ts';
+import { standinsCommand } from './commands/standins.ts';
 
 const program = new Command('cercapec')
   .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
@@ -24,6 +29,11 @@ validateCommand(program);
 migrateCommand(program);
 copyStoreCommand(program);
 clientCommand(program);
+backupCommand(program);
+restoreCommand(program);
+usersCommand(program);
+registriesCommand(program);
+standinsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { PENDING_STATUSES } from './lookup-status.ts';
 // webhooks: a cancellation answers the lookup, and is delivered like any answer
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
+import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 
 export interface CancelResult {
   id: string;
@@ -30,11 +31,12 @@ export async function cancelLookupByCode(deps: LookupDeps, account: Account, inp
  * The JSON API's DELETE /v1/lookups/{id}: the same rules by token. A lookup already deleted is
  * reported as not found, like an unknown one.
  */
-export async function cancelLookupById(deps: LookupDeps, account: Account, id: string): Promise<CancelResult> {
-  return cancelWhere(deps, account, { id });
+export async function cancelLookupById(deps: LookupDeps, account: Account, id: string, audit?: AuditBy): Promise<CancelResult> {
+  return cancelWhere(deps, account, { id }, audit);
 }
 
-async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?: string; id?: string }): Promise<CancelResult> {
+/** `audit`: the back office records who cancelled, in the cancelling transaction. */
+async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?: string; id?: string }, audit?: AuditBy): Promise<CancelResult> {
   const now = deps.clock.now();
   const result = await deps.store.db.transaction().execute(async (trx) => {
     await deps.store.dialect.lockAccount(trx, account.id);
@@ -59,6 +61,10 @@ async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?:
       .execute();
     const refundedCents = pending ? await refundRequest(trx, request.id, now, 'richiesta cancellata') : 0;
     const webhooks = pending ? await enqueueLookupWebhooks(trx, request.id, now) : 0; // webhooks
+    if (audit) {
+      const after = { status: pending ? 'cancelled' : request.status, deleted_at: now, refunded_cents: refundedCents };
+      await recordAudit(trx, { at: now, actor: audit.actor, action: 'request.cancel', target: request.id, before: { status: request.status }, after });
+    }
     return { id: request.id, cancelled: pending, refundedCents, webhooks };
   });
   if (result.cancelled) deps.notifier.answered(result.id);

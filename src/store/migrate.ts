@@ -18,6 +18,11 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/** The names of the migrations this version knows, in the order they apply (restore checks a file against them). */
+export function knownMigrations(): string[] {
+  return Object.keys(migrations).sort();
+}
+
 /**
  * `schema` (PostgreSQL): keep Kysely's own migration tables in that schema too. Without it the
  * migrator looks for them in every schema of the database and fails when another installation

@@ -64,10 +64,18 @@ export function openSqlite(options: SqliteOptions): Store {
     mkdirSync(options.dataDir, { recursive: true });
     file = join(options.dataDir, 'cercapec.sqlite');
   }
-  const raw = new BetterSqlite3(file);
-  // WAL lets readers (polls, admin commands) run beside the writer; synchronous=NORMAL in WAL
-  // mode loses nothing on a process crash or SIGKILL, only possibly the last commits on power loss.
-  raw.pragma('journal_mode = WAL');
+  let raw: BetterSqlite3.Database;
+  try {
+    raw = new BetterSqlite3(file);
+    // WAL lets readers (polls, admin commands) run beside the writer; synchronous=NORMAL in WAL
+    // mode loses nothing on a process crash or SIGKILL, only possibly the last commits on power loss.
+    raw.pragma('journal_mode = WAL');
+  } catch (error) {
+    // SQLite's own words ("unable to open database file") do not say what to check.
+    const code = (error as { code?: string }).code ?? '';
+    if (!/^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM)/.test(code)) throw error;
+    throw new Error(`cannot open the store ${file}: ${(error as Error).message} (${code}); the data folder must be writable by this user and have free space`, { cause: error });
+  }
   raw.pragma('synchronous = NORMAL');
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   raw.pragma('foreign_keys = ON');

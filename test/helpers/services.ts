@@ -34,7 +34,7 @@ export async function createHarness(
   const store = await openTestStore(dialect);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 9, 0, 0));
   // Inline answers off by default: most suites test the queue path; the inline path has its own tests.
-  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, ...overrides }, {});
+  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, keyCacheMs: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, ...overrides }, {});
   const services = await createServices(config, { clock, store, logger: pino({ level: 'silent' }), ...serviceOverrides });
   const app = await buildApp(services);
   const worker = createWorker({

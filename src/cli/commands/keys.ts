@@ -3,6 +3,7 @@ import { storeOptions, withStore } from '../context.ts';
 import { resolveAccount } from '../../accounts/accounts.ts';
 import { addApiKey, revokeApiKey } from '../../accounts/api-keys.ts';
 import { systemClock } from '../../clock.ts';
+import { CLI_ACTOR } from '../../audit/record-audit.ts';
 
 export function keysCommand(program: Command): void {
   const keys = program.command('keys').description('API keys of an account');
@@ -12,7 +13,7 @@ export function keysCommand(program: Command): void {
     .action(async (idOrName: string, opts) => {
       await withStore(opts, async (store) => {
         const account = await resolveAccount(store, idOrName);
-        const key = await addApiKey(store, account.id, systemClock.now(), { label: opts.label });
+        const key = await addApiKey(store, account.id, systemClock.now(), { label: opts.label, audit: CLI_ACTOR });
         console.log(`key ${key.id} for ${account.name} (shown only now; store it safely):`);
         console.log(key.key);
       });
@@ -32,7 +33,7 @@ export function keysCommand(program: Command): void {
   storeOptions(keys.command('revoke <key-id>').description('revoke a key at once'))
     .action(async (keyId: string, opts) => {
       await withStore(opts, async (store) => {
-        await revokeApiKey(store, keyId, systemClock.now());
+        await revokeApiKey(store, keyId, systemClock.now(), CLI_ACTOR);
         console.log(`key ${keyId} revoked`);
       });
     });

@@ -5,6 +5,7 @@ import { startServer } from '../../server.ts';
 import { DEMO_KEY, ensureDemo } from '../../demo.ts';
 import { startAllStandins, type RunningStandins } from '../../standins/start-all.ts';
 import { UsageError } from '../context.ts';
+import { guardSecretFile } from '../../security/check-file-permissions.ts';
 
 export function serveCommand(program: Command): void {
   storeOptions(program.command('serve').description('start the service (HTTP API and workers)'))
@@ -25,6 +26,8 @@ export function serveCommand(program: Command): void {
         throw error;
       });
       const { logger } = server.services;
+      // The registries file may hold credentials: say so when others can read it (src/security/check-file-permissions.ts).
+      if (config.registriesFile) guardSecretFile(config.registriesFile, 'warn', (p) => logger.warn({ file: p.path, mode: p.mode }, p.message));
       logger.info({ store: server.services.store.description, role: config.role, url: server.url }, 'cercapec started');
       if (opts.demo && server.url) {
         process.stdout.write(

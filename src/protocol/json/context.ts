@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Account } from '../../accounts/api-keys.ts';
 import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
+import type { AuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
 
 /** What the JSON routes need, passed in by the plugin. */
 export interface JsonApiDeps {
@@ -9,11 +10,13 @@ export interface JsonApiDeps {
   authenticate(key: string): Promise<Account | null>;
   accountLimiter: RateLimiter;
   ipLimiter: RateLimiter;
+  /** Unknown keys and ids per address (absent: not throttled). */
+  authFailures?: AuthFailureThrottle;
   allowPrivateCallbacks: boolean;
   /** Longest ?wait= in seconds. */
   maxWaitSeconds: number;
   /** Batch upload limits (config batchMaxRows, batchMaxBytes); absent: 100,000 rows, 50 MB. */
-  batch?: { maxRows: number; maxBytes: number };
+  batch?: { maxRows: number; maxBytes: number; maxInflatedBytes?: number };
 }
 
 declare module 'fastify' {

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompi
 import { isCercapecError } from '../../errors.ts';
 import { problemForCode, sendProblem } from './problems.ts';
 import type { JsonApiDeps } from './context.ts';
+import { noAuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
 import { lookupRoutes } from './routes/lookups.ts';
 import { accountRoutes } from './routes/account.ts';
 import { batchRoutes } from './routes/batches.ts';
@@ -15,6 +16,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { prefix?: string }): Promise<void> {
   // Fastify hands the registration options (prefix included) down: keep only the dependencies.
   const { prefix: _prefix, ...deps } = options;
+  const authFailures = deps.authFailures ?? noAuthFailureThrottle;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('account', null);
@@ -22,10 +24,11 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
   app.removeContentTypeParser(['text/plain']);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    if (!deps.ipLimiter.take(req.ip)) return sendProblem(reply, 'rate_limited');
+    if (!deps.ipLimiter.take(req.ip) || authFailures.blocked(req.ip)) return sendProblem(reply, 'rate_limited');
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
     const account = match ? await deps.authenticate(match[1]) : null;
+    if (match && !account) authFailures.failed(req.ip, 'key');
     if (!account) return sendProblem(reply, 'unauthorized', match ? 'unknown, revoked or disabled key' : 'send Authorization: Bearer <key>');
     if (!deps.accountLimiter.take(account.id)) return sendProblem(reply, 'rate_limited');
     req.account = account;
@@ -43,6 +46,10 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
     if (status >= 400 && status < 500) return sendProblem(reply, 'invalid_request', error.message.slice(0, 300));
     req.log.error({ err: error }, 'JSON API failure');
     return sendProblem(reply, 'unavailable');
+  });
+  // An id (lookup, batch, delivery) the account does not have counts as a failed try, like an unknown key.
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode === 404 && req.account && req.routeOptions.url?.includes(':id')) authFailures.failed(req.ip, 'token');
   });
   app.setNotFoundHandler((_req, reply) => sendProblem(reply, 'not_found', 'no such endpoint'));
 

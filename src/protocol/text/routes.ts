@@ -11,6 +11,7 @@ import { submitLookup } from '../../lookups/submit-lookup.ts';
 import { cancelLookupByCode } from '../../lookups/cancel-lookup.ts';
 import { findLookup } from '../../lookups/find-lookup.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
+import { noAuthFailureThrottle, type AuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
 import { errorLine, Messages, messageForCode, type Method } from './messages.ts';
 import { readField } from './fields.ts';
 import { pollAnswer } from './answers.ts';
@@ -20,6 +21,8 @@ export interface TextProtocolDeps {
   authenticate(key: string): Promise<Account | null>;
   accountLimiter: RateLimiter;
   ipLimiter: RateLimiter;
+  /** Unknown keys and tokens per address (absent: not throttled). */
+  authFailures?: AuthFailureThrottle;
   bodyLimitBytes: number;
 }
 
@@ -38,6 +41,7 @@ const OPERATIONS = ['cf', 'cf-delete', 'saldo'] as const;
  * transport problems get their own status: 405, 413, 415, 429 and 503.
  */
 export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtocolDeps): Promise<void> {
+  const authFailures = deps.authFailures ?? noAuthFailureThrottle;
   await app.register(formbody, { bodyLimit: deps.bodyLimitBytes });
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
@@ -87,10 +91,13 @@ export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtoco
   };
 
   async function authenticate(req: FastifyRequest, method: Method, fields: Record<string, unknown>): Promise<Account> {
-    if (!deps.ipLimiter.take(req.ip)) throw new Answer(errorLine(method, Messages.tooMany), 429);
+    if (!deps.ipLimiter.take(req.ip) || authFailures.blocked(req.ip)) throw new Answer(errorLine(method, Messages.tooMany), 429);
     const key = required(method, fields, 'key', Messages.keyMissing);
     const account = await deps.authenticate(key);
-    if (!account) throw new Answer(errorLine(method, Messages.keyInvalid));
+    if (!account) {
+      authFailures.failed(req.ip, 'key');
+      throw new Answer(errorLine(method, Messages.keyInvalid));
+    }
     if (!deps.accountLimiter.take(account.id)) throw new Answer(errorLine(method, Messages.tooMany), 429);
     return account;
   }
@@ -127,7 +134,10 @@ export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtoco
     }
     const token = required('GET', fields, 'token', Messages.tokenMissing);
     const request = await findLookup(deps.lookups.store, account.id, token);
-    if (!request) return errorLine('GET', Messages.tokenUnknown);
+    if (!request) {
+      authFailures.failed(req.ip, 'token');
+      return errorLine('GET', Messages.tokenUnknown);
+    }
     return pollAnswer(request);
   }
 

@@ -1,0 +1,35 @@
+import { stringify } from 'csv-stringify/sync';
+import type { UsageStatement } from './usage-statement.ts';
+
+const KIND = { charge: 'addebito', refund: 'rimborso' } as const;
+
+/** Euro with a decimal comma, as Italian spreadsheets read numbers. */
+function euroIt(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with an apostrophe. */
+function cell(text: string | null): string {
+  if (text === null) return '';
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/**
+ * A usage statement as CSV for a spreadsheet: `;` between fields, a decimal comma, a UTF-8 BOM
+ * (so Excel reads accents right), one row per charge or refund; times in UTC ISO 8601.
+ */
+export function statementCsv(statement: UsageStatement): string {
+  const header = ['data', 'tipo', 'richiesta', 'codice', 'riferimento', 'importo_centesimi', 'importo_euro'];
+  const rows = statement.rows.map((r) => [
+    new Date(r.at).toISOString(),
+    KIND[r.kind],
+    r.requestId ?? '',
+    cell(r.code),
+    cell(r.reference),
+    String(r.amountCents),
+    euroIt(r.amountCents),
+  ]);
+  return '\ufeff' + stringify([header, ...rows], { delimiter: ';', record_delimiter: '\r\n' });
+}

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { storeOptions, UsageError, withStore } from '../context.ts';
+import { readNewPassword } from '../read-password.ts';
+import { createUser, listUsers, setPassword, setUserStatus } from '../../users/users.ts';
+import { CLI_ACTOR } from '../../audit/record-audit.ts';
+import { systemClock } from '../../clock.ts';
+
+/** People of the back office (/admin): the first admin comes from here. */
+export function usersCommand(program: Command): void {
+  const users = program.command('users').description('back-office users (admins and operators of /admin)');
+
+  storeOptions(users.command('add <username>').description('create a user; the password is asked on the terminal, or read from stdin'))
+    .requiredOption('--role <role>', 'admin or operator')
+    .option('--password-stdin', 'read the password from the first line of stdin')
+    .action(async (username: string, opts) => {
+      if (opts.role !== 'admin' && opts.role !== 'operator') throw new UsageError('--role must be admin or operator');
+      const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
+      await withStore(opts, async (store) => {
+        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role }, CLI_ACTOR);
+        console.log(`user ${user.username} (${user.role}) created: log in at /admin`);
+      });
+    });
+
+  storeOptions(users.command('list').description('users with role, status and last login'))
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => {
+      await withStore(opts, async (store) => {
+        const rows = await listUsers(store);
+        if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+        console.log(['username', 'role', 'status', 'last login'].join('\t'));
+        for (const u of rows) console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-'].join('\t'));
+      });
+    });
+
+  storeOptions(users.command('passwd <username>').description("set a user's password (ends their sessions)"))
+    .option('--password-stdin', 'read the password from the first line of stdin')
+    .action(async (username: string, opts) => {
+      const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
+      await withStore(opts, async (store) => {
+        await setPassword(store, systemClock.now(), username, password, CLI_ACTOR);
+        console.log(`password of ${username} changed; their sessions are ended`);
+      });
+    });
+
+  for (const [verb, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+    storeOptions(users.command(`${verb} <username>`).description(verb === 'disable' ? 'disable a user (ends their sessions at once)' : 'enable a disabled user'))
+      .action(async (username: string, opts) => {
+        await withStore(opts, async (store) => {
+          await setUserStatus(store, systemClock.now(), username, status, CLI_ACTOR);
+          console.log(`user ${username} ${status}`);
+        });
+      });
+  }
+}

@@ -1,0 +1,107 @@
+import type { Store } from '../store/store.ts';
+import type { UsersTable } from '../store/schema.ts';
+import { newId } from '../ids.ts';
+import { CercapecError, ErrorCode } from '../errors.ts';
+import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
+import { hashPassword } from './password.ts';
+
+export const UserRole = { admin: 'admin', operator: 'operator' } as const;
+export type UserRole = UsersTable['role'];
+
+/** A user as the rest of the code sees it: never the password hash. */
+export interface User {
+  id: string;
+  username: string;
+  role: UserRole;
+  status: UsersTable['status'];
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export const MIN_PASSWORD_LENGTH = 10;
+const MAX_PASSWORD_LENGTH = 1024;
+
+/** Lower-cased; letters, digits and . _ - (2 to 64 characters). */
+export function normalizeUsername(input: string): string {
+  const username = input.trim().toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(username)) {
+    throw new CercapecError(ErrorCode.invalidArgument, 'a username is 2 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return username;
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new CercapecError(ErrorCode.invalidArgument, `the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH) throw new CercapecError(ErrorCode.invalidArgument, `the password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+}
+
+export function toUser(row: UsersTable): User {
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    status: row.status,
+    createdAt: Number(row.created_at),
+    lastLoginAt: row.last_login_at === null ? null : Number(row.last_login_at),
+  };
+}
+
+export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole }, audit?: AuditBy): Promise<User> {
+  const username = normalizeUsername(input.username);
+  if (input.role !== 'admin' && input.role !== 'operator') throw new CercapecError(ErrorCode.invalidArgument, 'the role must be admin or operator');
+  checkPassword(input.password);
+  const passwordHash = await hashPassword(input.password);
+  const id = newId('usr', now);
+  await store.db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+    if (existing) throw new CercapecError(ErrorCode.invalidArgument, `a user "${username}" already exists`);
+    await trx
+      .insertInto('users')
+      .values({ id, username, password_hash: passwordHash, role: input.role, status: 'active', created_at: now, updated_at: now, last_login_at: null })
+      .execute();
+    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.create', target: id, before: null, after: { username, role: input.role } });
+  });
+  return (await findUser(store, username))!;
+}
+
+export async function findUser(store: Store, username: string): Promise<User | null> {
+  const row = await store.db.selectFrom('users').selectAll().where('username', '=', username.trim().toLowerCase()).executeTakeFirst();
+  return row ? toUser(row) : null;
+}
+
+export async function listUsers(store: Store): Promise<User[]> {
+  const rows = await store.db.selectFrom('users').selectAll().orderBy('username').execute();
+  return rows.map(toUser);
+}
+
+async function requireUser(store: Store, username: string): Promise<User> {
+  const user = await findUser(store, username);
+  if (!user) throw new CercapecError(ErrorCode.userNotFound, `no user "${username}"`);
+  return user;
+}
+
+/** Sets a new password and ends the user's sessions (a stolen session does not outlive it). */
+export async function setPassword(store: Store, now: number, username: string, password: string, audit?: AuditBy): Promise<void> {
+  const user = await requireUser(store, username);
+  checkPassword(password);
+  const passwordHash = await hashPassword(password);
+  await store.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
+    await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
+    await trx.deleteFrom('login_failures').where('username', '=', user.username).execute();
+    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.passwd', target: user.id, before: null, after: { username: user.username } });
+  });
+}
+
+/** Disables (ending every session at once) or enables a user. */
+export async function setUserStatus(store: Store, now: number, username: string, status: User['status'], audit?: AuditBy): Promise<User> {
+  const user = await requireUser(store, username);
+  await store.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', user.id).execute();
+    if (status === 'disabled') await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
+    if (audit && status !== user.status) {
+      await recordAudit(trx, { at: now, actor: audit.actor, action: status === 'disabled' ? 'user.disable' : 'user.enable', target: user.id, before: { status: user.status }, after: { status } });
+    }
+  });
+  return { ...user, status };
+}

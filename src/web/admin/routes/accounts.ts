@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAccount, getAccount, topUp } from '../../../accounts/accounts.ts';
+import { addApiKey, revokeApiKey } from '../../../accounts/api-keys.ts';
+import { updateAccount } from '../../../accounts/update-account.ts';
+import { searchAccounts } from '../../../accounts/search-accounts.ts';
+import { balanceOf } from '../../../billing/balance.ts';
+import { recentLedger } from '../../../billing/recent-ledger.ts';
+import { usageStatement } from '../../../billing/usage-statement.ts';
+import { statementCsv } from '../../../billing/statement-csv.ts';
+import { parseEuro } from '../../../billing/money.ts';
+import { page } from '../layout.ts';
+import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../admin-context.ts';
+import { accountListPage, accountPage, newAccountPage } from '../views/account-views.ts';
+import { formatMoney } from '../format.ts';
+import { errorPage } from '../error-page.ts';
+
+const ADMIN = { config: { access: 'admin' as const } };
+type WithId = { Params: { id: string } };
+
+/** Euro typed in a form ("12,50", "12.5", "-3") as cents; `optional`: empty is null. */
+function euros(text: string, error: 'invalidAmount' | 'invalidPrice' | 'invalidLimit', optional = false): number | null {
+  if (optional && text === '') return null;
+  const cents = parseEuro(text);
+  if (cents === null) throw new FormError(error);
+  return cents;
+}
+
+function nonNegative(cents: number | null, error: 'invalidAmount' | 'invalidPrice' | 'invalidLimit'): number | null {
+  if (cents !== null && cents < 0) throw new FormError(error);
+  return cents;
+}
+
+function thisMonth(now: number): string {
+  return new Date(now).toISOString().slice(0, 7);
+}
+
+/** Accounts: search, create, terms, top-ups and adjustments, keys, ledger, monthly statement. */
+export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store, clock } = deps;
+
+  async function sendAccount(req: FastifyRequest, reply: FastifyReply, id: string, extra: { newKey?: string; notice?: string | null } = {}) {
+    const account = await getAccount(store, id);
+    if (!account) return errorPage(req, reply, 404);
+    const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : thisMonth(clock.now());
+    const [balanceCents, keys, ledger, statement] = await Promise.all([
+      balanceOf(store.db, id),
+      store.db.selectFrom('api_keys').selectAll().where('account_id', '=', id).orderBy('created_at').execute(),
+      recentLedger(store.db, id, 100),
+      usageStatement(store.db, id, month).catch(() => null),
+    ]);
+    const body = accountPage(req, { account, balanceCents, keys, ledger, month, statement, newKey: extra.newKey });
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: account.name, section: 'accounts', body, notice: extra.notice }).text);
+  }
+
+  app.get('/accounts', async (req, reply) => {
+    const q = param(req, 'q');
+    const rows = await searchAccounts(store.db, q);
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.accountsTitle, section: 'accounts', body: accountListPage(req, q, rows) }).text);
+  });
+
+  app.get('/accounts/new', ADMIN, async (req, reply) =>
+    reply.type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.newAccount, section: 'accounts', body: newAccountPage(req) }).text),
+  );
+
+  app.post('/accounts', ADMIN, async (req, reply) => {
+    const name = field(req.body, 'name');
+    if (!name) throw new FormError('nameRequired');
+    const { account, key } = await createAccount(store, clock.now(), {
+      name,
+      billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+      priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
+      creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
+      initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
+      operatorFallback: field(req.body, 'operator_fallback') === '1',
+    }, { audit: auditBy(req) });
+    // Rendered, not redirected: the key is shown once and must not travel in a URL.
+    return sendAccount(req, reply, account.id, { newKey: key.key, notice: stateOf(req).t.accountCreated });
+  });
+
+  app.get<WithId>('/accounts/:id', async (req, reply) => {
+    const { t } = stateOf(req);
+    const done = param(req, 'done');
+    const notice = done === 'terms' ? t.termsSaved : done === 'revoked' ? t.keyRevoked2
+      : done === 'topup' ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id))) : null;
+    return sendAccount(req, reply, req.params.id, { notice });
+  });
+
+  app.post<WithId>('/accounts/:id', ADMIN, async (req, reply) => {
+    const name = field(req.body, 'name');
+    if (!name) throw new FormError('nameRequired');
+    await updateAccount(store, req.params.id, clock.now(), {
+      name,
+      billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+      priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
+      creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
+      status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
+      operatorFallback: field(req.body, 'operator_fallback') === '1',
+    }, auditBy(req));
+    return reply.redirect(`/admin/accounts/${req.params.id}?done=terms`, 303);
+  });
+
+  app.post<WithId>('/accounts/:id/topup', ADMIN, async (req, reply) => {
+    const cents = euros(field(req.body, 'amount'), 'invalidAmount')!;
+    if (cents === 0) throw new FormError('invalidAmount');
+    const reason = field(req.body, 'reason');
+    if (!reason) throw new FormError('reasonRequired');
+    if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
+    await topUp(store, req.params.id, cents, clock.now(), reason.slice(0, 200), auditBy(req));
+    return reply.redirect(`/admin/accounts/${req.params.id}?done=topup`, 303);
+  });
+
+  app.post<WithId>('/accounts/:id/keys', ADMIN, async (req, reply) => {
+    const key = await addApiKey(store, req.params.id, clock.now(), { label: field(req.body, 'label').slice(0, 100) || undefined, audit: auditBy(req) });
+    return sendAccount(req, reply, req.params.id, { newKey: key.key });
+  });
+
+  app.post<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
+    const key = await store.db.selectFrom('api_keys').select('id').where('id', '=', req.params.keyId).where('account_id', '=', req.params.id).executeTakeFirst();
+    if (!key) return errorPage(req, reply, 404);
+    await revokeApiKey(store, key.id, clock.now(), auditBy(req));
+    return reply.redirect(`/admin/accounts/${req.params.id}?done=revoked`, 303);
+  });
+
+  app.get<WithId>('/accounts/:id/statement.csv', async (req, reply) => {
+    const account = await getAccount(store, req.params.id);
+    if (!account) return errorPage(req, reply, 404);
+    const month = param(req, 'month');
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new FormError('invalidMonth');
+    const csv = statementCsv(await usageStatement(store.db, account.id, month));
+    const filename = `estratto-${account.id}-${month}.csv`;
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(csv);
+  });
+}

@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listOperatorQueue } from '../../../operators/list-operator-queue.ts';
+import { claimOperatorRequest, heldRequest, releaseOperatorRequest, renewOperatorLease, type OperatorClaim } from '../../../operators/claim-operator-request.ts';
+import { answerOperatorRequest, OPERATOR_KINDS } from '../../../operators/answer-operator-request.ts';
+import { isCercapecError } from '../../../errors.ts';
+import type { AddressKind } from '../../../registries/registry.ts';
+import { page } from '../layout.ts';
+import { auditBy, field, param, stateOf, userOf, type AdminDeps } from '../admin-context.ts';
+import { queueList, workPage, type WorkView } from '../views/queue-views.ts';
+import { errorPage } from '../error-page.ts';
+
+const DONE = { answered: 'answered', late: 'answeredTooLate', released: 'released', lost: 'leaseLost', empty: 'nothingToClaim' } as const;
+
+function sendPage(reply: FastifyReply, body: string, status = 200) {
+  return reply.code(status).type('text/html; charset=utf-8').send(body);
+}
+
+/** The operator queue: list, claim (the queue's lease), work on one, answer, release. */
+export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store, clock } = deps;
+
+  app.get('/queue', async (req, reply) => {
+    const { t } = stateOf(req);
+    const now = clock.now();
+    const [rows, held] = await Promise.all([listOperatorQueue(store.db, now), heldRequest(store, userOf(req).id, now)]);
+    const userIds = rows.flatMap((r) => (r.claimedBy?.startsWith('operator:') ? [r.claimedBy.slice('operator:'.length)] : []));
+    const users = userIds.length ? await store.db.selectFrom('users').select(['id', 'username']).where('id', 'in', userIds).execute() : [];
+    const heldCode = held ? (await store.db.selectFrom('requests').select('code').where('id', '=', held.requestId).executeTakeFirst())?.code ?? '' : '';
+    const done = DONE[param(req, 'done') as keyof typeof DONE];
+    const problem = done === 'leaseLost';
+    const body = queueList(req, { rows, held: held && { ...held, code: heldCode }, usernames: new Map(users.map((u) => [`operator:${u.id}`, u.username])), now });
+    return sendPage(reply, page(req, { title: t.queuePageTitle, section: 'queue', body, notice: done && !problem ? t[done] : null, error: problem ? t[done] : null }).text);
+  });
+
+  app.post('/queue/claim', async (req, reply) => {
+    const jobId = field(req.body, 'jobId') || undefined;
+    const claim = await claimOperatorRequest(store, { userId: userOf(req).id, now: clock.now(), leaseMs: deps.operatorLeaseMs, jobId, audit: auditBy(req) });
+    return reply.redirect(claim ? `/admin/queue/${claim.jobId}` : '/admin/queue?done=empty', 303);
+  });
+
+  async function workView(req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
+    const request = await store.db
+      .selectFrom('requests')
+      .innerJoin('accounts', 'accounts.id', 'requests.account_id')
+      .select(['requests.id', 'requests.code', 'requests.kind', 'requests.reference', 'requests.created_at', 'requests.account_id', 'accounts.name'])
+      .where('requests.id', '=', claim.requestId)
+      .executeTakeFirst();
+    if (!request) return null;
+    const attempts = await store.db.selectFrom('attempts').selectAll().where('request_id', '=', claim.requestId).orderBy('started_at').execute();
+    return { claim, request, accountName: request.name, attempts };
+  }
+
+  app.get<{ Params: { jobId: string } }>('/queue/:jobId', async (req, reply) => {
+    const now = clock.now();
+    const user = userOf(req);
+    const renewed = await renewOperatorLease(store, user.id, req.params.jobId, now, deps.operatorLeaseMs);
+    const held = renewed ? await heldRequest(store, user.id, now) : null;
+    const view = held && held.jobId === req.params.jobId ? await workView(req, held) : null;
+    if (!view) return reply.redirect('/admin/queue?done=lost', 303);
+    return sendPage(reply, page(req, { title: stateOf(req).t.workTitle(view.request.code), section: 'queue', body: workPage(req, view) }).text);
+  });
+
+  app.post<{ Params: { jobId: string } }>('/queue/:jobId/answer', async (req, reply) => {
+    const { t } = stateOf(req);
+    const user = userOf(req);
+    const outcome = field(req.body, 'outcome') === 'not_found' ? 'not_found' : 'found';
+    const kind = field(req.body, 'kind') || 'sconosciuto';
+    const note = field(req.body, 'note');
+    if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number])) return errorPage(req, reply, 400);
+    try {
+      const answer = outcome === 'found' ? { outcome, pec: field(req.body, 'pec'), kind: kind as AddressKind, note } as const : { outcome, note } as const;
+      const result = await answerOperatorRequest(deps, { user, jobId: req.params.jobId, answer });
+      return reply.redirect(`/admin/queue?done=${result.answered ? 'answered' : 'late'}`, 303);
+    } catch (error) {
+      if (isCercapecError(error, 'operator_lease_lost')) return reply.redirect('/admin/queue?done=lost', 303);
+      if (!isCercapecError(error, 'invalid_argument')) throw error;
+      // Back to the same form, with what was typed and the reason.
+      const held = await heldRequest(store, user.id, clock.now());
+      const view = held && held.jobId === req.params.jobId ? await workView(req, held) : null;
+      if (!view) return reply.redirect('/admin/queue?done=lost', 303);
+      view.entered = { pec: field(req.body, 'pec'), kind, note };
+      return sendPage(reply, page(req, { title: t.workTitle(view.request.code), section: 'queue', body: workPage(req, view), error: t.invalidPec }).text, 400);
+    }
+  });
+
+  app.post<{ Params: { jobId: string } }>('/queue/:jobId/release', async (req, reply) => {
+    const released = await releaseOperatorRequest(store, userOf(req).id, req.params.jobId, clock.now(), auditBy(req));
+    return reply.redirect(`/admin/queue?done=${released ? 'released' : 'lost'}`, 303);
+  });
+}

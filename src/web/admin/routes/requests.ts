@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { searchRequests } from '../../../lookups/search-requests.ts';
+import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
+import { getAccount } from '../../../accounts/accounts.ts';
+import { listAudit } from '../../../audit/list-audit.ts';
+import { LookupStatus } from '../../../lookups/lookup-status.ts';
+import type { RequestStatus } from '../../../store/schema.ts';
+import { page } from '../layout.ts';
+import { auditBy, param, stateOf, type AdminDeps } from '../admin-context.ts';
+import { requestDetailPage, requestSearchPage } from '../views/request-views.ts';
+import { romeDayEnd, romeDayStart } from '../format.ts';
+import { errorPage } from '../error-page.ts';
+
+/** Requests: search, one request with every attempt, cancel with the protocol's rules. */
+export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store } = deps;
+
+  app.get('/requests', async (req, reply) => {
+    const form = { code: param(req, 'code'), account: param(req, 'account'), status: param(req, 'status'), from: param(req, 'from'), to: param(req, 'to') };
+    const status = (Object.values(LookupStatus) as string[]).includes(form.status) ? (form.status as RequestStatus) : undefined;
+    const from = romeDayStart(form.from) ?? undefined;
+    // "to" is inclusive: up to the start of the next day in Rome.
+    const to = romeDayEnd(form.to) ?? undefined;
+    const { rows, next } = await searchRequests(store.db, { code: form.code, account: form.account, status, from, to, after: param(req, 'after') });
+    const nextUrl = next ? `/admin/requests?${new URLSearchParams({ ...form, after: next })}` : null;
+    const { t } = stateOf(req);
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestsTitle, section: 'requests', body: requestSearchPage(req, form, rows, nextUrl) }).text);
+  });
+
+  app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
+    const request = await store.db.selectFrom('requests').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+    if (!request) return errorPage(req, reply, 404);
+    const [account, addresses, attempts, ledger, history] = await Promise.all([
+      getAccount(store, request.account_id),
+      store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', request.id).orderBy('position').execute(),
+      store.db.selectFrom('attempts').selectAll().where('request_id', '=', request.id).orderBy('started_at').orderBy('id').execute(),
+      store.db.selectFrom('ledger').selectAll().where('request_id', '=', request.id).orderBy('created_at').execute(),
+      listAudit(store.db, { target: request.id }),
+    ]);
+    const { t } = stateOf(req);
+    const notice = param(req, 'done') === 'cancelled' ? t.cancelled : null;
+    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history });
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestTitle(request.code), section: 'requests', body, notice }).text);
+  });
+
+  app.post<{ Params: { id: string } }>('/requests/:id/cancel', async (req, reply) => {
+    const request = await store.db.selectFrom('requests').select(['id', 'account_id']).where('id', '=', req.params.id).executeTakeFirst();
+    const account = request && (await getAccount(store, request.account_id));
+    if (!request || !account) return errorPage(req, reply, 404);
+    await cancelLookupById(deps.lookups, account, request.id, auditBy(req));
+    return reply.redirect(`/admin/requests/${request.id}?done=cancelled`, 303);
+  });
+}

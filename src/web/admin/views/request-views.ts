@@ -1,0 +1,88 @@
+import type { FastifyRequest } from 'fastify';
+import { html, type SafeHtml } from '../html.ts';
+import { csrfField } from '../layout.ts';
+import { stateOf } from '../admin-context.ts';
+import { formatDateTime, formatMoney } from '../format.ts';
+import { attemptsTable } from './queue-views.ts';
+import { auditTable } from './audit-views.ts';
+import type { RequestFilter, RequestRow } from '../../../lookups/search-requests.ts';
+import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
+import type { AuditRow } from '../../../audit/list-audit.ts';
+import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
+
+export interface SearchForm {
+  code: string;
+  account: string;
+  status: string;
+  from: string;
+  to: string;
+}
+
+export function requestSearchPage(req: FastifyRequest, form: SearchForm, rows: RequestRow[], nextUrl: string | null): SafeHtml {
+  const { t, lang } = stateOf(req);
+  const statuses = Object.values(LookupStatus);
+  return html`<h1>${t.requestsTitle}</h1>
+<form method="get" action="/admin/requests" class="filters">
+  <div class="field"><label for="f-code">${t.code}</label><input type="text" id="f-code" name="code" value="${form.code}" autocomplete="off" spellcheck="false"></div>
+  <div class="field"><label for="f-account">${t.account}</label><input type="text" id="f-account" name="account" value="${form.account}" autocomplete="off"></div>
+  <div class="field"><label for="f-status">${t.state}</label><select id="f-status" name="status"><option value="">${t.anyStatus}</option>${statuses.map((s) => html`<option value="${s}"${form.status === s && ' selected'}>${t.status[s]}</option>`)}</select></div>
+  <div class="field"><label for="f-from">${t.dateFrom}</label><input type="date" id="f-from" name="from" value="${form.from}"></div>
+  <div class="field"><label for="f-to">${t.dateTo}</label><input type="date" id="f-to" name="to" value="${form.to}"></div>
+  <button type="submit">${t.search}</button>
+</form>
+<p class="hint">${t.datesHint}</p>
+${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="requests">
+<thead><tr><th scope="col">${t.createdAt}</th><th scope="col">${t.code}</th><th scope="col">${t.account}</th><th scope="col">${t.state}</th><th scope="col">${t.via}</th><th scope="col">${t.answeredAt}</th></tr></thead>
+<tbody>${rows.map((r) => html`<tr>
+<td><a href="/admin/requests/${r.id}">${formatDateTime(lang, r.createdAt)}</a></td>
+<td><code>${r.code}</code></td>
+<td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
+<td>${t.status[r.status]}${r.deletedAt !== null && r.status !== 'cancelled' && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
+<td>${r.via}</td>
+<td>${formatDateTime(lang, r.answeredAt)}</td>
+</tr>`)}</tbody></table></div>`}
+${nextUrl && html`<p><a href="${nextUrl}">${t.more}</a></p>`}`;
+}
+
+export interface RequestDetail {
+  request: RequestsTable;
+  accountName: string;
+  addresses: RequestAddressesTable[];
+  attempts: AttemptsTable[];
+  ledger: LedgerTable[];
+  history: AuditRow[];
+}
+
+export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHtml {
+  const { t, lang } = stateOf(req);
+  const r = d.request;
+  return html`<h1>${t.requestTitle(r.code)}</h1>
+<dl class="facts">
+  <dt>${t.token}</dt><dd><code>${r.id}</code></dd>
+  <dt>${t.code}</dt><dd><code>${r.code}</code> (${r.kind})</dd>
+  <dt>${t.account}</dt><dd><a href="/admin/accounts/${r.account_id}">${d.accountName}</a></dd>
+  <dt>${t.state}</dt><dd id="request-status">${t.status[r.status]}</dd>
+  <dt>${t.pec}</dt><dd>${r.pec ?? '–'}${r.source && html` <span class="muted">(${r.source})</span>`}</dd>
+  <dt>${t.via}</dt><dd>${r.via}</dd>
+  <dt>${t.reference}</dt><dd>${r.reference ?? '–'}</dd>
+  <dt>${t.createdAt}</dt><dd>${formatDateTime(lang, Number(r.created_at))}</dd>
+  <dt>${t.answeredAt}</dt><dd>${formatDateTime(lang, r.answered_at === null ? null : Number(r.answered_at))}</dd>
+  ${r.deleted_at !== null && html`<dt>${t.deletedAt}</dt><dd>${formatDateTime(lang, Number(r.deleted_at))}</dd>`}
+  <dt>${t.charged}</dt><dd>${formatMoney(lang, Number(r.charged_cents))} €</dd>
+  ${r.error_message && html`<dt>${t.error}</dt><dd>${r.error_message}</dd>`}
+</dl>
+${r.deleted_at === null && isPending(r.status) && html`<form method="post" action="/admin/requests/${r.id}/cancel" class="inline">${csrfField(req)}
+  <button type="submit" class="danger">${t.cancelRequest}</button> <span class="hint">${t.cancelHint}</span></form>`}
+<h2>${t.addresses}</h2>
+${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t.pec}</th><th scope="col">${t.source}</th><th scope="col">${t.addressKind}</th><th scope="col">${t.label}</th></tr></thead>
+<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${a.source}</td><td>${a.kind}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
+<h2>${t.attempts}</h2>
+${attemptsTable(req, d.attempts)}
+<h2>${t.ledgerTitle}</h2>
+${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t.when}</th><th scope="col">${t.kind}</th><th scope="col" class="num">${t.amount}</th><th scope="col">${t.reason}</th></tr></thead>
+<tbody>${d.ledger.map((l) => html`<tr><td>${formatDateTime(lang, Number(l.created_at))}</td><td>${t.ledgerKind[l.kind]}</td><td class="num">${formatMoney(lang, Number(l.amount_cents))}</td><td>${l.reason ?? ''}</td></tr>`)}</tbody></table></div>`}
+<h2>${t.history}</h2>
+${auditTable(req, d.history)}`;
+}

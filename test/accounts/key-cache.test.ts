@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock.ts';
+import { cachedAuthenticate } from '../../src/accounts/key-cache.ts';
+import type { Account } from '../../src/accounts/api-keys.ts';
+
+test('a key\'s account is remembered for ttlMs; unknown keys are never remembered', async () => {
+  const clock = new ManualClock();
+  const known = new Map<string, Account>([['good', { id: 'acc_1' } as Account]]);
+  const calls: string[] = [];
+  const auth = cachedAuthenticate(async (key) => {
+    calls.push(key);
+    return known.get(key) ?? null;
+  }, { ttlMs: 1000, clock, max: 2 });
+  assert.equal((await auth('good'))?.id, 'acc_1');
+  assert.equal((await auth('good'))?.id, 'acc_1');
+  assert.deepEqual(calls, ['good'], 'the second came from memory');
+  assert.equal(await auth('new'), null);
+  known.set('new', { id: 'acc_2' } as Account);
+  assert.equal((await auth('new'))?.id, 'acc_2', 'a refusal is not remembered: a key made a moment ago works');
+  known.delete('good');
+  clock.advance(1000);
+  assert.equal(await auth('good'), null, 'after ttlMs a revoked key is refused');
+  assert.equal(await cachedAuthenticate(async () => null, { ttlMs: 0, clock })('x'), null);
+});

@@ -1,0 +1,178 @@
+/**
+ * Back-office work end to end over HTTP (app.inject on the whole app): an operator's answer
+ * reaches the customer's next poll on both protocols, top-ups move `saldo`, keys are shown
+ * once and revoked at once, cancellations refund, statements download, and it is all audited.
+ */
+import { describe, test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHarness, type Harness } from '../helpers/services.ts';
+import { AdminClient, staff, waitingRequest, cf11 } from './admin-fixture.ts';
+import { listAudit } from '../../src/audit/list-audit.ts';
+
+describe('back office flows', () => {
+  let h: Harness;
+  let admin: AdminClient;
+  let operator: AdminClient;
+
+  beforeEach(async () => {
+    h = await createHarness('sqlite');
+    await staff(h.store, h.clock.now());
+    admin = new AdminClient(h.app);
+    operator = new AdminClient(h.app);
+    await admin.login('anna');
+    await operator.login('otto');
+  });
+  afterEach(() => h.close());
+
+  const poll = async (key: string, token: string) => (await h.app.inject({ method: 'GET', url: `/index_ws.php?key=${key}&token=${token}` })).body;
+  const saldo = async (key: string) => (await h.app.inject({ method: 'POST', url: '/index_ws.php', payload: { key, saldo: '' } })).body;
+
+  test('an operator answers a waiting request: the text poll and a waiting JSON long poll get it at once', async () => {
+    const { id, key } = await h.account({ operatorFallback: true });
+    const { requestId, jobId } = await waitingRequest(h, id, cf11(1));
+    assert.equal(await poll(key, requestId), `WAIT|${requestId}`);
+
+    const queue = await operator.get('/admin/queue');
+    assert.match(queue.body, new RegExp(cf11(1)));
+    assert.match(queue.body, /<button type="submit" accesskey="p" autofocus>Prendi la prossima<\/button>/);
+    const claimed = await operator.post('/admin/queue/claim', {});
+    assert.equal(claimed.headers.location, `/admin/queue/${jobId}`);
+    const work = await operator.get(`/admin/queue/${jobId}`);
+    assert.match(work.body, /id="pec"[^>]*autofocus/);
+    // The admin sees it claimed and cannot take it.
+    assert.match((await admin.get('/admin/queue')).body, /presa da otto/);
+    assert.equal((await admin.post('/admin/queue/claim', { jobId })).headers.location, '/admin/queue?done=empty');
+
+    const longPoll = h.app.inject({ method: 'GET', url: `/v1/lookups/${requestId}?wait=30`, headers: { authorization: `Bearer ${key}` } });
+    await new Promise((resolve) => setImmediate(resolve));
+    const invalid = await operator.post(`/admin/queue/${jobId}/answer`, { outcome: 'found', pec: 'non una pec', kind: 'ente', note: 'x' });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /Indirizzo PEC non valido/);
+    assert.match(invalid.body, /value="non una pec"/, 'what was typed comes back');
+    const answered = await operator.post(`/admin/queue/${jobId}/answer`, { outcome: 'found', pec: 'protocollo@pec.esempio.it', kind: 'ente', note: 'albo pretorio' });
+    assert.equal(answered.headers.location, '/admin/queue?done=answered');
+    const json = JSON.parse((await longPoll).body);
+    assert.equal(json.status, 'found');
+    assert.equal(json.pec, 'protocollo@pec.esempio.it');
+    assert.deepEqual(json.addresses.map((a: { source: string; kind: string; label: string }) => [a.source, a.kind, a.label]), [['operator', 'ente', 'albo pretorio']]);
+    assert.equal(await poll(key, requestId), 'OK|protocollo@pec.esempio.it|pec trovata');
+    assert.match((await operator.get('/admin/queue?done=answered')).body, /Risposta registrata/);
+
+    // The request's page shows the operator's attempt and the history.
+    const detail = (await admin.get(`/admin/requests/${requestId}`)).body;
+    assert.match(detail, /<td>operator<\/td><td>trovata<\/td>/);
+    assert.match(detail, /request\.answer/);
+  });
+
+  test('not found by an operator: the poll says "pec non trovata"; released requests go back in place', async () => {
+    const { id, key } = await h.account({ operatorFallback: true });
+    const first = await waitingRequest(h, id, cf11(2));
+    h.clock.advance(1000);
+    const second = await waitingRequest(h, id, cf11(3));
+    await operator.post('/admin/queue/claim', {});
+    assert.equal((await operator.post(`/admin/queue/${first.jobId}/release`, {})).headers.location, '/admin/queue?done=released');
+    assert.equal((await operator.post('/admin/queue/claim', {})).headers.location, `/admin/queue/${first.jobId}`);
+    await operator.post(`/admin/queue/${first.jobId}/answer`, { outcome: 'not_found', note: 'nessun registro' });
+    assert.equal(await poll(key, first.requestId), 'OK||pec non trovata');
+    assert.equal(await poll(key, second.requestId), `WAIT|${second.requestId}`);
+    // A job that is not yours: back to the queue with the reason.
+    assert.equal((await operator.get(`/admin/queue/${second.jobId}`)).headers.location, '/admin/queue?done=lost');
+    assert.equal((await operator.post(`/admin/queue/${second.jobId}/answer`, { outcome: 'not_found' })).headers.location, '/admin/queue?done=lost');
+  });
+
+  test('a top-up moves saldo; an adjustment takes it back; both need a reason and a valid amount', async () => {
+    const { id, key } = await h.account({ initialCreditCents: 1000 });
+    assert.equal(await saldo(key), '10.00');
+    assert.equal((await admin.post(`/admin/accounts/${id}/topup`, { amount: '12,50', reason: 'bonifico 3/12' })).headers.location, `/admin/accounts/${id}?done=topup`);
+    assert.equal(await saldo(key), '22.50');
+    const page = (await admin.get(`/admin/accounts/${id}?done=topup`)).body;
+    assert.match(page, /Nuovo saldo: 22,50 €/);
+    assert.match(page, /<td class="num">12,50<\/td><td class="num">22,50<\/td>\s*<td>bonifico 3\/12<\/td>/, 'ledger row with the running balance');
+    await admin.post(`/admin/accounts/${id}/topup`, { amount: '-2.5', reason: 'storno' });
+    assert.equal(await saldo(key), '20.00');
+    for (const fields of [{ amount: 'dieci', reason: 'x' }, { amount: '0', reason: 'x' }, { amount: '1,234', reason: 'x' }, { amount: '5', reason: '' }]) {
+      assert.equal((await admin.post(`/admin/accounts/${id}/topup`, fields)).statusCode, 400, JSON.stringify(fields));
+    }
+    assert.equal(await saldo(key), '20.00');
+    const audit = await listAudit(h.store.db, { target: id });
+    assert.deepEqual(audit.map((r) => [r.actor, r.action]), [['user:anna', 'ledger.adjustment'], ['user:anna', 'ledger.topup']]);
+  });
+
+  test('accounts: create (key shown once), edit terms, add and revoke keys', async () => {
+    const created = await admin.post('/admin/accounts', { name: 'Studio Verdi', billing_mode: 'postpaid', price: '0,12', credit_limit: '', opening: '0', operator_fallback: '1' });
+    assert.equal(created.statusCode, 200);
+    assert.equal(created.headers['cache-control'], 'no-store');
+    const key = /id="new-key" class="key" readonly value="(cp_[^"]+)"/.exec(created.body)?.[1];
+    assert.ok(key, 'the key is in the page once');
+    const id = /<dt>Id<\/dt><dd><code>(acc_[^<]+)<\/code>/.exec(created.body)![1];
+    assert.equal(await saldo(key), '0.00');
+    assert.doesNotMatch((await admin.get(`/admin/accounts/${id}`)).body, new RegExp(key), 'never shown again');
+    const account = await h.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    assert.deepEqual([account.billing_mode, Number(account.price_cents), account.credit_limit_cents, Number(account.operator_fallback)], ['postpaid', 12, null, 1]);
+
+    await admin.post(`/admin/accounts/${id}`, { name: 'Studio Verdi', billing_mode: 'prepaid', price: '0.2', credit_limit: '5', status: 'active' });
+    const edited = await h.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    assert.deepEqual([edited.billing_mode, Number(edited.price_cents), Number(edited.credit_limit_cents), Number(edited.operator_fallback)], ['prepaid', 20, 500, 0]);
+    assert.equal((await admin.post(`/admin/accounts/${id}`, { name: 'Studio Verdi', billing_mode: 'prepaid', price: '-1' })).statusCode, 400);
+
+    const second = /id="new-key" class="key" readonly value="(cp_[^"]+)"/.exec((await admin.post(`/admin/accounts/${id}/keys`, { label: 'gestionale' })).body)?.[1];
+    assert.ok(second);
+    assert.equal(await saldo(second), '0.00');
+    const keyId = (await h.store.db.selectFrom('api_keys').select('id').where('key_prefix', '=', key.slice(0, 7)).executeTakeFirstOrThrow()).id;
+    assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, {})).headers.location, `/admin/accounts/${id}?done=revoked`);
+    assert.equal(await saldo(key), 'Error|Chiave non valida o disabilitata');
+    assert.equal(await saldo(second), '0.00');
+    const actions = (await listAudit(h.store.db, { actor: 'user:anna' })).map((r) => r.action).reverse();
+    assert.deepEqual(actions.filter((a) => a !== 'auth.login'), ['account.create', 'key.create', 'account.update', 'key.create', 'key.revoke']);
+    assert.ok(!JSON.stringify(await h.store.db.selectFrom('audit_log').selectAll().execute()).includes(key));
+  });
+
+  test('a request cancelled from the back office is refunded like a customer cancellation', async () => {
+    const { id, key } = await h.account({ initialCreditCents: 1000, priceCents: 10 });
+    const { requestId } = await waitingRequest(h, id, cf11(4));
+    assert.equal(await saldo(key), '9.90');
+    const res = await operator.post(`/admin/requests/${requestId}/cancel`, {});
+    assert.equal(res.headers.location, `/admin/requests/${requestId}?done=cancelled`);
+    assert.equal(await saldo(key), '10.00');
+    assert.equal(await poll(key, requestId), 'ERROR|Richiesta cancellata');
+    const [audit] = await listAudit(h.store.db, { action: 'request.cancel' });
+    assert.equal(audit.actor, 'user:otto');
+    assert.deepEqual(audit.after, { status: 'cancelled', deleted_at: h.clock.now(), refunded_cents: 10 });
+    assert.doesNotMatch((await operator.get(`/admin/requests/${requestId}`)).body, /Cancella la richiesta/);
+  });
+
+  test('the monthly statement downloads as CSV; search pages find requests and accounts', async () => {
+    const { id, key } = await h.account({ name: 'Postpagato Srl', billingMode: 'postpaid', initialCreditCents: 0, priceCents: 25 });
+    const { requestId } = await waitingRequest(h, id, cf11(5));
+    const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+    const page = (await operator.get(`/admin/accounts/${id}?month=${month}`)).body;
+    assert.match(page, /Addebiti: 1 \(0,25 €\)\. Rimborsi: 0 \(0,00 €\)\. Totale da fatturare: 0,25 €\./);
+    const csv = await operator.get(`/admin/accounts/${id}/statement.csv?month=${month}`);
+    assert.equal(csv.statusCode, 200);
+    assert.match(String(csv.headers['content-type']), /^text\/csv/);
+    assert.match(String(csv.headers['content-disposition']), new RegExp(`attachment; filename="estratto-${id}-${month}.csv"`));
+    assert.match(csv.body, new RegExp(`addebito;${requestId};${cf11(5)};;-25;-0,25`));
+    assert.equal((await operator.get(`/admin/accounts/${id}/statement.csv?month=2026-13`)).statusCode, 400);
+    assert.ok(key);
+
+    const found = (await operator.get(`/admin/requests?code=${cf11(5)}&status=waiting_operator`)).body;
+    assert.match(found, new RegExp(`href="/admin/requests/${requestId}"`));
+    assert.doesNotMatch((await operator.get('/admin/requests?status=found')).body, new RegExp(requestId));
+    assert.match((await operator.get('/admin/accounts?q=postpag')).body, /Postpagato Srl/);
+    assert.equal((await operator.get('/admin/requests/nessuna')).statusCode, 404);
+    assert.equal((await operator.get('/admin/accounts/acc_nessuno')).statusCode, 404);
+  });
+
+  test('the dashboard embeds its chart data as JSON and draws nothing inline', async () => {
+    const { id } = await h.account({ operatorFallback: true });
+    await waitingRequest(h, id, cf11(6));
+    const res = await operator.get('/admin');
+    const json = /<script type="application\/json" id="dashboard-data">([^<]*)<\/script>/.exec(res.body)?.[1];
+    assert.ok(json);
+    const data = JSON.parse(json);
+    assert.equal(data.charts['chart-hourly'].x.length, 24);
+    assert.equal(data.charts['chart-hourly'].series.find((s: { label: string }) => s.label === 'in attesa operatore').values.at(-1), 1);
+    assert.match(res.body, /<script src="\/admin\/assets\/uPlot\.iife\.min\.js" defer><\/script>/);
+    assert.equal(JSON.parse(/id="dashboard-data">([^<]*)</.exec((await operator.get('/admin?hours=48')).body)![1]).charts['chart-hourly'].x.length, 48);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * `cercapec users ...` as a real child process: the first admin from the command line (the
+ * password from stdin, never from argv), list, passwd, disable; and the account and key
+ * commands leave audit rows with the actor "cli".
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { childEnv, cliOk, lastLine, REPO_ROOT, type CliResult } from '../helpers/cli.ts';
+import { openStore } from '../../src/store/store.ts';
+import { login } from '../../src/users/login.ts';
+import { listAudit } from '../../src/audit/list-audit.ts';
+
+const policy = { session: { idleMs: 60_000, maxMs: 3_600_000 }, lockout: { failures: 5, windowMs: 60_000 } };
+
+/** Runs the CLI with `input` on stdin (a pipe: not a terminal). */
+function runWithStdin(args: string[], input: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/cercapec.js', ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+describe('cercapec users', { timeout: 180_000 }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cercapec-users-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('add the first admin from stdin, list, change the password, disable', async () => {
+    const added = await runWithStdin(['users', 'add', 'Anna', '--role', 'admin', '--password-stdin', '--data', dir], 'prima-password-lunga\n');
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /user anna \(admin\) created/);
+    assert.ok(!added.stdout.includes('prima-password-lunga') && !added.stderr.includes('prima-password-lunga'));
+    // A pipe is not a terminal: stdin is read even without --password-stdin.
+    assert.equal((await runWithStdin(['users', 'add', 'otto', '--role', 'operator', '--data', dir], 'password-operatore\n')).code, 0);
+
+    const refused = await runWithStdin(['users', 'add', 'bruno', '--role', 'boss', '--password-stdin', '--data', dir], 'password-lunga-ok\n');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--role must be admin or operator/);
+    const short = await runWithStdin(['users', 'add', 'bruno', '--role', 'operator', '--data', dir], 'corta\n');
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /at least 10 characters/);
+    assert.ok(!short.stderr.includes('    at '), 'no stack trace');
+
+    const list = await cliOk(['users', 'list', '--data', dir]);
+    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3)), [['username', 'role', 'status'], ['anna', 'admin', 'active'], ['otto', 'operator', 'active']]);
+
+    assert.equal((await runWithStdin(['users', 'passwd', 'anna', '--password-stdin', '--data', dir], 'seconda-password-lunga\n')).code, 0);
+    await cliOk(['users', 'disable', 'otto', '--data', dir]);
+    const store = await openStore({ dataDir: dir });
+    try {
+      const now = Date.now();
+      assert.equal((await login(store, { username: 'anna', password: 'prima-password-lunga', now }, policy)).ok, false);
+      assert.equal((await login(store, { username: 'anna', password: 'seconda-password-lunga', now }, policy)).ok, true);
+      assert.equal((await login(store, { username: 'otto', password: 'password-operatore', now }, policy)).ok, false);
+      const actions = (await listAudit(store.db, { actor: 'cli' })).map((r) => r.action).sort();
+      assert.deepEqual(actions, ['user.create', 'user.create', 'user.disable', 'user.passwd']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('account and key commands are audited with the actor "cli"', async () => {
+    const added = await cliOk(['accounts', 'add', '--name', 'Studio Rossi', '--billing', 'prepaid', '--price-cents', '10', '--credit-cents', '100', '--data', dir]);
+    const key = lastLine(added.stdout);
+    await cliOk(['accounts', 'topup', 'Studio Rossi', '250', '--reason', 'bonifico', '--data', dir]);
+    const second = await cliOk(['keys', 'add', 'Studio Rossi', '--label', 'gestionale', '--data', dir]);
+    const keyId = /^key (key_\S+)/m.exec(second.stdout)![1];
+    await cliOk(['keys', 'revoke', keyId, '--data', dir]);
+    const store = await openStore({ dataDir: dir });
+    try {
+      const rows = (await listAudit(store.db, { actor: 'cli' })).filter((r) => !r.action.startsWith('user.')).reverse();
+      assert.deepEqual(rows.map((r) => r.action), ['account.create', 'key.create', 'ledger.topup', 'key.create', 'key.revoke']);
+      assert.deepEqual(rows[2].after, { balance_cents: 350, amount_cents: 250, reason: 'bonifico' });
+      assert.ok(!JSON.stringify(rows).includes(key), 'the key itself is never recorded');
+    } finally {
+      await store.close();
+    }
+  });
+});
