@@ -59,9 +59,9 @@ await eachDialect(describe, 'cercapec registries refresh / status', (dialect) =>
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, new RegExp(`^ipa-mirror: replaced \\(${dataset.enti.length} rows, \\d+ addresses, 0 rows without a PEC, \\d+ bytes\\)$`, 'm'));
 
-    const second = await cli(['registries', 'refresh', 'ipa-mirror']);
+    const second = await cli(['registries', 'refresh', 'ipa']); // the short name
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /not modified/);
+    assert.match(second.stdout, /^ipa-mirror: not modified/m);
     assert.ok(ckan.received[1].headers['if-none-match'], 'the second download was conditional');
 
     const after = await cli(['registries', 'status']);

@@ -13,6 +13,8 @@ import { configFrom, storeOptions, UsageError } from '../context.ts';
 
 /** Sources that keep a local copy and can be refreshed on demand. */
 const REFRESHABLE = [IPA_MIRROR_ID];
+/** Short names people type (`registries refresh ipa`): there is one IPA mirror. */
+const ALIASES: Record<string, string> = { ipa: IPA_MIRROR_ID };
 
 export function registriesCommand(program: Command): void {
   const registries = program.command('registries').description('the registries lookups ask (the registries file, CERCAPEC_REGISTRIES_FILE)');
@@ -23,10 +25,11 @@ export function registriesCommand(program: Command): void {
       await withConfiguredStore(opts, (store, config) => printStatus(store, config));
     });
 
-  storeOptions(registries.command('refresh <source>').description(`refresh a mirrored registry now (${REFRESHABLE.join(', ')})`))
+  storeOptions(registries.command('refresh <source>').description(`refresh a mirrored registry now (${REFRESHABLE.join(', ')}; "ipa" for short)`))
     .option('--registries <file>', 'the registries file (env CERCAPEC_REGISTRIES_FILE)')
     .option('--force', 'download even if the registry says nothing changed')
-    .action(async (source: string, opts) => {
+    .action(async (named: string, opts) => {
+      const source = ALIASES[named] ?? named;
       if (!REFRESHABLE.includes(source)) throw new UsageError(`only ${REFRESHABLE.join(', ')} can be refreshed: "${source}" keeps no local copy`);
       await withConfiguredStore(opts, async (store, config) => {
         const loaded = loadFile(config);

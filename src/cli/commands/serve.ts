@@ -51,10 +51,13 @@ export function serveCommand(program: Command): void {
 }
 
 function standinBanner(standins: RunningStandins, url: string): string[] {
-  const lines = ['', 'Registri simulati (stand-in locali, dati generati): ogni codice risponde WAIT|token, poi la risposta del registro.'];
+  const lines = ['', 'Registri simulati (stand-in locali, dati generati): un codice risponde OK|token, poi WAIT|token, poi la risposta.'];
   for (const { definition, handle } of standins.standins) {
-    lines.push(`  ${definition.source.padEnd(11)} ${handle.url.padEnd(24)} codici: ${standins.samples[definition.source].slice(0, 2).join(' ')}`);
+    lines.push(`  ${definition.source.padEnd(11)} ${handle.url.padEnd(24)} conosce: ${standins.samples[definition.source].slice(0, 2).join(' ')}`);
   }
+  // The stand-ins share one generated dataset, so a code may be known to several: say who answers.
+  lines.push('Risponde la prima fonte della catena che conosce il codice: 11 cifre directory → ipa-mirror → ipa-ws23 → inipec → openapi;');
+  lines.push('16 caratteri directory → inad → inipec → openapi. La fonte di ogni risposta è in GET /v1/lookups/<token> (campo addresses[].source).');
   lines.push(`Poi: curl "${url}/index_ws.php?key=${DEMO_KEY}&token=<token>"   Stato delle fonti: ${url}/healthz/sources`);
   return lines;
 }
