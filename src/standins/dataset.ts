@@ -1,4 +1,5 @@
 import { cf11CheckDigit, cf16CheckChar } from '../taxid/index.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * The seeded data every stand-in serves: the same seed gives the same codes and addresses, so
@@ -18,16 +19,6 @@ export interface StandinDataset {
   unknown: { cf11: string[]; cf16: string[] };
 }
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const MONTHS = 'ABCDEHLMPRST';

@@ -1,8 +1,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, copyFile, stat, readFile } from 'node:fs/promises';
+import { writeFile, copyFile, stat, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
@@ -12,7 +11,7 @@ import { backupSqlite, StoreFileError } from '../../src/store/backup-sqlite.ts';
 import { restoreSqlite } from '../../src/store/restore-sqlite.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { systemClock } from '../../src/clock.ts';
-import { cliOk, delay, IPA_SAMPLE, killAllChildren, runCli, startServerProcess, wsGet, wsPost, type ServerProcess } from '../helpers/cli.ts';
+import { cliOk, delay, IPA_SAMPLE, processSandbox, runCli, type ServerProcess, wsGet, wsPost } from '../helpers/cli.ts';
 
 /**
  * `cercapec backup` and `cercapec restore` against real processes: a backup taken while a
@@ -24,20 +23,9 @@ import { cliOk, delay, IPA_SAMPLE, killAllChildren, runCli, startServerProcess, 
 const NO_LIMITS = { CERCAPEC_RATE_LIMIT_PER_KEY: '0', CERCAPEC_RATE_LIMIT_PER_IP: '0', CERCAPEC_AUTH_FAILURES_PER_MINUTE: '0' };
 const PRICE = 10;
 const CREDIT = 1_000_000;
-const tmpDirs: string[] = [];
-const servers: ServerProcess[] = [];
+const sandbox = processSandbox('backup');
 
-after(async () => {
-  await Promise.all(servers.map((s) => s.kill('SIGKILL')));
-  await killAllChildren();
-  await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tmp(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cercapec-backup-'));
-  tmpDirs.push(dir);
-  return dir;
-}
+const tmp = () => sandbox.tmpDir();
 
 /** The account and the IPA sample, written in process (a CLI start costs seconds; the CLI has its own tests). */
 async function prepare(dataDir: string): Promise<string> {
@@ -51,10 +39,8 @@ async function prepare(dataDir: string): Promise<string> {
   }
 }
 
-async function start(dataDir: string): Promise<ServerProcess> {
-  const server = await startServerProcess({ dataDir, env: NO_LIMITS });
-  servers.push(server);
-  return server;
+function start(dataDir: string): Promise<ServerProcess> {
+  return sandbox.start({ dataDir, env: NO_LIMITS });
 }
 
 /** Valid 11-digit codes, n of them, from a counter. */

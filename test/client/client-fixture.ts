@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
 import { openStore } from '../../src/store/store.ts';
 import { childEnv, cliOk, IPA_SAMPLE, ipaSamplePecs, lastLine, REPO_ROOT, startServerProcess, type CliResult, type ServerProcess } from '../helpers/cli.ts';
-import { seededRandom } from '../helpers/seeded-random.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 /**
  * A real cercapec server for the client tests: a temp data dir, an account made with the CLI,

@@ -1,24 +1,11 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
 import { formatEuro } from '../../src/billing/money.ts';
-import { seededRandom } from '../helpers/seeded-random.ts';
-import {
-  cliOk,
-  delay,
-  IPA_SAMPLE,
-  ipaSamplePecs,
-  killAllChildren,
-  lastLine,
-  startServerProcess,
-  wsGet,
-  wsPost,
-  type ServerProcess,
-} from '../helpers/cli.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
+import { cliOk, delay, IPA_SAMPLE, ipaSamplePecs, lastLine, processSandbox, type ServerProcess, wsGet, wsPost } from '../helpers/cli.ts';
 
 /**
  * Durability against real processes killed with SIGKILL: an accepted request (one that got
@@ -36,25 +23,14 @@ const TOTAL_CODES = 300;
 const POLL_DEADLINE_MS = 60_000;
 
 const sample = ipaSamplePecs();
-const tmpDirs: string[] = [];
-const servers: ServerProcess[] = [];
-
-after(async () => {
-  await Promise.all(servers.map((s) => s.kill('SIGKILL')));
-  await killAllChildren();
-  await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const sandbox = processSandbox('sigkill');
 
 async function newDataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cercapec-sigkill-'));
-  tmpDirs.push(dir);
-  return join(dir, 'data');
+  return join(await sandbox.tmpDir(), 'data');
 }
 
-async function start(dataDir: string, env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess({ dataDir, env: { ...NO_LIMITS, ...env } });
-  servers.push(server);
-  return server;
+function start(dataDir: string, env: Record<string, string>): Promise<ServerProcess> {
+  return sandbox.start({ dataDir, env: { ...NO_LIMITS, ...env } });
 }
 
 /** The account and the IPA sample, set up with the CLI as an operator would. */

@@ -1,14 +1,12 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
-import { seededRandom } from '../helpers/seeded-random.ts';
-import { cliOk, delay, IPA_SAMPLE, ipaSamplePecs, killAllChildren, lastLine, startServerProcess, type ServerProcess } from '../helpers/cli.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
+import { cliOk, delay, IPA_SAMPLE, ipaSamplePecs, lastLine, processSandbox, type ServerProcess } from '../helpers/cli.ts';
 
 /**
  * A batch upload (POST /v1/batches) against a real `cercapec serve` on the embedded store,
@@ -28,19 +26,10 @@ const ENV = {
 const PRICE = 10;
 const CREDIT = 10_000_000;
 const sample = ipaSamplePecs();
-const tmpDirs: string[] = [];
-const servers: ServerProcess[] = [];
+const sandbox = processSandbox('batch-kill');
 
-after(async () => {
-  await Promise.all(servers.map((s) => s.kill('SIGKILL')));
-  await killAllChildren();
-  await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function start(dataDir: string): Promise<ServerProcess> {
-  const server = await startServerProcess({ dataDir, env: ENV });
-  servers.push(server);
-  return server;
+function start(dataDir: string): Promise<ServerProcess> {
+  return sandbox.start({ dataDir, env: ENV });
 }
 
 /** The upload: every sample code, 5,000 codes nobody has, duplicates, invalid rows, in a seeded order. */
@@ -94,8 +83,7 @@ async function api(url: string, key: string, path: string): Promise<{ status: nu
 
 describe('SIGKILL during a batch (real server processes, SQLite)', () => {
   test('killed mid-upload and again mid-processing: every valid row answered once, every lookup charged once', { timeout: 180_000 }, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'cercapec-batch-kill-'));
-    tmpDirs.push(dir);
+    const dir = await sandbox.tmpDir();
     const dataDir = join(dir, 'data');
     const added = await cliOk(['accounts', 'add', '--name', 'studio', '--billing', 'prepaid', '--price-cents', String(PRICE), '--credit-cents', String(CREDIT), '--data', dataDir]);
     const key = lastLine(added.stdout);

@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 
@@ -225,6 +229,40 @@ export async function killAllChildren(): Promise<void> {
       }),
   );
   await Promise.all(waits);
+}
+
+export interface ProcessSandbox {
+  /** A new empty folder under the system's tmp, removed after the file's tests. */
+  tmpDir(): Promise<string>;
+  /** `cercapec serve` as startServerProcess, SIGKILLed after the file's tests if still running. */
+  start(options: StartServerOptions): Promise<ServerProcess>;
+}
+
+/**
+ * The folders and server processes a test file starts, all cleaned up by one after() hook:
+ * servers first (a live server holds its data folder open), then every other child, then the
+ * folders. Call once at the top level of a test file.
+ */
+export function processSandbox(prefix: string): ProcessSandbox {
+  const dirs: string[] = [];
+  const servers: ServerProcess[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.kill('SIGKILL')));
+    await killAllChildren();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return {
+    async tmpDir() {
+      const dir = await mkdtemp(join(tmpdir(), `cercapec-${prefix}-`));
+      dirs.push(dir);
+      return dir;
+    },
+    async start(options) {
+      const server = await startServerProcess(options);
+      servers.push(server);
+      return server;
+    },
+  };
 }
 
 // --- the text protocol, as a client speaks it ---------------------------------------------

@@ -1,6 +1,6 @@
 /**
- * mulberry32: a small deterministic PRNG for generated test data, so a failing run can be
- * replayed with the same seed.
+ * mulberry32: a small deterministic PRNG for generated data (tests, stand-ins, benches), so a run can be
+ * replayed with the same seed. Not for anything secret.
  */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
