@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, LedgerTable } from '../store/schema.ts';
 import { newId } from '../ids.ts';
 
@@ -72,14 +72,19 @@ export async function listLedger(db: Db, accountId: string, limit = 1000): Promi
   let running = 0;
   return rows.map((r) => {
     running += Number(r.amount_cents);
-    return {
-      id: r.id,
-      kind: r.kind,
-      amountCents: Number(r.amount_cents),
-      requestId: r.request_id,
-      reason: r.reason,
-      createdAt: Number(r.created_at),
-      runningBalanceCents: running,
-    };
+    return toLedgerRow(r, running);
   });
+}
+
+/** A stored ledger row as the API and back office show it (bigints read back as numbers). */
+export function toLedgerRow(r: Selectable<LedgerTable>, runningBalanceCents: number): LedgerRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    amountCents: Number(r.amount_cents),
+    requestId: r.request_id,
+    reason: r.reason,
+    createdAt: Number(r.created_at),
+    runningBalanceCents,
+  };
 }

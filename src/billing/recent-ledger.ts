@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import type { LedgerRow } from './ledger.ts';
+import { toLedgerRow, type LedgerRow } from './ledger.ts';
 
 /**
  * The newest `limit` ledger rows, newest first, each with the balance right after it: counted
@@ -27,15 +27,7 @@ export async function recentLedger(db: Kysely<Database>, accountId: string, limi
     .executeTakeFirstOrThrow();
   let running = Number(total);
   return rows.map((r) => {
-    const row: LedgerRow = {
-      id: r.id,
-      kind: r.kind,
-      amountCents: Number(r.amount_cents),
-      requestId: r.request_id,
-      reason: r.reason,
-      createdAt: Number(r.created_at),
-      runningBalanceCents: running,
-    };
+    const row = toLedgerRow(r, running);
     running -= row.amountCents;
     return row;
   });
