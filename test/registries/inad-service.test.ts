@@ -1,6 +1,7 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
 import { inadSource } from '../../src/registries/inad/definition.ts';
@@ -8,15 +9,6 @@ import { generateDataset } from '../../src/standins/dataset.ts';
 import { inadStandinSection } from '../../src/standins/inad/definition.ts';
 import { startInadStandin, type InadStandinHandle } from '../../src/standins/inad/inad-standin.ts';
 import { inadCodes, START } from './inad-fixture.ts';
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('inad through the whole service', () => {
   let h: Harness | undefined;

@@ -1,21 +1,13 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
 import { openapiSource } from '../../src/registries/openapi/definition.ts';
 import { generateDataset } from '../../src/standins/dataset.ts';
 import { openapiStandin } from '../../src/standins/openapi/definition.ts';
 import { startOpenapiStandin, type OpenapiStandinHandle } from '../../src/standins/openapi/openapi-standin.ts';
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('openapi through the whole service', () => {
   let h: Harness | undefined;

@@ -1,6 +1,7 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { scriptedSource, type ScriptedSource } from './scripted-source.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
@@ -9,15 +10,6 @@ import { OPERATOR_QUEUE } from '../../src/operators/enqueue-operator.ts';
 
 const CODE = '00743110157';
 const PERSON = 'RSSMRA85T10A562S';
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('routing through the chain of sources', () => {
   let h: Harness;
