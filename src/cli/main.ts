@@ -15,6 +15,7 @@ import { restoreCommand } from './commands/restore.ts';
 import { usersCommand } from './commands/users.ts';
 import { registriesCommand } from './commands/registries.ts';
 import { standinsCommand } from './commands/standins.ts';
+import { eraseCommand } from './commands/erase.ts';
 
 const program = new Command('cercapec')
   .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
@@ -34,6 +35,7 @@ restoreCommand(program);
 usersCommand(program);
 registriesCommand(program);
 standinsCommand(program);
+eraseCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -26,6 +26,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Killed with SIGKILL after this long; the promise then rejects with what was printed. */
   timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -50,12 +52,13 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-function spawnCli(args: string[], env: Record<string, string | undefined>): ChildProcess {
+function spawnCli(args: string[], env: Record<string, string | undefined>, input?: string): ChildProcess {
   const child = spawn(process.execPath, ['bin/cercapec.js', ...args], {
     cwd: REPO_ROOT,
     env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
@@ -65,7 +68,7 @@ function spawnCli(args: string[], env: Record<string, string | undefined>): Chil
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, options.env ?? {});
+    const child = spawnCli(args, options.env ?? {}, options.input);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
