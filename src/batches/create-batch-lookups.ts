@@ -6,9 +6,11 @@ import { newToken } from '../ids.ts';
 import { insertLookups } from '../lookups/insert-lookup.ts';
 import type { LookupDeps } from '../lookups/lookup-deps.ts';
 import { LOOKUP_QUEUE } from '../lookups/lookup-status.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import type { Store } from '../store/store.ts';
 import { REFUSED_ROW_ERROR } from './batch-status.ts';
 import { ROW_CHUNK } from './store-batch-rows.ts';
+import { resolveMany, type DefiniteResolution } from '../registries/resolve-many.ts';
 
 /**
  * Distinct valid codes of the batch that the account has no present request for: the lookups
@@ -53,7 +55,9 @@ export async function createBatchLookups(deps: LookupDeps, account: Account, bat
 
 async function createChunk(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<number> {
   const { store, clock } = deps;
-  return store.db.transaction().execute(async (trx) => {
+  const answers = await answerInline(deps, account, batchId, from, to);
+  let webhooks = 0;
+  const made = await store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, account.id);
     const inRange = trx
       .selectFrom('batch_rows')
@@ -74,7 +78,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       while (affordable > 0 && !canSpend(account, balance, price * affordable)) affordable--;
     }
     const now = clock.now();
-    await insertLookups(trx, fresh.slice(0, affordable).map((code) => ({
+    webhooks = await insertLookups(trx, fresh.slice(0, affordable).map((code) => ({
       id: newToken(),
       accountId: account.id,
       code,
@@ -84,6 +88,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       priceCents: price,
       via: 'batch' as const,
       batchId,
+      answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
     })), { now, maxAttempts: deps.maxAttempts });
     await trx
       .updateTable('batch_rows')
@@ -109,4 +114,35 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
     }
     return affordable;
   });
+  // Lookups answered while created have their webhooks queued already: wake the deliverers.
+  if (webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
+  return made;
+}
+
+/**
+ * The chunk's codes that the inline sources (the local directory) answer, read in one query per
+ * kind before the chunk's transaction (on SQLite a read inside it would wait for the connection
+ * the transaction holds): those lookups are written answered, and never travel through the
+ * queue one by one. Codes the account already has are asked too; their answers go unused.
+ */
+async function answerInline(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<Map<string, DefiniteResolution>> {
+  const answers = new Map<string, DefiniteResolution>();
+  if (!deps.inline) return answers;
+  const rows = await deps.store.db
+    .selectFrom('batch_rows')
+    .select('code')
+    .where('batch_id', '=', batchId)
+    .where('row_index', '>=', from)
+    .where('row_index', '<', to)
+    .where('code', 'is not', null)
+    .where('request_id', 'is', null)
+    .execute();
+  const codes = [...new Set(rows.map((r) => r.code!))];
+  for (const kind of ['cf11', 'cf16'] as const) {
+    const ofKind = codes.filter((c) => (c.length === 16 ? 'cf16' : 'cf11') === kind);
+    // A miss is final only when nobody else would look: no other source, and no operator.
+    const wholeChain = deps.inline.isWholeChain(kind) && Number(account.operator_fallback ?? 0) !== 1;
+    for (const [code, answer] of await resolveMany(deps.inline.chainFor(kind), kind, ofKind, deps.clock, wholeChain)) answers.set(code, answer);
+  }
+  return answers;
 }

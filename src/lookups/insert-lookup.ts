@@ -3,7 +3,6 @@ import type { Database, RequestsTable } from '../store/schema.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { newId } from '../ids.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
-import { recordAnswer } from './record-answer.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 
 export interface NewLookup {
@@ -23,6 +22,9 @@ export interface NewLookup {
   answer?: { result: Exclude<Resolution, { outcome: 'error' }>; at: number } | null;
 }
 
+/** Rows per multi-row insert: under SQLite's and PostgreSQL's limits on bound parameters. */
+const INSERT_ROWS = 1000;
+
 export interface InsertOptions {
   now: number;
   /** Attempts of the job before the request fails for good. */
@@ -40,48 +42,67 @@ export interface InsertOptions {
 export async function insertLookups(trx: Transaction<Database>, lookups: readonly NewLookup[], options: InsertOptions): Promise<number> {
   if (lookups.length === 0) return 0;
   const { now } = options;
-  await trx
-    .insertInto('requests')
-    .values(lookups.map((l) => ({
-      id: l.id,
-      account_id: l.accountId,
-      code: l.code,
-      kind: l.kind,
-      status: 'queued' as const,
-      dedup_code: l.code,
-      reference: l.reference,
-      callback_url: l.callbackUrl,
-      pec: null,
-      source: null,
-      error_code: null,
-      error_message: null,
-      charged_cents: l.priceCents,
-      via: l.via,
-      batch_id: l.batchId ?? null,
-      created_at: now,
-      updated_at: now,
-      answered_at: null,
-      deleted_at: null,
-    })))
-    .execute();
-  const charged = lookups.filter((l) => l.priceCents > 0);
-  if (charged.length > 0) {
+  // A known answer is written with the request itself: no pending row to update afterwards.
+  for (let i = 0; i < lookups.length; i += INSERT_ROWS) {
     await trx
-      .insertInto('ledger')
-      .values(charged.map((l) => ({ id: newId('led', now), account_id: l.accountId, amount_cents: -l.priceCents, kind: 'charge' as const, request_id: l.id, reason: null, created_at: now })))
+      .insertInto('requests')
+      .values(lookups.slice(i, i + INSERT_ROWS).map((l) => {
+        const found = l.answer?.result.outcome === 'found' ? l.answer.result : null;
+        return {
+          id: l.id,
+          account_id: l.accountId,
+          code: l.code,
+          kind: l.kind,
+          status: l.answer ? (found ? 'found' as const : 'not_found' as const) : 'queued' as const,
+          dedup_code: l.code,
+          reference: l.reference,
+          callback_url: l.callbackUrl,
+          pec: found ? found.addresses[0].pec : null,
+          source: found ? found.source : null,
+          error_code: null,
+          error_message: null,
+          charged_cents: l.priceCents,
+          via: l.via,
+          batch_id: l.batchId ?? null,
+          created_at: now,
+          updated_at: now,
+          answered_at: l.answer ? l.answer.at : null,
+          deleted_at: null,
+        };
+      }))
       .execute();
   }
+  const charged = lookups.filter((l) => l.priceCents > 0);
+  for (let i = 0; i < charged.length; i += INSERT_ROWS) {
+    await trx
+      .insertInto('ledger')
+      .values(charged.slice(i, i + INSERT_ROWS).map((l) => ({ id: newId('led', now), account_id: l.accountId, amount_cents: -l.priceCents, kind: 'charge' as const, request_id: l.id, reason: null, created_at: now })))
+      .execute();
+  }
+  const answered = lookups.filter((l) => l.answer);
+  const attempts = answered.flatMap((l) => l.answer!.result.attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: l.id, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })));
+  for (let i = 0; i < attempts.length; i += INSERT_ROWS) await trx.insertInto('attempts').values(attempts.slice(i, i + INSERT_ROWS)).execute();
+  const addresses = answered.flatMap((l) => {
+    const r = l.answer!.result;
+    if (r.outcome !== 'found') return [];
+    const at = l.answer!.at;
+    return r.addresses.map((a, position) => ({ request_id: l.id, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: at }));
+  });
+  for (let i = 0; i < addresses.length; i += INSERT_ROWS) await trx.insertInto('request_addresses').values(addresses.slice(i, i + INSERT_ROWS)).execute();
   let webhooks = 0;
-  for (const l of lookups) {
-    if (l.answer && (await recordAnswer(trx, l.id, l.answer.result, l.answer.at))) {
-      webhooks += await enqueueLookupWebhooks(trx, l.id, l.answer.at);
+  if (answered.length > 0) {
+    // Most batches go to accounts without a webhook: one read instead of one per lookup.
+    const accountIds = [...new Set(answered.map((l) => l.accountId))];
+    const hooked = new Set((await trx.selectFrom('account_webhooks').select('account_id').where('account_id', 'in', accountIds).execute()).map((r) => r.account_id));
+    for (const l of answered) {
+      if (l.callbackUrl || hooked.has(l.accountId)) webhooks += await enqueueLookupWebhooks(trx, l.id, l.answer!.at);
     }
   }
   const queued = lookups.filter((l) => !l.answer);
-  if (queued.length > 0) {
+  for (let i = 0; i < queued.length; i += INSERT_ROWS) {
     await trx
       .insertInto('jobs')
-      .values(queued.map((l) => ({
+      .values(queued.slice(i, i + INSERT_ROWS).map((l) => ({
         id: newId('job', now),
         queue: LOOKUP_QUEUE,
         payload: JSON.stringify({ requestId: l.id }),

@@ -1,33 +1,61 @@
 import type { Store } from '../store/store.ts';
-import type { AddressKind, Registry } from './registry.ts';
+import type { AddressKind, FoundAddress, Registry, RegistryAnswer } from './registry.ts';
+
+interface EntryRow {
+  code: string;
+  pec: string;
+  kind: string;
+  label: string | null;
+  dataset_id: string;
+}
 
 /**
  * The first source: datasets imported by the operator (generic CSV, IPA enti). Newer datasets
  * come first; within a dataset, addresses keep their order in the file.
  */
 export function createLocalDirectory(store: Store): Registry {
+  const entries = (codes: readonly string[]) =>
+    store.db
+      .selectFrom('directory_entries')
+      .innerJoin('datasets', 'datasets.id', 'directory_entries.dataset_id')
+      .select(['directory_entries.code', 'directory_entries.pec', 'directory_entries.kind', 'directory_entries.label', 'directory_entries.dataset_id'])
+      .where('directory_entries.code', 'in', codes)
+      // Datasets a registry mirror keeps answer as that registry (ipa-mirror), not as ours.
+      .where('datasets.managed_by', 'is', null)
+      .orderBy('directory_entries.code')
+      .orderBy('datasets.imported_at', 'desc')
+      .orderBy('directory_entries.position');
   return {
     id: 'directory',
     kinds: ['cf16', 'cf11'],
     cacheable: false,
     async lookup(query) {
-      const rows = await store.db
-        .selectFrom('directory_entries')
-        .innerJoin('datasets', 'datasets.id', 'directory_entries.dataset_id')
-        .select(['directory_entries.pec', 'directory_entries.kind', 'directory_entries.label', 'directory_entries.dataset_id'])
-        .where('directory_entries.code', '=', query.code)
-        // Datasets a registry mirror keeps answer as that registry (ipa-mirror), not as ours.
-        .where('datasets.managed_by', 'is', null)
-        .orderBy('datasets.imported_at', 'desc')
-        .orderBy('directory_entries.position')
-        .limit(50)
-        .execute();
-      if (rows.length === 0) return { outcome: 'not_found' };
-      const seen = new Set<string>();
-      const addresses = rows
-        .filter((r) => !seen.has(r.pec.toLowerCase()) && seen.add(r.pec.toLowerCase()))
-        .map((r) => ({ pec: r.pec, kind: r.kind as AddressKind, source: 'directory', datasetId: r.dataset_id, label: r.label }));
-      return { outcome: 'found', addresses };
+      const rows = await entries([query.code]).limit(50).execute();
+      return answerOf(rows);
+    },
+    async lookupMany(codes) {
+      const answers = new Map<string, RegistryAnswer>();
+      if (codes.length === 0) return answers;
+      const rows = await entries(codes).execute();
+      // Rows come grouped by code, each group in the single lookup's order.
+      let from = 0;
+      for (let i = 1; i <= rows.length; i++) {
+        if (i === rows.length || rows[i].code !== rows[from].code) {
+          answers.set(rows[from].code, answerOf(rows.slice(from, Math.min(i, from + 50))));
+          from = i;
+        }
+      }
+      return answers;
     },
   };
+}
+
+/** One code's rows, newest dataset first: found with each PEC once, or not found. */
+function answerOf(rows: readonly EntryRow[]): RegistryAnswer {
+  if (rows.length === 0) return { outcome: 'not_found' };
+  const seen = new Set<string>();
+  const addresses: FoundAddress[] = rows
+    .filter((r) => !seen.has(r.pec.toLowerCase()) && seen.add(r.pec.toLowerCase()))
+    .map((r) => ({ pec: r.pec, kind: r.kind as AddressKind, source: 'directory', datasetId: r.dataset_id, label: r.label }));
+  return { outcome: 'found', addresses };
 }

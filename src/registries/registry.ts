@@ -50,6 +50,11 @@ export interface Registry {
   /** Releases sockets and timers (HTTP agents, batchers). */
   close?(): Promise<void>;
   lookup(query: LookupQuery, signal: AbortSignal): Promise<RegistryAnswer>;
+  /**
+   * Local sources only: many codes in one read (batches). Codes absent from the map are not
+   * found. Purpose-free: sources that care about the reference do not offer it.
+   */
+  lookupMany?(codes: readonly string[]): Promise<Map<string, RegistryAnswer>>;
 }
 
 export class RegistryError extends Error {
