@@ -8,9 +8,10 @@ import { submitToAnswerBench } from './submit-to-answer.bench.ts';
 import { importsBench } from './imports.bench.ts';
 import { queueBench } from './queue.bench.ts';
 import { longPollsBench } from './long-polls.bench.ts';
+import { batchMillionBench } from './batch-million.bench.ts';
 import { ROOT } from './lib/processes.ts';
 
-const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench];
+const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench, batchMillionBench];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));

@@ -4,6 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { BatchRowsTable } from '../store/schema.ts';
 import type { Table } from './batch-table.ts';
 import { BatchError } from './batch-error.ts';
+import { insertRows } from '../store/insert-rows.ts';
 
 /** Rows written per statement: 500 rows x 6 values stays far below both dialects' parameter limits. */
 export const ROW_CHUNK = 500;
@@ -32,12 +33,12 @@ export async function storeBatchRows(store: Store, batchId: string, table: Table
     if (code) totals.valid++;
     else totals.invalid++;
     if (chunk.length === ROW_CHUNK) {
-      await store.db.insertInto('batch_rows').values(chunk).execute();
+      await insertRows(store.db, 'batch_rows', chunk);
       chunk = [];
       // A body already received parses without waiting for I/O: let other requests in (see createBatchLookups).
       await nextTurn();
     }
   }
-  if (chunk.length > 0) await store.db.insertInto('batch_rows').values(chunk).execute();
+  if (chunk.length > 0) await insertRows(store.db, 'batch_rows', chunk);
   return totals;
 }

@@ -33,15 +33,21 @@ class ImmediateSqliteDialect extends SqliteDialect {
  */
 function withStatementCache(db: BetterSqlite3.Database): BetterSqlite3.Database {
   const cache = new Map<string, BetterSqlite3.Statement>();
+  const bigCache = new Map<string, BetterSqlite3.Statement>();
   const prepare = db.prepare.bind(db);
   return new Proxy(db, {
     get(target, prop, receiver) {
       if (prop === 'prepare') {
         return (source: string) => {
-          let stmt = cache.get(source);
+          const big = source.length > 8192;
+          const kept = big ? bigCache : cache;
+          let stmt = kept.get(source);
           if (!stmt) {
             stmt = prepare(source);
-            if (cache.size < 1000) cache.set(source, stmt);
+            // Multi-row inserts of batches are large and come in many sizes (the last chunk of
+            // each batch): only the last 16 are kept, so they never fill the cache of small ones.
+            if (big && bigCache.size >= 16) bigCache.delete(bigCache.keys().next().value!);
+            if (big || cache.size < 1000) kept.set(source, stmt);
           }
           return stmt;
         };

@@ -1,0 +1,104 @@
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, fetch as slowFetch } from 'undici';
+import type { Bench } from './lib/bench.ts';
+import { freePort, runText, SERVER_ENV, startHttpProcess } from './lib/processes.ts';
+import { writeDirectoryCsv } from './lib/datasets.ts';
+import { codeAt } from './lib/codes.ts';
+import { round } from './lib/stats.ts';
+
+const ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 1_000_000);
+
+/** The server's peak resident memory (VmHWM), in MB: Linux only. */
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return line ? round(Number(line.replace(/\D+/g, '')) / 1024, 0) : NaN;
+}
+
+/**
+ * A batch of 1,000,000 codes against a 1,000,000-entry directory, from the upload to the results
+ * file on disk, through the HTTP API of a real server process (embedded store, a priced
+ * postpaid account, so every lookup is charged). The directory import is set-up, not timed.
+ */
+export const batchMillionBench: Bench = {
+  name: 'batch-million',
+  description: `a ${ROWS.toLocaleString('en')}-code batch against a ${ROWS.toLocaleString('en')}-entry directory, upload to results file: time and peak RSS`,
+  async run() {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cercapec-bench-'));
+    try {
+      const csv = join(dataDir, 'directory.csv');
+      await writeDirectoryCsv(csv, ROWS);
+      const cli = (args: string[]) => runText(['bin/cercapec.js', ...args, '--data', dataDir]);
+      const key = (await cli(['accounts', 'add', '--name', 'bench', '--billing', 'postpaid', '--price-cents', '5'])).trim().split('\n').pop()!;
+      await cli(['import', csv, '--format', 'csv', '--name', 'directory']);
+      const upload = join(dataDir, 'upload.csv');
+      const out = createWriteStream(upload);
+      out.write('partita_iva\n');
+      for (let i = 0; i < ROWS; i++) if (!out.write(`${codeAt(i)}\n`)) await once(out, 'drain');
+      out.end();
+      await once(out, 'finish');
+
+      const port = await freePort();
+      const server = await startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, {
+        ...SERVER_ENV,
+        CERCAPEC_BATCH_MAX_ROWS: String(ROWS),
+        // The upload answers once every row has its lookup: longer than the default 120 s cut-off.
+        CERCAPEC_REQUEST_TIMEOUT_MS: '900000',
+        CERCAPEC_BATCH_MAX_BYTES: String(Math.max(50 * 1024 * 1024, statSync(upload).size + 1024)),
+      });
+      const auth = { authorization: `Bearer ${key}` };
+      const resultsFile = join(dataDir, 'results.csv');
+      try {
+        const t0 = performance.now();
+        const created = await slowFetch(`${server.url}/v1/batches`, {
+          // undici gives up on a response after 300 s without headers by default.
+          dispatcher: new Agent({ headersTimeout: 900_000, bodyTimeout: 900_000 }),
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'text/csv' },
+          body: readFileSync(upload),
+        });
+        const batch = (await created.json()) as { id: string; status: string; detail?: string };
+        if (created.status !== 202) throw new Error(`upload refused: ${created.status} ${JSON.stringify(batch)}`);
+        const uploaded = performance.now();
+        let state = batch;
+        while (state.status !== 'completed') {
+          await new Promise((r) => setTimeout(r, 200));
+          state = (await (await fetch(`${server.url}/v1/batches/${batch.id}`, { headers: auth })).json()) as typeof batch & { counts: Record<string, number> };
+        }
+        const completed = performance.now();
+        const results = await fetch(`${server.url}/v1/batches/${batch.id}/results?format=csv`, { headers: auth });
+        await pipeline(Readable.fromWeb(results.body as never), createWriteStream(resultsFile));
+        const done = performance.now();
+        const lines = readFileSync(resultsFile, 'utf8').split('\n').filter((l) => l !== '').length - 1;
+        const found = (state as unknown as { counts: Record<string, number> }).counts.found ?? 0;
+        const rss = peakRssMb(server.child.pid!);
+        const total = (done - t0) / 1000;
+        return {
+          name: 'batch-million',
+          figures: {
+            codes: ROWS,
+            'found (should be all)': found,
+            'result rows': lines,
+            'upload s (until 202)': round((uploaded - t0) / 1000),
+            'until completed s': round((completed - uploaded) / 1000),
+            'results download s': round((done - completed) / 1000),
+            'total s': round(total),
+            'server peak RSS MB': rss,
+          },
+          goals: [
+            { name: 'batch upload to results', value: round(total), target: 30, kind: 'max', unit: 's' },
+            { name: 'batch peak RSS', value: rss, target: 400, kind: 'max', unit: 'MB' },
+          ],
+        };
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
