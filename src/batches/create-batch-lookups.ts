@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Account } from '../accounts/api-keys.ts';
 import { balanceOf, canSpend } from '../billing/balance.ts';
 import { newBulkToken } from '../ids.ts';
@@ -8,6 +8,7 @@ import type { LookupDeps } from '../lookups/lookup-deps.ts';
 import { LOOKUP_QUEUE } from '../lookups/lookup-status.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import type { Store } from '../store/store.ts';
+import type { Database } from '../store/schema.ts';
 import { REFUSED_ROW_ERROR } from './batch-status.ts';
 import { resolveMany, type DefiniteResolution } from '../registries/resolve-many.ts';
 
@@ -55,6 +56,17 @@ export async function createBatchLookups(deps: LookupDeps, account: Account, bat
   return created;
 }
 
+/** The rows of a chunk that have a valid code and no lookup yet: what the chunk has left to do. */
+function unlinkedRows(batchId: string, from: number, to: number) {
+  return (eb: ExpressionBuilder<Database, 'batch_rows'>) => eb.and([
+    eb('batch_id', '=', batchId),
+    eb('row_index', '>=', from),
+    eb('row_index', '<', to),
+    eb('code', 'is not', null),
+    eb('request_id', 'is', null),
+  ]);
+}
+
 async function createChunk(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<number> {
   const { store, clock } = deps;
   const answers = await answerInline(deps, account, batchId, from, to);
@@ -63,11 +75,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
     await store.dialect.lockAccount(trx, account.id);
     const inRange = trx
       .selectFrom('batch_rows')
-      .where('batch_id', '=', batchId)
-      .where('row_index', '>=', from)
-      .where('row_index', '<', to)
-      .where('code', 'is not', null)
-      .where('request_id', 'is', null);
+      .where(unlinkedRows(batchId, from, to));
     const codes = [...new Set((await inRange.select('code').orderBy('row_index').execute()).map((r) => r.code!))];
     if (codes.length === 0) return 0;
     const present = await trx.selectFrom('requests').select('dedup_code').where('account_id', '=', account.id).where('dedup_code', 'in', codes).execute();
@@ -99,21 +107,13 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       .set((eb) => ({
         request_id: eb.selectFrom('requests').select('requests.id').where('requests.account_id', '=', account.id).whereRef('requests.dedup_code', '=', 'batch_rows.code'),
       }))
-      .where('batch_id', '=', batchId)
-      .where('row_index', '>=', from)
-      .where('row_index', '<', to)
-      .where('code', 'is not', null)
-      .where('request_id', 'is', null)
+      .where(unlinkedRows(batchId, from, to))
       .execute();
     if (affordable < fresh.length) {
       await trx
         .updateTable('batch_rows')
         .set({ error: REFUSED_ROW_ERROR })
-        .where('batch_id', '=', batchId)
-        .where('row_index', '>=', from)
-        .where('row_index', '<', to)
-        .where('code', 'is not', null)
-        .where('request_id', 'is', null)
+        .where(unlinkedRows(batchId, from, to))
         .execute();
     }
     return affordable;
@@ -135,11 +135,7 @@ async function answerInline(deps: LookupDeps, account: Account, batchId: string,
   const rows = await deps.store.db
     .selectFrom('batch_rows')
     .select('code')
-    .where('batch_id', '=', batchId)
-    .where('row_index', '>=', from)
-    .where('row_index', '<', to)
-    .where('code', 'is not', null)
-    .where('request_id', 'is', null)
+    .where(unlinkedRows(batchId, from, to))
     .execute();
   const codes = [...new Set(rows.map((r) => r.code!))];
   for (const kind of ['cf11', 'cf16'] as const) {

@@ -1,8 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegistryError } from '../../src/registries/registry.ts';
-import type { FaultMode } from '../../src/standins/standin-server.ts';
 import { inadCodes, inadFixture, query, type InadFixture } from './inad-fixture.ts';
+import { TRANSIENT_FAULTS } from '../helpers/transient-faults.ts';
 
 describe('inad: faults of the e-service are transient', () => {
   let f: InadFixture;
@@ -17,15 +17,7 @@ describe('inad: faults of the e-service are transient', () => {
   });
   after(async () => f?.close());
 
-  const faults: Array<[FaultMode, RegExp]> = [
-    ['429', /HTTP 429/],
-    ['500', /HTTP 500/],
-    ['503', /HTTP 503/],
-    ['reset', /errore di rete/],
-    ['garbage', /risposta non valida/],
-    ['hang', /tempo scaduto/],
-  ];
-  for (const [mode, message] of faults) {
+  for (const [mode, message] of TRANSIENT_FAULTS) {
     test(`${mode}: transient`, async () => {
       f.standin.setFault({ mode, count: 1 });
       const error = await f.client.lookup(query(people[next++]), AbortSignal.timeout(5000)).then(

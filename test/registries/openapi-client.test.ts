@@ -10,7 +10,7 @@ import { SourceLimitsSchema } from '../../src/registries/source-limits.ts';
 import { generateDataset } from '../../src/standins/dataset.ts';
 import { openapiStandin } from '../../src/standins/openapi/definition.ts';
 import { startOpenapiStandin, OPENAPI_STANDIN_TOKEN, type OpenapiStandinHandle } from '../../src/standins/openapi/openapi-standin.ts';
-import type { FaultMode } from '../../src/standins/standin-server.ts';
+import { TRANSIENT_FAULTS } from '../helpers/transient-faults.ts';
 
 const dataset = generateDataset();
 const q = (code: string): LookupQuery => ({ requestId: 'r', code, kind: code.length === 16 ? 'cf16' : 'cf11', reference: null });
@@ -79,15 +79,7 @@ describe('openapi: Company API IT-pec', () => {
     assert.match(error.message, /wallet/);
   });
 
-  const faults: Array<[FaultMode, RegExp]> = [
-    ['429', /HTTP 429/],
-    ['500', /HTTP 500/],
-    ['503', /HTTP 503/],
-    ['reset', /errore di rete/],
-    ['garbage', /risposta non valida/],
-    ['hang', /tempo scaduto/],
-  ];
-  for (const [mode, message] of faults) {
+  for (const [mode, message] of TRANSIENT_FAULTS) {
     test(`${mode}: transient`, async () => {
       const c = client();
       standin.setFault({ mode, count: 1 });
