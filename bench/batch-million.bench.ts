@@ -10,6 +10,7 @@ import { freePort, runText, SERVER_ENV, startHttpProcess } from './lib/processes
 import { writeDirectoryCsv } from './lib/datasets.ts';
 import { codeAt } from './lib/codes.ts';
 import { round } from './lib/stats.ts';
+import { sqliteBaselineSeconds } from './lib/sqlite-baseline.ts';
 
 const ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 1_000_000);
 
@@ -77,6 +78,7 @@ export const batchMillionBench: Bench = {
         const found = (state as unknown as { counts: Record<string, number> }).counts.found ?? 0;
         const rss = peakRssMb(server.child.pid!);
         const total = (done - t0) / 1000;
+        const baseline = sqliteBaselineSeconds(ROWS);
         return {
           name: 'batch-million',
           figures: {
@@ -88,6 +90,8 @@ export const batchMillionBench: Bench = {
             'results download s': round((done - completed) / 1000),
             'total s': round(total),
             'server peak RSS MB': rss,
+            'sqlite baseline s': baseline,
+            'total / baseline': round(total / baseline),
           },
           goals: [
             { name: 'batch upload to results', value: round(total), target: 30, kind: 'max', unit: 's' },

@@ -12,6 +12,7 @@ import { ROOT } from './lib/processes.ts';
 import { openStore } from '../src/store/store.ts';
 import { importDataset } from '../src/directory/import-dataset.ts';
 import { systemClock } from '../src/clock.ts';
+import { sqliteBaselineSeconds } from './lib/sqlite-baseline.ts';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const IPA_ROWS = 24_000;
@@ -51,6 +52,7 @@ export const importsBench: Bench = {
       t0 = performance.now();
       const enti = await importDataset(store, systemClock, { file: ipa, format: 'ipa-enti', name: 'enti' });
       const ipaSeconds = (performance.now() - t0) / 1000;
+      const baseline = sqliteBaselineSeconds();
       return {
         name: 'imports',
         figures: {
@@ -61,6 +63,8 @@ export const importsBench: Bench = {
           'ipa rows': enti.rowsRead,
           'ipa addresses': enti.entriesImported,
           'ipa s': round(ipaSeconds, 3),
+          'sqlite baseline s (1M rows)': baseline,
+          'csv / baseline': round(bigSeconds / baseline),
         },
         goals: [
           { name: `${ROWS.toLocaleString('en')}-row CSV import`, value: round(bigSeconds), target: 20 * (ROWS / 1_000_000), kind: 'max', unit: 's' },

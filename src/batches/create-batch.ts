@@ -36,7 +36,7 @@ export interface NewBatch {
  * 1. the rows are parsed as they arrive and stored in chunks (status `uploading`);
  * 2. the distinct new codes are counted and, when the account cannot pay for all of them, the
  *    whole batch is refused (402) and deleted: nothing charged, no request made;
- * 3. the lookups are created 500 rows per transaction (createBatchLookups); then `processing`.
+ * 3. the lookups are created 2,000 rows per transaction (createBatchLookups); then `processing`.
  * A refused or unreadable upload leaves nothing behind. Returns the batch id.
  */
 export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<string> {

@@ -6,8 +6,8 @@ import type { Table } from './batch-table.ts';
 import { BatchError } from './batch-error.ts';
 import { insertRows } from '../store/insert-rows.ts';
 
-/** Rows written per statement: 500 rows x 6 values stays far below both dialects' parameter limits. */
-export const ROW_CHUNK = 500;
+/** Rows stored per write: short enough that other requests get a turn between two writes. */
+const ROW_CHUNK = 500;
 
 export interface RowTotals {
   total: number;
