@@ -14,6 +14,14 @@ import { sqliteBaselineSeconds } from './lib/sqlite-baseline.ts';
 
 const ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 1_000_000);
 
+/** What POST and GET /v1/batches answer, as far as the bench reads it. */
+interface BatchState {
+  id: string;
+  status: string;
+  detail?: string;
+  counts?: Record<string, number>;
+}
+
 /** The server's peak resident memory (VmHWM), in MB: Linux only. */
 function peakRssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
@@ -62,20 +70,20 @@ export const batchMillionBench: Bench = {
           headers: { ...auth, 'content-type': 'text/csv' },
           body: readFileSync(upload),
         });
-        const batch = (await created.json()) as { id: string; status: string; detail?: string };
+        const batch = (await created.json()) as BatchState;
         if (created.status !== 202) throw new Error(`upload refused: ${created.status} ${JSON.stringify(batch)}`);
         const uploaded = performance.now();
         let state = batch;
         while (state.status !== 'completed') {
           await new Promise((r) => setTimeout(r, 200));
-          state = (await (await fetch(`${server.url}/v1/batches/${batch.id}`, { headers: auth })).json()) as typeof batch & { counts: Record<string, number> };
+          state = (await (await fetch(`${server.url}/v1/batches/${batch.id}`, { headers: auth })).json()) as BatchState;
         }
         const completed = performance.now();
         const results = await fetch(`${server.url}/v1/batches/${batch.id}/results?format=csv`, { headers: auth });
         await pipeline(Readable.fromWeb(results.body as never), createWriteStream(resultsFile));
         const done = performance.now();
         const lines = readFileSync(resultsFile, 'utf8').split('\n').filter((l) => l !== '').length - 1;
-        const found = (state as unknown as { counts: Record<string, number> }).counts.found ?? 0;
+        const found = state.counts?.found ?? 0;
         const rss = peakRssMb(server.child.pid!);
         const total = (done - t0) / 1000;
         const baseline = sqliteBaselineSeconds(ROWS);
