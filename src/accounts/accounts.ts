@@ -49,6 +49,7 @@ export async function createAccount(
         credit_limit_cents: limit,
         status: 'active',
         default_reference: input.defaultReference ?? null,
+        balance_cents: 0,
         operator_fallback: input.operatorFallback ? 1 : 0,
         created_at: now,
         updated_at: now,

@@ -17,7 +17,6 @@ export async function searchAccounts(db: Kysely<Database>, query: string, limit 
     .selectFrom('accounts')
     .selectAll('accounts')
     .select([
-      sql<number>`(select coalesce(sum(amount_cents), 0) from ledger where ledger.account_id = accounts.id)`.as('balance_cents'),
       sql<number>`(select count(*) from api_keys where api_keys.account_id = accounts.id and api_keys.revoked_at is null)`.as('active_keys'),
     ]);
   if (q) {
@@ -30,5 +29,5 @@ export async function searchAccounts(db: Kysely<Database>, query: string, limit 
     );
   }
   const rows = await select.orderBy('accounts.name').orderBy('accounts.id').limit(limit).execute();
-  return rows.map(({ balance_cents, active_keys, ...row }) => ({ ...normalizeAccount(row), balanceCents: Number(balance_cents), activeKeys: Number(active_keys) }));
+  return rows.map(({ active_keys, ...row }) => ({ ...normalizeAccount(row), balanceCents: Number(row.balance_cents), activeKeys: Number(active_keys) }));
 }

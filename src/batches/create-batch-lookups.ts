@@ -83,7 +83,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
     const fresh = codes.filter((c) => !known.has(c));
     const price = account.price_cents;
     let affordable = fresh.length;
-    // An account without a credit limit can always pay: no sum over its whole ledger per chunk.
+    // An account without a credit limit can always pay: its balance need not even be read.
     const unlimited = account.billing_mode === 'postpaid' && account.credit_limit_cents === null;
     if (price > 0 && affordable > 0 && !unlimited) {
       const balance = await balanceOf(trx, account.id);

@@ -1,14 +1,13 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
-/** The balance is never stored: it is the sum of the account's ledger rows, in cents. */
+/**
+ * The account's balance in cents: the stored running sum of its ledger (one row read, whatever
+ * the ledger's length; billing/ledger.ts keeps it). 0 for an unknown account.
+ */
 export async function balanceOf(db: Kysely<Database> | Transaction<Database>, accountId: string): Promise<number> {
-  const row = await db
-    .selectFrom('ledger')
-    .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('balance'))
-    .where('account_id', '=', accountId)
-    .executeTakeFirstOrThrow();
-  return Number(row.balance);
+  const row = await db.selectFrom('accounts').select('balance_cents').where('id', '=', accountId).executeTakeFirst();
+  return row ? Number(row.balance_cents) : 0;
 }
 
 export interface CreditTerms {
@@ -22,6 +21,10 @@ export interface CreditTerms {
  */
 export function canSpend(account: CreditTerms, balance: number, amount: number): boolean {
   if (amount <= 0) return true;
-  const limit = account.credit_limit_cents ?? (account.billing_mode === 'postpaid' ? Infinity : 0);
-  return balance - amount >= -limit;
+  return balance - amount >= -creditLimitOf(account);
+}
+
+/** How far below zero the balance may go (Infinity for a postpaid account without a limit). */
+export function creditLimitOf(account: CreditTerms): number {
+  return account.credit_limit_cents ?? (account.billing_mode === 'postpaid' ? Infinity : 0);
 }

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Database, LedgerTable } from '../store/schema.ts';
+import { insertRows } from '../store/insert-rows.ts';
 import { newId } from '../ids.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -13,21 +15,36 @@ export interface LedgerEntryInput {
   now: number;
 }
 
-/** Appends one row. The ledger is append-only: corrections are new rows, never updates. */
-export async function appendLedger(db: Db, entry: LedgerEntryInput): Promise<string> {
-  const id = newId('led', entry.now);
-  await db
-    .insertInto('ledger')
-    .values({
-      id,
-      account_id: entry.accountId,
-      amount_cents: entry.amountCents,
-      kind: entry.kind,
-      request_id: entry.requestId ?? null,
-      reason: entry.reason ?? null,
-      created_at: entry.now,
-    })
-    .execute();
+/**
+ * The one writer of the ledger and of `accounts.balance_cents`: appends rows (one multi-row
+ * insert) and moves each account's stored balance by their sum, in the caller's transaction, so
+ * the two never disagree. The ledger is append-only: corrections are new rows, never updates.
+ * Returns the new rows' ids in order.
+ */
+export async function appendLedgerRows(trx: Transaction<Database>, entries: readonly LedgerEntryInput[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const ids = entries.map((e) => newId('led', e.now));
+  await insertRows(trx, 'ledger', entries.map((e, i) => ({
+    id: ids[i],
+    account_id: e.accountId,
+    amount_cents: e.amountCents,
+    kind: e.kind,
+    request_id: e.requestId ?? null,
+    reason: e.reason ?? null,
+    created_at: e.now,
+  })));
+  const deltas = new Map<string, number>();
+  for (const e of entries) deltas.set(e.accountId, (deltas.get(e.accountId) ?? 0) + e.amountCents);
+  for (const [accountId, delta] of deltas) {
+    if (delta === 0) continue;
+    await trx.updateTable('accounts').set({ balance_cents: sql`balance_cents + ${delta}` }).where('id', '=', accountId).execute();
+  }
+  return ids;
+}
+
+/** Appends one row: see appendLedgerRows. */
+export async function appendLedger(trx: Transaction<Database>, entry: LedgerEntryInput): Promise<string> {
+  const [id] = await appendLedgerRows(trx, [entry]);
   return id;
 }
 
@@ -36,8 +53,8 @@ export async function appendLedger(db: Db, entry: LedgerEntryInput): Promise<str
  * second refund impossible even if two paths race; this check keeps the common path free of
  * constraint errors. Returns the cents refunded (0 when nothing was charged or already refunded).
  */
-export async function refundRequest(db: Db, requestId: string, now: number, reason: string): Promise<number> {
-  const rows = await db
+export async function refundRequest(trx: Transaction<Database>, requestId: string, now: number, reason: string): Promise<number> {
+  const rows = await trx
     .selectFrom('ledger')
     .select(['kind', 'amount_cents', 'account_id'])
     .where('request_id', '=', requestId)
@@ -45,7 +62,7 @@ export async function refundRequest(db: Db, requestId: string, now: number, reas
   const charge = rows.find((r) => r.kind === 'charge');
   if (!charge || rows.some((r) => r.kind === 'refund')) return 0;
   const amount = -Number(charge.amount_cents);
-  await appendLedger(db, { accountId: charge.account_id, amountCents: amount, kind: 'refund', requestId, reason, now });
+  await appendLedger(trx, { accountId: charge.account_id, amountCents: amount, kind: 'refund', requestId, reason, now });
   return amount;
 }
 

@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { insertRows } from '../store/insert-rows.ts';
+import { appendLedgerRows } from '../billing/ledger.ts';
 
 export interface NewLookup {
   /** The token handed to the customer. */
@@ -66,7 +67,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
     };
   }));
   const charged = lookups.filter((l) => l.priceCents > 0);
-  await insertRows(trx, 'ledger', charged.map((l) => ({ id: newId('led', now), account_id: l.accountId, amount_cents: -l.priceCents, kind: 'charge' as const, request_id: l.id, reason: null, created_at: now })));
+  await appendLedgerRows(trx, charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: 'charge' as const, requestId: l.id, now })));
   const answered = lookups.filter((l) => l.answer);
   const attempts = answered.flatMap((l) => l.answer!.result.attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: l.id, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })));
   await insertRows(trx, 'attempts', attempts);

@@ -68,6 +68,11 @@ export interface AccountsTable {
   credit_limit_cents: number | null;
   status: 'active' | 'disabled';
   default_reference: string | null;
+  /**
+   * The sum of the account's ledger, kept in the same transaction as every ledger row
+   * (billing/ledger.ts is the only writer of both); `cercapec ledger verify` checks it.
+   */
+  balance_cents: number;
   created_at: number;
   updated_at: number;
 }

@@ -5,6 +5,9 @@ import { createAccount, topUp } from '../../src/accounts/accounts.ts';
 import { balanceOf, canSpend } from '../../src/billing/balance.ts';
 import { appendLedger, listLedger, refundRequest } from '../../src/billing/ledger.ts';
 import { formatEuro, parseEuro } from '../../src/billing/money.ts';
+import { verifyLedger } from '../../src/billing/verify-ledger.ts';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../src/store/schema.ts';
 
 const NOW = Date.UTC(2026, 10, 1);
 
@@ -57,12 +60,15 @@ await eachDialect(describe, 'ledger', (dialect) => {
 
   test('a request is refunded at most once, and the database forbids a second charge', async () => {
     const { account } = await createAccount(store, NOW, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 100 });
-    await appendLedger(store.db, { accountId: account.id, amountCents: -10, kind: 'charge', requestId: 'req1', now: NOW });
-    await assert.rejects(appendLedger(store.db, { accountId: account.id, amountCents: -10, kind: 'charge', requestId: 'req1', now: NOW }));
-    assert.equal(await refundRequest(store.db, 'req1', NOW, 'x'), 10);
-    assert.equal(await refundRequest(store.db, 'req1', NOW, 'x'), 0);
-    assert.equal(await refundRequest(store.db, 'never-charged', NOW, 'x'), 0);
+    const inTrx = <T>(fn: (trx: Transaction<Database>) => Promise<T>) => store.db.transaction().execute(fn);
+    await inTrx((trx) => appendLedger(trx, { accountId: account.id, amountCents: -10, kind: 'charge', requestId: 'req1', now: NOW }));
+    await assert.rejects(inTrx((trx) => appendLedger(trx, { accountId: account.id, amountCents: -10, kind: 'charge', requestId: 'req1', now: NOW })));
+    assert.equal(await balanceOf(store.db, account.id), 90, 'a refused second charge moves no balance');
+    assert.equal(await inTrx((trx) => refundRequest(trx, 'req1', NOW, 'x')), 10);
+    assert.equal(await inTrx((trx) => refundRequest(trx, 'req1', NOW, 'x')), 0);
+    assert.equal(await inTrx((trx) => refundRequest(trx, 'never-charged', NOW, 'x')), 0);
     assert.equal(await balanceOf(store.db, account.id), 100);
+    assert.deepEqual((await verifyLedger(store.db)).mismatches, []);
   });
 
   test('accounts refuse nonsense terms', async () => {
