@@ -13,6 +13,8 @@ import { loadRegistriesFile, parseRegistriesFile } from './registries/registries
 import { createRegistryMetrics, type RegistryMetrics } from './registries/metrics.ts';
 import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
+import { createGroupCommit } from './store/group-commit.ts';
+import { acceptLookups, type Acceptance, type PreparedSubmission } from './lookups/accept-lookups.ts';
 
 /** Everything the app, the workers and the CLI share, built once and passed down. */
 export interface Services {
@@ -86,6 +88,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     maxAttempts: config.maxAttempts,
     inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: directoryOnly } : undefined,
   };
+  // SQLite has one writer: one group at a time, which collects everything that arrives while it
+  // writes. PostgreSQL takes a few groups at once (each locks its accounts' rows in id order).
+  const accepting = createGroupCommit<PreparedSubmission, Acceptance>({
+    maxGroup: 256,
+    concurrency: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor((config.databasePoolSize ?? 10) / 3)),
+    run: (items) => acceptLookups(lookups, items),
+  });
+  lookups.accept = (submission) => accepting.submit(submission);
   return {
     config,
     clock,
@@ -97,6 +107,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     registries,
     metrics,
     async close() {
+      await accepting.drain();
       await registries.close();
       await notifier.close();
       if (!overrides.store) await store.close();

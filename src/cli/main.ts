@@ -16,6 +16,7 @@ import { usersCommand } from './commands/users.ts';
 import { registriesCommand } from './commands/registries.ts';
 import { standinsCommand } from './commands/standins.ts';
 import { eraseCommand } from './commands/erase.ts';
+import { ledgerCommand } from './commands/ledger.ts';
 
 const program = new Command('cercapec')
   .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
@@ -36,6 +37,7 @@ usersCommand(program);
 registriesCommand(program);
 standinsCommand(program);
 eraseCommand(program);
+ledgerCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Notifier } from '../queue/notifier.ts';
 import type { Registry } from '../registries/registry.ts';
+import type { Acceptance, PreparedSubmission } from './accept-lookups.ts';
 
 /** What the lookup operations need, passed in rather than imported. */
 export interface LookupDeps {
@@ -17,6 +18,11 @@ export interface LookupDeps {
    * read). A hit, or a miss when they are the whole chain, is answered in the accepting
    * transaction without a trip through the queue. Absent: everything goes through the queue.
    */
+  /**
+   * The group commit that accepts submissions (see createGroupCommit and acceptLookups). Absent:
+   * each submission is its own transaction (tests, one-off commands).
+   */
+  accept?: (submission: PreparedSubmission) => Promise<Acceptance>;
   inline?: {
     chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
     /** true when the inline sources are all the chain has for this kind (a miss is final). */

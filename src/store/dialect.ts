@@ -10,6 +10,13 @@ export interface DialectCapabilities {
   /** Whether claims can use FOR UPDATE SKIP LOCKED. */
   readonly skipLocked: boolean;
   /**
+   * Whether reads that precede a write must lock their rows (SELECT ... FOR UPDATE). SQLite
+   * needs none: every write transaction starts with BEGIN IMMEDIATE and so is already serial.
+   */
+  readonly rowLocks: boolean;
+  /** Whether an error is a unique-constraint violation (the last line of defence against races). */
+  isUniqueViolation(error: unknown): boolean;
+  /**
    * Serialises writers that check and then change an account's balance. On SQLite every write
    * transaction starts with BEGIN IMMEDIATE and so is already serial; on PostgreSQL it takes a
    * row lock on the account.
@@ -26,6 +33,8 @@ export interface DialectCapabilities {
 export const sqliteCapabilities: DialectCapabilities = {
   name: 'sqlite',
   skipLocked: false,
+  rowLocks: false,
+  isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' || errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   async lockAccount() {},
   async tryClusterLock() {
     return true;
@@ -35,6 +44,8 @@ export const sqliteCapabilities: DialectCapabilities = {
 export const postgresCapabilities: DialectCapabilities = {
   name: 'postgres',
   skipLocked: true,
+  rowLocks: true,
+  isUniqueViolation: (error) => errorCode(error) === '23505',
   async lockAccount(trx, accountId) {
     await sql`select id from accounts where id = ${accountId} for update`.execute(trx);
   },
@@ -43,3 +54,7 @@ export const postgresCapabilities: DialectCapabilities = {
     return rows[0]?.locked === true;
   },
 };
+
+function errorCode(error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code;
+}
