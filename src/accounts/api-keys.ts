@@ -69,7 +69,7 @@ export type Account = AccountsTable;
 /** The active account a key belongs to, or null for an unknown, revoked or disabled one. */
 export async function authenticateKey(store: Store, key: string): Promise<Account | null> {
   if (!key || key.length > 200) return null;
-  const row = await store.db
+  const row = await store.reader
     .selectFrom('api_keys')
     .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
     .selectAll('accounts')

@@ -9,7 +9,7 @@ export type LookupRow = RequestsTable;
  */
 export async function findLookup(store: Store, accountId: string, id: string): Promise<LookupRow | null> {
   if (!id || id.length > 64) return null;
-  const row = await store.db
+  const row = await store.reader
     .selectFrom('requests')
     .selectAll()
     .where('id', '=', id)
@@ -19,5 +19,5 @@ export async function findLookup(store: Store, accountId: string, id: string): P
 }
 
 export async function findAddresses(store: Store, requestId: string): Promise<RequestAddressesTable[]> {
-  return store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', requestId).orderBy('position').execute();
+  return store.reader.selectFrom('request_addresses').selectAll().where('request_id', '=', requestId).orderBy('position').execute();
 }

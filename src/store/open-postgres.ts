@@ -48,6 +48,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   return {
     db,
+    reader: db,
     dialect: postgresCapabilities,
     description: `postgres ${redactUrl(options.url)}${schema ? ` schema ${schema}` : ''}`,
     pool,

@@ -58,6 +58,12 @@ function withStatementCache(db: BetterSqlite3.Database): BetterSqlite3.Database 
   });
 }
 
+function openReader(file: string, busyTimeoutMs = 5000): BetterSqlite3.Database {
+  const raw = new BetterSqlite3(file, { readonly: true });
+  raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  return raw;
+}
+
 export interface SqliteOptions {
   /** Folder holding cercapec.sqlite; ':memory:' for an in-memory store (tests). */
   dataDir: string;
@@ -86,11 +92,17 @@ export function openSqlite(options: SqliteOptions): Store {
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+  // Reads beside writes: Kysely holds its one connection for the whole of a transaction, so a
+  // poll would wait behind a batch chunk's write. A second connection reads the last committed
+  // state (WAL) at once. An in-memory database cannot be shared: there the writer reads too.
+  const reader = file === ':memory:' ? db : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openReader(file, options.busyTimeoutMs)) }) });
   return {
     db,
+    reader,
     dialect: sqliteCapabilities,
     description: file === ':memory:' ? 'sqlite (in memory)' : `sqlite ${file}`,
     async close() {
+      if (reader !== db) await reader.destroy();
       await db.destroy();
     },
   };

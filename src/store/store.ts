@@ -9,6 +9,11 @@ import { migrateToLatest } from './migrate.ts';
 /** The open database with what differs between dialects. Passed to every module that stores. */
 export interface Store {
   db: Kysely<Database>;
+  /**
+   * For reads that need no transaction (polls, key lookups, listings): on a SQLite file, its own
+   * connection, which never waits behind a write transaction; elsewhere the same as db.
+   */
+  reader: Kysely<Database>;
   dialect: DialectCapabilities;
   /** For logs and `cercapec` output: never contains a password. */
   description: string;

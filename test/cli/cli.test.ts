@@ -107,6 +107,21 @@ describe('cercapec CLI', () => {
     assert.equal(rows[0].balance, '15.00');
   });
 
+  test('ledger verify: exit 0 when every stored balance equals its ledger, 1 naming the account when one differs', TIMEOUT, async () => {
+    const ok = await cliOk(['ledger', 'verify', ...data()]);
+    assert.match(ok.stdout, /^ok: 1 accounts/m);
+    const store = await openStore({ dataDir, migrate: false });
+    try {
+      await store.db.updateTable('accounts').set({ balance_cents: 1 }).execute();
+      const bad = await runCli(['ledger', 'verify', ...data()]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /^MISMATCH acc_\S+\tStudio Rossi\tstored 0\.01\tledger 15\.00$/m);
+    } finally {
+      await store.db.updateTable('accounts').set({ balance_cents: 1500 }).execute();
+      await store.close();
+    }
+  });
+
   test('keys add, keys list (prefixes only) and keys revoke, checked against a server', TIMEOUT, async () => {
     const added = await cliOk(['keys', 'add', NAME, '--label', 'gestionale', ...data()]);
     const secondKey = lastLine(added.stdout);

@@ -119,7 +119,7 @@ export async function textProtocolRoutes(app: FastifyInstance, deps: TextProtoco
         return `OK|${Messages.cancelledOk}`;
       }
       case 'saldo':
-        return formatEuro(await balanceOf(deps.lookups.store.db, account.id));
+        return formatEuro(await balanceOf(deps.lookups.store.reader, account.id));
       default:
         return errorLine('POST', Object.hasOwn(fields, 'token') ? Messages.pollNeedsGet : Messages.operationMissing);
     }

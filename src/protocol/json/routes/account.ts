@@ -19,7 +19,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     schema: { operationId: 'getAccount', summary: 'The account of the key', tags: ['account'], response: { 200: AccountSchema, ...problems } },
   }, async (req) => {
     const a = accountOf(req);
-    const balanceCents = await balanceOf(store.db, a.id);
+    const balanceCents = await balanceOf(store.reader, a.id);
     return { id: a.id, name: a.name, billingMode: a.billing_mode, priceCents: a.price_cents, creditLimitCents: a.credit_limit_cents, balanceCents, balance: formatEuro(balanceCents) };
   });
 
@@ -35,7 +35,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     const a = accountOf(req);
     const after = req.query.cursor ? decodeCursor(req.query.cursor) : null;
     if (req.query.cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.db.selectFrom('ledger').selectAll().where('account_id', '=', a.id);
+    let query = store.reader.selectFrom('ledger').selectAll().where('account_id', '=', a.id);
     if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
     const rows = await query.orderBy('created_at').orderBy('id').limit(req.query.limit + 1).execute();
     const page = rows.slice(0, req.query.limit);
@@ -59,7 +59,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     const [year, month] = req.query.month.split('-').map(Number);
     const from = Date.UTC(year, month - 1, 1);
     const to = Date.UTC(year, month, 1);
-    const statuses = await store.db
+    const statuses = await store.reader
       .selectFrom('requests')
       .select(['status', sql<number>`count(*)`.as('n')])
       .where('account_id', '=', a.id)
@@ -67,7 +67,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
       .where('created_at', '<', to)
       .groupBy('status')
       .execute();
-    const money = await store.db
+    const money = await store.reader
       .selectFrom('ledger')
       .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('total'))
       .where('account_id', '=', a.id)

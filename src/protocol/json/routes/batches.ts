@@ -110,7 +110,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     const { limit, cursor } = req.query;
     const after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.db.selectFrom('batches').selectAll().where('account_id', '=', account.id);
+    let query = store.reader.selectFrom('batches').selectAll().where('account_id', '=', account.id);
     if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);

@@ -121,7 +121,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
     const { status, code, limit, cursor } = req.query;
     const after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.db.selectFrom('requests').selectAll().where('account_id', '=', account.id).where('deleted_at', 'is', null);
+    let query = store.reader.selectFrom('requests').selectAll().where('account_id', '=', account.id).where('deleted_at', 'is', null);
     if (status) query = query.where('status', '=', status as never);
     if (code) query = query.where('code', '=', code.toUpperCase().replace(/[\s\-:.]/g, '').replace(/^IT(?=\d{11}$)/, ''));
     if (after) {

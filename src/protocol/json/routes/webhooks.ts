@@ -83,7 +83,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     const account = accountOf(req);
     // Deleted (cancelled) lookups too: their cancellation is an event that was delivered.
     if (!(await findLookup(store, account.id, req.params.id))) return sendProblem(reply, 'not_found', 'no such lookup');
-    const { items } = await listDeliveries(store.db, { accountId: account.id, lookupId: req.params.id, limit: 100 });
+    const { items } = await listDeliveries(store.reader, { accountId: account.id, lookupId: req.params.id, limit: 100 });
     return { items, nextCursor: null };
   });
 
@@ -102,7 +102,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
   }, async (req, reply) => {
     const after = req.query.cursor ? decodeCursor(req.query.cursor) : null;
     if (req.query.cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    const page = await listDeliveries(store.db, { accountId: accountOf(req).id, status: req.query.status, after, limit: req.query.limit });
+    const page = await listDeliveries(store.reader, { accountId: accountOf(req).id, status: req.query.status, after, limit: req.query.limit });
     return { items: page.items, nextCursor: page.more && page.last ? encodeCursor(Number(page.last.created_at), page.last.id) : null };
   });
 
@@ -115,7 +115,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
       response: { 200: WebhookDeliverySchema, ...problems },
     },
   }, async (req, reply) => {
-    const { items } = await listDeliveries(store.db, { accountId: accountOf(req).id, deliveryId: req.params.id, limit: 1 });
+    const { items } = await listDeliveries(store.reader, { accountId: accountOf(req).id, deliveryId: req.params.id, limit: 1 });
     return items[0] ?? sendProblem(reply, 'not_found', 'no such delivery');
   });
 }

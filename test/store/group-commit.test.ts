@@ -1,0 +1,50 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createGroupCommit } from '../../src/store/group-commit.ts';
+
+describe('group commit', () => {
+  test('calls that arrive together go in one group, in order, each with its own answer', async () => {
+    const groups: number[][] = [];
+    const gc = createGroupCommit<number, string>({ maxGroup: 100, concurrency: 1, run: async (items) => (groups.push(items), items.map((i) => `r${i}`)) });
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => gc.submit(i)));
+    assert.deepEqual(answers, ['r1', 'r2', 'r3', 'r4', 'r5']);
+    assert.deepEqual(groups, [[1, 2, 3, 4, 5]]);
+  });
+
+  test('calls arriving while a group is written wait for the next group; maxGroup splits', async () => {
+    const groups: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gc = createGroupCommit<number, number>({
+      maxGroup: 2,
+      concurrency: 1,
+      run: async (items) => {
+        groups.push(items);
+        if (groups.length === 1) await gate;
+        return items;
+      },
+    });
+    const first = gc.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4].map((i) => gc.submit(i));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(groups, [[1]], 'nothing else starts while the first group is written');
+    release();
+    assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
+    assert.deepEqual(groups, [[1], [2, 3], [4]]);
+    await gc.drain();
+  });
+
+  test('a group that throws rejects its own calls only', async () => {
+    const gc = createGroupCommit<number, number>({
+      maxGroup: 1,
+      concurrency: 1,
+      run: async ([i]) => {
+        if (i === 2) throw new Error('boom');
+        return [i];
+      },
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((i) => gc.submit(i)));
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  });
+});
