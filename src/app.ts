@@ -42,7 +42,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Shared by both protocols: the same lookups, keys, and one rate budget per account and address.
   const protocolDeps = {
     lookups: services.lookups,
-    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), { ttlMs: config.keyCacheMs, clock: services.clock }),
+    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), { ttlMs: config.keyCacheMs, clock: services.clock, epoch: services.store.authEpoch.value }),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
     authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),

@@ -59,7 +59,7 @@ export const ConfigSchema = z.object({
   /** The registries file (JSON, docs/registries.md); unset: the local directory is the only source. */
   registriesFile: z.string().min(1).optional(),
   /** How long an API key's account is remembered per process (revocations and price changes take this long); 0 asks the store every time. */
-  keyCacheMs: z.coerce.number().int().min(0).max(300_000).default(0),
+  keyCacheMs: z.coerce.number().int().min(0).max(300_000).default(60_000),
   /** When set, /metrics and /healthz/sources want `Authorization: Bearer <token>`. */
   metricsToken: z.string().min(16).optional(),
   // --- webhooks (docs/webhooks.md) ---

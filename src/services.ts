@@ -59,6 +59,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     if (!overrides.store) await store.close();
     throw error;
   }
+  // Another process revoked a key or changed an account (PostgreSQL NOTIFY): cached keys are stale.
+  const stopAuthWatch = notifier.onAuthChanged(() => store.authEpoch.bump());
   const metrics = createRegistryMetrics({ defaultMetrics: !overrides.store });
   let registries: Registries;
   try {
@@ -108,6 +110,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     metrics,
     async close() {
       await accepting.drain();
+      stopAuthWatch();
       await registries.close();
       await notifier.close();
       if (!overrides.store) await store.close();

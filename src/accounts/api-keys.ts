@@ -4,6 +4,7 @@ import type { AccountsTable } from '../store/schema.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
+import { authChangeCommitted, recordAuthChange } from './auth-changes.ts';
 
 /** Keys carry 192 random bits; the `cp_` prefix makes them recognisable to secret scanners. */
 export function generateApiKey(): string {
@@ -48,7 +49,7 @@ export async function addApiKey(
 }
 
 export async function revokeApiKey(store: Store, keyId: string, now: number, audit?: AuditBy): Promise<void> {
-  await store.db.transaction().execute(async (trx) => {
+  const changed = await store.db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('api_keys')
       .set({ revoked_at: now })
@@ -58,10 +59,13 @@ export async function revokeApiKey(store: Store, keyId: string, now: number, aud
     if (Number(result.numUpdatedRows) === 0) {
       const exists = await trx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
       if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
-      return; // already revoked: nothing changed, nothing to record
+      return false; // already revoked: nothing changed, nothing to record
     }
+    await recordAuthChange(trx, store);
     if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'key.revoke', target: keyId, before: { revoked_at: null }, after: { revoked_at: now } });
+    return true;
   });
+  if (changed) authChangeCommitted(store);
 }
 
 export type Account = AccountsTable;

@@ -2,30 +2,42 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Account } from './api-keys.ts';
 
+export interface KeyCacheOptions {
+  /** Longest an entry lives even if nothing says it changed (a backstop); 0 turns the cache off. */
+  ttlMs: number;
+  clock: Clock;
+  /**
+   * The auth epoch (Store.authEpoch.value): every revocation, disabled account or change of
+   * terms moves it, and an entry taken under another epoch is not used. This is what makes the
+   * cache exact: a revoked key is refused on the next request, in every process.
+   */
+  epoch: () => number;
+  max?: number;
+}
+
 /**
- * Remembers which account a key opened for a few seconds, so a client polling many tokens does
- * not cost a key lookup per request. Only successes are kept (a key created a moment ago works
- * at once); keys are held by their sha256, never in clear. A revoked key, a disabled account or
- * a new price reach this process within ttlMs (the documented CERCAPEC_KEY_CACHE_MS).
+ * Remembers which account a key opened, so a client polling many tokens does not cost a key
+ * lookup (a join through the query builder) per request. Only successes are kept (a key created
+ * a moment ago works at once); keys are held by their sha256, never in clear.
  */
-export function cachedAuthenticate(
-  authenticate: (key: string) => Promise<Account | null>,
-  o: { ttlMs: number; clock: Clock; max?: number },
-): (key: string) => Promise<Account | null> {
+export function cachedAuthenticate(authenticate: (key: string) => Promise<Account | null>, o: KeyCacheOptions): (key: string) => Promise<Account | null> {
   if (o.ttlMs <= 0) return authenticate;
   const max = o.max ?? 10_000;
-  const entries = new Map<string, { account: Account; until: number }>();
+  const entries = new Map<string, { account: Account; until: number; epoch: number }>();
   return async (key) => {
     const id = createHash('sha256').update(key).digest('base64');
     const now = o.clock.now();
+    // Read before the store: a change that commits while the key is being looked up leaves this
+    // entry under the older epoch, so it is never served.
+    const epoch = o.epoch();
     const hit = entries.get(id);
-    if (hit && hit.until > now) return hit.account;
+    if (hit && hit.until > now && hit.epoch === epoch) return hit.account;
     const account = await authenticate(key);
     entries.delete(id);
     if (account) {
       // Oldest first out: a Map iterates in insertion order.
       if (entries.size >= max) entries.delete(entries.keys().next().value!);
-      entries.set(id, { account, until: now + o.ttlMs });
+      entries.set(id, { account, until: now + o.ttlMs, epoch });
     }
     return account;
   };

@@ -3,6 +3,7 @@ import type { AccountsTable } from '../store/schema.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { normalizeAccount, type Account } from './api-keys.ts';
+import { authChangeCommitted, recordAuthChange } from './auth-changes.ts';
 
 /** What the back office edits on an account; fields left out stay as they are. */
 export interface AccountTerms {
@@ -39,7 +40,8 @@ function check(terms: AccountTerms): void {
  */
 export async function updateAccount(store: Store, accountId: string, now: number, terms: AccountTerms, audit?: AuditBy): Promise<Account> {
   check(terms);
-  return store.db.transaction().execute(async (trx) => {
+  let changed = false;
+  const account = await store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, accountId);
     const row = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
     if (!row) throw new CercapecError(ErrorCode.accountNotFound, `no account ${accountId}`);
@@ -62,7 +64,12 @@ export async function updateAccount(store: Store, accountId: string, now: number
     }
     if (Object.keys(after).length === 0) return current;
     await trx.updateTable('accounts').set({ ...after, updated_at: now }).where('id', '=', accountId).execute();
+    // Caches of key -> account hold the old terms: every process forgets them.
+    await recordAuthChange(trx, store);
+    changed = true;
     if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'account.update', target: accountId, before, after });
     return normalizeAccount((await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()));
   });
+  if (changed) authChangeCommitted(store);
+  return account;
 }

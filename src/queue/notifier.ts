@@ -9,6 +9,9 @@ export interface Notifier {
   jobAdded(queue: string): void;
   onJobAdded(queue: string, listener: () => void): () => void;
   answered(requestId: string): void;
+  /** Keys, accounts or their terms changed (in this process or, on PostgreSQL, in another). */
+  authChanged(): void;
+  onAuthChanged(listener: () => void): () => void;
   /** Resolves true when the request is answered, false on timeout or abort. */
   waitForAnswer(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
@@ -27,6 +30,13 @@ export function createLocalNotifier(): Notifier {
     },
     answered(requestId) {
       events.emit(`answer:${requestId}`);
+    },
+    authChanged() {
+      events.emit('auth');
+    },
+    onAuthChanged(listener) {
+      events.on('auth', listener);
+      return () => events.off('auth', listener);
     },
     waitForAnswer(requestId, timeoutMs, signal) {
       return new Promise((resolve) => {

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { createLocalNotifier, type Notifier } from './notifier.ts';
+import { channelName } from '../store/channels.ts';
+
+export { channelName };
 
 export interface PgNotifierOptions {
   url: string;
@@ -14,16 +16,6 @@ export interface PgNotifierOptions {
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
-
-/**
- * Channel names are identifiers: at most 63 bytes. A long schema name is replaced by a hash
- * rather than truncated, so two long names sharing a prefix keep apart.
- */
-export function channelName(kind: 'jobs' | 'answers', schema = 'public'): string {
-  const name = `cercapec_${kind}_${schema}`;
-  if (name.length <= 63 && /^[a-z0-9_]+$/.test(name)) return name;
-  return `cercapec_${kind}_${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
-}
 
 /**
  * Wake-ups across processes with LISTEN/NOTIFY, behind the same interface as the local
@@ -39,6 +31,7 @@ export function channelName(kind: 'jobs' | 'answers', schema = 'public'): string
 export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> {
   const jobsChannel = channelName('jobs', o.schema);
   const answersChannel = channelName('answers', o.schema);
+  const authChannel = channelName('auth', o.schema);
   const local = createLocalNotifier();
   // Queues with a listener here, to wake them all after a reconnection.
   const queues = new Map<string, number>();
@@ -56,12 +49,13 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
     client.on('notification', (msg) => {
       if (msg.channel === jobsChannel && msg.payload) local.jobAdded(msg.payload);
       else if (msg.channel === answersChannel && msg.payload) local.answered(msg.payload);
+      else if (msg.channel === authChannel) local.authChanged();
     });
     client.on('error', (err) => lost(client, err.message));
     client.on('end', () => lost(client, 'connection ended'));
     try {
       await client.connect();
-      await client.query(`LISTEN ${client.escapeIdentifier(jobsChannel)}; LISTEN ${client.escapeIdentifier(answersChannel)}`);
+      await client.query(`LISTEN ${client.escapeIdentifier(jobsChannel)}; LISTEN ${client.escapeIdentifier(answersChannel)}; LISTEN ${client.escapeIdentifier(authChannel)}`);
     } catch (err) {
       client.removeAllListeners('end');
       client.removeAllListeners('error');
@@ -98,6 +92,8 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
         if (closed) return;
         o.logger.info('LISTEN connection re-established');
         for (const queue of queues.keys()) local.jobAdded(queue);
+        // A revocation may have come while deaf: forget every cached key.
+        local.authChanged();
         return;
       } catch (err) {
         o.logger.warn({ reason: (err as Error).message, retryInMs: Math.min(delay * 2, MAX_RETRY_MS) }, 'LISTEN reconnection failed');
@@ -150,6 +146,9 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
       send(answersChannel, requestId);
     },
     waitForAnswer: (requestId, timeoutMs, signal) => local.waitForAnswer(requestId, timeoutMs, signal),
+    // Sent by the changing transaction itself (recordAuthChange), heard here after its commit.
+    authChanged: () => local.authChanged(),
+    onAuthChanged: (fn) => local.onAuthChanged(fn),
     async close() {
       if (closed) return;
       closed = true;

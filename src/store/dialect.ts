@@ -28,6 +28,8 @@ export interface DialectCapabilities {
    * one file serves one machine, and its write transactions are already exclusive.
    */
   tryClusterLock(trx: Transaction<Database>, key: bigint): Promise<boolean>;
+  /** Tells other processes, when the transaction commits (PostgreSQL NOTIFY); SQLite: nothing to tell. */
+  notifyOnCommit(trx: Transaction<Database>, channel: string, payload: string): Promise<void>;
 }
 
 export const sqliteCapabilities: DialectCapabilities = {
@@ -39,6 +41,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   async tryClusterLock() {
     return true;
   },
+  async notifyOnCommit() {},
 };
 
 export const postgresCapabilities: DialectCapabilities = {
@@ -52,6 +55,9 @@ export const postgresCapabilities: DialectCapabilities = {
   async tryClusterLock(trx, key) {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${key.toString()}::bigint) as locked`.execute(trx);
     return rows[0]?.locked === true;
+  },
+  async notifyOnCommit(trx, channel, payload) {
+    await sql`select pg_notify(${channel}, ${payload})`.execute(trx);
   },
 };
 

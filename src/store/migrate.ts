@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-webhooks.ts';
 import * as m0005 from './migrations/0005-registries.ts';
 import * as m0006 from './migrations/0006-backoffice.ts';
 import * as m0007 from './migrations/0007-account-balance.ts';
+import * as m0007b from './migrations/0007-auth-epoch.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-registries': m0005,
   '0006-backoffice': m0006,
   '0007-account-balance': m0007,
+  '0007-auth-epoch': m0007b,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -46,9 +46,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  let epoch = 0;
   return {
     db,
     reader: db,
+    schema: schema ?? 'public',
+    authEpoch: { value: () => epoch, bump: () => void epoch++ },
     dialect: postgresCapabilities,
     description: `postgres ${redactUrl(options.url)}${schema ? ` schema ${schema}` : ''}`,
     pool,

@@ -95,10 +95,20 @@ export function openSqlite(options: SqliteOptions): Store {
   // Reads beside writes: Kysely holds its one connection for the whole of a transaction, so a
   // poll would wait behind a batch chunk's write. A second connection reads the last committed
   // state (WAL) at once. An in-memory database cannot be shared: there the writer reads too.
-  const reader = file === ':memory:' ? db : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openReader(file, options.busyTimeoutMs)) }) });
+  const rawReader = file === ':memory:' ? raw : openReader(file, options.busyTimeoutMs);
+  const reader = rawReader === raw ? db : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(rawReader) }) });
+  let epochRead: BetterSqlite3.Statement<[], { epoch: number }> | undefined;
   return {
     db,
     reader,
+    authEpoch: {
+      value() {
+        // Prepared on first use: the table exists only once the migrations ran.
+        epochRead ??= rawReader.prepare<[], { epoch: number }>('select epoch from auth_epoch where id = 1');
+        return Number(epochRead.get()?.epoch ?? 0);
+      },
+      bump() {},
+    },
     dialect: sqliteCapabilities,
     description: file === ':memory:' ? 'sqlite (in memory)' : `sqlite ${file}`,
     async close() {

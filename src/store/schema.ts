@@ -13,6 +13,7 @@ export interface Database {
   datasets: DatasetsTable;
   directory_entries: DirectoryEntriesTable;
   idempotency_keys: IdempotencyKeysTable;
+  auth_epoch: AuthEpochTable;
   // webhooks (0004)
   account_webhooks: AccountWebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -44,6 +45,7 @@ export const TABLE_KEYS = {
   datasets: ['id'],
   directory_entries: ['dataset_id', 'code', 'position'],
   idempotency_keys: ['account_id', 'key'],
+  auth_epoch: ['id'],
   // webhooks (0004)
   account_webhooks: ['account_id'],
   webhook_deliveries: ['id'],
@@ -58,6 +60,12 @@ export const TABLE_KEYS = {
   login_failures: ['username'],
   audit_log: ['id'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
+
+/** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
+export interface AuthEpochTable {
+  id: number;
+  epoch: number;
+}
 
 export interface AccountsTable {
   id: string;
@@ -310,6 +318,12 @@ export interface RequestAddressesTable {
   valid_until: number | null;
 }
 /** 1 when a request no source could answer waits for a person (the operator queue). */
+/** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
+export interface AuthEpochTable {
+  id: number;
+  epoch: number;
+}
+
 export interface AccountsTable { operator_fallback: number }
 /** Set for datasets a registry mirror keeps; null for the customer's own imports. */
 export interface DatasetsTable { managed_by: string | null }

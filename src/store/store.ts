@@ -17,6 +17,15 @@ export interface Store {
   dialect: DialectCapabilities;
   /** For logs and `cercapec` output: never contains a password. */
   description: string;
+  /** The PostgreSQL schema in use ('public' by default); absent on SQLite. */
+  schema?: string;
+  /**
+   * The auth epoch as this process knows it (see accounts/auth-changes.ts). SQLite: read from the
+   * store at each call (a prepared one-row read on the reading connection, about a microsecond),
+   * so a change made by any process is seen at once. PostgreSQL: a counter in memory, moved by
+   * bump() (after this process's own changes, and on every NOTIFY of another's).
+   */
+  authEpoch: { value(): number; bump(): void };
   /** The PostgreSQL pool, for LISTEN/NOTIFY; absent on SQLite. */
   pool?: pg.Pool;
   close(): Promise<void>;

@@ -11,7 +11,7 @@ test('a key\'s account is remembered for ttlMs; unknown keys are never remembere
   const auth = cachedAuthenticate(async (key) => {
     calls.push(key);
     return known.get(key) ?? null;
-  }, { ttlMs: 1000, clock, max: 2 });
+  }, { ttlMs: 1000, clock, max: 2, epoch: () => 0 });
   assert.equal((await auth('good'))?.id, 'acc_1');
   assert.equal((await auth('good'))?.id, 'acc_1');
   assert.deepEqual(calls, ['good'], 'the second came from memory');
@@ -21,5 +21,18 @@ test('a key\'s account is remembered for ttlMs; unknown keys are never remembere
   known.delete('good');
   clock.advance(1000);
   assert.equal(await auth('good'), null, 'after ttlMs a revoked key is refused');
-  assert.equal(await cachedAuthenticate(async () => null, { ttlMs: 0, clock })('x'), null);
+  assert.equal(await cachedAuthenticate(async () => null, { ttlMs: 0, clock, epoch: () => 0 })('x'), null);
+});
+
+test('an entry taken under another auth epoch is never served', async () => {
+  const clock = new ManualClock();
+  let epoch = 7;
+  let calls = 0;
+  const auth = cachedAuthenticate(async () => (calls++, { id: 'acc_1' } as Account), { ttlMs: 60_000, clock, epoch: () => epoch });
+  await auth('k');
+  await auth('k');
+  assert.equal(calls, 1);
+  epoch++;
+  await auth('k');
+  assert.equal(calls, 2, 'a moved epoch sends the next request to the store');
 });
