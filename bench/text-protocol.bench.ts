@@ -1,65 +1,142 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Bench } from './lib/bench.ts';
-import { freePort, prepareDataDir, runJsonProcess, SERVER_ENV, startHttpProcess } from './lib/processes.ts';
+import { freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
+import { openStore } from '../src/store/store.ts';
 
 interface Load { rps: number; p99ms: number; non2xx: number; errors: number; total: number }
 
 const CONNECTIONS = 64;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
+const PG_URL = process.env.CERCAPEC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LEDGER_ROWS = 200_000;
 
+let offset = 0;
 async function load(config: Record<string, unknown>): Promise<Load> {
-  return runJsonProcess<Load>(['--import', 'tsx', 'bench/lib/load.ts', JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, ...config })]);
+  // Every submit run sends codes no earlier run sent: nothing is refused as a duplicate.
+  offset += 5_000_000;
+  return runJsonProcess<Load>(['--import', 'tsx', 'bench/lib/load.ts', JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, offset, ...config })]);
+}
+
+/** A prepaid account with credit for every submission of the run (price 1 cent); its key. */
+async function prepaidAccount(store: string[]): Promise<string> {
+  const out = await runText(['bin/cercapec.js', 'accounts', 'add', '--name', 'bench', '--billing', 'prepaid', '--price-cents', '1', '--credit-cents', '100000000', ...store]);
+  return out.trim().split('\n').pop()!;
 }
 
 /**
- * Text protocol throughput on one process, load from another (autocannon, 64 connections),
- * next to raw node:http answering a fixed line in the same run.
+ * Gives the account a long history: LEDGER_ROWS charges and top-ups, as a customer doing 1,000
+ * lookups a day has after about seven months. Written straight into the file (and the stored
+ * balance moved by their sum, as billing/ledger.ts would), so setting up takes seconds.
+ */
+function addLedgerHistory(dataDir: string): void {
+  const db = new BetterSqlite3(join(dataDir, 'cercapec.sqlite'));
+  try {
+    const { id } = db.prepare<[], { id: string }>('select id from accounts').get()!;
+    const insert = db.prepare('insert into ledger (id, account_id, amount_cents, kind, request_id, reason, created_at) values (?, ?, ?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < LEDGER_ROWS; i++) insert.run(`led_hist_${i}`, id, i % 2 ? -1 : 1, i % 2 ? 'adjustment' : 'topup', null, 'storico', 1_700_000_000_000 + i);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+async function serve(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
+  const port = await freePort();
+  return startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, { ...SERVER_ENV, ...env });
+}
+
+/**
+ * The text protocol's throughput on one process, load from another (autocannon, 64
+ * connections), each figure next to a baseline measured in the same run:
+ * - poll against raw node:http answering a fixed line;
+ * - submit against the limit server (bench/lib/limit-server.ts: node:http + better-sqlite3,
+ *   the same durable work in one transaction per request);
+ * - a prepaid account with a 200,000-row ledger against a fresh one;
+ * - PostgreSQL (one process, one account) against SQLite.
  */
 export const textProtocolBench: Bench = {
   name: 'text-protocol',
-  description: 'poll and submit throughput vs raw node:http (64 connections)',
+  description: 'poll and submit throughput vs raw node:http, the limit server, a long ledger and PostgreSQL (64 connections)',
   async run() {
-    const dataDir = mkdtempSync(join(tmpdir(), 'cercapec-bench-'));
+    const dirs = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'cercapec-bench-')));
+    const [freshDir, historyDir, limitDir] = dirs;
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const pg = ['--database', PG_URL, '--schema', schema];
+    const children: Child[] = [];
     try {
-      const key = await prepareDataDir(dataDir);
+      const key = await prepaidAccount(['--data', freshDir]);
+      const historyKey = await prepaidAccount(['--data', historyDir]);
+      addLedgerHistory(historyDir);
+      const pgKey = await prepaidAccount(pg);
+
       const rawPort = await freePort();
       const raw = await startHttpProcess(['--import', 'tsx', 'bench/lib/raw-server.ts', String(rawPort)], rawPort);
-      const port = await freePort();
-      const server = await startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, SERVER_ENV);
-      try {
-        const submitted = await fetch(`${server.url}/index_ws.php`, { method: 'POST', body: new URLSearchParams({ key, cf: '00743110157' }) });
-        const token = (await submitted.text()).slice(3);
-        const pollPath = `/index_ws.php?key=${encodeURIComponent(key)}&token=${token}`;
-        const rawRun = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
-        const poll = await load({ url: server.url, method: 'GET', path: pollPath });
-        const submit = await load({ url: server.url, method: 'POST', path: '/index_ws.php', key, submit: true });
-        const rawAgain = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
-        // The baseline twice, before and after: the machine is shared, so take the mean.
-        const baseline = (rawRun.rps + rawAgain.rps) / 2;
-        return {
-          name: 'text-protocol',
-          figures: {
-            'raw req/s': round(baseline, 0),
-            'poll req/s': round(poll.rps, 0),
-            'submit req/s': round(submit.rps, 0),
-            'poll p99 ms': poll.p99ms,
-            'submit p99 ms': submit.p99ms,
-            'errors+non2xx': poll.errors + poll.non2xx + submit.errors + submit.non2xx,
-          },
-          goals: [
-            { name: 'poll / raw', value: round(poll.rps / baseline), target: 0.5, kind: 'min', unit: 'ratio' },
-            { name: 'submit / raw', value: round(submit.rps / baseline), target: 0.25, kind: 'min', unit: 'ratio' },
-          ],
-        };
-      } finally {
-        await server.stop();
-        await raw.stop();
-      }
+      children.push(raw);
+      const limitPort = await freePort();
+      const limit = await startHttpProcess(['--import', 'tsx', 'bench/lib/limit-server.ts', String(limitPort), limitDir, key], limitPort);
+      children.push(limit);
+      const server = await serve(freshDir);
+      children.push(server);
+
+      const submitted = await fetch(`${server.url}/index_ws.php`, { method: 'POST', body: new URLSearchParams({ key, cf: '00743110157' }) });
+      const token = (await submitted.text()).slice(3);
+      const pollPath = `/index_ws.php?key=${encodeURIComponent(key)}&token=${token}`;
+      const submitLoad = (url: string, k: string) => load({ url, method: 'POST', path: '/index_ws.php', key: k, submit: true });
+
+      const rawRun = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
+      const poll = await load({ url: server.url, method: 'GET', path: pollPath });
+      const limitRun = await submitLoad(limit.url, key);
+      const submit = await submitLoad(server.url, key);
+      await server.stop();
+
+      const history = await serve(historyDir);
+      children.push(history);
+      const historySubmit = await submitLoad(history.url, historyKey);
+      await history.stop();
+
+      const onPg = await serve(freshDir, { CERCAPEC_DATABASE_URL: PG_URL, CERCAPEC_DATABASE_SCHEMA: schema });
+      children.push(onPg);
+      const pgSubmit = await submitLoad(onPg.url, pgKey);
+      await onPg.stop();
+
+      // The baselines twice, before and after: the machine is shared, so take the mean.
+      const rawAgain = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
+      const limitAgain = await submitLoad(limit.url, key);
+      const baseline = (rawRun.rps + rawAgain.rps) / 2;
+      const limitBaseline = (limitRun.rps + limitAgain.rps) / 2;
+      const runs = [poll, submit, historySubmit, pgSubmit, limitRun, limitAgain];
+      return {
+        name: 'text-protocol',
+        figures: {
+          'raw req/s': round(baseline, 0),
+          'limit server submit req/s': round(limitBaseline, 0),
+          'poll req/s': round(poll.rps, 0),
+          'submit req/s (SQLite)': round(submit.rps, 0),
+          [`submit req/s, ${LEDGER_ROWS} ledger rows`]: round(historySubmit.rps, 0),
+          'submit req/s (PostgreSQL)': round(pgSubmit.rps, 0),
+          'poll p99 ms': poll.p99ms,
+          'submit p99 ms': submit.p99ms,
+          'errors+non2xx': runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+        },
+        goals: [
+          { name: 'poll / raw', value: round(poll.rps / baseline), target: 0.5, kind: 'min', unit: 'ratio' },
+          { name: 'submit / limit server', value: round(submit.rps / limitBaseline), target: 1.0, kind: 'min', unit: 'ratio' },
+          { name: 'long ledger / fresh', value: round(historySubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
+          { name: 'PostgreSQL / SQLite submit', value: round(pgSubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
+        ],
+      };
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      for (const c of children) await c.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      const store = await openStore({ databaseUrl: PG_URL, dataDir: '', schema, migrate: false }).catch(() => null);
+      await store?.db.schema.dropSchema(schema).ifExists().cascade().execute().catch(() => {});
+      await store?.close();
     }
   },
 };
