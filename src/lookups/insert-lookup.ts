@@ -6,6 +6,7 @@ import { LOOKUP_QUEUE } from './lookup-status.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
+import { addressRows, attemptRows } from './record-answer.ts';
 
 export interface NewLookup {
   /** The token handed to the customer. */
@@ -69,15 +70,8 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
   const charged = lookups.filter((l) => l.priceCents > 0);
   await appendLedgerRows(trx, charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: 'charge' as const, requestId: l.id, now })));
   const answered = lookups.filter((l) => l.answer);
-  const attempts = answered.flatMap((l) => l.answer!.result.attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: l.id, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })));
-  await insertRows(trx, 'attempts', attempts);
-  const addresses = answered.flatMap((l) => {
-    const r = l.answer!.result;
-    if (r.outcome !== 'found') return [];
-    const at = l.answer!.at;
-    return r.addresses.map((a, position) => ({ request_id: l.id, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: at }));
-  });
-  await insertRows(trx, 'request_addresses', addresses);
+  await insertRows(trx, 'attempts', answered.flatMap((l) => attemptRows(l.id, l.answer!.result.attempts)));
+  await insertRows(trx, 'request_addresses', answered.flatMap((l) => addressRows(l.id, l.answer!.result, l.answer!.at)));
   let webhooks = 0;
   if (answered.length > 0) {
     // Most batches go to accounts without a webhook: one read instead of one per lookup.

@@ -1,18 +1,26 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { AttemptsTable, Database, RequestAddressesTable } from '../store/schema.ts';
+import { insertRows } from '../store/insert-rows.ts';
 import type { Attempt, Resolution } from '../registries/resolve-code.ts';
 import { newId } from '../ids.ts';
 import { PENDING_STATUSES } from './lookup-status.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** The sources asked for a request, with their outcome: the back office shows them. */
+/** Attempt rows: the sources asked for a request, with their outcome (the back office shows them). */
+export function attemptRows(requestId: string, attempts: readonly Attempt[]): Insertable<AttemptsTable>[] {
+  return attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: requestId, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null }));
+}
+
+/** Address rows of a found answer, in the order the sources gave them (the first is the primary). */
+export function addressRows(requestId: string, result: Exclude<Resolution, { outcome: 'error' }>, foundAt: number): Insertable<RequestAddressesTable>[] {
+  if (result.outcome !== 'found') return [];
+  return result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: foundAt }));
+}
+
+/** Stores attempts of a request (see attemptRows). */
 export async function recordAttempts(db: Db, requestId: string, attempts: Attempt[]): Promise<void> {
-  if (attempts.length === 0) return;
-  await db
-    .insertInto('attempts')
-    .values(attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: requestId, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null })))
-    .execute();
+  await insertRows(db as Kysely<Database>, 'attempts', attemptRows(requestId, attempts));
 }
 
 /**
@@ -41,11 +49,6 @@ export async function recordAnswer(
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return false;
   await recordAttempts(trx, requestId, result.attempts);
-  if (found) {
-    await trx
-      .insertInto('request_addresses')
-      .values(result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: now })))
-      .execute();
-  }
+  await insertRows(trx, 'request_addresses', addressRows(requestId, result, now));
   return true;
 }
