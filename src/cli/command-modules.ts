@@ -10,9 +10,9 @@ export interface CommandModule {
 
 /**
  * Every top-level command with the module that declares it, in the order `--help` lists them.
- * The CLI imports only the module of the command it runs: importing all of them loads fastify,
- * kysely, zod, exceljs and both database drivers, most of the start-up time of `cercapec
- * validate` (see README, "Building and start-up").
+ * The CLI imports only the module of the command it runs: all of them load fastify, kysely, zod,
+ * exceljs and both database drivers, 2.6 s of CPU on the shared machine (`cercapec --help`)
+ * against 0.24 s for `cercapec validate` alone (node itself: 0.14 s).
  */
 export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['serve'], load: async () => (await import('./commands/serve.ts')).serveCommand },
