@@ -23,7 +23,8 @@ function newestMtime(dir) {
 
 /**
  * Whether `outDir` holds a build of the current `root/src`: no file or folder of src/ and no
- * tsconfig changed since the build started. Walking src/ costs about 3 ms (290 files).
+ * tsconfig changed since the build started. Walking src/ (340 files and folders) costs about
+ * 8 ms of CPU; an installed package has no src/ and skips it.
  */
 export function isBuildFresh(root = ROOT, outDir = join(root, 'dist')) {
   const stamp = join(outDir, STAMP);
