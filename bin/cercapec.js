@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step between `npm ci` and use.
-import { register } from 'tsx/esm/api';
+// dist/ when it is built and up to date, src/ through tsx otherwise: see launch.js.
+import { startCli } from './launch.js';
 
-register();
-await import('../src/cli/main.ts');
+await startCli();

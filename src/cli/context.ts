@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { openConfiguredStore, type Store } from '../store/store.ts';
+import { UsageError } from './usage-error.ts';
+
+export { UsageError };
 
 /** Options every command that touches the store accepts. */
 export function storeOptions(command: Command): Command {
@@ -29,6 +32,3 @@ export function parseCents(value: string, what: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${what} must be a whole number of cents, e.g. 1000 for 10.00 euro`);
   return Number(value);
 }
-
-/** A mistake in how the command was called: printed as a plain message, exit code 2. */
-export class UsageError extends Error {}

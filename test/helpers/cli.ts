@@ -28,6 +28,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   input?: string;
+  /** The package to run bin/cercapec.js of (default: this repository). */
+  root?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -52,9 +54,9 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-function spawnCli(args: string[], env: Record<string, string | undefined>, input?: string): ChildProcess {
+function spawnCli(args: string[], env: Record<string, string | undefined>, input?: string, root = REPO_ROOT): ChildProcess {
   const child = spawn(process.execPath, ['bin/cercapec.js', ...args], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: childEnv(env),
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
@@ -68,7 +70,7 @@ function spawnCli(args: string[], env: Record<string, string | undefined>, input
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, options.env ?? {}, options.input);
+    const child = spawnCli(args, options.env ?? {}, options.input, options.root);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -128,6 +130,8 @@ export interface StartServerOptions {
   args?: string[];
   /** How long to wait for the "cercapec started" line. */
   startTimeoutMs?: number;
+  /** The package to run bin/cercapec.js of (default: this repository). */
+  root?: string;
 }
 
 /**
@@ -137,10 +141,12 @@ export interface StartServerOptions {
  */
 export function startServerProcess(options: StartServerOptions): Promise<ServerProcess> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const child = spawnCli(['serve', '--port', '0', '--data', options.dataDir, ...(options.args ?? [])], {
-    CERCAPEC_LOG_LEVEL: 'info',
-    ...options.env,
-  });
+  const child = spawnCli(
+    ['serve', '--port', '0', '--data', options.dataDir, ...(options.args ?? [])],
+    { CERCAPEC_LOG_LEVEL: 'info', ...options.env },
+    undefined,
+    options.root,
+  );
   const MAX_LOG = 256 * 1024;
   let log = '';
   const append = (text: string) => {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { formatEuro } from '../../billing/money.ts';
-import { UsageError } from '../context.ts';
+import { UsageError } from '../usage-error.ts';
 import { sleep } from '../../client/backoff.ts';
 import { ClientError, ClientErrorCode, isClientError } from '../../client/client-error.ts';
 import { resolveClientConfig, type ClientConfig } from '../../client/client-config.ts';
@@ -10,9 +10,9 @@ import { askConfig } from '../../client/init-config.ts';
 import { createTransport } from '../../client/create-transport.ts';
 import { formatTable } from '../../client/format-table.ts';
 import { lookupFailed, runLookup } from '../../client/run-lookup.ts';
-import { runBatch, type BatchDeps } from '../../client/run-batch.ts';
+import type { BatchDeps } from '../../client/run-batch.ts';
 import type { DuplicatePolicy } from '../../client/resolve-code.ts';
-import { barProgress, lineProgress, type ProgressFactory } from '../../client/progress.ts';
+import type { ProgressFactory } from '../../client/progress.ts';
 import { watchFolder } from '../../client/watch-folder.ts';
 
 const RECOVERY_HELP = `
@@ -84,6 +84,7 @@ export function clientCommand(program: Command): void {
     .addHelpText('after', RECOVERY_HELP)
     .action(async (input: string, opts) => {
       const deps = await batchDeps(opts);
+      const { runBatch } = await import('../../client/run-batch.ts');
       const summary = await interruptible((signal) =>
         runBatch(
           { ...deps, signal },
@@ -120,6 +121,7 @@ is tried again after 30 s. Files are processed one at a time, oldest first.
 ${RECOVERY_HELP}`)
     .action(async (folder: string, opts) => {
       const deps = await batchDeps(opts);
+      const { runBatch } = await import('../../client/run-batch.ts');
       const concurrency = positiveInt(opts.concurrency, '--concurrency');
       const settleMs = positiveNumber(opts.settle, '--settle') * 1000;
       const duplicates = duplicatePolicy(opts.onDuplicate);
@@ -150,8 +152,14 @@ function configFrom(opts: { server?: string; key?: string; config?: string; prot
   return resolveClientConfig({ flags: { server: opts.server, key: opts.key, config: opts.config, protocol: opts.protocol }, env: process.env, home: homedir(), warn });
 }
 
+/**
+ * What batch and watch need. They import run-batch.ts (exceljs: 0.6 s of CPU to load, three
+ * times all the rest of the client) and progress.ts (cli-progress) in their actions, so that
+ * `lookup`, `balance` and `--help` start without them.
+ */
 async function batchDeps(opts: Record<string, string | undefined>): Promise<Omit<BatchDeps, 'signal'>> {
   const config = await configFrom(opts);
+  const { barProgress, lineProgress } = await import('../../client/progress.ts');
   const everyMs = positiveNumber(opts.progressEvery ?? '5', '--progress-every') * 1000;
   const progress: ProgressFactory = process.stderr.isTTY ? barProgress(process.stderr) : lineProgress(warn, everyMs);
   return { transport: createTransport(config), sleep, random: Math.random, progress, log: warn, now: Date.now };
