@@ -12,8 +12,10 @@
 //
 // The output is node:test's TAP with one plan and one summary for the whole run (each group's
 // own `1..N` and `# pass` lines are dropped, top-level tests are numbered across groups), then a
-// line `N passed, N failed, N skipped`. The exit code is non-zero if anything failed.
-import { readdirSync, statSync } from 'node:fs';
+// line `N passed, N failed, N skipped`. Before it, the 15 slowest files (the time of their tests,
+// from scripts/file-durations-reporter.js). The exit code is non-zero if anything failed.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -58,6 +60,7 @@ const total = Object.fromEntries(COUNTS.map((k) => [k, 0]));
 let numbered = 0;
 let failedGroups = 0;
 const started = Date.now();
+const durationsDir = mkdtempSync(join(tmpdir(), 'cercapec-test-durations-'));
 console.log('TAP version 13');
 
 /** Runs one group, passing its TAP through with the plan, summary and numbering made global. */
@@ -66,7 +69,12 @@ function run(group) {
     console.log(`# group ${group.name}: ${group.files.length} files, ${group.concurrency} at a time`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=tap', `--test-concurrency=${group.concurrency}`, ...group.files],
+      [
+        '--import', 'tsx', '--test', `--test-concurrency=${group.concurrency}`,
+        '--test-reporter=tap', '--test-reporter-destination=stdout',
+        `--test-reporter=${join(root, 'scripts/file-durations-reporter.js')}`, `--test-reporter-destination=${join(durationsDir, `${group.name}.jsonl`)}`,
+        ...group.files,
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const seen = Object.fromEntries(COUNTS.map((k) => [k, 0]));
@@ -98,6 +106,21 @@ function run(group) {
 
 for (const group of groups) await run(group);
 
+const perFile = new Map();
+for (const group of groups) {
+  let text = '';
+  try {
+    text = readFileSync(join(durationsDir, `${group.name}.jsonl`), 'utf8');
+  } catch {}
+  for (const line of text.split('\n').filter(Boolean)) {
+    const { file, ms } = JSON.parse(line);
+    const name = relative(root, file ?? '?');
+    perFile.set(name, (perFile.get(name) ?? 0) + ms);
+  }
+}
+rmSync(durationsDir, { recursive: true, force: true });
+console.log('# slowest files (seconds of their tests):');
+for (const [file, ms] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`#   ${(ms / 1000).toFixed(1).padStart(7)}  ${file}`);
 console.log(`1..${numbered}`);
 for (const k of COUNTS) console.log(`# ${k} ${total[k]}`);
 console.log(`# duration_ms ${Date.now() - started}`);
