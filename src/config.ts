@@ -99,6 +99,11 @@ export const ConfigSchema = z.object({
   adminLockoutMinutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
   /** Login attempts per minute per client address (bursts up to 10): each costs a scrypt hash. 0 turns it off. */
   adminLoginsPerMinute: z.coerce.number().int().min(0).default(20),
+  /**
+   * scrypt cost of back-office passwords, as a power of two: 15 (N = 2^15, 32 MiB) takes 157 ms a
+   * hash on the 2-core development machine, each step doubles it. Stored hashes keep their own.
+   */
+  passwordHashCost: z.coerce.number().int().min(10).max(20).default(15),
   /** How long an operator holds a claimed request; every page view of it renews the lease. */
   operatorLeaseMinutes: z.coerce.number().int().min(1).max(24 * 60).default(10),
   // --- end back office ---
@@ -154,6 +159,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_ADMIN_LOCKOUT_FAILURES: 'adminLockoutFailures',
   CERCAPEC_ADMIN_LOCKOUT_MINUTES: 'adminLockoutMinutes',
   CERCAPEC_ADMIN_LOGINS_PER_MINUTE: 'adminLoginsPerMinute',
+  CERCAPEC_PASSWORD_HASH_COST: 'passwordHashCost',
   CERCAPEC_OPERATOR_LEASE_MINUTES: 'operatorLeaseMinutes',
 };
 

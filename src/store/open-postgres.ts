@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { SchemaPostgresDialect } from './schema-introspector.ts';
 import type { Database } from './schema.ts';
 import { postgresCapabilities } from './dialect.ts';
 import type { Store } from './store.ts';
@@ -44,7 +45,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
   // A connection killed while checked out emits 'error' on its client; without a listener that
   // is an uncaught exception. The query in flight still rejects, and callers handle that.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // With a schema, introspection (the migrator's) looks at that schema only: see schema-introspector.ts.
+  const db = new Kysely<Database>({ dialect: schema ? new SchemaPostgresDialect({ pool }, schema) : new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   let epoch = 0;
   return {

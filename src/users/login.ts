@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { recordAudit, userActor } from '../audit/record-audit.ts';
-import { DECOY_HASH, verifyPassword } from './password.ts';
+import { decoyHash, SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.ts';
 import { toUser, type User } from './users.ts';
 import { clearFailures, lockedUntil, recordFailure, type LockoutPolicy } from './lockout.ts';
 import { createSession, endSession, purgeSessions, type SessionPolicy } from './sessions.ts';
@@ -8,6 +8,8 @@ import { createSession, endSession, purgeSessions, type SessionPolicy } from './
 export interface LoginPolicy {
   session: SessionPolicy;
   lockout: LockoutPolicy;
+  /** The configured hashing cost: an unknown name is checked against a decoy hashed at it. */
+  scrypt?: ScryptParams;
 }
 
 export type LoginResult =
@@ -28,7 +30,7 @@ export async function login(store: Store, input: { username: string; password: s
   const locked = await lockedUntil(store.db, username, now);
   if (locked !== null) return { ok: false, reason: 'locked', lockedUntil: locked };
   const row = username ? await store.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst() : undefined;
-  const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? DECOY_HASH);
+  const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? decoyHash(policy.scrypt ?? SCRYPT_PARAMS));
   if (!row || !passwordOk || row.status !== 'active') {
     const lockedNow = await recordFailure(store.db, username, now, policy.lockout);
     if (lockedNow === null) return { ok: false, reason: 'invalid' };

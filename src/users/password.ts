@@ -7,11 +7,24 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
  * server. The parameters are stored with each hash, so raising them later needs no migration:
  * old hashes keep verifying with their own.
  */
-export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** The default cost, as a power of two (config `passwordHashCost`, CERCAPEC_PASSWORD_HASH_COST). */
+export const DEFAULT_SCRYPT_COST = 15;
+export const SCRYPT_PARAMS: ScryptParams = scryptParams(DEFAULT_SCRYPT_COST);
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
 
-function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }, length: number): Promise<Buffer> {
+/** N = 2^cost with r = 8, p = 1. Each step doubles time and memory (cost 10: 1 MiB, a few ms). */
+export function scryptParams(cost: number): ScryptParams {
+  return { N: 2 ** cost, r: 8, p: 1 };
+}
+
+function derive(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
@@ -19,7 +32,7 @@ function derive(password: string, salt: Buffer, params: { N: number; r: number; 
 }
 
 /** `scrypt$N$r$p$<salt>$<hash>`, salt and hash in base64url. */
-export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_PARAMS): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await derive(password, salt, params, KEY_LENGTH);
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
@@ -42,3 +55,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
  * login for an unknown name costs as much as one with a wrong password.
  */
 export const DECOY_HASH = 'scrypt$32768$8$1$1Lct4_R-QN4AIw0lre8iwg$79RikqO1PyUZsIr0y1Ji9x2RMyx70W-WGYHIWIBy0lc';
+
+/**
+ * DECOY_HASH's salt and hash under other parameters, so that an unknown name costs what a user
+ * hashed at the configured cost costs. The hash bytes were derived with other parameters: no
+ * password anyone can find verifies against it.
+ */
+export function decoyHash(params: ScryptParams): string {
+  const [, , , , salt, hash] = DECOY_HASH.split('$');
+  return ['scrypt', params.N, params.r, params.p, salt, hash].join('$');
+}

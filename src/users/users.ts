@@ -3,7 +3,7 @@ import type { UsersTable } from '../store/schema.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
-import { hashPassword } from './password.ts';
+import { hashPassword, SCRYPT_PARAMS, type ScryptParams } from './password.ts';
 
 export const UserRole = { admin: 'admin', operator: 'operator' } as const;
 export type UserRole = UsersTable['role'];
@@ -46,11 +46,12 @@ export function toUser(row: UsersTable): User {
   };
 }
 
-export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole }, audit?: AuditBy): Promise<User> {
+/** `scrypt`: the hashing cost (config passwordHashCost); the stored hash carries it. */
+export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole }, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<User> {
   const username = normalizeUsername(input.username);
   if (input.role !== 'admin' && input.role !== 'operator') throw new CercapecError(ErrorCode.invalidArgument, 'the role must be admin or operator');
   checkPassword(input.password);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(input.password, scrypt);
   const id = newId('usr', now);
   await store.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
@@ -81,10 +82,10 @@ async function requireUser(store: Store, username: string): Promise<User> {
 }
 
 /** Sets a new password and ends the user's sessions (a stolen session does not outlive it). */
-export async function setPassword(store: Store, now: number, username: string, password: string, audit?: AuditBy): Promise<void> {
+export async function setPassword(store: Store, now: number, username: string, password: string, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<void> {
   const user = await requireUser(store, username);
   checkPassword(password);
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password, scrypt);
   await store.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
     await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();

@@ -7,6 +7,7 @@ import { getAccount } from '../../src/accounts/accounts.ts';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
 import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';
 import type { Harness } from '../helpers/services.ts';
+import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export const PASSWORD = 'una-password-lunga';
@@ -19,9 +20,9 @@ export function cf11(n: number): string {
 
 export async function staff(store: Store, now: number): Promise<{ admin: User; operator: User; operator2: User }> {
   return {
-    admin: await createUser(store, now, { username: 'anna', password: PASSWORD, role: 'admin' }),
-    operator: await createUser(store, now, { username: 'otto', password: PASSWORD, role: 'operator' }),
-    operator2: await createUser(store, now, { username: 'olga', password: PASSWORD, role: 'operator' }),
+    admin: await createUser(store, now, { username: 'anna', password: PASSWORD, role: 'admin' }, undefined, TEST_SCRYPT),
+    operator: await createUser(store, now, { username: 'otto', password: PASSWORD, role: 'operator' }, undefined, TEST_SCRYPT),
+    operator2: await createUser(store, now, { username: 'olga', password: PASSWORD, role: 'operator' }, undefined, TEST_SCRYPT),
   };
 }
 

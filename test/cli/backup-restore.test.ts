@@ -11,7 +11,8 @@ import { backupSqlite, StoreFileError } from '../../src/store/backup-sqlite.ts';
 import { restoreSqlite } from '../../src/store/restore-sqlite.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { systemClock } from '../../src/clock.ts';
-import { cliOk, delay, IPA_SAMPLE, processSandbox, runCli, type ServerProcess, wsGet, wsPost } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { cliOk, IPA_SAMPLE, processSandbox, runCli, type ServerProcess, wsGet, wsPost } from '../helpers/cli.ts';
 
 /**
  * `cercapec backup` and `cercapec restore` against real processes: a backup taken while a
@@ -100,14 +101,16 @@ describe('cercapec backup and restore (real processes)', () => {
     const key = await prepare(dataDir);
     const server = await start(dataDir);
     const traffic = load(server.url, key);
-    while (traffic.accepted.length < 200) await delay(20);
+    const failuresSoFar = () => `failures: ${traffic.failures.slice(0, 5).join(' / ')}`;
+    await waitFor(() => traffic.accepted.length, (n) => n >= 200, '200 accepted requests before the backup', { timeoutMs: 60_000, detail: failuresSoFar });
 
     const backupFile = join(dir, 'backups', 'cercapec-backup.sqlite');
     const startedAt = Date.now();
     const made = await cliOk(['backup', backupFile, '--data', dataDir]);
     const endedAt = Date.now();
     assert.match(made.stdout, /backup written: .*cercapec-backup\.sqlite \(\d+ bytes, \d+ pages, checked\)/);
-    while (traffic.accepted.length < traffic.accepted.filter((a) => a.at <= endedAt).length + 100) await delay(20);
+    const beforeEnd = traffic.accepted.filter((a) => a.at <= endedAt).length;
+    await waitFor(() => traffic.accepted.length, (n) => n >= beforeEnd + 100, '100 requests accepted after the backup', { timeoutMs: 60_000, detail: failuresSoFar });
     await traffic.stop();
     assert.deepEqual(traffic.failures, [], 'the load was answered throughout the backup');
 

@@ -15,3 +15,10 @@ test('flags win over the environment; bad values are refused with the setting na
   assert.throws(() => loadConfig({}, { CERCAPEC_PORT: 'eighty' }), /port/);
   assert.throws(() => loadConfig({ role: 'boss' }, {}), /role/);
 });
+
+test('the password hashing cost: 15 unless set, 10 to 20', () => {
+  assert.equal(loadConfig({}, {}).passwordHashCost, 15);
+  assert.equal(loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '12' }).passwordHashCost, 12);
+  assert.throws(() => loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '9' }), /passwordHashCost/);
+  assert.throws(() => loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '21' }), /passwordHashCost/);
+});

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
 import { seededRandom } from '../../src/seeded-random.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { cliOk, delay, IPA_SAMPLE, ipaSamplePecs, lastLine, processSandbox, type ServerProcess } from '../helpers/cli.ts';
 
 /**
@@ -108,7 +109,7 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
     const watcher = new BetterSqlite3(join(dataDir, 'cercapec.sqlite'), { readonly: true });
     const count = watcher.prepare('select count(*) as n from requests');
     const uploading = fetch(`${second.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: csv }).then((r) => `answered ${r.status}`, (e: Error) => e.message);
-    while ((count.get() as { n: number }).n === 0) await delay(2);
+    await waitFor(() => (count.get() as { n: number }).n, (n) => n > 0, 'the first lookups of the upload', { intervalMs: 2, timeoutMs: 60_000, detail: second.output });
     await second.kill('SIGKILL');
     watcher.close();
     const secondSeen = await uploading;

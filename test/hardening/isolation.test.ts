@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { eachDialect } from '../helpers/stores.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createWebhookHarness, type WebhookHarness } from '../webhooks/webhook-harness.ts';
 import { startReceiver, type Receiver } from '../webhooks/receiver.ts';
@@ -74,7 +75,7 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
     const waits = [objects.textToken, objects.jsonId].map((id) => h.services.notifier.waitForAnswer(id, 10_000));
     h.worker.start();
     await Promise.all(waits);
-    while (JSON.parse((await json(a.key, 'GET', `/v1/batches/${objects.batchId}`)).body).progress < 1) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => JSON.parse((await json(a.key, 'GET', `/v1/batches/${objects.batchId}`)).body).progress as number, (p) => p >= 1, 'the batch answered');
     await h.worker.stop(1000);
     objects.pendingId = JSON.parse((await json(a.key, 'POST', '/v1/lookups', { code: PENDING })).body).id;
     const deliveries = JSON.parse((await json(a.key, 'GET', '/v1/webhooks/deliveries')).body).items;

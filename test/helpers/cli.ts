@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { TEST_PASSWORD_HASH_COST } from './password-cost.ts';
 
 /**
  * The `cercapec` CLI and `cercapec serve` as real child processes, the way operators run them:
@@ -39,7 +40,8 @@ process.once('exit', () => {
 
 /**
  * The environment of a child: the parent's minus every CERCAPEC_* variable (a developer's own
- * settings must not leak into the tests) and minus the test runner's markers, plus `extra`.
+ * settings must not leak into the tests) and minus the test runner's markers, plus the cheap
+ * password hashing of the tests (TEST_PASSWORD_HASH_COST), plus `extra`.
  */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -47,6 +49,7 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (name.startsWith('CERCAPEC_') || name === 'NODE_TEST_CONTEXT') continue;
     env[name] = value;
   }
+  env.CERCAPEC_PASSWORD_HASH_COST = String(TEST_PASSWORD_HASH_COST);
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -9,6 +9,7 @@ import { createLookupHandler } from '../../src/lookups/process-lookup.ts';
 import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';
 import { openTestStore, type DialectName, type TestStore } from './stores.ts';
 import type { FastifyInstance } from 'fastify';
+import { TEST_PASSWORD_HASH_COST } from './password-cost.ts';
 
 export interface Harness {
   services: Services;
@@ -34,7 +35,7 @@ export async function createHarness(
   const store = await openTestStore(dialect);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 9, 0, 0));
   // Inline answers off by default: most suites test the queue path; the inline path has its own tests.
-  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, keyCacheMs: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, ...overrides }, {});
+  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, keyCacheMs: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, passwordHashCost: TEST_PASSWORD_HASH_COST, ...overrides }, {});
   const services = await createServices(config, { clock, store, logger: pino({ level: 'silent' }), ...serviceOverrides });
   const app = await buildApp(services);
   const worker = createWorker({

@@ -10,7 +10,7 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
   const lookupAll = (codes: string[], reference: string | null = 'pratica-massiva') =>
     Promise.all(codes.map((code) => f.client.lookup(query(code, reference), AbortSignal.timeout(10_000))));
 
-  test('50 concurrent lookups go in one list: 202, state 200 then 303, one response', async (t) => {
+  test('50 concurrent lookups go in one list: 202, state 200 then 303, one response', async () => {
     f = await inadFixture({ limits: { batchDelayMs: 20 } });
     const c = inadCodes(f.dataset);
     const known = c.activePersons.slice(0, 35).map((p) => p.cf);
@@ -35,7 +35,7 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
     assert.equal(pecsOf(byCode.get(c.announced.cf)!)[0], c.announced.pec);
     for (const cf of c.unknown.slice(0, 12)) assert.deepEqual(byCode.get(cf), { outcome: 'not_found' }, 'listed with empty data');
 
-    await assertInadConformance(t, f.standin);
+    await assertInadConformance(f.standin);
   });
 
   test('the id from the 202 is the one polled and fetched', async () => {

@@ -11,7 +11,7 @@ describe('inad: single extraction (GET /extract)', () => {
   afterEach(async () => f?.close());
   const lookup = (code: string, reference: string | null = 'pratica-42') => f.client.lookup(query(code, reference), AbortSignal.timeout(5000));
 
-  test('a person\'s domicile is found, with since as validFrom', async (t) => {
+  test('a person\'s domicile is found, with since as validFrom', async () => {
     f = await inadFixture();
     const { person } = inadCodes(f.dataset);
     const answer = await lookup(person.cf);
@@ -24,10 +24,10 @@ describe('inad: single extraction (GET /extract)', () => {
     assert.equal(address.profession, null);
     assert.equal(address.validUntil, null);
     assert.ok(typeof address.validFrom === 'number' && address.validFrom >= Date.UTC(2023, 6, 6));
-    await assertInadConformance(t, f.standin);
+    await assertInadConformance(f.standin);
   });
 
-  test('a professional\'s addresses carry the profession (practicedProfession)', async (t) => {
+  test('a professional\'s addresses carry the profession (practicedProfession)', async () => {
     f = await inadFixture();
     const { professional } = inadCodes(f.dataset);
     const answer = await lookup(professional.cf);
@@ -40,16 +40,16 @@ describe('inad: single extraction (GET /extract)', () => {
       assert.equal(a.profession, professional.profession);
       assert.equal(a.label, professional.profession);
     }
-    await assertInadConformance(t, f.standin);
+    await assertInadConformance(f.standin);
   });
 
-  test('a domicile whose cessation is already effective is not answered as current', async (t) => {
+  test('a domicile whose cessation is already effective is not answered as current', async () => {
     f = await inadFixture();
     const { ceased } = inadCodes(f.dataset);
     assert.deepEqual(await lookup(ceased.cf), { outcome: 'not_found' });
     const [extract] = f.sent('extract');
     assert.ok(extract, 'INAD was asked: it holds the code, with usageInfo in the past');
-    await assertInadConformance(t, f.standin);
+    await assertInadConformance(f.standin);
   });
 
   test('a cessation announced for later keeps the domicile, with validUntil', async () => {
@@ -65,11 +65,11 @@ describe('inad: single extraction (GET /extract)', () => {
     assert.deepEqual(await lookup(announced.cf), { outcome: 'not_found' });
   });
 
-  test('a code INAD does not hold (404 "CF non trovato") is not found', async (t) => {
+  test('a code INAD does not hold (404 "CF non trovato") is not found', async () => {
     f = await inadFixture();
     assert.deepEqual(await lookup(f.dataset.unknown.cf16[0]), { outcome: 'not_found' });
     assert.deepEqual(await lookup(f.dataset.companies[0].cf), { outcome: 'not_found' }, 'an 11-digit code INAD does not hold');
-    await assertInadConformance(t, f.standin);
+    await assertInadConformance(f.standin);
   });
 
   test('practicalReference: the request\'s (or the account\'s, resolved by the worker) is sent', async () => {

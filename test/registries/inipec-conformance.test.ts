@@ -18,7 +18,7 @@ describe('INI-PEC against the published spec', () => {
   let rig: InipecRig;
   afterEach(async () => rig?.close());
 
-  test('every request the client sends conforms, bodies included', async (t) => {
+  test('every request the client sends conforms, bodies included', async () => {
     rig = await inipecRig();
     const d = rig.dataset;
     await Promise.all([d.companies[0].cf, d.professionals[0].cf, d.unknown.cf11[0], d.unknown.cf16[1]].map((c) => rig.lookup(c)));
@@ -38,11 +38,10 @@ describe('INI-PEC against the published spec', () => {
     }
 
     const spec = await loadSpec(SPEC);
-    if ('skip' in spec) return t.diagnostic(spec.skip);
     for (const r of rig.standin.received) assert.deepEqual(spec.request(asSpecSees(r), INIPEC_BASE_PATH), [], `${r.method} ${r.path}`);
   });
 
-  test('every kind of answer the stand-in gives conforms', async (t) => {
+  test('every kind of answer the stand-in gives conforms', async () => {
     rig = await inipecRig({ standin: { inProgressPolls: 1 } });
     const base = rig.standin.baseUrl;
     const assertion = createClientAssertion({
@@ -87,7 +86,6 @@ describe('INI-PEC against the published spec', () => {
     answers.push({ method: 'GET', path: `/getElencoPec/${id}`, status: 401, body: (await call('GET', `/getElencoPec/${id}`)).json() });
 
     const spec = await loadSpec(SPEC);
-    if ('skip' in spec) return t.diagnostic(spec.skip);
     for (const a of answers) {
       assert.deepEqual(spec.response(requestFor(a.method, a.path), a.status, a.body, INIPEC_BASE_PATH), [], `${a.status} ${a.method} ${a.path}`);
     }

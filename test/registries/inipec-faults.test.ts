@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RegistryError } from '../../src/registries/registry.ts';
 import type { FaultMode } from '../../src/standins/standin-server.ts';
 import { inipecRig, type InipecRig } from './inipec-setup.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
   const error = await promise.then(() => null, (e: unknown) => e);
@@ -70,7 +71,7 @@ describe('INI-PEC faults', () => {
   test('closing the client ends its polling with a transient error', async () => {
     rig = await inipecRig({ standin: { inProgressPolls: 1_000 }, options: { pollIntervalMs: 50 } });
     const waiting = rig.lookup(rig.dataset.companies[0].cf);
-    while (rig.count('getElencoPec') === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => rig.count('getElencoPec'), (n) => n > 0, 'the first getElencoPec poll', { intervalMs: 10 });
     await rig.client.close?.();
     assert.equal((await rejection(waiting)).transient, true);
   });

@@ -4,6 +4,7 @@ import { readNewPassword } from '../read-password.ts';
 import { createUser, listUsers, setPassword, setUserStatus } from '../../users/users.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
 import { systemClock } from '../../clock.ts';
+import { scryptParams } from '../../users/password.ts';
 
 /** People of the back office (/admin): the first admin comes from here. */
 export function usersCommand(program: Command): void {
@@ -15,8 +16,8 @@ export function usersCommand(program: Command): void {
     .action(async (username: string, opts) => {
       if (opts.role !== 'admin' && opts.role !== 'operator') throw new UsageError('--role must be admin or operator');
       const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
-      await withStore(opts, async (store) => {
-        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role }, CLI_ACTOR);
+      await withStore(opts, async (store, config) => {
+        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role }, CLI_ACTOR, scryptParams(config.passwordHashCost));
         console.log(`user ${user.username} (${user.role}) created: log in at /admin`);
       });
     });
@@ -36,8 +37,8 @@ export function usersCommand(program: Command): void {
     .option('--password-stdin', 'read the password from the first line of stdin')
     .action(async (username: string, opts) => {
       const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
-      await withStore(opts, async (store) => {
-        await setPassword(store, systemClock.now(), username, password, CLI_ACTOR);
+      await withStore(opts, async (store, config) => {
+        await setPassword(store, systemClock.now(), username, password, CLI_ACTOR, scryptParams(config.passwordHashCost));
         console.log(`password of ${username} changed; their sessions are ended`);
       });
     });

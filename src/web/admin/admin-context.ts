@@ -7,6 +7,7 @@ import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import type { User } from '../../users/users.ts';
 import type { SessionPolicy } from '../../users/sessions.ts';
 import type { LockoutPolicy } from '../../users/lockout.ts';
+import type { ScryptParams } from '../../users/password.ts';
 import type { RateLimiter } from '../../protocol/rate-limiter.ts';
 import { userActor, type AuditBy } from '../../audit/record-audit.ts';
 import { MESSAGES, type Lang, type Messages } from './i18n.ts';
@@ -21,6 +22,8 @@ export interface AdminDeps {
   lookups: LookupDeps;
   session: SessionPolicy;
   lockout: LockoutPolicy;
+  /** The password hashing cost (config passwordHashCost): what a login for an unknown name costs. */
+  scrypt: ScryptParams;
   /** Login attempts per client address: the lockout is per username, and each try costs a scrypt hash. */
   loginLimiter: RateLimiter;
   operatorLeaseMs: number;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.ts';
 import { createRateLimiter } from '../../protocol/rate-limiter.ts';
+import { scryptParams } from '../../users/password.ts';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
@@ -66,6 +67,7 @@ export function adminOptions(services: Services): AdminDeps {
     lookups: services.lookups,
     session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
     lockout: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    scrypt: scryptParams(config.passwordHashCost),
     loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
     operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
   };

@@ -42,7 +42,7 @@ export function authRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const username = field(req.body, 'username');
     if (!deps.loginLimiter.take(req.ip)) return loginPage(req, reply, { username, error: t.tooManyLogins, status: 429 });
     const now = deps.clock.now();
-    const result = await login(deps.store, { username, password: field(req.body, 'password'), now }, { session: deps.session, lockout: deps.lockout });
+    const result = await login(deps.store, { username, password: field(req.body, 'password'), now }, { session: deps.session, lockout: deps.lockout, scrypt: deps.scrypt });
     if (!result.ok) {
       const error = result.reason === 'locked' ? t.loginLocked(formatTime(lang, result.lockedUntil)) : t.loginInvalid;
       return loginPage(req, reply, { username, error, status: result.reason === 'locked' ? 429 : 401 });
