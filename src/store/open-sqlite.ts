@@ -11,10 +11,24 @@ import type { Store } from './store.ts';
  * command) writing to the same file, a deferred transaction that reads and then writes can fail
  * with SQLITE_BUSY without waiting; BEGIN IMMEDIATE takes the write lock up front and honours
  * busy_timeout instead.
+ *
+ * Rollback: on SQLITE_FULL, SQLITE_IOERR and a few others SQLite rolls the whole transaction
+ * back itself before the error reaches us. Kysely then sends ROLLBACK, which fails with
+ * "cannot rollback - no transaction is active" and replaces the real error: a full disk was
+ * logged that way 385 times out of 388 (issue 15). A rollback with no transaction left is
+ * skipped, so the statement's own error (the cause) is what Kysely rethrows.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(private readonly raw: BetterSqlite3.Database) {
+    super({ database: raw });
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // One connection per SqliteDriver (Kysely serialises it), so the handle's flag is this transaction's.
+    if (!this.raw.inTransaction) return;
+    await super.rollbackTransaction(connection);
   }
 }
 
@@ -23,7 +37,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
     super({ database });
   }
   override createDriver() {
-    return new ImmediateSqliteDriver({ database: this.database });
+    return new ImmediateSqliteDriver(this.database);
   }
 }
 
