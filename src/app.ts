@@ -14,6 +14,7 @@ import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
 import { opsRoutes } from './web/ops-routes.ts';
 import { adminPlugin, adminOptions } from './web/admin/plugin.ts';
+import { notFoundHandler } from './web/not-found.ts';
 
 /**
  * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
@@ -48,6 +49,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),
   };
   await app.register(securityHeaders);
+  // Unknown URLs and methods, in each part's own style, never echoing the URL (src/web/not-found.ts).
+  app.setNotFoundHandler(notFoundHandler());
   await app.register(openApiDocs);
   await app.register(pageRoutes);
   await app.register(textProtocolRoutes, { ...protocolDeps, bodyLimitBytes: config.bodyLimitBytes });

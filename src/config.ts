@@ -94,7 +94,7 @@ export const ConfigSchema = z.object({
   adminSessionIdleMinutes: z.coerce.number().int().min(1).max(24 * 60).default(30),
   /** ...and this many hours after login, whatever the activity. */
   adminSessionMaxHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
-  /** Failed logins for one username before it is locked out (0 turns the lockout off). */
+  /** Failed logins for one username from one address before attempts from there are slowed down (0 turns the throttle off): src/users/login-throttle.ts. */
   adminLockoutFailures: z.coerce.number().int().min(0).max(1000).default(5),
   adminLockoutMinutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
   /** Login attempts per minute per client address (bursts up to 10): each costs a scrypt hash. 0 turns it off. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
@@ -11,10 +11,24 @@ import type { Store } from './store.ts';
  * command) writing to the same file, a deferred transaction that reads and then writes can fail
  * with SQLITE_BUSY without waiting; BEGIN IMMEDIATE takes the write lock up front and honours
  * busy_timeout instead.
+ *
+ * Rollback: on SQLITE_FULL, SQLITE_IOERR and a few others SQLite rolls the whole transaction
+ * back itself before the error reaches us. Kysely then sends ROLLBACK, which fails with
+ * "cannot rollback - no transaction is active" and replaces the real error: a full disk was
+ * logged that way 385 times out of 388 (issue 15). A rollback with no transaction left is
+ * skipped, so the statement's own error (the cause) is what Kysely rethrows.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(private readonly raw: BetterSqlite3.Database) {
+    super({ database: raw });
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // One connection per SqliteDriver (Kysely serialises it), so the handle's flag is this transaction's.
+    if (!this.raw.inTransaction) return;
+    await super.rollbackTransaction(connection);
   }
 }
 
@@ -23,7 +37,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
     super({ database });
   }
   override createDriver() {
-    return new ImmediateSqliteDriver({ database: this.database });
+    return new ImmediateSqliteDriver(this.database);
   }
 }
 
@@ -64,6 +78,22 @@ function openReader(file: string, busyTimeoutMs = 5000): BetterSqlite3.Database 
   return raw;
 }
 
+/**
+ * The store holds key hashes, webhook secrets and personal data: a new data folder is made 0700
+ * and a new store file 0600 before SQLite opens it (an empty file is a new database to SQLite).
+ * SQLite gives the -wal and -shm files it creates the main file's permissions on unix, so they
+ * are 0600 too; without this all three were 0644 under the usual umask (issue 15). Existing
+ * files keep their mode: the operator may have chosen it (docs/deployment.md says how to tighten).
+ */
+function createPrivately(dataDir: string, file: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
 export interface SqliteOptions {
   /** Folder holding cercapec.sqlite; ':memory:' for an in-memory store (tests). */
   dataDir: string;
@@ -72,12 +102,12 @@ export interface SqliteOptions {
 
 export function openSqlite(options: SqliteOptions): Store {
   let file = ':memory:';
-  if (options.dataDir !== ':memory:') {
-    mkdirSync(options.dataDir, { recursive: true });
-    file = join(options.dataDir, 'cercapec.sqlite');
-  }
   let raw: BetterSqlite3.Database;
   try {
+    if (options.dataDir !== ':memory:') {
+      file = join(options.dataDir, 'cercapec.sqlite');
+      createPrivately(options.dataDir, file);
+    }
     raw = new BetterSqlite3(file);
     // WAL lets readers (polls, admin commands) run beside the writer; synchronous=NORMAL in WAL
     // mode loses nothing on a process crash or SIGKILL, only possibly the last commits on power loss.
@@ -85,7 +115,7 @@ export function openSqlite(options: SqliteOptions): Store {
   } catch (error) {
     // SQLite's own words ("unable to open database file") do not say what to check.
     const code = (error as { code?: string }).code ?? '';
-    if (!/^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM)/.test(code)) throw error;
+    if (!/^(SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM)|EACCES|EROFS|ENOSPC|EPERM)/.test(code)) throw error;
     throw new Error(`cannot open the store ${file}: ${(error as Error).message} (${code}); the data folder must be writable by this user and have free space`, { cause: error });
   }
   raw.pragma('synchronous = NORMAL');

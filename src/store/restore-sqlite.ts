@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { knownMigrations } from './migrate.ts';
@@ -35,10 +35,13 @@ export async function restoreSqlite(dataDir: string, backup: string): Promise<Re
   if (!hasSqliteHeader(input)) throw new StoreFileError(`${backup} is not an SQLite database`);
   const migrations = checkCercapecDatabase(input, backup);
 
-  mkdirSync(dirname(live), { recursive: true });
+  mkdirSync(dirname(live), { recursive: true, mode: 0o700 });
   const incoming = join(dirname(live), `.cercapec.sqlite.restoring-${process.pid}`);
   rmSync(incoming, { force: true });
   try {
+    // Owner-only from the first byte, like the store and its backups: it holds key hashes,
+    // webhook secrets and personal data (SQLite's backup would create it 0644 under the usual umask).
+    closeSync(openSync(incoming, 'wx', 0o600));
     const source = new BetterSqlite3(input, { readonly: true, fileMustExist: true });
     try {
       await source.backup(incoming, { progress: () => 0x7fffffff });
@@ -46,6 +49,7 @@ export async function restoreSqlite(dataDir: string, backup: string): Promise<Re
       source.close();
     }
     finishCopy(incoming);
+    chmodSync(incoming, 0o600);
     syncFile(incoming);
     const previous = existsSync(live) ? replaceLive(live, incoming) : (renameSync(incoming, live), null);
     syncFile(dirname(live));

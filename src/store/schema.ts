@@ -57,7 +57,7 @@ export const TABLE_KEYS = {
   // back office (0006)
   users: ['id'],
   admin_sessions: ['token_hash'],
-  login_failures: ['username'],
+  login_failures: ['username', 'address'],
   audit_log: ['id'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
@@ -356,12 +356,16 @@ export interface AdminSessionsTable {
   last_seen_at: number;
 }
 
-/** Failed logins per username (known or not, so the lockout does not reveal which exist). */
+/**
+ * Failed logins (known usernames or not, so the throttle does not reveal which exist), counted
+ * per (username, address), per address (username '') and per username (address ''): 0009.
+ */
 export interface LoginFailuresTable {
   username: string;
+  address: string;
   failures: number;
   first_failed_at: number;
-  locked_until: number | null;
+  last_failed_at: number;
 }
 
 export interface AuditLogTable {

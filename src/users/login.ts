@@ -2,12 +2,12 @@ import type { Store } from '../store/store.ts';
 import { recordAudit, userActor } from '../audit/record-audit.ts';
 import { decoyHash, SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.ts';
 import { toUser, type User } from './users.ts';
-import { clearFailures, lockedUntil, recordFailure, type LockoutPolicy } from './lockout.ts';
+import { clearFailures, recordFailure, retryAt, type ThrottlePolicy } from './login-throttle.ts';
 import { createSession, endSession, purgeSessions, type SessionPolicy } from './sessions.ts';
 
 export interface LoginPolicy {
   session: SessionPolicy;
-  lockout: LockoutPolicy;
+  throttle: ThrottlePolicy;
   /** The configured hashing cost: an unknown name is checked against a decoy hashed at it. */
   scrypt?: ScryptParams;
 }
@@ -16,28 +16,32 @@ export type LoginResult =
   | { ok: true; user: User; sessionId: string }
   /** invalid: wrong name or password, or a disabled user (the answer does not say which). */
   | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'locked'; lockedUntil: number };
+  /** throttled: too many failures from this address (for this name, or any): try again at retryAt. */
+  | { ok: false; reason: 'throttled'; retryAt: number };
 
 /**
- * Checks a username and password and opens a session. A name locked out by repeated failures
- * is refused before its password is checked; an unknown name costs a full scrypt like a wrong
- * password. Logins and lockouts go to the audit log (single failures do not: anyone can make
- * them, and they are counted in login_failures).
+ * Checks a username and password and opens a session. An address that must wait after repeated
+ * failures (src/users/login-throttle.ts) is refused before the password is checked, whatever
+ * it is; other addresses, the owner's included, are not affected. An unknown name costs a full
+ * scrypt like a wrong password. Logins and the moments a throttle starts go to the audit log
+ * (single failures do not: anyone can make them, and they are counted in login_failures).
  */
-export async function login(store: Store, input: { username: string; password: string; now: number }, policy: LoginPolicy): Promise<LoginResult> {
+export async function login(store: Store, input: { username: string; password: string; address: string; now: number }, policy: LoginPolicy): Promise<LoginResult> {
   const { now } = input;
   const username = input.username.trim().toLowerCase().slice(0, 64);
-  const locked = await lockedUntil(store.db, username, now);
-  if (locked !== null) return { ok: false, reason: 'locked', lockedUntil: locked };
+  const source = { username, address: input.address || 'unknown' };
+  const waitUntil = await retryAt(store.db, source, now, policy.throttle);
+  if (waitUntil !== null) return { ok: false, reason: 'throttled', retryAt: waitUntil };
   const row = username ? await store.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst() : undefined;
   const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? decoyHash(policy.scrypt ?? SCRYPT_PARAMS));
   if (!row || !passwordOk || row.status !== 'active') {
-    const lockedNow = await recordFailure(store.db, username, now, policy.lockout);
-    if (lockedNow === null) return { ok: false, reason: 'invalid' };
-    await recordAudit(store.db, { at: now, actor: 'system', action: 'auth.lockout', target: row?.id ?? null, before: null, after: { username, locked_until: lockedNow } });
-    return { ok: false, reason: 'locked', lockedUntil: lockedNow };
+    const failure = await recordFailure(store.db, source, now, policy.throttle);
+    if (failure.started.length > 0) {
+      await recordAudit(store.db, { at: now, actor: 'system', action: 'auth.throttle', target: row?.id ?? null, before: null, after: { username, address: source.address, counters: failure.started, retry_at: failure.retryAt } });
+    }
+    return failure.retryAt === null ? { ok: false, reason: 'invalid' } : { ok: false, reason: 'throttled', retryAt: failure.retryAt };
   }
-  await clearFailures(store.db, username, now, policy.lockout);
+  await clearFailures(store.db, source, now, policy.throttle);
   await purgeSessions(store.db, now, policy.session);
   const sessionId = await createSession(store.db, row.id, now);
   await store.db.transaction().execute(async (trx) => {

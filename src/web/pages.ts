@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 const HTML = 'text/html; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
+const SVG = 'image/svg+xml';
 
 /** URL path -> file in ./pages and its content type. The form paths match the original service's. */
 const PAGES = [
@@ -13,6 +14,9 @@ const PAGES = [
   { path: '/index_delete.html', file: 'index_delete.html', type: HTML },
   { path: '/index_saldo.html', file: 'index_saldo.html', type: HTML },
   { path: '/style.css', file: 'style.css', type: CSS },
+  // Browsers ask for /favicon.ico whatever the page says: an SVG there (they all read it) spares the 404s.
+  { path: '/favicon.ico', file: 'favicon.svg', type: SVG },
+  { path: '/favicon.svg', file: 'favicon.svg', type: SVG },
 ] as const;
 
 /**

@@ -3,7 +3,8 @@ import https from 'node:https';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { callbackUrlProblem, isPrivateAddress } from '../protocol/json/callback-url.ts';
+import { callbackUrlProblem } from '../protocol/json/callback-url.ts';
+import { refusedAddressReason } from './target-address.ts';
 
 export interface Resolved {
   address: string;
@@ -30,12 +31,24 @@ export interface PostOptions {
 export interface PostResult {
   /** The receiver's status; null when there was no response. */
   statusCode: number | null;
-  /** null when delivered (2xx). */
+  /**
+   * null when delivered (2xx). What the customer reads in the delivery log: the receiver's
+   * status and a snippet of its answer, or TARGET_UNREACHABLE when there was no answer.
+   */
   error: string | null;
+  /** For the operator's log only: the low-level cause (refused address, ECONNREFUSED, timeout, DNS). */
+  detail: string | null;
   /** True when trying again cannot help: the target is not allowed. */
   refused: boolean;
   durationMs: number;
 }
+
+/**
+ * The one reason recorded when no HTTP answer came: a refused address, a refused or reset
+ * connection, a timeout, a DNS or TLS failure all read the same, so the delivery log cannot be
+ * used to scan which hosts and ports exist behind or beside the service (issue 15).
+ */
+export const TARGET_UNREACHABLE = 'the target could not be reached or is not allowed';
 
 /** Bytes of a failed response kept for the delivery log. */
 const SNIPPET_BYTES = 200;
@@ -50,7 +63,8 @@ const SNIPPET_BYTES = 200;
 export async function postWebhook(o: PostOptions): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const refuse = (why: string): PostResult => ({ statusCode: null, error: `refused: ${why}`, refused: true, durationMs: elapsed() });
+  const refuse = (why: string): PostResult => ({ statusCode: null, error: TARGET_UNREACHABLE, detail: `refused: ${why}`, refused: true, durationMs: elapsed() });
+  const unreachable = (detail: string): PostResult => ({ statusCode: null, error: TARGET_UNREACHABLE, detail, refused: false, durationMs: elapsed() });
   const why = callbackUrlProblem(o.url, o.allowPrivate);
   if (why) return refuse(why);
   const url = new URL(o.url);
@@ -59,11 +73,16 @@ export async function postWebhook(o: PostOptions): Promise<PostResult> {
   try {
     addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await (o.resolve ?? systemResolver)(host);
   } catch (error) {
-    return { statusCode: null, error: `cannot resolve ${host}: ${describe(error)}`, refused: false, durationMs: elapsed() };
+    return unreachable(`cannot resolve ${host}: ${describe(error)}`);
   }
-  if (addresses.length === 0) return { statusCode: null, error: `cannot resolve ${host}: no address`, refused: false, durationMs: elapsed() };
+  if (addresses.length === 0) return unreachable(`cannot resolve ${host}: no address`);
   // Every address, not just the one used: a name that also points inside is refused as a whole.
-  if (!o.allowPrivate && addresses.some((a) => isPrivateAddress(a.address))) return refuse('the host resolves to a loopback or private address');
+  if (!o.allowPrivate) {
+    for (const a of addresses) {
+      const why = refusedAddressReason(a.address);
+      if (why) return refuse(`${host} resolves to an address that is not allowed: ${why}`);
+    }
+  }
   const pinned = addresses[0];
   return new Promise<PostResult>((resolve) => {
     let settled = false;
@@ -72,7 +91,7 @@ export async function postWebhook(o: PostOptions): Promise<PostResult> {
       settled = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
-      resolve({ statusCode, error, refused: false, durationMs: elapsed() });
+      resolve(statusCode === null ? unreachable(error ?? 'no answer') : { statusCode, error, detail: error, refused: false, durationMs: elapsed() });
     };
     const lookup: LookupFunction = (_hostname, options, callback) => {
       if (options.all) (callback as (e: null, a: Resolved[]) => void)(null, [pinned]);

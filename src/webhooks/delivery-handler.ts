@@ -102,12 +102,13 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
       }
       const result = await attempt(delivery, ctx.signal);
       // Interrupted by a stop, not answered by the receiver: the queue hands the job back.
-      if (ctx.signal.aborted) throw new Error(result.error ?? 'aborted');
+      if (ctx.signal.aborted) throw new Error(result.detail ?? 'aborted');
       const status = await record(job, ctx, delivery, result);
       const host = new URL(delivery.url).host;
       const log = { delivery: delivery.id, host, status, statusCode: result.statusCode, ms: result.durationMs };
       if (result.error === null) deps.logger.info(log, 'webhook delivered');
-      else deps.logger.warn({ ...log, err: result.error }, 'webhook attempt failed');
+      // The operator's log keeps the low-level cause that the customer's delivery log does not show.
+      else deps.logger.warn({ ...log, err: result.detail ?? result.error }, 'webhook attempt failed');
     },
 
     async giveUp(trx, job, error) {

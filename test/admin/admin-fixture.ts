@@ -57,7 +57,8 @@ export interface Response {
 export class AdminClient {
   readonly cookies = new Map<string, string>();
   csrf = '';
-  constructor(private readonly app: FastifyInstance, readonly origin = 'http://localhost') {}
+  /** `remoteAddress`: the client address the server sees (the login throttle counts per address). */
+  constructor(private readonly app: FastifyInstance, readonly origin = 'http://localhost', readonly remoteAddress = '127.0.0.1') {}
 
   private remember(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
     for (const c of res.cookies) {
@@ -74,7 +75,7 @@ export class AdminClient {
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
-    const res = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers } });
+    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.remoteAddress, headers: { cookie: this.cookieHeader(), ...headers } });
     this.remember(res);
     return res;
   }
@@ -87,6 +88,7 @@ export class AdminClient {
     const res = await this.app.inject({
       method: 'POST',
       url,
+      remoteAddress: this.remoteAddress,
       payload: form.toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...(origin === null ? {} : { origin }), ...o.headers },
     });

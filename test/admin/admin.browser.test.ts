@@ -2,7 +2,7 @@
  * The back office in headless Chromium against a real listening server: log in with the
  * keyboard, answer a waiting request (claim, type the PEC, Enter) and see the customer's polls
  * on both protocols return it, top up and see `saldo` change, a forged cross-origin form
- * refused, a lockout after failed logins, the dashboard's charts drawn without a CSP
+ * refused, the login throttle after failed logins, the dashboard's charts drawn without a CSP
  * violation, and no page wider than a 360 px phone. Skipped (with the reason) when Chromium is
  * missing, unless CI is set: then it fails.
  */
@@ -173,7 +173,7 @@ describe('back office in headless Chromium', { skip }, () => {
     assert.equal(await saldo(key), '5.00');
   });
 
-  test('five wrong passwords lock the username, even for the right one', async (t) => {
+  test('five wrong passwords make this address wait, even for the right one', async (t) => {
     const { page } = await newPage(t);
     await page.goto(`${base}/admin/login`);
     for (let i = 0; i < 5; i++) {
@@ -182,11 +182,11 @@ describe('back office in headless Chromium', { skip }, () => {
       await Promise.all([page.waitForLoadState('load'), page.locator('#password').press('Enter')]);
       await page.waitForSelector('[role="alert"]');
     }
-    assert.match(await page.locator('[role="alert"]').innerText(), /bloccato fino alle/);
+    assert.match(await page.locator('[role="alert"]').innerText(), /riprova tra 30 secondi/);
     await page.locator('#username').fill('anna');
     await page.locator('#password').fill(PASSWORD);
     await Promise.all([page.waitForLoadState('load'), page.locator('#password').press('Enter')]);
-    assert.match(await page.locator('[role="alert"]').innerText(), /bloccato fino alle/);
+    assert.match(await page.locator('[role="alert"]').innerText(), /riprova tra 30 secondi/);
     assert.match(page.url(), /\/admin\/login$/);
     harness().clock.advance(15 * 60_000);
   });

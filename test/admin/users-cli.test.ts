@@ -14,7 +14,7 @@ import { openStore } from '../../src/store/store.ts';
 import { login } from '../../src/users/login.ts';
 import { listAudit } from '../../src/audit/list-audit.ts';
 
-const policy = { session: { idleMs: 60_000, maxMs: 3_600_000 }, lockout: { failures: 5, windowMs: 60_000 } };
+const policy = { session: { idleMs: 60_000, maxMs: 3_600_000 }, throttle: { failures: 5, windowMs: 60_000 } };
 
 /** Runs the CLI with `input` on stdin (a pipe: not a terminal). */
 function runWithStdin(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
@@ -68,9 +68,9 @@ describe('cercapec users', { timeout: 180_000 }, () => {
       // The hashing cost comes from CERCAPEC_PASSWORD_HASH_COST: the tests' 10, then 11 for passwd.
       const hashes = await store.db.selectFrom('users').select(['username', 'password_hash']).orderBy('username').execute();
       assert.deepEqual(hashes.map((u) => [u.username, u.password_hash.split('$')[1]]), [['anna', '2048'], ['otto', '1024']]);
-      assert.equal((await login(store, { username: 'anna', password: 'prima-password-lunga', now }, policy)).ok, false);
-      assert.equal((await login(store, { username: 'anna', password: 'seconda-password-lunga', now }, policy)).ok, true);
-      assert.equal((await login(store, { username: 'otto', password: 'password-operatore', now }, policy)).ok, false);
+      assert.equal((await login(store, { username: 'anna', password: 'prima-password-lunga', address: '127.0.0.1', now }, policy)).ok, false);
+      assert.equal((await login(store, { username: 'anna', password: 'seconda-password-lunga', address: '127.0.0.1', now }, policy)).ok, true);
+      assert.equal((await login(store, { username: 'otto', password: 'password-operatore', address: '127.0.0.1', now }, policy)).ok, false);
       const actions = (await listAudit(store.db, { actor: 'cli' })).map((r) => r.action).sort();
       assert.deepEqual(actions, ['user.create', 'user.create', 'user.disable', 'user.passwd']);
     } finally {

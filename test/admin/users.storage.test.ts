@@ -1,5 +1,5 @@
 /**
- * People, passwords, sessions and the lockout on both dialects, with the manual clock.
+ * People, passwords, sessions and the login throttle on both dialects, with the manual clock.
  */
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,14 +9,15 @@ import { createUser, findUser, listUsers, setPassword, setUserStatus } from '../
 import { decoyHash, hashPassword, scryptParams, verifyPassword, DECOY_HASH } from '../../src/users/password.ts';
 import { login } from '../../src/users/login.ts';
 import { resumeSession, csrfTokenFor } from '../../src/users/sessions.ts';
-import { recordFailure } from '../../src/users/lockout.ts';
+import { recordFailure } from '../../src/users/login-throttle.ts';
 import { listAudit } from '../../src/audit/list-audit.ts';
 import { CLI_ACTOR } from '../../src/audit/record-audit.ts';
 import { isCercapecError } from '../../src/errors.ts';
 import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 
 const MIN = 60_000;
-const policy = { session: { idleMs: 30 * MIN, maxMs: 12 * 60 * MIN }, lockout: { failures: 5, windowMs: 15 * MIN }, scrypt: TEST_SCRYPT };
+const policy = { session: { idleMs: 30 * MIN, maxMs: 12 * 60 * MIN }, throttle: { failures: 5, windowMs: 15 * MIN }, scrypt: TEST_SCRYPT };
+const HOME = '198.51.100.10';
 const PW = 'cavallo-batteria-graffetta';
 
 test('scrypt hashes carry their parameters, verify in constant time, and never match garbage', async () => {
@@ -66,7 +67,7 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
 
   test('a session lives while used, dies after the idle time or the absolute cap', async () => {
     await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' }, undefined, TEST_SCRYPT);
-    const result = await login(store, { username: 'OTTO', password: PW, now: clock.now() }, policy);
+    const result = await login(store, { username: 'OTTO', password: PW, address: HOME, now: clock.now() }, policy);
     assert.ok(result.ok);
     const sid = result.sessionId;
     assert.equal(csrfTokenFor(sid).length, 43);
@@ -78,7 +79,7 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
     clock.advance(30 * MIN);
     assert.equal(await resumeSession(store.db, sid, clock.now(), policy.session), null, 'idle 30 minutes');
 
-    const again = await login(store, { username: 'otto', password: PW, now: clock.now() }, policy);
+    const again = await login(store, { username: 'otto', password: PW, address: HOME, now: clock.now() }, policy);
     assert.ok(again.ok);
     for (let i = 0; i < 25; i++) { // 25 x 29 min > 12 h
       clock.advance(29 * MIN);
@@ -90,46 +91,92 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
 
   test('disabling a user or changing the password ends the sessions', async () => {
     await createUser(store, clock.now(), { username: 'otto', password: PW, role: 'operator' }, undefined, TEST_SCRYPT);
-    const first = await login(store, { username: 'otto', password: PW, now: clock.now() }, policy);
+    const first = await login(store, { username: 'otto', password: PW, address: HOME, now: clock.now() }, policy);
     assert.ok(first.ok);
     await setPassword(store, clock.now(), 'otto', 'nuova-password-lunga', CLI_ACTOR, TEST_SCRYPT);
     assert.equal(await resumeSession(store.db, first.sessionId, clock.now(), policy.session), null);
-    assert.deepEqual(await login(store, { username: 'otto', password: PW, now: clock.now() }, policy), { ok: false, reason: 'invalid' });
-    const second = await login(store, { username: 'otto', password: 'nuova-password-lunga', now: clock.now() }, policy);
+    assert.deepEqual(await login(store, { username: 'otto', password: PW, address: HOME, now: clock.now() }, policy), { ok: false, reason: 'invalid' });
+    const second = await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy);
     assert.ok(second.ok);
     await setUserStatus(store, clock.now(), 'otto', 'disabled', CLI_ACTOR);
     assert.equal(await resumeSession(store.db, second.sessionId, clock.now(), policy.session), null);
-    assert.deepEqual(await login(store, { username: 'otto', password: 'nuova-password-lunga', now: clock.now() }, policy), { ok: false, reason: 'invalid' }, 'disabled looks like a wrong password');
+    assert.deepEqual(await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy), { ok: false, reason: 'invalid' }, 'disabled looks like a wrong password');
     await setUserStatus(store, clock.now(), 'otto', 'active', CLI_ACTOR);
-    assert.ok((await login(store, { username: 'otto', password: 'nuova-password-lunga', now: clock.now() }, policy)).ok);
+    assert.ok((await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy)).ok);
     await assert.rejects(setPassword(store, clock.now(), 'nessuno', PW), (e) => isCercapecError(e, 'user_not_found'));
     assert.deepEqual((await listAudit(store.db, { actor: 'cli' })).map((r) => r.action).sort(), ['user.disable', 'user.enable', 'user.passwd']);
     assert.equal((await findUser(store, 'otto'))?.lastLoginAt, clock.now());
   });
 
-  test('lockout: 5 failures within the window lock for the window; older failures are forgotten', async () => {
+  test('throttle: after 5 failures from one address, that address waits 30 s, then doubling; the right password from another address works', async () => {
     await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
-    const attempt = (password: string) => login(store, { username: 'anna', password, now: clock.now() }, policy);
-    // 4 failures, then a quarter of an hour of calm: the count starts again.
-    for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' });
-    clock.advance(15 * MIN);
-    for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' });
-    const locked = await attempt('no');
-    assert.deepEqual(locked, { ok: false, reason: 'locked', lockedUntil: clock.now() + 15 * MIN });
-    clock.advance(15 * MIN - 1);
-    assert.equal((await attempt(PW)).ok, false, 'locked until the last millisecond');
-    clock.advance(1);
-    assert.equal((await attempt(PW)).ok, true);
-    // A success clears the count.
-    for (let i = 0; i < 4; i++) await attempt('no');
-    assert.equal((await attempt(PW)).ok, true);
-    for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' });
+    const from = (address: string, password: string, username = 'anna') => login(store, { username, password, address, now: clock.now() }, policy);
+    const ATTACKER = '203.0.113.66';
+    for (let i = 0; i < 4; i++) assert.deepEqual(await from(ATTACKER, 'no'), { ok: false, reason: 'invalid' });
+    assert.deepEqual(await from(ATTACKER, 'no'), { ok: false, reason: 'throttled', retryAt: clock.now() + 30_000 });
+    // The attacker's address waits, whatever the password; the owner, elsewhere, logs in.
+    assert.deepEqual(await from(ATTACKER, PW), { ok: false, reason: 'throttled', retryAt: clock.now() + 30_000 });
+    assert.equal((await from(HOME, PW)).ok, true, 'the right password from another address works');
+    // The attacker goes on: each failure doubles the wait, up to the window (15 minutes).
+    clock.advance(30_000);
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const wait = (await retryAtOf(from(ATTACKER, 'no'))) - clock.now();
+      waits.push(wait / 1000);
+      clock.advance(wait);
+    }
+    assert.deepEqual(waits, [60, 120, 240, 480, 900, 900, 900]);
+    assert.equal((await from(HOME, PW)).ok, true, 'still');
+    // Once the wait is over the attacker's address may try again (and a success would clear it).
+    assert.equal((await from(ATTACKER, PW)).ok, true);
+    assert.deepEqual(await from(ATTACKER, 'no'), { ok: false, reason: 'invalid' }, 'the success cleared the count');
   });
 
-  test('concurrent failures are all counted', async () => {
-    const locks = await Promise.all(Array.from({ length: 12 }, () => recordFailure(store.db, 'mallory', clock.now(), policy.lockout)));
-    assert.equal(locks.filter((l) => l !== null).length, 8, 'the 5th to the 12th failure each report the lock');
-    const row = await store.db.selectFrom('login_failures').selectAll().where('username', '=', 'mallory').executeTakeFirstOrThrow();
-    assert.equal(Number(row.failures), 12);
+  test('throttle: counts are forgotten an hour (4 x 15 minutes) after the last failure, not the first', async () => {
+    await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
+    const attempt = (password: string) => login(store, { username: 'anna', password, address: HOME, now: clock.now() }, policy);
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' });
+      clock.advance(50 * MIN);
+    }
+    assert.equal((await attempt('no')).ok, false);
+    assert.equal((await attempt('no') as { reason: string }).reason, 'throttled', 'five failures 50 minutes apart still count');
+    clock.advance(60 * MIN);
+    for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' }, 'forgotten after a quiet window');
+    assert.equal((await attempt(PW)).ok, true);
+  });
+
+  test('throttle: one address trying many usernames waits after 20 failures; other addresses do not', async () => {
+    await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
+    const SPRAYER = '203.0.113.99';
+    for (let i = 0; i < 19; i++) assert.deepEqual(await login(store, { username: `nome${i}`, password: 'x', address: SPRAYER, now: clock.now() }, policy), { ok: false, reason: 'invalid' });
+    assert.equal((await login(store, { username: 'nome19', password: 'x', address: SPRAYER, now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
+    assert.equal((await login(store, { username: 'anna', password: PW, address: SPRAYER, now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
+    assert.equal((await login(store, { username: 'anna', password: PW, address: HOME, now: clock.now() }, policy)).ok, true);
+  });
+
+  test('throttle: a name guessed from many addresses slows each of them after one failure, never a fresh address', async () => {
+    await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
+    const bot = (n: number) => `203.0.${Math.floor(n / 250)}.${n % 250}`;
+    // 50 failures (10 x 5) from 50 addresses: the global brake for anna is on.
+    for (let n = 0; n < 50; n++) await login(store, { username: 'anna', password: 'x', address: bot(n), now: clock.now() }, policy);
+    assert.equal((await login(store, { username: 'anna', password: 'x', address: bot(3), now: clock.now() }, policy) as { reason: string }).reason, 'throttled', 'an address that failed once waits');
+    assert.equal((await login(store, { username: 'anna', password: PW, address: bot(4), now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
+    // The owner, from an address with no failure for anna, is not slowed.
+    assert.equal((await login(store, { username: 'anna', password: PW, address: HOME, now: clock.now() }, policy)).ok, true);
+    const audit = await listAudit(store.db, { action: 'auth.throttle' });
+    assert.ok(audit.some((r) => (r.after as { counters: string[] }).counters.includes('username')), 'the brake is in the audit log');
+  });
+
+  test('concurrent failures are all counted, on every counter', async () => {
+    await Promise.all(Array.from({ length: 12 }, () => recordFailure(store.db, { username: 'mallory', address: '203.0.113.5' }, clock.now(), policy.throttle)));
+    const rows = await store.db.selectFrom('login_failures').selectAll().execute();
+    assert.deepEqual(rows.map((r) => [r.username, r.address, Number(r.failures)]).sort(), [['', '203.0.113.5', 12], ['mallory', '', 12], ['mallory', '203.0.113.5', 12]]);
   });
 });
+
+async function retryAtOf(result: ReturnType<typeof login>): Promise<number> {
+  const r = await result;
+  assert.ok(!r.ok && r.reason === 'throttled', JSON.stringify(r));
+  return r.retryAt;
+}

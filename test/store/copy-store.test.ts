@@ -104,7 +104,7 @@ async function filledStore(name = NASTY): Promise<Filled> {
   // back office (0006)
   await store.db.insertInto('users').values({ id: 'usr_1', username: 'anna', password_hash: 'scrypt$32768$8$1$c2FsdA$aGFzaA', role: 'admin', status: 'active', created_at: now, updated_at: now, last_login_at: null }).execute();
   await store.db.insertInto('admin_sessions').values({ token_hash: 'f'.repeat(64), user_id: 'usr_1', created_at: now, last_seen_at: now + 1 }).execute();
-  await store.db.insertInto('login_failures').values({ username: NASTY.slice(0, 64), failures: 3, first_failed_at: now, locked_until: null }).execute();
+  await store.db.insertInto('login_failures').values({ username: NASTY.slice(0, 64), address: '203.0.113.7', failures: 3, first_failed_at: now, last_failed_at: now + 5 }).execute();
   await store.db.insertInto('audit_log').values({ id: 'aud_1', at: now, actor: 'cli', action: 'account.update', target: account.id, before_json: JSON.stringify({ name: NASTY }), after_json: null }).execute();
   // registries (0005)
   await store.db.insertInto('registry_cache').values({ source: 'inipec', code: NASTY.slice(0, 16), outcome: 'found', addresses: JSON.stringify([{ pec: 'a@pec.it', kind: 'company' }]), cached_at: now, expires_at: now + 86_400_000 }).execute();

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { eachDialect } from '../helpers/stores.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
-import { postWebhook, type Resolver } from '../../src/webhooks/deliver.ts';
+import { postWebhook, TARGET_UNREACHABLE, type Resolver } from '../../src/webhooks/deliver.ts';
 import { createWebhookHarness, type WebhookHarness } from './webhook-harness.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
@@ -60,7 +60,9 @@ await eachDialect(describe, 'webhook SSRF rules (allowPrivateCallbacks off)', (d
       assert.equal(delivery.nextAttemptAt, null);
       assert.equal(delivery.attempts.length, 1);
       assert.equal(delivery.attempts[0].statusCode, null);
-      assert.match(delivery.attempts[0].error, /^refused: .*(loopback|private)/);
+      // The customer's log says no more than an unreachable target would (no port scanning).
+      assert.equal(delivery.attempts[0].error, TARGET_UNREACHABLE);
+      assert.equal(delivery.lastError, TARGET_UNREACHABLE);
     }
     assert.equal(r.received.length, 0, 'the receiver was never reached');
   });
@@ -112,7 +114,7 @@ describe('postWebhook', () => {
     }
   });
 
-  test('times out a receiver that does not answer; reports DNS failures as retryable', async () => {
+  test('times out a receiver that does not answer; reports DNS failures as retryable; one reason for every unanswered attempt', async () => {
     const silent = http.createServer(() => {});
     servers.push(silent);
     silent.listen(0, '127.0.0.1');
@@ -120,15 +122,30 @@ describe('postWebhook', () => {
     const { port } = silent.address() as AddressInfo;
     const result = await post(`http://127.0.0.1:${port}/slow`, { timeoutMs: 150 });
     assert.equal(result.statusCode, null);
-    assert.match(result.error!, /timed out after 150 ms/);
+    assert.equal(result.error, TARGET_UNREACHABLE);
+    assert.match(result.detail!, /timed out after 150 ms/);
     assert.equal(result.refused, false);
+
+    // A closed port: the low-level ECONNREFUSED stays in the operator's detail.
+    const closed = http.createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((done) => closed.close(done));
+    const refusedConnection = await post(`http://127.0.0.1:${closedPort}/x`);
+    assert.equal(refusedConnection.error, TARGET_UNREACHABLE);
+    assert.match(refusedConnection.detail!, /ECONNREFUSED/);
+    const refusedAddress = await post(`http://127.0.0.1:${closedPort}/x`, { allowPrivate: false });
+    assert.equal(refusedAddress.error, TARGET_UNREACHABLE);
+    assert.match(refusedAddress.detail!, /^refused: .*loopback/);
 
     const nxdomain = await post('https://nowhere.example/x', {
       resolve: async () => {
         throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.example'), { code: 'ENOTFOUND' });
       },
     });
-    assert.match(nxdomain.error!, /cannot resolve nowhere\.example: getaddrinfo ENOTFOUND/);
+    assert.equal(nxdomain.error, TARGET_UNREACHABLE);
+    assert.match(nxdomain.detail!, /cannot resolve nowhere\.example: getaddrinfo ENOTFOUND/);
     assert.equal(nxdomain.refused, false);
   });
 });

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import closeWithGrace from 'close-with-grace';
 import { startAllStandins } from '../../standins/start-all.ts';
 import { UsageError } from '../context.ts';
+import { writeSecretFile } from '../../security/write-secret-file.ts';
 
 export function standinsCommand(program: Command): void {
   program
@@ -27,7 +27,7 @@ export function standinsCommand(program: Command): void {
       }
       lines.push('', 'Guasti a richiesta: curl -d \'{"mode":"500","count":3}\' <url>/__standin/faults (429, 500, 503, reset, hang, garbage, slow, none)');
       if (opts.writeConfig) {
-        writeFileSync(opts.writeConfig, `${JSON.stringify(running.registriesFile, null, 2)}\n`);
+        writeSecretFile(opts.writeConfig, `${JSON.stringify(running.registriesFile, null, 2)}\n`);
         lines.push(`File dei registri scritto in ${opts.writeConfig}: CERCAPEC_REGISTRIES_FILE=${opts.writeConfig} cercapec serve`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);

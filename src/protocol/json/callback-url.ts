@@ -1,9 +1,14 @@
 import { isIP } from 'node:net';
+import { refusedAddressReason } from '../../webhooks/target-address.ts';
 
 /**
  * Webhook targets must be http(s) and, unless allowed by configuration, not loopback, private,
  * link-local or otherwise internal addresses: a customer must not make our servers call into
  * our own network (SSRF). Names are checked again after DNS resolution at delivery time.
+ *
+ * The WHATWG URL parser has already turned the other IPv4 spellings (`2130706433`, `0x7f.1`,
+ * `017700000001`, `127.1`, full-width digits) into dotted decimal and compressed IPv6, so the
+ * address rules see one form; a zone id (`[fe80::1%25eth0]`) is not a valid URL at all.
  */
 export function callbackUrlProblem(value: string, allowPrivate: boolean): string | null {
   let url: URL;
@@ -16,20 +21,22 @@ export function callbackUrlProblem(value: string, allowPrivate: boolean): string
   if (url.username || url.password) return 'credentials in the URL are not allowed';
   if (allowPrivate) return null;
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
-    return 'internal host names are not allowed';
+  if (isIP(host)) {
+    const why = refusedAddressReason(host);
+    return why ? `loopback, private and other internal addresses are not allowed: ${why}` : null;
   }
-  if (isIP(host) && isPrivateAddress(host)) return 'loopback and private addresses are not allowed';
-  return null;
+  return hostNameProblem(host);
 }
 
-export function isPrivateAddress(address: string): boolean {
-  if (isIP(address) === 4) {
-    const [a, b] = address.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
-  }
-  const v6 = address.toLowerCase();
-  if (v6 === '::' || v6 === '::1') return true;
-  if (v6.startsWith('::ffff:')) return isPrivateAddress(v6.slice(7));
-  return v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80') || v6.startsWith('ff');
+/** Names that only mean something inside a network; `localhost.` is `localhost` (DNS root). */
+const INTERNAL_SUFFIXES = ['localhost', 'local', 'internal', 'localdomain', 'home.arpa', 'lan', 'intranet'];
+
+function hostNameProblem(name: string): string | null {
+  const host = name.replace(/\.+$/, '');
+  if (!host.includes('.')) return host === 'localhost' ? 'internal host names are not allowed' : 'the host name has no domain (internal names are not allowed)';
+  if (INTERNAL_SUFFIXES.some((s) => host === s || host.endsWith(`.${s}`))) return 'internal host names are not allowed';
+  // A name that is an address once the trailing dots go ("127.0.0.1." parses as a name in some
+  // resolvers): judged as the address.
+  if (isIP(host)) return refusedAddressReason(host) ? 'loopback, private and other internal addresses are not allowed' : null;
+  return null;
 }

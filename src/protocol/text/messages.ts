@@ -28,6 +28,7 @@ export const Messages = {
   pollNeedsGet: "Per conoscere l'esito usare il metodo GET con key e token",
   postOnly: (field: string) => `Metodo non consentito: per ${field} usare il metodo POST`,
   methodNotAllowed: 'Metodo non consentito: usare GET o POST',
+  unknownPath: 'Indirizzo non trovato: il servizio risponde su /index_ws.php',
   fieldRepeated: (field: string) => `Parametro ${field} ripetuto`,
   fieldTooLong: (field: string) => `Parametro ${field} troppo lungo`,
   tooMany: 'Troppe richieste, riprova più tardi',

@@ -6,7 +6,7 @@ import type { Notifier } from '../../queue/notifier.ts';
 import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import type { User } from '../../users/users.ts';
 import type { SessionPolicy } from '../../users/sessions.ts';
-import type { LockoutPolicy } from '../../users/lockout.ts';
+import type { ThrottlePolicy } from '../../users/login-throttle.ts';
 import type { ScryptParams } from '../../users/password.ts';
 import type { RateLimiter } from '../../protocol/rate-limiter.ts';
 import { userActor, type AuditBy } from '../../audit/record-audit.ts';
@@ -21,10 +21,11 @@ export interface AdminDeps {
   /** To cancel requests with the protocol's own rules. */
   lookups: LookupDeps;
   session: SessionPolicy;
-  lockout: LockoutPolicy;
   /** The password hashing cost (config passwordHashCost): what a login for an unknown name costs. */
   scrypt: ScryptParams;
-  /** Login attempts per client address: the lockout is per username, and each try costs a scrypt hash. */
+  /** Failed logins slow down their (username, address) and address: src/users/login-throttle.ts. */
+  throttle: ThrottlePolicy;
+  /** Login attempts per client address, failed or not: each try costs a scrypt hash. */
   loginLimiter: RateLimiter;
   operatorLeaseMs: number;
 }

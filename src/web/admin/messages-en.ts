@@ -21,7 +21,7 @@ export const en: Messages = {
   password: 'Password',
   loginButton: 'Log in',
   loginInvalid: 'Wrong username or password.',
-  loginLocked: (until) => `Too many failed attempts: logging in with this username is locked until ${until}.`,
+  loginThrottled: (seconds) => `Too many failed attempts from this address: try again in ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`}.`,
   tooManyLogins: 'Too many login attempts from this address: try again in a minute.',
   sessionExpired: 'Your session expired or was ended: log in again.',
   loggedOut: 'You have logged out.',

@@ -20,7 +20,8 @@ export const it = {
   password: 'Password',
   loginButton: 'Accedi',
   loginInvalid: 'Nome utente o password errati.',
-  loginLocked: (until: string) => `Troppi tentativi non riusciti: l'accesso con questo nome utente è bloccato fino alle ${until}.`,
+  loginThrottled: (seconds: number) =>
+    `Troppi tentativi non riusciti da questo indirizzo: riprova tra ${seconds < 120 ? `${seconds} secondi` : `${Math.ceil(seconds / 60)} minuti`}.`,
   tooManyLogins: 'Troppi tentativi di accesso da questo indirizzo: riprova tra un minuto.',
   sessionExpired: 'Sessione scaduta o terminata: accedi di nuovo.',
   loggedOut: 'Sei uscito dal back office.',

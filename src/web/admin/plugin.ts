@@ -66,7 +66,7 @@ export function adminOptions(services: Services): AdminDeps {
     logger: services.logger,
     lookups: services.lookups,
     session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
-    lockout: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
     scrypt: scryptParams(config.passwordHashCost),
     loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
     operatorLeaseMs: config.operatorLeaseMinutes * 60_000,

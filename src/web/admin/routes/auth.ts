@@ -5,7 +5,6 @@ import { html } from '../html.ts';
 import { page } from '../layout.ts';
 import { field, param, stateOf, userOf, type AdminDeps } from '../admin-context.ts';
 import { cookieOptions, issueLoginToken, LOGIN_CSRF_COOKIE, SESSION_COOKIE } from '../guard.ts';
-import { formatTime } from '../format.ts';
 
 /** Only a path inside the back office: never another host (no open redirect). */
 function safeNext(next: string): string {
@@ -38,14 +37,16 @@ export function authRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post('/login', { config: { access: 'public' } }, async (req, reply) => {
-    const { t, lang } = stateOf(req);
+    const { t } = stateOf(req);
     const username = field(req.body, 'username');
     if (!deps.loginLimiter.take(req.ip)) return loginPage(req, reply, { username, error: t.tooManyLogins, status: 429 });
     const now = deps.clock.now();
-    const result = await login(deps.store, { username, password: field(req.body, 'password'), now }, { session: deps.session, lockout: deps.lockout, scrypt: deps.scrypt });
+    const result = await login(deps.store, { username, password: field(req.body, 'password'), address: req.ip, now }, { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt });
     if (!result.ok) {
-      const error = result.reason === 'locked' ? t.loginLocked(formatTime(lang, result.lockedUntil)) : t.loginInvalid;
-      return loginPage(req, reply, { username, error, status: result.reason === 'locked' ? 429 : 401 });
+      if (result.reason === 'invalid') return loginPage(req, reply, { username, error: t.loginInvalid, status: 401 });
+      const seconds = Math.max(1, Math.ceil((result.retryAt - now) / 1000));
+      reply.header('retry-after', String(seconds));
+      return loginPage(req, reply, { username, error: t.loginThrottled(seconds), status: 429 });
     }
     // A session this browser had before (another tab) ends: one session per cookie.
     const previous = stateOf(req).sessionId;
