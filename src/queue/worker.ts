@@ -71,6 +71,7 @@ export interface WorkerOptions {
    * A claim takes about this much work at the rate this worker has been finishing jobs (default
    * 100 ms), and never less than its free runners: fast jobs come in batches of hundreds, slow
    * ones (a registry call) one per free runner, so they are not held back from idle workers.
+   * Infinity: always batchSize.
    */
   claimAheadMs?: number;
   /** How long finished jobs wait to be completed together; 0: on the next turn of the event loop. */
@@ -239,7 +240,8 @@ export function createWorker(o: WorkerOptions): Worker {
       rateSince = t;
       finishedSince = 0;
     }
-    return Math.min(batchSize, Math.max(concurrency - active.size, Math.ceil(rate * claimAheadMs)));
+    const ahead = claimAheadMs === Infinity ? batchSize : rate > 0 ? Math.ceil(rate * claimAheadMs) : 0;
+    return Math.min(batchSize, Math.max(concurrency - active.size, ahead));
   }
 
   async function loop(): Promise<void> {
@@ -262,7 +264,7 @@ export function createWorker(o: WorkerOptions): Worker {
         } catch (error) {
           // Never throw out of the loop and never hot-loop: back off and try again.
           log.error({ err: error }, 'claiming jobs failed');
-          await sleep(errorDelay);
+          await pause(errorDelay);
           errorDelay = Math.min(errorDelay * 2, 10_000);
           continue;
         }
@@ -272,16 +274,21 @@ export function createWorker(o: WorkerOptions): Worker {
       // stop() may have come while claiming, when there was no wait to cut short.
       if (!running) break;
       if (woken && active.size < concurrency) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollIntervalMs);
-        function done() {
-          clearTimeout(timer);
-          wake = null;
-          resolve();
-        }
-        wake = done;
-      });
+      await pause(pollIntervalMs);
     }
+  }
+
+  /** Waits ms, or less when nudged (a job added, a runner free, stop). */
+  function pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
   }
 
   function beat() {
@@ -333,8 +340,4 @@ export function createWorker(o: WorkerOptions): Worker {
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
