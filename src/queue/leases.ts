@@ -36,7 +36,14 @@ export async function releaseJobs(store: Store, workerId: string, now: number): 
  * place: run_at is kept, so they stay ahead of younger jobs, and the claim is not counted as
  * an attempt. Fenced by the lease; returns the jobs handed back.
  */
-export async function returnJobs(db: Kysely<Database> | Transaction<Database>, workerId: string, jobIds: readonly string[], now: number): Promise<Job[]> {
+export async function returnJobs(
+  db: Kysely<Database> | Transaction<Database>,
+  workerId: string,
+  jobIds: readonly string[],
+  now: number,
+  /** The lease they were claimed with: fences out a claim of the same jobs by the same worker after it expired. */
+  lockedUntil?: number,
+): Promise<Job[]> {
   if (jobIds.length === 0) return [];
   const rows = await db
     .updateTable('jobs')
@@ -44,6 +51,7 @@ export async function returnJobs(db: Kysely<Database> | Transaction<Database>, w
     .where('id', 'in', jobIds)
     .where('locked_by', '=', workerId)
     .where('status', '=', JobStatus.running)
+    .$if(lockedUntil !== undefined, (qb) => qb.where('locked_until', '=', lockedUntil!))
     .returningAll()
     .execute();
   return rows.map(toJob);

@@ -207,25 +207,28 @@ export function createWorker(o: WorkerOptions): Worker {
 
   /** Hands held jobs back to the queue at once; if that fails their lease runs out instead. */
   function giveBack(jobs: Held[]) {
-    if (jobs.length === 0) return;
-    const ids = jobs.map((h) => h.job.id);
-    const p = returnJobs(o.store.db, id, ids, o.clock.now())
-      .then((back) => log.debug({ returned: back.length }, 'held jobs handed back'))
-      .catch((err) => log.error({ err }, 'could not hand held jobs back; their lease will expire'))
-      .finally(() => {
-        returning.delete(p);
-        settled();
-      });
-    returning.add(p);
+    // By claim: the jobs of one claim share their lease, which fences the hand-back (leases.ts).
+    const byLease = new Map<number, string[]>();
+    for (const h of jobs) byLease.set(h.job.lockedUntil, [...(byLease.get(h.job.lockedUntil) ?? []), h.job.id]);
+    for (const [lockedUntil, ids] of byLease) {
+      const p = returnJobs(o.store.db, id, ids, o.clock.now(), lockedUntil)
+        .then((back) => log.debug({ returned: back.length }, 'held jobs handed back'))
+        .catch((err) => log.error({ err }, 'could not hand held jobs back; their lease will expire'))
+        .finally(() => {
+          returning.delete(p);
+          settled();
+        });
+      returning.add(p);
+    }
   }
 
-  /** Starts held jobs while runners are free; those held too long go back instead. */
-  function fill() {
+  /** Starts held jobs while runners are free; those held too long go back instead (not the ones just claimed). */
+  function fill(fresh = false) {
     const now = o.clock.now();
     const stale: Held[] = [];
     while (active.size < concurrency && held.length > 0) {
       const next = held.shift()!;
-      if (now - next.claimedAt > maxHoldMs) stale.push(next);
+      if (!fresh && now - next.claimedAt > maxHoldMs) stale.push(next);
       else launch(next.job);
     }
     giveBack(stale);
@@ -258,9 +261,10 @@ export function createWorker(o: WorkerOptions): Worker {
           for (const job of jobs) held.push({ job, claimedAt: now });
           full = jobs.length === limit;
           errorDelay = 100;
-          if (!running) break;
-          fill();
+          // Started even when stop() came meanwhile, as before batches; stop hands back the rest.
+          fill(true);
           settled();
+          if (!running) break;
         } catch (error) {
           // Never throw out of the loop and never hot-loop: back off and try again.
           log.error({ err: error }, 'claiming jobs failed');
