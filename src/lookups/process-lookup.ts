@@ -46,8 +46,9 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         .where('requests.id', '=', requestId)
         .executeTakeFirst();
       if (!request || request.status === 'waiting_operator' || !PENDING_STATUSES.includes(request.status)) {
-        // Cancelled, answered, or with the operators now: nothing to do but retire the job, which
-        // returning does (the worker completes it with others; running it twice writes nothing).
+        // Cancelled, answered, or with the operators now: nothing to do but retire the job. Through
+        // ctx.complete, not the batched path: a worker fenced out must learn it (LeaseLostError).
+        await store.db.transaction().execute((trx) => ctx.complete(trx));
         return;
       }
       const deadline = Number(request.created_at) + (deps.deadlineMs ?? Number.POSITIVE_INFINITY);
