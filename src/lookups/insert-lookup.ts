@@ -1,11 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { Database, RequestsTable } from '../store/schema.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
-import { newId } from '../ids.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
+import { addJobs } from '../queue/add-job.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
 
 export interface NewLookup {
@@ -82,20 +82,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
     }
   }
   const queued = lookups.filter((l) => !l.answer);
-  await insertRows(trx, 'jobs', queued.map((l) => ({
-    id: newId('job', now),
-    queue: LOOKUP_QUEUE,
-    payload: JSON.stringify({ requestId: l.id }),
-    status: 'queued' as const,
-    run_at: now,
-    attempts: 0,
-    max_attempts: options.maxAttempts,
-    locked_by: null,
-    locked_until: null,
-    last_error: null,
-    created_at: now,
-    updated_at: now,
-  })));
+  await addJobs(trx, queued.map((l) => ({ queue: LOOKUP_QUEUE, payload: { requestId: l.id }, now, maxAttempts: options.maxAttempts })));
   return webhooks;
 }
 

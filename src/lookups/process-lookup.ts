@@ -46,7 +46,8 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         .where('requests.id', '=', requestId)
         .executeTakeFirst();
       if (!request || request.status === 'waiting_operator' || !PENDING_STATUSES.includes(request.status)) {
-        // Cancelled, answered, or with the operators now: nothing to do but retire the job.
+        // Cancelled, answered, or with the operators now: nothing to do but retire the job. Through
+        // ctx.complete, not the batched path: a worker fenced out must learn it (LeaseLostError).
         await store.db.transaction().execute((trx) => ctx.complete(trx));
         return;
       }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, RequestStatus } from '../store/schema.ts';
 import type { MaintenanceTask } from '../queue/maintenance.ts';
+import { purgeFailedJobs } from '../queue/list-jobs.ts';
 import { isPending, LookupStatus } from './lookup-status.ts';
 
 const DAY = 86_400_000;
@@ -64,12 +65,9 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
   }
   // A job that failed for good stays for inspection; its age counts from the failure.
   for (;;) {
-    const ids = (
-      await db.selectFrom('jobs').select('id').where('status', '=', 'failed').where('updated_at', '<', before).limit(chunkSize).execute()
-    ).map((r) => r.id);
-    if (ids.length === 0) break;
-    counts.jobs += deleted(await db.deleteFrom('jobs').where('id', 'in', ids).where('status', '=', 'failed').executeTakeFirst());
-    if (ids.length < chunkSize) break;
+    const removed = await purgeFailedJobs(db, before, chunkSize);
+    counts.jobs += removed;
+    if (removed < chunkSize) break;
   }
   return counts;
 }

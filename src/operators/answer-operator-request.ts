@@ -4,6 +4,7 @@ import type { Notifier } from '../queue/notifier.ts';
 import type { AddressKind } from '../registries/registry.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { completeJob } from '../queue/complete-job.ts';
+import { getJob } from '../queue/list-jobs.ts';
 import { recordAnswer } from '../lookups/record-answer.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
@@ -56,13 +57,13 @@ export async function answerOperatorRequest(deps: AnswerDeps, input: AnswerInput
   if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number])) throw new CercapecError(ErrorCode.invalidArgument, 'unknown address kind', { field: 'kind' });
   const now = deps.clock.now();
   const result = await deps.store.db.transaction().execute(async (trx) => {
-    const job = await trx.selectFrom('jobs').select(['payload', 'created_at']).where('id', '=', input.jobId).executeTakeFirst();
+    const job = await getJob(trx, input.jobId);
     if (!job || !(await completeJob(trx, input.jobId, operatorWorkerId(input.user.id)))) {
       throw new CercapecError(ErrorCode.operatorLeaseLost, 'this request is no longer yours: its lease expired and someone else took it, or it was answered');
     }
-    const { requestId } = JSON.parse(job.payload) as { requestId: string };
+    const { requestId } = job.payload as { requestId: string };
     const before = await trx.selectFrom('requests').select('status').where('id', '=', requestId).executeTakeFirst();
-    const attempt = { source: OPERATOR_SOURCE, startedAt: Number(job.created_at), finishedAt: now, outcome: answer.outcome, error: null };
+    const attempt = { source: OPERATOR_SOURCE, startedAt: job.createdAt, finishedAt: now, outcome: answer.outcome, error: null };
     const resolution: Exclude<Resolution, { outcome: 'error' }> = pec
       ? { outcome: 'found', source: OPERATOR_SOURCE, addresses: [{ pec, kind, source: OPERATOR_SOURCE, label: note }], attempts: [attempt] }
       : { outcome: 'not_found', attempts: [attempt] };

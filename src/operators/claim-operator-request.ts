@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
-import { claimJobs } from '../queue/claim-jobs.ts';
+import { claimJob, claimJobs } from '../queue/claim-jobs.ts';
 import { completeJob } from '../queue/complete-job.ts';
-import { extendLeases } from '../queue/leases.ts';
-import { toJob, type Job } from '../queue/job.ts';
+import { extendLeases, heldJobs, returnJobs } from '../queue/leases.ts';
+import type { Job } from '../queue/job.ts';
 import { OPERATOR_QUEUE } from './enqueue-operator.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 
@@ -30,22 +29,14 @@ export interface ClaimInput {
   audit?: AuditBy;
 }
 
-function toClaim(job: Job, createdAt: number): OperatorClaim {
-  return { jobId: job.id, requestId: (job.payload as { requestId: string }).requestId, waitingSince: createdAt, lockedUntil: job.lockedUntil };
+function toClaim(job: Job): OperatorClaim {
+  return { jobId: job.id, requestId: (job.payload as { requestId: string }).requestId, waitingSince: job.createdAt, lockedUntil: job.lockedUntil };
 }
 
 /** The request this person holds now (lease not expired), if any: one at a time per person. */
 export async function heldRequest(store: Store, userId: string, now: number): Promise<OperatorClaim | null> {
-  const row = await store.db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('queue', '=', OPERATOR_QUEUE)
-    .where('status', '=', 'running')
-    .where('locked_by', '=', operatorWorkerId(userId))
-    .where('locked_until', '>', now)
-    .orderBy('run_at')
-    .executeTakeFirst();
-  return row ? toClaim(toJob(row), Number(row.created_at)) : null;
+  const [job] = await heldJobs(store.db, OPERATOR_QUEUE, operatorWorkerId(userId), now);
+  return job ? toClaim(job) : null;
 }
 
 /**
@@ -60,38 +51,19 @@ export async function claimOperatorRequest(store: Store, input: ClaimInput): Pro
   const workerId = operatorWorkerId(input.userId);
   for (let tries = 0; tries < 50; tries++) {
     const job = input.jobId
-      ? await claimJob(store, input.jobId, workerId, input.now, input.leaseMs)
+      ? await claimJob(store, input.jobId, { queue: OPERATOR_QUEUE, workerId, leaseMs: input.leaseMs, now: input.now })
       : (await claimJobs(store, { queue: OPERATOR_QUEUE, workerId, limit: 1, leaseMs: input.leaseMs, now: input.now }))[0];
     if (!job) return null;
     const { requestId } = job.payload as { requestId: string };
     const request = await store.db.selectFrom('requests').select('status').where('id', '=', requestId).executeTakeFirst();
-    const created = await store.db.selectFrom('jobs').select('created_at').where('id', '=', job.id).executeTakeFirst();
-    if (request?.status === 'waiting_operator' && created) {
+    if (request?.status === 'waiting_operator') {
       if (input.audit) await recordAudit(store.db, { at: input.now, actor: input.audit.actor, action: 'request.claim', target: requestId, after: { job_id: job.id, locked_until: job.lockedUntil } });
-      return toClaim(job, Number(created.created_at));
+      return toClaim(job);
     }
     await completeJob(store.db, job.id, workerId);
     if (input.jobId) return null;
   }
   return null;
-}
-
-/** One job by id, with the same conditions as claimJobs: queued and due, or its lease expired. */
-async function claimJob(store: Store, jobId: string, workerId: string, now: number, leaseMs: number): Promise<Job | undefined> {
-  const row = await store.db
-    .updateTable('jobs')
-    .set({ status: 'running', locked_by: workerId, locked_until: now + leaseMs, attempts: sql`attempts + 1`, updated_at: now })
-    .where('id', '=', jobId)
-    .where('queue', '=', OPERATOR_QUEUE)
-    .where((w) =>
-      w.or([
-        w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
-        w.and([w('status', '=', 'running'), w('locked_until', '<', now)]),
-      ]),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  return row ? toJob(row) : undefined;
 }
 
 /** Pushes the lease of a held request (each view of it does). false: this person no longer holds it. */
@@ -106,16 +78,9 @@ export async function renewOperatorLease(store: Store, userId: string, jobId: st
  */
 export async function releaseOperatorRequest(store: Store, userId: string, jobId: string, now: number, audit?: AuditBy): Promise<boolean> {
   return store.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('jobs')
-      .set({ status: 'queued', locked_by: null, locked_until: null, attempts: sql`attempts - 1`, updated_at: now })
-      .where('id', '=', jobId)
-      .where('locked_by', '=', operatorWorkerId(userId))
-      .where('status', '=', 'running')
-      .returning('payload')
-      .executeTakeFirst();
-    if (!row) return false;
-    const { requestId } = JSON.parse(row.payload) as { requestId: string };
+    const [job] = await returnJobs(trx, operatorWorkerId(userId), [jobId], now);
+    if (!job) return false;
+    const { requestId } = job.payload as { requestId: string };
     if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'request.release', target: requestId, after: { job_id: jobId } });
     return true;
   });

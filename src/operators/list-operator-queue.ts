@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { listJobs } from '../queue/list-jobs.ts';
+import { JobStatus } from '../queue/job.ts';
 import { OPERATOR_QUEUE } from './enqueue-operator.ts';
 
 export interface WaitingRequest {
@@ -22,17 +24,9 @@ export interface WaitingRequest {
  * more than it saves on a queue people work through by hand.
  */
 export async function listOperatorQueue(db: Kysely<Database>, now: number, limit = 200): Promise<WaitingRequest[]> {
-  const jobs = await db
-    .selectFrom('jobs')
-    .select(['id', 'payload', 'status', 'locked_by', 'locked_until', 'created_at'])
-    .where('queue', '=', OPERATOR_QUEUE)
-    .where('status', 'in', ['queued', 'running'])
-    .orderBy('run_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const jobs = await listJobs(db, OPERATOR_QUEUE, limit);
   if (jobs.length === 0) return [];
-  const ids = jobs.map((j) => (JSON.parse(j.payload) as { requestId: string }).requestId);
+  const ids = jobs.map((j) => (j.payload as { requestId: string }).requestId);
   const requests = await db
     .selectFrom('requests')
     .innerJoin('accounts', 'accounts.id', 'requests.account_id')
@@ -44,7 +38,7 @@ export async function listOperatorQueue(db: Kysely<Database>, now: number, limit
   return jobs.flatMap((job, i) => {
     const request = byId.get(ids[i]);
     if (!request) return []; // cancelled meanwhile: the next claim retires its job
-    const held = job.status === 'running' && job.locked_until !== null && Number(job.locked_until) > now;
+    const held = job.status === JobStatus.running && job.lockedUntil > now;
     return [{
       jobId: job.id,
       requestId: request.id,
@@ -52,9 +46,9 @@ export async function listOperatorQueue(db: Kysely<Database>, now: number, limit
       kind: request.kind,
       accountId: request.account_id,
       accountName: request.name,
-      waitingSince: Number(job.created_at),
-      claimedBy: held ? job.locked_by : null,
-      lockedUntil: held ? Number(job.locked_until) : null,
+      waitingSince: job.createdAt,
+      claimedBy: held ? job.lockedBy : null,
+      lockedUntil: held ? job.lockedUntil : null,
     }];
   });
 }

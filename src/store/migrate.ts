@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-registries.ts';
 import * as m0006 from './migrations/0006-backoffice.ts';
 import * as m0007 from './migrations/0007-account-balance.ts';
 import * as m0007b from './migrations/0007-auth-epoch.ts';
+import * as m0008 from './migrations/0008-queue-indexes.ts';
 import * as m0009 from './migrations/0009-login-throttle.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006-backoffice': m0006,
   '0007-account-balance': m0007,
   '0007-auth-epoch': m0007b,
+  '0008-queue-indexes': m0008,
   '0009-login-throttle': m0009,
 };
 

@@ -3,8 +3,7 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import type { Job } from '../queue/job.ts';
-import { LeaseLostError, type JobContext, type JobHandler } from '../queue/worker.ts';
-import { failJob } from '../queue/fail-job.ts';
+import type { JobContext, JobHandler } from '../queue/worker.ts';
 import { backoffMs } from '../queue/backoff.ts';
 import { newId } from '../ids.ts';
 import { ensureAccountWebhook } from './account-webhook.ts';
@@ -32,7 +31,7 @@ export const WEBHOOK_USER_AGENT = 'cercapec-webhooks/1';
 /**
  * The job that delivers one webhook. Each run makes one attempt outside any transaction, then
  * records it in one transaction fenced by the job's lease: delivered (2xx) completes the job; a
- * failure reschedules the same job at the next backoff step (the queue's failJob), or marks
+ * failure reschedules the same job at the next backoff step (ctx.retryAt), or marks
  * the delivery failed when that step would fall outside the retry window. A target refused by
  * the SSRF rules fails at once: retrying would be refused again.
  *
@@ -69,7 +68,7 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
     const status = result.error === null ? DeliveryStatus.delivered : next === null ? DeliveryStatus.failed : DeliveryStatus.pending;
     await store.db.transaction().execute(async (trx) => {
       if (next === null) await ctx.complete(trx);
-      else if (!(await failJob(trx, { jobId: job.id, workerId: ctx.workerId, error: result.error!, now, retryAt: next }))) throw new LeaseLostError(job.id);
+      else await ctx.retryAt(trx, next, result.error!);
       await trx
         .insertInto('webhook_attempts')
         .values({ id: newId('wha', now), delivery_id: delivery.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs })
@@ -96,8 +95,8 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
       const { deliveryId } = job.payload as { deliveryId: string };
       const delivery = await store.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
       if (!delivery || delivery.status !== DeliveryStatus.pending) {
-        // Purged, or finished by a worker whose lease this one outlived: retire the job.
-        await store.db.transaction().execute((trx) => ctx.complete(trx));
+        // Purged, or finished by a worker whose lease this one outlived: returning retires the
+        // job with others in one statement (nothing is written, so running twice is harmless).
         return;
       }
       const result = await attempt(delivery, ctx.signal);

@@ -26,7 +26,7 @@ import { searchRequests } from '../../src/lookups/search-requests.ts';
 import { requestsPerHour, HOUR_MS } from '../../src/dashboard/requests-per-hour.ts';
 import { answerTimes, percentile, BUCKET_BOUNDS } from '../../src/dashboard/answer-times.ts';
 import { sourceHealth } from '../../src/dashboard/source-health.ts';
-import { queueDepth } from '../../src/dashboard/queue-depth.ts';
+import { queueDepth } from '../../src/queue/queue-depth.ts';
 
 const ADMIN = { actor: 'user:anna' };
 

@@ -195,9 +195,10 @@ await eachDialect(describe, 'lookups', (dialect) => {
       const { completeJob } = await import('../../src/queue/complete-job.ts');
       if (!(await completeJob(trx, job.id, workerId))) throw new Error('lease lost');
     };
-    await assert.rejects(handler.run(job, { workerId: 'slow', signal: new AbortController().signal, complete: complete('slow') }), /lease lost/);
+    const retryAt = () => async () => assert.fail('a found code is not retried');
+    await assert.rejects(handler.run(job, { workerId: 'slow', signal: new AbortController().signal, complete: complete('slow'), retryAt: retryAt() }), /lease lost/);
     assert.equal((await findLookup(h.store, account.id, id))?.status, 'queued', 'the fenced worker wrote nothing');
-    await handler.run(stolen, { workerId: 'fast', signal: new AbortController().signal, complete: complete('fast') });
+    await handler.run(stolen, { workerId: 'fast', signal: new AbortController().signal, complete: complete('fast'), retryAt: retryAt() });
     assert.equal((await findLookup(h.store, account.id, id))?.status, 'found');
     const addresses = await findAddresses(h.store, id);
     assert.equal(addresses.length, 1);

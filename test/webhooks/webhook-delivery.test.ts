@@ -221,6 +221,9 @@ await eachDialect(describe, 'webhook delivery', (dialect) => {
       async complete(trx) {
         if (!(await completeJob(trx, job.id, workerId))) throw new LeaseLostError(job.id);
       },
+      async retryAt() {
+        assert.fail('the lookup handler never reschedules its job itself');
+      },
     });
     const claim = async (workerId: string) => {
       const [job] = await claimJobs(h.store, { queue: LOOKUP_QUEUE, workerId, limit: 1, leaseMs: 1000, now: h.clock.now() });

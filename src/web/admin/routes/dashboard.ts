@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requestsPerHour, HOUR_MS } from '../../../dashboard/requests-per-hour.ts';
 import { answerTimes } from '../../../dashboard/answer-times.ts';
 import { sourceHealth } from '../../../dashboard/source-health.ts';
-import { queueDepth } from '../../../dashboard/queue-depth.ts';
+import { queueDepth } from '../../../queue/queue-depth.ts';
 import { operatorQueueDepth } from '../../../operators/list-operator-queue.ts';
 import { page } from '../layout.ts';
 import { param, stateOf, type AdminDeps } from '../admin-context.ts';

@@ -5,7 +5,7 @@ import { formatDuration, formatTime } from '../format.ts';
 import { OUTCOMES, type HourlySeries } from '../../../dashboard/requests-per-hour.ts';
 import type { AnswerTimes } from '../../../dashboard/answer-times.ts';
 import { ATTEMPT_OUTCOMES, type SourceHealth } from '../../../dashboard/source-health.ts';
-import type { QueueDepth } from '../../../dashboard/queue-depth.ts';
+import type { QueueDepth } from '../../../queue/queue-depth.ts';
 
 export interface DashboardView {
   hours: 24 | 48;

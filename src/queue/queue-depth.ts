@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { JobStatus } from './job.ts';
 
 export interface QueueDepth {
   queue: string;
@@ -12,7 +13,7 @@ export interface QueueDepth {
   failed: number;
 }
 
-/** Jobs per queue and state (lookup, webhook, operator...), one grouped read. */
+/** Jobs per queue and state (lookup, webhook, operator...), one grouped read (the back office's dashboard). */
 export async function queueDepth(db: Kysely<Database>, now: number): Promise<QueueDepth[]> {
   const rows = await db
     .selectFrom('jobs')
@@ -23,10 +24,10 @@ export async function queueDepth(db: Kysely<Database>, now: number): Promise<Que
   for (const row of rows) {
     const depth = byQueue.get(row.queue) ?? { queue: row.queue, ready: 0, delayed: 0, running: 0, failed: 0 };
     const n = Number(row.n);
-    if (row.status === 'queued') {
+    if (row.status === JobStatus.queued) {
       depth.ready += Number(row.due);
       depth.delayed += n - Number(row.due);
-    } else if (row.status === 'running') depth.running += n;
+    } else if (row.status === JobStatus.running) depth.running += n;
     else depth.failed += n;
     byQueue.set(row.queue, depth);
   }
