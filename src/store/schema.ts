@@ -145,7 +145,8 @@ export interface AttemptsTable {
   source: string;
   started_at: number;
   finished_at: number;
-  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error';
+  /** A text column on both dialects, no CHECK: skipped came later (INAD and omocodic codes). */
+  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error' | 'skipped';
   error: string | null;
 }
 
