@@ -5,6 +5,7 @@ import * as m0003 from './migrations/0003-batches.ts';
 import * as m0004 from './migrations/0004-webhooks.ts';
 import * as m0005 from './migrations/0005-registries.ts';
 import * as m0006 from './migrations/0006-backoffice.ts';
+import * as m0010 from './migrations/0010-batch-idempotency.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-webhooks': m0004,
   '0005-registries': m0005,
   '0006-backoffice': m0006,
+  '0010-batch-idempotency': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -57,6 +57,8 @@ export const TABLE_KEYS = {
   admin_sessions: ['token_hash'],
   login_failures: ['username'],
   audit_log: ['id'],
+  // batch idempotency (0010)
+  batch_idempotency_keys: ['account_id', 'key'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 export interface AccountsTable {
@@ -357,4 +359,18 @@ export interface AuditLogTable {
   target: string | null;
   before_json: string | null;
   after_json: string | null;
+}
+
+// --- batch idempotency (migration 0010) ------------------------------------------------------
+
+export interface Database { batch_idempotency_keys: BatchIdempotencyKeysTable }
+
+/** An Idempotency-Key of a batch upload and the batch it created (answered 202). */
+export interface BatchIdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  /** sha256 of the upload's bytes with its format, column and callback: the same key with another upload is refused. */
+  body_hash: string;
+  batch_id: string;
+  created_at: number;
 }
