@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { toBatchResource } from '../batch-resource.ts';
 import { callbackUrlProblem } from '../callback-url.ts';
 import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
+import { createParseSlots } from '../../../batches/parse-slots.ts';
 
 const problems = problemResponses(400, 401, 404, 429);
 const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
@@ -27,7 +28,8 @@ const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
 export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { store, clock, notifier } = deps.lookups;
-  const limits = deps.batch ?? DEFAULT_LIMITS;
+  const { xlsxConcurrency, xlsxWaitMs, ...limits }: NonNullable<JsonApiDeps['batch']> = deps.batch ?? DEFAULT_LIMITS;
+  const xlsxSlots = createParseSlots(xlsxConcurrency ?? 2);
   // A read that completes a batch queued its webhook: wake the deliverers.
   const wakeWebhooks = () => notifier.jobAdded(WEBHOOK_QUEUE);
 
@@ -49,7 +51,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       }),
       headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
       body: BatchUploadBody,
-      response: { 200: BatchSchema, 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415, 422) },
+      response: { 200: BatchSchema, 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const account = accountOf(req);
@@ -62,6 +64,12 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       const why = callbackUrlProblem(callbackUrl, deps.allowPrivateCallbacks);
       if (why) return refuse(req, reply, 'invalid_request', `callbackUrl: ${why}`);
     }
+    // XLSX parses are bounded: a zip bomb costs memory until it is refused (parse-slots.ts).
+    const release = format === 'xlsx' ? await xlsxSlots.acquire(xlsxWaitMs ?? 5_000) : () => {};
+    if (!release) {
+      reply.header('retry-after', '5');
+      return refuse(req, reply, 'unavailable', 'too many XLSX files are being read right now: retry in a few seconds');
+    }
     try {
       const key = req.headers['idempotency-key'];
       const idempotencyKey = typeof key === 'string' ? key : null;
@@ -70,6 +78,8 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     } catch (error) {
       if (!(error instanceof BatchError)) throw error;
       return refuse(req, reply, error.kind === 'too_large' ? 'payload_too_large' : 'invalid_request', error.message);
+    } finally {
+      release();
     }
   });
 
@@ -125,7 +135,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
 }
 
 /** A refusal before the body was read to its end closes the connection rather than draining it. */
-function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_media_type' | 'payload_too_large' | 'invalid_request', detail: string) {
+function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_media_type' | 'payload_too_large' | 'invalid_request' | 'unavailable', detail: string) {
   if (!req.raw.complete) reply.header('connection', 'close');
   return sendProblem(reply, name, detail);
 }
