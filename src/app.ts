@@ -59,7 +59,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     prefix: '/v1',
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
-    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
+    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes, xlsxConcurrency: config.batchXlsxConcurrency, xlsxWaitMs: config.batchXlsxWaitMs },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(async (scope) => opsRoutes(scope, services));

@@ -88,6 +88,10 @@ export const ConfigSchema = z.object({
   authFailuresPerMinute: z.coerce.number().int().min(0).default(20),
   /** XLSX batches: the most bytes the zip may inflate to (every part read); more is a 413. */
   batchMaxInflatedBytes: z.coerce.number().int().min(1024 * 1024).default(200 * 1024 * 1024),
+  /** XLSX batches read at once per process (each may hold 100-200 MB while it inflates); the others wait, then get 503. */
+  batchXlsxConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+  /** How long an XLSX upload waits for a parse slot before it is answered 503 with Retry-After. */
+  batchXlsxWaitMs: z.coerce.number().int().min(0).max(600_000).default(5_000),
   // --- end hardening ---
   // --- back office (docs/back-office.md) ---
   /** A back-office session ends after this many minutes without a page view. */
@@ -153,6 +157,8 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_MAX_HEADER_BYTES: 'maxHeaderBytes',
   CERCAPEC_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
   CERCAPEC_BATCH_MAX_INFLATED_BYTES: 'batchMaxInflatedBytes',
+  CERCAPEC_BATCH_XLSX_CONCURRENCY: 'batchXlsxConcurrency',
+  CERCAPEC_BATCH_XLSX_WAIT_MS: 'batchXlsxWaitMs',
   // back office
   CERCAPEC_ADMIN_SESSION_IDLE_MINUTES: 'adminSessionIdleMinutes',
   CERCAPEC_ADMIN_SESSION_MAX_HOURS: 'adminSessionMaxHours',

@@ -7,11 +7,12 @@ import { BatchError } from './batch-error.ts';
  * away mid-upload. The body is piped, not destroyed, on failure: the 413 still has to be sent
  * on its socket.
  */
-export function limitedInput(body: Readable, maxBytes: number): Transform {
+export function limitedInput(body: Readable, maxBytes: number, tap?: (chunk: Buffer) => void): Transform {
   let seen = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
+      tap?.(chunk);
       if (seen > maxBytes) callback(new BatchError('too_large', `the upload is over ${maxBytes} bytes`));
       else callback(null, chunk);
     },

@@ -22,7 +22,7 @@ export async function readCsvBatch(input: Readable): Promise<CsvRows> {
   let head = Buffer.alloc(0);
   let ended = false;
   while (!head.includes(0x0a) && head.length < HEAD_BYTES) {
-    const next = await chunks.next().catch((error: unknown) => Promise.reject(asBatchError(error, 'unreadable CSV')));
+    const next = await chunks.next().catch((error: unknown) => Promise.reject(asBatchError(error, 'csv')));
     if (next.done) {
       ended = true;
       break;
@@ -52,7 +52,7 @@ export async function readCsvBatch(input: Readable): Promise<CsvRows> {
     try {
       for await (const record of parser as AsyncIterable<string[]>) yield { cells: record };
     } catch (error) {
-      throw asBatchError(error, 'unreadable CSV');
+      throw asBatchError(error, 'csv');
     }
   }
   return { delimiter, rows: rows() };

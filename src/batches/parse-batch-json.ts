@@ -20,7 +20,7 @@ export function readJsonBatch(input: Readable): Table {
     try {
       for await (const element of jsonArrayElements(input)) yield toRow(element, columns, index);
     } catch (error) {
-      throw asBatchError(error, 'unreadable JSON');
+      throw asBatchError(error, 'json');
     }
   }
   return { columns, codeColumn: CODE, rows: rows() };

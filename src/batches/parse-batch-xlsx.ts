@@ -48,7 +48,7 @@ export async function* readXlsxBatch(input: Readable, maxInflatedBytes = DEFAULT
       }
     }
   } catch (error) {
-    throw asBatchError(error, 'unreadable XLSX workbook');
+    throw asBatchError(error, 'xlsx');
   } finally {
     // A reader stopped early (the row limit, an error) still removes its parked sheets: the parse
     // finishes when it resumes. Not awaited: after a failed upload it may never resume.

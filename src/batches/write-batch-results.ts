@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import type { ResultRow } from './batch-results.ts';
+import { defuseFormula } from '../security/defuse-formula.ts';
 
 export type ResultFormat = 'csv' | 'xlsx' | 'json';
 
@@ -30,11 +31,12 @@ export function writeResults(format: ResultFormat, source: ResultSource): Readab
  */
 export function tableHeader(columns: string[]): string[] {
   const taken = new Set<string>(RESULT_COLUMNS);
-  return [...columns.map((c) => (taken.has(c) ? `input_${c}` : c)), ...RESULT_COLUMNS];
+  return [...columns.map((c) => defuseFormula(taken.has(c) ? `input_${c}` : c)), ...RESULT_COLUMNS];
 }
 
+/** CSV and XLSX cells, formulas defused (src/security/defuse-formula.ts); JSON carries the text as it was. */
 function tableRecord(r: ResultRow): string[] {
-  return [...r.input, r.code ?? '', r.status, r.pec ?? '', r.addresses.join(';'), r.source ?? '', r.error ?? ''];
+  return [...r.input, r.code ?? '', r.status, r.pec ?? '', r.addresses.join(';'), r.source ?? '', r.error ?? ''].map(defuseFormula);
 }
 
 function resultsCsv({ columns, pages, delimiter }: ResultSource): Readable {

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AttemptsTable, Database } from '../store/schema.ts';
 
-export const ATTEMPT_OUTCOMES = ['found', 'not_found', 'transient_error', 'permanent_error'] as const satisfies readonly AttemptsTable['outcome'][];
+export const ATTEMPT_OUTCOMES = ['found', 'not_found', 'transient_error', 'permanent_error', 'skipped'] as const satisfies readonly AttemptsTable['outcome'][];
 
 export interface SourceHealth {
   source: string;
@@ -21,7 +21,7 @@ export async function sourceHealth(db: Kysely<Database>, since: number): Promise
     .execute();
   const bySource = new Map<string, Record<AttemptsTable['outcome'], number>>();
   for (const row of rows) {
-    const counts = bySource.get(row.source) ?? { found: 0, not_found: 0, transient_error: 0, permanent_error: 0 };
+    const counts = bySource.get(row.source) ?? { found: 0, not_found: 0, transient_error: 0, permanent_error: 0, skipped: 0 };
     counts[row.outcome] += Number(row.n);
     bySource.set(row.source, counts);
   }
@@ -29,6 +29,8 @@ export async function sourceHealth(db: Kysely<Database>, since: number): Promise
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([source, counts]) => {
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      return { source, counts, total, errorRate: total === 0 ? 0 : (counts.transient_error + counts.permanent_error) / total };
+      // Skipped attempts asked nothing: they count neither for nor against the source.
+      const asked = total - counts.skipped;
+      return { source, counts, total, errorRate: asked === 0 ? 0 : (counts.transient_error + counts.permanent_error) / asked };
     });
 }

@@ -59,6 +59,7 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
         await db.deleteFrom('batch_rows').where('batch_id', '=', id).where('row_index', '>', Number(last.row_index) - chunkSize * 5).execute();
       }
       await db.deleteFrom('webhook_deliveries').where('batch_id', '=', id).execute();
+      await db.deleteFrom('batch_idempotency_keys').where('batch_id', '=', id).execute();
       counts.batches += deleted(await db.deleteFrom('batches').where('id', '=', id).executeTakeFirst());
     }
     if (ids.length < 10) break;

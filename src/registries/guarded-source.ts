@@ -116,6 +116,7 @@ export function guardSource(inner: Registry, o: GuardOptions): GuardedSource {
         details: o.details ? await o.details() : undefined,
       };
     },
+    skipReason: inner.skipReason?.bind(inner),
     close: inner.close?.bind(inner),
   };
 }

@@ -51,6 +51,12 @@ export interface Registry {
   close?(): Promise<void>;
   lookup(query: LookupQuery, signal: AbortSignal): Promise<RegistryAnswer>;
   /**
+   * Why this source cannot be asked about this code at all (its API refuses the form), or null.
+   * The chain records the attempt as `skipped` with this reason and goes on: not an error (the
+   * breaker never sees it), not an answer (the code is "not found" only by the sources asked).
+   */
+  skipReason?(query: LookupQuery): string | null;
+  /**
    * Local sources only: many codes in one read (batches). Codes absent from the map are not
    * found. Purpose-free: sources that care about the reference do not offer it.
    */

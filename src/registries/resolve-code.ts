@@ -5,7 +5,8 @@ export interface Attempt {
   source: string;
   startedAt: number;
   finishedAt: number;
-  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error';
+  /** skipped: the source cannot be asked about this code (Registry.skipReason, given in `error`). */
+  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error' | 'skipped';
   error: string | null;
 }
 
@@ -24,6 +25,11 @@ export async function resolveCode(chain: readonly Registry[], query: LookupQuery
   for (const registry of chain) {
     if (!registry.kinds.includes(query.kind)) continue;
     const startedAt = clock.now();
+    const skipped = registry.skipReason?.(query) ?? null;
+    if (skipped !== null) {
+      attempts.push({ source: registry.id, startedAt, finishedAt: startedAt, outcome: 'skipped', error: skipped });
+      continue;
+    }
     try {
       const answer = await registry.lookup(query, signal);
       const finishedAt = clock.now();

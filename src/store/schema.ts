@@ -59,6 +59,8 @@ export const TABLE_KEYS = {
   admin_sessions: ['token_hash'],
   login_failures: ['username', 'address'],
   audit_log: ['id'],
+  // batch idempotency (0010)
+  batch_idempotency_keys: ['account_id', 'key'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -158,7 +160,8 @@ export interface AttemptsTable {
   source: string;
   started_at: number;
   finished_at: number;
-  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error';
+  /** A text column on both dialects, no CHECK: skipped came later (INAD and omocodic codes). */
+  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error' | 'skipped';
   error: string | null;
 }
 
@@ -379,4 +382,18 @@ export interface AuditLogTable {
   target: string | null;
   before_json: string | null;
   after_json: string | null;
+}
+
+// --- batch idempotency (migration 0010) ------------------------------------------------------
+
+export interface Database { batch_idempotency_keys: BatchIdempotencyKeysTable }
+
+/** An Idempotency-Key of a batch upload and the batch it created (answered 202). */
+export interface BatchIdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  /** sha256 of the upload's bytes with its format, column and callback: the same key with another upload is refused. */
+  body_hash: string;
+  batch_id: string;
+  created_at: number;
 }

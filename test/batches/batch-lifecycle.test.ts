@@ -79,7 +79,7 @@ await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted up
     assert.equal((await h.store.db.selectFrom('batches').select('id').execute()).length, 0);
   });
 
-  test('an upload a crash left half-made is finished once (after its credit check) or removed (before it)', async () => {
+  test('an upload a crash left half-made is rolled back, never resumed: it was never answered 202', async () => {
     const { accountId, sweeper } = await setup();
     const now = h.clock.now();
     const insertBatch = async (passedCheck: boolean) => {
@@ -92,20 +92,19 @@ await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted up
       await h.store.db.insertInto('batch_rows').values(CODES.map((code, i) => ({ batch_id: id, row_index: i, input: JSON.stringify([code]), code, error: null, request_id: null }))).execute();
       return id;
     };
-    const finished = await insertBatch(true);
+    const checked = await insertBatch(true);
     const abandoned = await insertBatch(false);
-    assert.deepEqual(await sweeper.sweep(), { completed: 0, resumed: 0, deleted: 0 }, 'young uploads are left alone: they may still be arriving');
+    assert.deepEqual(await sweeper.sweep(), { completed: 0, deleted: 0 }, 'young uploads are left alone: they may still be arriving');
     h.clock.advance(16 * 60_000);
-    assert.deepEqual(await sweeper.sweep(), { completed: 0, resumed: 1, deleted: 1 });
-    assert.equal(await h.store.db.selectFrom('batches').select('id').where('id', '=', abandoned).executeTakeFirst(), undefined);
-    assert.equal((await h.store.db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', abandoned).execute()).length, 0);
-    const batch = await h.store.db.selectFrom('batches').selectAll().where('id', '=', finished).executeTakeFirstOrThrow();
-    assert.equal(batch.status, 'processing');
-    assert.equal(Number(batch.new_lookups), 3);
-    assert.equal(await balanceOf(h.store.db, accountId), 970, 'each code charged once');
+    assert.deepEqual(await sweeper.sweep(), { completed: 0, deleted: 2 });
+    for (const id of [checked, abandoned]) {
+      assert.equal(await h.store.db.selectFrom('batches').select('id').where('id', '=', id).executeTakeFirst(), undefined);
+      assert.equal((await h.store.db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', id).execute()).length, 0);
+    }
+    assert.equal(await balanceOf(h.store.db, accountId), 1000, 'nothing charged');
     h.clock.advance(16 * 60_000);
-    await sweeper.sweep();
-    assert.equal(await balanceOf(h.store.db, accountId), 970, 'and never again');
+    assert.deepEqual(await sweeper.sweep(), { completed: 0, deleted: 0 });
+    assert.equal(await balanceOf(h.store.db, accountId), 1000, 'and never later');
   });
 
   test('retention deletes completed batches with their rows; the ledger stays', async () => {

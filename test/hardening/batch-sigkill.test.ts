@@ -174,7 +174,7 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
       assert.deepEqual(jobs, [], 'no lookup job left');
       const balance = (await store.db.selectFrom('ledger').select('amount_cents').execute()).reduce((s, l) => s + Number(l.amount_cents), 0);
       assert.equal(balance, CREDIT - PRICE * valid.size);
-      // The cut-off uploads wait for the batch sweeper (15 minutes), which deletes or resumes them; never charged twice.
+      // The cut-off uploads wait for the batch sweeper (15 minutes), which rolls them back (never resumes them); never charged twice.
       const orphan = await store.db.selectFrom('batches').select(['id', 'status']).where('id', '=', cutOff[0].id).executeTakeFirst();
       assert.ok(!orphan || orphan.status === 'uploading', `the cut-off upload is ${orphan?.status}`);
       assert.equal((await store.db.selectFrom('requests').select('id').where('batch_id', '=', cutOff[0].id).execute()).length, 0);

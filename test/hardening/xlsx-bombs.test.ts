@@ -166,3 +166,54 @@ describe('XLSX bombs on POST /v1/batches', () => {
     }
   });
 });
+
+describe('XLSX parses are bounded (issue 15, item 2)', () => {
+  let bounded: Harness;
+  let boundedKey: string;
+  let base: string;
+  before(async () => {
+    bounded = await createHarness('sqlite', { batchXlsxConcurrency: 1, batchXlsxWaitMs: 100 });
+    ({ key: boundedKey } = await bounded.account({ billingMode: 'postpaid', creditLimitCents: null }));
+    base = await bounded.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(() => bounded.close());
+
+  const post = (body: string | Buffer | ReadableStream<Uint8Array>, type: string) => fetch(`${base}/v1/batches`, {
+    method: 'POST', headers: { authorization: `Bearer ${boundedKey}`, 'content-type': type }, body, duplex: 'half',
+  } as RequestInit);
+
+  test('while one XLSX is read, another waits, then gets 503 problem+json with Retry-After; CSV is not held back', async () => {
+    const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['partita iva']), inlineRow(['82003050109'])])));
+    // The first upload holds its slot: half of the file, then nothing until the test lets the rest go.
+    let finish!: () => void;
+    const rest = new Promise<void>((resolve) => (finish = resolve));
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(file.subarray(0, 100));
+        await rest;
+        controller.enqueue(file.subarray(100));
+        controller.close();
+      },
+    });
+    const first = post(slow, XLSX);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const turnedAway = await post(file, XLSX);
+    assert.equal(turnedAway.status, 503);
+    assert.match(turnedAway.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal(turnedAway.headers.get('retry-after'), '5');
+    assert.match(((await turnedAway.json()) as { detail: string }).detail, /too many XLSX files/);
+    const csv = await post('partita iva\n00743110157\n', 'text/csv');
+    assert.equal(csv.status, 202, 'other formats do not wait for XLSX slots');
+    finish();
+    assert.equal((await first).status, 202);
+    assert.equal((await post(file, XLSX)).status, 202, 'the slot is free again');
+  });
+
+  test('a bomb refused at the inflation budget frees its slot for the next upload', async () => {
+    const bomb = await zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), { extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 300) }] }));
+    const refused = await post(bomb, XLSX);
+    assert.equal(refused.status, 413);
+    const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['partita iva']), inlineRow(['00743110157'])])));
+    assert.equal((await post(file, XLSX)).status, 202, 'the refused parse released its slot');
+  });
+});

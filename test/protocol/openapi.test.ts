@@ -218,6 +218,15 @@ await eachDialect(describe, 'real responses match the document', (dialect) => {
     await check('POST', '/v1/lookups', { body: { code: UNKNOWN }, headers: { 'idempotency-key': 'k-2' }, status: 422 });
   });
 
+  test('batches: a JSON upload with every kind of element the server takes is a valid request, and answered 202', async () => {
+    const upload = [REZZOAGLIO, 743110157, { code: PERSON, ref: 7 }, null, true, ['x'], { nome: 'senza codice' }, { code: false }];
+    const validated = api.validateRequest({ method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: upload }, 'createBatch');
+    assert.equal(validated.errors ?? null, null, JSON.stringify(validated.errors));
+    const batch = await check('POST', '/v1/batches', { body: upload, status: 202 });
+    assert.deepEqual([batch.rows, batch.validRows, batch.invalidRows], [8, 3, 5]);
+    assert.ok(api.validateRequest({ method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: { code: REZZOAGLIO } }, 'createBatch').errors?.length, 'an object instead of an array is refused by the document too');
+  });
+
   test('the check can fail: malformed bodies are caught', () => {
     const lookup = { id: 'x', code: REZZOAGLIO, kind: 'cf11', status: 'found', pec: null, addresses: [], reference: null, callbackUrl: null, createdAt: 'now', answeredAt: null, error: null };
     assert.equal(api.validateResponse(lookup, 'getLookup', 200).errors ?? null, null);

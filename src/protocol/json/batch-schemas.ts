@@ -63,12 +63,20 @@ export const BatchResultRowSchema = z
   })
   .meta({ id: 'BatchResultRow' });
 
+/**
+ * Every JSON value is a row the server takes (docs/batches.md): a code, a number (re-padded like a
+ * numeric spreadsheet cell), an object with a code field, or anything else, which is an invalid
+ * row rather than a refused upload. The document says so, so that a client validating against it
+ * does not refuse what the server accepts.
+ */
 export const BatchJsonUploadSchema = z
   .array(z.union([
     z.string().describe('A code'),
+    z.number().describe('A code typed as a number: padded with zeros to 11 digits when that gives a valid code'),
     z.object({ code: z.union([z.string(), z.number()]) }).catchall(z.unknown()).describe('A code with other fields, returned as input columns'),
+    z.union([z.null(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).describe('Anything else (null, true, an array, an object without code): an invalid row, reported in the results'),
   ]))
-  .describe('A JSON batch: codes, or objects with a code field')
+  .describe('A JSON batch: codes, or objects with a code field; other elements are invalid rows')
   .meta({ id: 'BatchJsonUpload' });
 
 const jsonUploadRef = { $ref: '#/components/schemas/BatchJsonUpload' };

@@ -16,7 +16,7 @@ export interface JsonApiDeps {
   /** Longest ?wait= in seconds. */
   maxWaitSeconds: number;
   /** Batch upload limits (config batchMaxRows, batchMaxBytes); absent: 100,000 rows, 50 MB. */
-  batch?: { maxRows: number; maxBytes: number; maxInflatedBytes?: number };
+  batch?: { maxRows: number; maxBytes: number; maxInflatedBytes?: number; xlsxConcurrency?: number; xlsxWaitMs?: number };
 }
 
 declare module 'fastify' {

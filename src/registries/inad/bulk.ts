@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.ts';
 import { RegistryError, type RegistryAnswer } from '../registry.ts';
 import type { InadApi } from './api.ts';
 import { mapInadRecord, parseInadRecord } from './mapping.ts';
+import { normalizeTaxId } from '../../taxid/index.ts';
 
 export interface BulkOptions {
   source: string;
@@ -35,12 +36,13 @@ export async function extractList(codes: readonly string[], reference: string, o
   for (const raw of list) {
     try {
       const record = parseInadRecord(o.source, raw);
-      const code = record.codiceFiscale?.toUpperCase();
+      // An entry about a code not asked answers nothing (the code asked stays not found): never another person's address.
+      const code = record.codiceFiscale ? normalizeTaxId(record.codiceFiscale) : null;
       if (code && wanted.has(code)) answers.set(code, mapInadRecord(o.source, record, now));
     } catch (error) {
       // One broken entry spoils only its own code, if we can tell which it is.
       const code = (raw as { codiceFiscale?: unknown } | null)?.codiceFiscale;
-      if (typeof code === 'string') answers.set(code.toUpperCase(), error as Error);
+      if (typeof code === 'string' && wanted.has(normalizeTaxId(code))) answers.set(normalizeTaxId(code), error as Error);
     }
   }
   for (const code of codes) if (!answers.has(code)) answers.set(code, { outcome: 'not_found' });

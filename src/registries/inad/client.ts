@@ -7,6 +7,7 @@ import type { SourceLimits } from '../source-limits.ts';
 import type { InadApi } from './api.ts';
 import { extractList } from './bulk.ts';
 import { mapInadRecord } from './mapping.ts';
+import { checkAnsweredCode } from '../answered-code.ts';
 
 export interface InadClientOptions {
   source: string;
@@ -85,7 +86,10 @@ export function createInadClient(o: InadClientOptions): SourceClient {
         const signal = signals.length === 1 ? AbortSignal.any([signals[0], closing.signal]) : closing.signal;
         try {
           const record = await o.api.extract(code, reference, signal);
-          return [code, record ? mapInadRecord(o.source, record, o.clock.now()) : { outcome: 'not_found' }];
+          if (!record) return [code, { outcome: 'not_found' }];
+          // The bulk path keys its answers by this field; a single extract must agree with it too.
+          checkAnsweredCode(o.source, code, record.codiceFiscale);
+          return [code, mapInadRecord(o.source, record, o.clock.now())];
         } catch (error) {
           return [code, error as Error];
         }
@@ -111,6 +115,9 @@ export function createInadClient(o: InadClientOptions): SourceClient {
       }
       return batcher.add({ code: query.code.toUpperCase(), reference, signal }, signal);
     },
+    skipReason(query) {
+      return INAD_CODE.test(query.code.toUpperCase()) ? null : OMOCODIC_SKIP;
+    },
     async details() {
       return { bulkThreshold: o.bulkThreshold, bulkPollIntervalMs: o.bulkPollIntervalMs };
     },
@@ -120,6 +127,15 @@ export function createInadClient(o: InadClientOptions): SourceClient {
     },
   };
 }
+
+/**
+ * What INAD's API takes (inad-extraction.yaml, CodiceFiscale, anchored as meant): 11 digits, or a
+ * personal code with digits in every digit position. An omocodic code (letters L-V standing for
+ * digits, given by the Agenzia delle Entrate when two people share a code) is refused with 400:
+ * asking would only count errors against INAD's breaker, so INAD is skipped for them.
+ */
+const INAD_CODE = /^(?:[0-9]{11}|[A-Z]{6}[0-9]{2}[A-Z][0-9]{2}[A-Z][0-9]{3}[A-Z])$/;
+const OMOCODIC_SKIP = 'INAD non accetta codici fiscali omocodici (lettere al posto delle cifre): non interpellato';
 
 function keyOf(reference: string, code: string): string {
   return `${reference}\u0000${code}`;

@@ -1,4 +1,5 @@
 import { RegistryError, type FoundAddress, type RegistryAnswer } from '../registry.ts';
+import { normalizeTaxId } from '../../taxid/index.ts';
 
 /** getElencoPec's answer while InfoCamere is still preparing the list. */
 export const IN_PROGRESS_CODE = 'WSPA_ERR_05';
@@ -33,7 +34,8 @@ export function answersFromElenco(source: string, codes: readonly string[], elen
   const byCode = new Map<string, FoundAddress[]>();
   for (const entry of elencoPec as PecEntry[]) {
     if (!entry || typeof entry.cf !== 'string') continue;
-    const cf = entry.cf.trim().toUpperCase();
+    // Answers are matched to the codes asked by this field: an entry about another code answers nothing.
+    const cf = normalizeTaxId(entry.cf);
     const list = byCode.get(cf) ?? [];
     const add = (pec: unknown, kind: FoundAddress['kind']) => {
       const address = typeof pec === 'string' ? pec.trim() : '';
@@ -48,7 +50,7 @@ export function answersFromElenco(source: string, codes: readonly string[], elen
   }
   return new Map(
     codes.map((code) => {
-      const addresses = byCode.get(code.toUpperCase()) ?? [];
+      const addresses = byCode.get(normalizeTaxId(code)) ?? [];
       return [code, addresses.length > 0 ? { outcome: 'found', addresses } : { outcome: 'not_found' }];
     }),
   );

@@ -25,7 +25,7 @@ export function createOpenapiClient(o: OpenapiClientOptions): SourceClient {
         headers: { authorization: `Bearer ${o.token}`, accept: 'application/json' },
         signal,
       });
-      if (res.status === 200) return mapCompanyPec(o.source, parseJson<CompanyPecAnswer>(o.source, res));
+      if (res.status === 200) return mapCompanyPec(o.source, parseJson<CompanyPecAnswer>(o.source, res), query.code);
       if (res.status === 404) return { outcome: 'not_found' };
       if (res.status === 401 || res.status === 403) {
         throw new RegistryError(o.source, false, `OpenAPI ha rifiutato il token (HTTP ${res.status}): verificare il token e i suoi scope (IT-pec)`, String(res.status));

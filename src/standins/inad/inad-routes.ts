@@ -12,6 +12,8 @@ export interface InadRoutesOptions {
   authorized(authorization: string | undefined): boolean;
   /** Whether the purpose is suspended on PDND: valid vouchers are refused with 403. */
   suspended(): boolean;
+  /** The code whose record is answered when `code` is asked (tests of a registry answering about someone else). */
+  answerAs(code: string): string;
 }
 
 /** The spec's CodiceFiscale pattern (anchored as meant). */
@@ -43,7 +45,7 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
   function extract(code: string, reference: string | null): StandinResponse {
     if (!CODE.test(code)) return problem(400, 'BAD_REQUEST', 'Codice fiscale non valido');
     if (!reference) return problem(400, 'BAD_REQUEST', 'practicalReference obbligatorio');
-    const entry = o.directory.get(code.toUpperCase());
+    const entry = o.directory.get(o.answerAs(code.toUpperCase()));
     if (!entry) return problem(404, 'NOT_FOUND', 'CF non trovato');
     return json(200, inadRecord(entry));
   }
@@ -83,7 +85,8 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
     if (!codes) return problem(404, 'NOT_FOUND', 'Elenco non trovato o non ancora disponibile');
     const now = o.clock.now();
     // Codes without a domicile are listed too, with nothing in them.
-    const list = codes.map((code) => {
+    const list = codes.map((asked) => {
+      const code = o.answerAs(asked);
       const entry = o.directory.get(code);
       return entry ? inadRecord(entry) : { codiceFiscale: code, since: isoSeconds(now), digitalAddress: [] };
     });

@@ -38,6 +38,8 @@ export interface InadStandinHandle extends StandinHandle {
   suspendPurpose(on: boolean): void;
   /** The practicalReference of every bulk list asked, in order. */
   listReferences(): string[];
+  /** From now on, asked `asked`, INAD answers the record of `instead` (tests: an answer about someone else). */
+  misdirect(asked: string, instead: string): void;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function startInadStandin(o: InadStandinOptions): Promise<InadStand
   });
   const lists = createBulkLists(clock, o.readyAfterPolls ?? 3);
   let suspended = false;
+  const misdirected = new Map<string, string>();
   const inad = createInadRoutes({
     basePath: INAD_STANDIN.basePath,
     clock,
@@ -65,6 +68,7 @@ export async function startInadStandin(o: InadStandinOptions): Promise<InadStand
     lists,
     authorized: token.accepts,
     suspended: () => suspended,
+    answerAs: (code) => misdirected.get(code) ?? code,
   });
   const handle = await startStandin({
     name: 'inad',
@@ -83,5 +87,8 @@ export async function startInadStandin(o: InadStandinOptions): Promise<InadStand
       suspended = on;
     },
     listReferences: lists.references,
+    misdirect(asked: string, instead: string) {
+      misdirected.set(asked, instead);
+    },
   });
 }

@@ -15,6 +15,8 @@ export interface OpenapiStandinOptions {
 export interface OpenapiStandinHandle extends StandinHandle {
   /** Refills (or empties, with 0) the wallet: calls answered 200 before 402. */
   setCredit(calls: number): void;
+  /** From now on, asked `asked`, answer the record of `instead` (tests: an answer about someone else). */
+  misdirect(asked: string, instead: string): void;
 }
 
 const CODE = /^(?:\d{11}|[A-Za-z0-9]{16})$/;
@@ -28,12 +30,14 @@ export async function startOpenapiStandin(o: OpenapiStandinOptions): Promise<Ope
   const companies = new Map(o.dataset.companies.map((c) => [c.cf, c]));
   const enti = new Set(o.dataset.enti.map((e) => e.cf));
   let credit = o.credit ?? Number.POSITIVE_INFINITY;
+  const misdirected = new Map<string, string>();
 
   function handle(r: StandinRequest): StandinResponse {
     const m = /^\/IT-pec\/([^/]+)$/.exec(r.path);
     if (r.method !== 'GET' || !m) return answer(404, false, 'Endpoint not found', []);
     if (r.headers.authorization !== `Bearer ${OPENAPI_STANDIN_TOKEN}`) return answer(401, false, 'Unauthorized: invalid or missing token', null);
-    const code = decodeURIComponent(m[1]).toUpperCase();
+    const asked = decodeURIComponent(m[1]).toUpperCase();
+    const code = misdirected.get(asked) ?? asked;
     if (!CODE.test(code)) return answer(400, false, 'Invalid tax code or VAT number', null);
     if (credit <= 0) return answer(402, false, 'Insufficient credit in the wallet', null);
     credit -= 1;
@@ -47,6 +51,9 @@ export async function startOpenapiStandin(o: OpenapiStandinOptions): Promise<Ope
   return Object.assign(server, {
     setCredit(calls: number) {
       credit = calls;
+    },
+    misdirect(asked: string, instead: string) {
+      misdirected.set(asked, instead);
     },
   });
 }

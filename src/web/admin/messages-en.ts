@@ -61,7 +61,7 @@ export const en: Messages = {
   outcome: { found: 'found', not_found: 'not found', failed: 'technical error', cancelled: 'cancelled', waiting_operator: 'waiting for operator', in_progress: 'in progress' },
   status: { queued: 'queued', running: 'searching', waiting_operator: 'waiting for operator', found: 'found', not_found: 'not found', failed: 'technical error', cancelled: 'cancelled' },
   outcomeLabel: 'Outcome',
-  attemptOutcome: { found: 'found', not_found: 'not found', transient_error: 'transient error', permanent_error: 'permanent error' },
+  attemptOutcome: { found: 'found', not_found: 'not found', transient_error: 'transient error', permanent_error: 'permanent error', skipped: 'skipped' },
   queuePageTitle: 'Operator queue',
   queueIntro: 'Requests no source could answer, oldest first. Claim one, look for the PEC and answer: the customer gets the answer on their next poll.',
   claimNext: 'Claim the next one',

@@ -70,7 +70,7 @@ export const it = {
     not_found: 'non trovata', failed: 'errore tecnico', cancelled: 'cancellata',
   },
   outcomeLabel: 'Esito',
-  attemptOutcome: { found: 'trovata', not_found: 'non trovata', transient_error: 'errore temporaneo', permanent_error: 'errore definitivo' },
+  attemptOutcome: { found: 'trovata', not_found: 'non trovata', transient_error: 'errore temporaneo', permanent_error: 'errore definitivo', skipped: 'non interpellata' },
   // operator queue
   queuePageTitle: 'Coda operatore',
   queueIntro: 'Richieste che nessuna fonte ha saputo risolvere, dalla più vecchia. Prendine una, cerca la PEC e rispondi: il cliente riceve la risposta alla prossima interrogazione.',

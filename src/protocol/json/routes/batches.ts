@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { toBatchResource } from '../batch-resource.ts';
 import { callbackUrlProblem } from '../callback-url.ts';
 import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
+import { createParseSlots } from '../../../batches/parse-slots.ts';
 
 const problems = problemResponses(400, 401, 404, 429);
 const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
@@ -27,7 +28,8 @@ const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
 export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { store, clock, notifier } = deps.lookups;
-  const limits = deps.batch ?? DEFAULT_LIMITS;
+  const { xlsxConcurrency, xlsxWaitMs, ...limits }: NonNullable<JsonApiDeps['batch']> = deps.batch ?? DEFAULT_LIMITS;
+  const xlsxSlots = createParseSlots(xlsxConcurrency ?? 2);
   // A read that completes a batch queued its webhook: wake the deliverers.
   const wakeWebhooks = () => notifier.jobAdded(WEBHOOK_QUEUE);
 
@@ -41,14 +43,15 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     schema: {
       operationId: 'createBatch',
       summary: 'Upload a batch of codes (CSV, XLSX or JSON)',
-      description: `Creates one lookup per distinct new code and answers 202 with the batch. Invalid rows are reported, not refused. Rows with the same code share one lookup; a code the account already has links to that lookup, uncharged. A prepaid account that cannot pay for every new code is refused as a whole (402, nothing charged). Up to ${limits.maxRows} rows and ${limits.maxBytes} bytes (413 beyond).`,
+      description: `Creates one lookup per distinct new code and answers 202 with the batch. Invalid rows are reported, not refused. Rows with the same code share one lookup; a code the account already has links to that lookup, uncharged. A prepaid account that cannot pay for every new code is refused as a whole (402, nothing charged). Up to ${limits.maxRows} rows and ${limits.maxBytes} bytes (413 beyond). An upload answered with an error leaves nothing behind and nothing charged. With an Idempotency-Key, a retry with the same key and the same upload answers 200 with the batch the first one created (charged once); the same key with another upload is a 422 problem.`,
       tags: ['batches'],
       querystring: z.object({
         column: z.string().min(1).max(200).optional().describe('CSV/XLSX: the header of the column holding the codes; default: the first column of mostly valid codes'),
         callbackUrl: z.string().max(2000).optional().describe('POST the batch here (batch.completed, signed like every webhook) when every row is answered'),
       }),
+      headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
       body: BatchUploadBody,
-      response: { 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415) },
+      response: { 200: BatchSchema, 202: BatchSchema, ...problems, ...problemResponses(402, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const account = accountOf(req);
@@ -61,12 +64,22 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       const why = callbackUrlProblem(callbackUrl, deps.allowPrivateCallbacks);
       if (why) return refuse(req, reply, 'invalid_request', `callbackUrl: ${why}`);
     }
+    // XLSX parses are bounded: a zip bomb costs memory until it is refused (parse-slots.ts).
+    const release = format === 'xlsx' ? await xlsxSlots.acquire(xlsxWaitMs ?? 5_000) : () => {};
+    if (!release) {
+      reply.header('retry-after', '5');
+      return refuse(req, reply, 'unavailable', 'too many XLSX files are being read right now: retry in a few seconds');
+    }
     try {
-      const id = await createBatch(deps.lookups, { account, format, body: req.body as Readable, column: req.query.column, callbackUrl: callbackUrl ?? null, ...limits });
-      return reply.code(202).send(toBatchResource((await loadBatchSummary(store, clock, account.id, id, wakeWebhooks))!));
+      const key = req.headers['idempotency-key'];
+      const idempotencyKey = typeof key === 'string' ? key : null;
+      const { id, replayed } = await createBatch(deps.lookups, { account, format, body: req.body as Readable, column: req.query.column, callbackUrl: callbackUrl ?? null, idempotencyKey, ...limits });
+      return reply.code(replayed ? 200 : 202).send(toBatchResource((await loadBatchSummary(store, clock, account.id, id, wakeWebhooks))!));
     } catch (error) {
       if (!(error instanceof BatchError)) throw error;
       return refuse(req, reply, error.kind === 'too_large' ? 'payload_too_large' : 'invalid_request', error.message);
+    } finally {
+      release();
     }
   });
 
@@ -122,7 +135,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
 }
 
 /** A refusal before the body was read to its end closes the connection rather than draining it. */
-function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_media_type' | 'payload_too_large' | 'invalid_request', detail: string) {
+function refuse(req: FastifyRequest, reply: FastifyReply, name: 'unsupported_media_type' | 'payload_too_large' | 'invalid_request' | 'unavailable', detail: string) {
   if (!req.raw.complete) reply.header('connection', 'close');
   return sendProblem(reply, name, detail);
 }

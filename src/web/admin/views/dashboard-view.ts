@@ -20,7 +20,7 @@ export interface DashboardView {
 /** Colours per outcome, readable on the light and the dark theme (dashboard.js draws with them). */
 const COLORS: Record<string, string> = {
   found: '#2e8540', not_found: '#8a8f98', failed: '#d83933', cancelled: '#e07b00', waiting_operator: '#8e44ad', in_progress: '#1f6fd1',
-  transient_error: '#e07b00', permanent_error: '#d83933', p50: '#1f6fd1', p95: '#d83933',
+  transient_error: '#e07b00', permanent_error: '#d83933', skipped: '#b0b4ba', p50: '#1f6fd1', p95: '#d83933',
 };
 
 /** What dashboard.js draws, as JSON in a non-executable script element (the CSP allows no inline script). */
