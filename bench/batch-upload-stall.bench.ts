@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Bench } from './lib/bench.ts';
 import { codeAt } from './lib/codes.ts';
+import { generatedCsv } from './lib/generated-csv.ts';
 import { round } from './lib/stats.ts';
 import { loadConfig } from '../src/config.ts';
 import { createServices } from '../src/services.ts';
@@ -11,21 +12,6 @@ import { createAccount } from '../src/accounts/accounts.ts';
 import { systemClock } from '../src/clock.ts';
 
 const ROWS = Number(process.env.BENCH_STALL_ROWS ?? 100_000);
-
-/** The upload, generated while it is sent: 1,000 rows per pull, never the whole file. */
-function generatedCsv(rows: number): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let next = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (next === 0) controller.enqueue(encoder.encode('\uFEFFn;codice fiscale;nota\r\n'));
-      if (next >= rows) return controller.close();
-      let text = '';
-      for (const end = Math.min(next + 1000, rows); next < end; next++) text += `${next};${codeAt(next)};riga ${next}\r\n`;
-      controller.enqueue(encoder.encode(text));
-    },
-  });
-}
 
 /**
  * The longest event-loop stall of a server while it takes a 100,000-row batch upload (embedded
@@ -52,7 +38,7 @@ export const batchUploadStallBench: Bench = {
       const response = await fetch(`${base}/v1/batches?column=codice%20fiscale`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key.key}`, 'content-type': 'text/csv' },
-        body: generatedCsv(ROWS),
+        body: generatedCsv(ROWS, codeAt),
         duplex: 'half',
       } as RequestInit);
       const body = (await response.json()) as { rows?: number; newLookups?: number };

@@ -94,7 +94,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // writes. PostgreSQL takes a few groups at once (each locks its accounts' rows in id order).
   const accepting = createGroupCommit<PreparedSubmission, Acceptance>({
     maxGroup: 256,
-    concurrency: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor((config.databasePoolSize ?? 10) / 3)),
+    concurrency: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
     run: (items) => acceptLookups(lookups, items),
   });
   lookups.accept = (submission) => accepting.submit(submission);

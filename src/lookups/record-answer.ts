@@ -20,7 +20,7 @@ export function addressRows(requestId: string, result: Exclude<Resolution, { out
 
 /** Stores attempts of a request (see attemptRows). */
 export async function recordAttempts(db: Db, requestId: string, attempts: Attempt[]): Promise<void> {
-  await insertRows(db as Kysely<Database>, 'attempts', attemptRows(requestId, attempts));
+  await insertRows(db, 'attempts', attemptRows(requestId, attempts));
 }
 
 /**

@@ -31,24 +31,18 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<Job[]> {
 /** The claim statement, apart so that its plan can be read (bench/explain-claim.ts). */
 export function claimStatement(store: Store, o: ClaimOptions) {
   const { db } = store;
-  const queued = db
+  // Ready rows of one kind, in run_at order along that kind's index.
+  const ready = (status: 'queued' | 'running', column: 'run_at' | 'locked_until') => db
     .selectFrom('jobs')
     .select(['id', 'run_at'])
     .where('queue', '=', o.queue)
-    .where('status', '=', 'queued')
-    .where('run_at', '<=', o.now)
+    .where('status', '=', status)
+    .where(column, status === 'queued' ? '<=' : '<', o.now)
     .orderBy('run_at')
     .limit(o.limit)
     .$if(store.dialect.skipLocked, (qb) => qb.forUpdate().skipLocked());
-  const expired = db
-    .selectFrom('jobs')
-    .select(['id', 'run_at'])
-    .where('queue', '=', o.queue)
-    .where('status', '=', 'running')
-    .where('locked_until', '<', o.now)
-    .orderBy('run_at')
-    .limit(o.limit)
-    .$if(store.dialect.skipLocked, (qb) => qb.forUpdate().skipLocked());
+  const queued = ready('queued', 'run_at');
+  const expired = ready('running', 'locked_until');
   return db
     .updateTable('jobs')
     .set({

@@ -44,7 +44,7 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const store = await openTestStore(dialect);
     opened.push(() => store.destroy());
     const { app } = await serve(store, store.schema === 'public' ? undefined : store.schema);
-    const { account, key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const { key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     const other = await createAccount(store, 1, { name: 'b', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     // Load: polls keep both keys hot in the cache while the revocation happens.
     let stop = false;
@@ -59,7 +59,6 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     assert.equal(await saldo(app, other.key.key), 'Error|Chiave non valida o disabilitata');
     stop = true;
     await load;
-    assert.equal(account.status, 'active');
   });
 
   test('a change made by another process reaches this one', async () => {
@@ -67,7 +66,7 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const store = await openTestStore(dialect, dir);
     opened.push(() => store.destroy());
     const { app } = await serve(store, dialect === 'postgres' ? store.schema : undefined);
-    const { account, key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const { key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     assert.equal(await saldo(app, key.key), '5.00');
     // Another process: its own store (own connections) on the same data.
     const elsewhere = dialect === 'sqlite'
@@ -80,7 +79,6 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const refused = 'Error|Chiave non valida o disabilitata';
     if (dialect === 'sqlite') assert.equal(await saldo(app, key.key), refused);
     else await waitFor(() => saldo(app, key.key), (line) => line === refused, 'the revocation to reach the other process');
-    assert.equal(account.id.startsWith('acc_'), true);
   });
 });
 

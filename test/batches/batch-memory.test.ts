@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHarness } from '../helpers/services.ts';
 import { batchClient, cf11 } from './batch-http.ts';
+import { generatedCsv } from '../../bench/lib/generated-csv.ts';
 
 // A real collection before the baseline, so the growth measured is what the batch keeps.
 setFlagsFromString('--expose-gc');
@@ -38,21 +39,6 @@ function memoryPeaks() {
       return { heapMb: mb(peak.heap - base.heapUsed), liveMb: mb(peak.live - base.heapUsed), rssMb: mb(peak.rss - base.rss) };
     },
   };
-}
-
-/** The upload, generated while it is sent: 1,000 rows per pull, never the whole file. */
-function generatedCsv(rows: number): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let next = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (next === 0) controller.enqueue(encoder.encode('\uFEFFn;codice fiscale;nota\r\n'));
-      if (next >= rows) return controller.close();
-      let text = '';
-      for (const end = Math.min(next + 1000, rows); next < end; next++) text += `${next};${cf11(next + 1)};riga ${next}\r\n`;
-      controller.enqueue(encoder.encode(text));
-    },
-  });
 }
 
 /** Reads a streamed result line by line, checking each line in order, without keeping it. */
@@ -95,7 +81,7 @@ test(`a batch of ${ROWS} codes is uploaded and its results downloaded in bounded
   // Memory only: how long the upload takes and how long it holds the event loop depend on the
   // machine's load; `npm run bench -- batch-upload-stall` measures them.
   let memory = memoryPeaks();
-  const created = await client.call('POST', '/v1/batches?column=codice%20fiscale', { type: 'text/csv', body: generatedCsv(ROWS) });
+  const created = await client.call('POST', '/v1/batches?column=codice%20fiscale', { type: 'text/csv', body: generatedCsv(ROWS, (i) => cf11(i + 1)) });
   const upload = memory.stop();
   assert.equal(created.status, 202, JSON.stringify(created.body));
   assert.deepEqual([created.body.rows, created.body.validRows, created.body.distinctCodes, created.body.newLookups, created.body.chargedCents], [ROWS, ROWS, ROWS, ROWS, ROWS]);
