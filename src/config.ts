@@ -46,6 +46,11 @@ export const ConfigSchema = z.object({
   inlineAnswers: envBoolean.default(true),
   /** Requests (and the personal data in them) are deleted this many days after creation; 0 keeps them. The ledger is kept. */
   retentionDays: z.coerce.number().int().min(0).default(90),
+  /**
+   * How often watched codes are asked again of each remote source, `source=hours` separated by
+   * commas (docs/watches.md); local sources are re-checked when their data change instead.
+   */
+  watchRecheckHours: z.string().regex(/^\s*([a-z0-9-]+=\d+(\.\d+)?\s*(,\s*|$))*$/, 'source=hours, comma separated').default('inad=24,inipec=168'),
   /** Longest long poll of the JSON API (?wait=), in seconds. */
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */
@@ -139,6 +144,7 @@ const ENV: Record<string, keyof Config> = {
   CERCAPEC_TRUST_PROXY: 'trustProxy',
   CERCAPEC_MAX_WAIT_SECONDS: 'maxWaitSeconds',
   CERCAPEC_RETENTION_DAYS: 'retentionDays',
+  CERCAPEC_WATCH_RECHECK_HOURS: 'watchRecheckHours',
   CERCAPEC_INLINE_ANSWERS: 'inlineAnswers',
   CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
   // webhooks

@@ -18,6 +18,8 @@ import { purgeHistoryTask } from './history/purge-history.ts';
 import { chargeWatchesTask } from './watches/charge-watches.ts';
 import { createRecheckHandler } from './watches/recheck-job.ts';
 import { WATCH_QUEUE } from './watches/watch-event.ts';
+import { parseRecheckHours } from './watches/recheck-remote.ts';
+import { scheduleRechecksTask } from './watches/schedule-rechecks.ts';
 
 export interface RunningServer {
   services: Services;
@@ -50,7 +52,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), purgeHistoryTask(config.retentionDays), chargeWatchesTask(), ...services.registries.tasks],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), purgeHistoryTask(config.retentionDays), chargeWatchesTask(), scheduleRechecksTask(parseRecheckHours(config.watchRecheckHours), (id) => services.registries.sources.some((s) => s.id === id)), ...services.registries.tasks],
     });
     maintenance.start();
     worker = createWorker({
@@ -74,7 +76,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       logger: services.logger,
       notifier: services.notifier,
       queue: WATCH_QUEUE,
-      handler: createRecheckHandler(services),
+      handler: createRecheckHandler({ ...services, remoteSource: (id) => services.registries.sources.find((s) => s.id === id) }),
       // One walk at a time: slices of one source follow each other, and the writer is shared.
       concurrency: 1,
       leaseMs: Math.max(config.leaseMs, 300_000),

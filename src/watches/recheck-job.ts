@@ -8,14 +8,29 @@ import type { JobHandler } from '../queue/worker.ts';
 import { addJob } from '../queue/add-job.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import { recheckLocalSource } from './recheck-local.ts';
+import { recheckRemoteSource } from './recheck-remote.ts';
+import type { Registry } from '../registries/registry.ts';
 import { WATCH_QUEUE } from './watch-event.ts';
 
-export interface RecheckPayload {
-  kind: 'local';
-  source: string;
-  after: string | null;
-  /** When the data changed: the time of the observations the re-check records. */
-  changedAt: number;
+export type RecheckPayload =
+  | {
+      kind: 'local';
+      source: string;
+      after: string | null;
+      /** When the data changed: the time of the observations the re-check records. */
+      changedAt: number;
+    }
+  | {
+      kind: 'remote';
+      source: string;
+      after: string | null;
+      /** Codes last answered by the source before this are asked again. */
+      staleBefore: number;
+    };
+
+/** Asks for a re-check of a remote source: watched codes it last answered before staleBefore are asked again. */
+export async function enqueueRemoteRecheck(db: Kysely<Database> | Transaction<Database>, source: string, staleBefore: number, now: number): Promise<void> {
+  await addJob(db, { queue: WATCH_QUEUE, payload: { kind: 'remote', source, after: null, staleBefore } satisfies RecheckPayload, now, maxAttempts: 20 });
 }
 
 /**
@@ -32,6 +47,8 @@ export interface RecheckHandlerDeps {
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
+  /** The configured remote sources, by id (remote re-checks); absent: none. */
+  remoteSource?: (id: string) => Registry | undefined;
   /** Codes per transaction (default 2,000). */
   chunk?: number;
   /** Codes per job: a longer walk continues in a new job, so no lease is held for long (default 50,000). */
@@ -49,7 +66,18 @@ export function createRecheckHandler(d: RecheckHandlerDeps): JobHandler {
   return {
     async run(job, ctx) {
       const payload = job.payload as RecheckPayload;
-      const report = await recheckLocalSource(d.store, payload.source, { after: payload.after, chunk, limit: perJob, now: payload.changedAt ?? d.clock.now() });
+      let report: { done: boolean; last: string | null; changes: number; webhooks: number; checked: number };
+      if (payload.kind === 'remote') {
+        const source = d.remoteSource?.(payload.source);
+        if (!source) {
+          d.logger.warn({ source: payload.source }, 'watch re-check of a source that is not configured: dropped');
+          return;
+        }
+        // Remote sources are slow: a slice is a few hundred codes, not a lease's worth of calls.
+        report = await recheckRemoteSource(d.store, source, { after: payload.after, chunk: Math.min(chunk, 100), limit: Math.min(perJob, 500), staleBefore: payload.staleBefore, now: () => d.clock.now(), signal: ctx.signal });
+      } else {
+        report = await recheckLocalSource(d.store, payload.source, { after: payload.after, chunk, limit: perJob, now: payload.changedAt ?? d.clock.now() });
+      }
       await d.store.db.transaction().execute(async (trx) => {
         await ctx.complete(trx);
         if (!report.done) await addJob(trx, { queue: WATCH_QUEUE, payload: { ...payload, after: report.last } satisfies RecheckPayload, now: d.clock.now(), maxAttempts: 20 });
