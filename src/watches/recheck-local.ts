@@ -2,6 +2,8 @@ import type { Store } from '../store/store.ts';
 import { localAddresses, sourceLoaded } from '../history/local-sources.ts';
 import { recordObservations } from '../history/record-observations.ts';
 
+const samePec = (a: string | null, b: string | null) => (a === null || b === null ? a === b : a.toLowerCase() === b.toLowerCase());
+
 export interface RecheckSlice {
   /** Codes after this one (code order); null from the start. */
   after: string | null;
@@ -38,19 +40,24 @@ export async function recheckLocalSource(store: Store, source: string, s: Rechec
     const wanted = Math.min(s.chunk, s.limit - report.checked);
     let query = store.db
       .selectFrom('address_observations')
-      .select('code')
+      .select(['code', 'pec'])
       .where('source', '=', source)
       .where('superseded_at', 'is', null)
       .orderBy('code')
       .limit(wanted);
     if (report.last !== null) query = query.where('code', '>', report.last);
-    const codes = (await query.execute()).map((r) => r.code);
-    if (codes.length === 0) return { ...report, done: true };
-    const result = await store.db.transaction().execute(async (trx) => {
-      const now = await localAddresses(trx, source, codes);
-      const items = codes.map((code) => ({ code, source, pec: now.get(code)?.pec ?? null, kind: now.get(code)?.kind ?? null }));
-      return recordObservations(trx, items, s.now, { touch: false });
-    });
+    const held = await query.execute();
+    if (held.length === 0) return { ...report, done: true };
+    const codes = held.map((r) => r.code);
+    // Compared outside any transaction; only the codes that differ are written, and observe()
+    // reads their current rows again inside its transaction (a lookup may have moved them).
+    const now = await localAddresses(store.db, source, codes);
+    const differ = held.filter((r) => !samePec(r.pec, now.get(r.code)?.pec ?? null));
+    const result = differ.length === 0
+      ? { changes: 0, webhooks: 0 }
+      : await store.db.transaction().execute((trx) =>
+          recordObservations(trx, differ.map((r) => ({ code: r.code, source, pec: now.get(r.code)?.pec ?? null, kind: now.get(r.code)?.kind ?? null })), s.now, { touch: false }),
+        );
     report.checked += codes.length;
     report.changes += result.changes;
     report.webhooks += result.webhooks;
