@@ -1,3 +1,4 @@
+import { codeHistory } from '../../../history/verify-address.ts';
 import type { FastifyInstance } from 'fastify';
 import { searchRequests } from '../../../lookups/search-requests.ts';
 import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
@@ -30,16 +31,17 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
     const request = await store.db.selectFrom('requests').selectAll().where('id', '=', req.params.id).executeTakeFirst();
     if (!request) return errorPage(req, reply, 404);
-    const [account, addresses, attempts, ledger, history] = await Promise.all([
+    const [account, addresses, attempts, ledger, history, timeline] = await Promise.all([
       getAccount(store, request.account_id),
       store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', request.id).orderBy('position').execute(),
       store.db.selectFrom('attempts').selectAll().where('request_id', '=', request.id).orderBy('started_at').orderBy('id').execute(),
       store.db.selectFrom('ledger').selectAll().where('request_id', '=', request.id).orderBy('created_at').execute(),
       listAudit(store.db, { target: request.id }),
+      codeHistory(store.db, request.code),
     ]);
     const { t } = stateOf(req);
     const notice = param(req, 'done') === 'cancelled' ? t.cancelled : null;
-    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history });
+    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history, timeline });
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestTitle(request.code), section: 'requests', body, notice }).text);
   });
 
