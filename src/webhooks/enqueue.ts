@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { addJob } from '../queue/add-job.ts';
 import { newId } from '../ids.ts';
-import { toLookupResource } from '../protocol/json/lookup-resource.ts';
+import { toLookupResource } from '../resources/lookup-resource.ts';
 import { isPending } from '../lookups/lookup-status.ts';
 import { DeliveryStatus, WEBHOOK_QUEUE, WebhookEvent } from './webhook-status.ts';
 

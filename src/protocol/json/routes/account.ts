@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { sql } from 'kysely';
 import { balanceOf } from '../../../billing/balance.ts';
 import { formatEuro } from '../../../billing/money.ts';
-import { AccountSchema, LedgerPageSchema, UsageSchema } from '../schemas.ts';
+import { AccountSchema, LedgerPageSchema, UsageSchema } from '../../../resources/schemas.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { problemResponses, sendProblem } from '../problems.ts';
