@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sql } from 'kysely';
 import { balanceOf } from '../../../billing/balance.ts';
-import { formatEuro } from '../../../billing/money.ts';
+import { formatEuro } from '../../../resources/money.ts';
 import { AccountSchema, LedgerPageSchema, UsageSchema } from '../../../resources/schemas.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
