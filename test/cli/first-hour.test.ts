@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childEnv, processSandbox, REPO_ROOT } from '../helpers/cli.ts';
+import { DEMO_KEY } from '../../src/demo.ts';
 
 const sandbox = processSandbox('first-hour');
 const TIMEOUT = { timeout: 180_000 };
@@ -60,4 +61,25 @@ test('serve warns once, not twice, about a registries file others can read', TIM
   await server.stop();
   const warnings = server.output().split('\n').filter((line) => line.includes('holds secrets'));
   assert.equal(warnings.length, 1, server.output());
+});
+
+/** Issue #17 part 3, item 4: the README's JSON API example shows what the demo really answers. */
+test("the README's POST /v1/lookups example matches the demo's answer", TIMEOUT, async () => {
+  const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## JSON API'));
+  const request = /-d '(\{"code":"\d+"\})' http:\/\/127\.0\.0\.1:8080\/v1\/lookups/.exec(section);
+  // The answer as the README prints it: comment lines after the request, one JSON object wrapped.
+  const answerLines = section.slice(section.indexOf('\n# ', request?.index ?? 0) + 1).split('\n');
+  const answer = answerLines.slice(0, answerLines.findIndex((line) => !line.startsWith('#'))).map((line) => line.replace(/^#\s*/, '')).join('');
+  const shown = /^(\d{3}) \{.*?"status":"(\w+)"(?:,"pec":(null|"[^"]*"))/.exec(answer);
+  assert.ok(request && shown, 'the example and its answer are in the README');
+  const dir = await sandbox.tmpDir();
+  const server = await sandbox.start({ dataDir: join(dir, 'data'), args: ['--demo'] });
+  const response = await fetch(`${server.url}/v1/lookups`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json', 'idempotency-key': '6f1c-readme' },
+    body: request[1],
+  });
+  const body = (await response.json()) as { status: string; pec: string | null };
+  assert.deepEqual([String(response.status), body.status, body.pec], [shown[1], shown[2], JSON.parse(shown[3])]);
 });
