@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemSchema } from '../schemas.ts';
-import { WatchAddResultSchema, WatchAddSchema, WatchDetailSchema, WatchEventListSchema, WatchListSchema } from '../watch-schemas.ts';
+import { ProblemSchema } from '../../../resources/schemas.ts';
+import { WatchAddResultSchema, WatchAddSchema, WatchDetailSchema, WatchEventListSchema, WatchListSchema } from '../../../resources/watch-schemas.ts';
 import { sendProblem } from '../problems.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
