@@ -1,4 +1,4 @@
-import { formatEuro } from '../billing/money.ts';
+import { formatEuro } from '../resources/money.ts';
 import { Stato, type Answer } from './answer.ts';
 import type { Transport } from './transport.ts';
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { Option, type Command } from 'commander';
-import { formatEuro } from '../../billing/money.ts';
+import { formatEuro } from '../../resources/money.ts';
 import { UsageError } from '../usage-error.ts';
 import { sleep } from '../../client/backoff.ts';
 import { ClientError, ClientErrorCode, isClientError } from '../../client/client-error.ts';
