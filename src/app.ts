@@ -14,6 +14,7 @@ import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
 import { opsRoutes } from './web/ops-routes.ts';
 import { adminPlugin, adminOptions } from './web/admin/plugin.ts';
+import { portalPlugin, portalOptions } from './web/portal/plugin.ts';
 import { notFoundHandler } from './web/not-found.ts';
 
 /**
@@ -65,6 +66,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => opsRoutes(scope, services));
   // The back office (docs/back-office.md): sessions, not API keys.
   await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
+  // The customer portal (docs/portal.md): customer users of one account, sessions of their own realm.
+  await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();
