@@ -17,6 +17,15 @@ export interface PortalPage {
   head?: HtmlValue;
 }
 
+/**
+ * A table in a box that scrolls sideways on a phone: the box is a labelled region that takes the
+ * keyboard focus, so the part out of view can be scrolled to without a mouse (axe
+ * scrollable-region-focusable).
+ */
+export function scrollTable(label: string, table: HtmlValue): SafeHtml {
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label="${label}">${table}</div>`;
+}
+
 /** A hidden CSRF field for every form of a logged-in page. */
 export function portalCsrfField(req: FastifyRequest): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${portalState(req).csrf}">`;

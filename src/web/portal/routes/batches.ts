@@ -6,7 +6,7 @@ import { BATCH_MEDIA_TYPES, BatchStatus, ROW_STATUSES } from '../../../batches/b
 import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
 import { html } from '../../admin/html.ts';
 import { formatDateTime, formatMoney } from '../../admin/format.ts';
-import { portalPage } from '../layout.ts';
+import { portalPage, scrollTable } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
 import { portalErrorPage, sendPage } from '../error-page.ts';
 
@@ -53,10 +53,10 @@ export function portalBatchRoutes(app: FastifyInstance, deps: PortalDeps): void 
     const items: BatchSummary[] = [];
     for (const b of rows) items.push(await summarise(store, clock, b, wakeWebhooks));
     const body = html`<h1>${t.batchesTitle}</h1>
-${items.length === 0 ? html`<p>${t.batchesEmpty}</p>` : html`<div class="table-scroll"><table>
+${items.length === 0 ? html`<p>${t.batchesEmpty}</p>` : scrollTable(t.batchesTitle, html`<table>
 <thead><tr><th scope="col">${t.batchTitle}</th><th scope="col">${t.batchCreated}</th><th scope="col">${t.previewRows}</th><th scope="col">${t.batchStatus}</th><th scope="col">${t.batchProgress}</th></tr></thead>
 <tbody>${items.map((s) => html`<tr><td><a href="/portal/batches/${s.batch.id}">${s.batch.id}</a></td><td>${formatDateTime(lang, Number(s.batch.created_at))}</td><td>${Number(s.batch.total_rows)}</td><td>${t.batchStatusLabel[s.batch.status] ?? s.batch.status}</td><td>${Math.floor(s.progress * 100)}%</td></tr>`)}</tbody>
-</table></div>`}`;
+</table>`)}`;
     return sendPage(reply, portalPage(req, { title: t.batchesTitle, body, section: 'batches' }));
   });
 

@@ -6,7 +6,7 @@ import { isCercapecError, ErrorCode } from '../../../errors.ts';
 import { html } from '../../admin/html.ts';
 import { param, field } from '../../admin/admin-context.ts';
 import { formatMoney } from '../../admin/format.ts';
-import { portalCsrfField, portalPage } from '../layout.ts';
+import { portalCsrfField, portalPage, scrollTable } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
 import { sendPage } from '../error-page.ts';
 import { findUpload, purgeUploads, readUpload, removeUpload, saveMeta, saveUpload, type UploadMeta } from '../upload-store.ts';
@@ -118,12 +118,10 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
   <button type="submit" class="secondary">${t.previewApply}</button>
 </form>
 <h2>${t.previewFirstRows(preview.rows.length)}</h2>
-<div class="table-scroll" tabindex="0" role="region" aria-label="${t.previewFirstRows(preview.rows.length)}">
-<table class="preview">
+${scrollTable(t.previewFirstRows(preview.rows.length), html`<table class="preview">
 <thead><tr>${preview.columns.map((c, i) => html`<th scope="col"${i === codeIndex && ' class="code-column"'}>${c}${i === codeIndex && html` <span class="tag">(${t.previewCodeColumn})</span>`}</th>`)}</tr></thead>
 <tbody>${preview.rows.map((r) => html`<tr>${preview.columns.map((_, i) => html`<td${i === codeIndex && ' class="code-column"'}>${r[i] ?? ''}</td>`)}</tr>`)}</tbody>
-</table>
-</div>
+</table>`)}
 ${counts && html`<dl class="facts">
   <dt>${t.previewRows}</dt><dd id="preview-rows">${counts.total}</dd>
   <dt>${t.previewValid}</dt><dd>${counts.valid}</dd>

@@ -5,7 +5,7 @@ import { callbackUrlProblem } from '../../../protocol/json/callback-url.ts';
 import { html } from '../../admin/html.ts';
 import { field, param } from '../../admin/admin-context.ts';
 import { formatDateTime } from '../../admin/format.ts';
-import { portalCsrfField, portalPage } from '../layout.ts';
+import { portalCsrfField, portalPage, scrollTable } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
 import { sendPage } from '../error-page.ts';
 import { setFlashSecret, takeFlashSecret } from '../flash.ts';
@@ -36,10 +36,10 @@ ${view.row.url && html`<form method="post" action="/portal/webhook/clear" class=
 ${secret ? html`<div class="notice" role="status"><p>${t.webhookSecretShown}</p><p><code class="secret" id="webhook-secret">${secret}</code></p></div>` : html`<p>${t.webhookSecretHidden}</p>`}
 <form method="post" action="/portal/webhook/rotate" class="inline">${portalCsrfField(req)}<button type="submit" class="secondary">${t.webhookRotate}</button></form>
 <h2>${t.webhookDeliveries}</h2>
-${deliveries.items.length === 0 ? html`<p>${t.webhookDeliveriesEmpty}</p>` : html`<div class="table-scroll"><table>
+${deliveries.items.length === 0 ? html`<p>${t.webhookDeliveriesEmpty}</p>` : scrollTable(t.webhookDeliveries, html`<table>
 <thead><tr><th scope="col">${t.ledgerWhen}</th><th scope="col">${t.webhookEvent}</th><th scope="col">${t.webhookTarget}</th><th scope="col">${t.batchStatus}</th><th scope="col">${t.webhookAttempts}</th></tr></thead>
 <tbody>${deliveries.items.map((d) => html`<tr><td>${formatDateTime(lang, Date.parse(d.createdAt))}</td><td>${d.event}</td><td>${d.url}</td><td>${d.status}${d.lastStatusCode !== null && ` (HTTP ${d.lastStatusCode})`}</td><td>${d.attempts.length}</td></tr>`)}</tbody>
-</table></div>`}`;
+</table>`)}`;
     return sendPage(reply, portalPage(req, { title: t.webhookTitle, body, section: 'webhook', notice, error }));
   });
 
