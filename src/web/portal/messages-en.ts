@@ -70,6 +70,7 @@ export const en: PortalMessages = {
   previewConfirm: 'Confirm and start the lookups',
   previewCancel: 'Cancel',
   confirmNoCredit: 'The credit does not cover the new lookups of this file: top up or upload fewer rows.',
+  xlsxBusy: 'Too many Excel files are being read right now: try again in a few seconds.',
   previewCodeColumn: 'column of codes',
   batchesTitle: 'Uploads',
   batchesEmpty: 'No uploads yet.',

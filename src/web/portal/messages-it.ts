@@ -73,6 +73,7 @@ export const it = {
   previewConfirm: 'Conferma e avvia le ricerche',
   previewCancel: 'Annulla',
   confirmNoCredit: 'Il credito non basta per le ricerche nuove di questo file: ricarica il saldo o carica meno righe.',
+  xlsxBusy: 'Troppi file Excel in lettura in questo momento: riprova tra qualche secondo.',
   previewCodeColumn: 'colonna dei codici',
   // batches
   batchesTitle: 'Caricamenti',

@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import type { Services } from '../../services.ts';
 import { createRateLimiter } from '../../protocol/rate-limiter.ts';
 import { scryptParams } from '../../users/password.ts';
+import { createParseSlots } from '../../batches/parse-slots.ts';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
 import { portalState, PortalFormError, type PortalDeps } from './portal-context.ts';
 import { installPortalGuard } from './guard.ts';
@@ -78,5 +79,7 @@ export function portalOptions(services: Services): PortalDeps {
     uploadDir: join(tmpdir(), 'cercapec-portal-uploads'),
     batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
     allowPrivateCallbacks: config.allowPrivateCallbacks,
+    // Its own slots, the API's size: a refused zip bomb costs memory while it is read (parse-slots.ts).
+    xlsx: { slots: createParseSlots(config.batchXlsxConcurrency), waitMs: config.batchXlsxWaitMs },
   };
 }

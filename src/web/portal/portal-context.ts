@@ -8,6 +8,7 @@ import type { SessionPolicy } from '../../users/sessions.ts';
 import type { ThrottlePolicy } from '../../users/login-throttle.ts';
 import type { ScryptParams } from '../../users/password.ts';
 import type { RateLimiter } from '../../protocol/rate-limiter.ts';
+import type { ParseSlots } from '../../batches/parse-slots.ts';
 import { MESSAGES, type Lang, type PortalMessages } from './i18n.ts';
 
 /** What the portal needs, passed in by buildApp. */
@@ -24,6 +25,8 @@ export interface PortalDeps {
   /** Where uploads wait between the preview and the confirmation (src/web/portal/upload-store.ts). */
   uploadDir: string;
   batch: { maxRows: number; maxBytes: number; maxInflatedBytes?: number };
+  /** XLSX reads at once (preview, count, confirm) and how long one waits for its turn: src/batches/parse-slots.ts. */
+  xlsx: { slots: ParseSlots; waitMs: number };
   allowPrivateCallbacks: boolean;
 }
 

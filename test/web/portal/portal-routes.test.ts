@@ -21,8 +21,8 @@ await eachDialect(describe, 'customer portal', (dialect) => {
   let h: Harness;
   afterEach(() => h?.close());
 
-  async function setup() {
-    h = await createHarness(dialect, { adminLoginsPerMinute: 0 });
+  async function setup(overrides: Parameters<typeof createHarness>[1] = {}) {
+    h = await createHarness(dialect, { adminLoginsPerMinute: 0, ...overrides });
     const a = await h.account({ name: 'Studio Rossi', initialCreditCents: 10_000, priceCents: 10 });
     const b = await h.account({ name: 'Altra Srl', initialCreditCents: 10_000, priceCents: 10 });
     await customer(h.store, h.clock.now(), 'rossi', a.id);
@@ -150,6 +150,56 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.equal(statement.body.trim().split('\r\n').length, 4);
     const search = await rossi.get(`/portal/lookups?code=${cf11(102)}`);
     assert.ok(search.body.includes(cf11(102)) && !search.body.includes(cf11(101)));
+  });
+
+  test('an XLSX upload previews, confirms and comes back as XLSX with its columns', async () => {
+    await setup();
+    const rossi = new PortalClient(h.app);
+    await rossi.login('rossi');
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Foglio1');
+    sheet.addRow(['ditta', 'codice']);
+    for (let n = 1; n <= 4; n++) sheet.addRow([`ditta ${n}`, cf11(400 + n)]);
+    const bytes = Buffer.from(await book.xlsx.writeBuffer());
+    await rossi.get('/portal/upload');
+    const up = await rossi.upload('ditte.xlsx', bytes);
+    const previewUrl = String(up.headers.location);
+    const preview = await rossi.get(previewUrl);
+    assert.match(preview.body, /<option value="codice" selected>/);
+    assert.match(preview.body, /<dd id="preview-rows">4<\/dd>/);
+    const confirm = await rossi.post(`${previewUrl}/confirm`, { column: 'codice' });
+    const batchId = String(confirm.headers.location).split('/').pop()!;
+    h.worker.start();
+    await waitFor(() => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(), (p) => p.length === 0, 'every lookup answered');
+    const xlsx = await rossi.get(`/portal/batches/${batchId}/results.xlsx`);
+    const back = new ExcelJS.Workbook();
+    await back.xlsx.load(xlsx.rawPayload as never);
+    assert.deepEqual((back.worksheets[0].getRow(1).values as unknown[]).slice(1, 4), ['ditta', 'codice', 'code']);
+    assert.equal(back.worksheets[0].getRow(5).getCell(1).value, 'ditta 4');
+  });
+
+  test('refused uploads come back to the form with the reason: too large, not CSV or XLSX, no file; no credit back to the preview', async () => {
+    await setup({ batchMaxBytes: 2048 });
+    const rossi = new PortalClient(h.app);
+    await rossi.login('rossi');
+    await rossi.get('/portal/upload');
+    assert.equal((await rossi.upload('grande.csv', `cf\n${`${cf11(1)}\n`.repeat(400)}`)).headers.location, '/portal/upload?error=too_large');
+    assert.equal((await rossi.upload('foto.png', 'not a sheet')).headers.location, '/portal/upload?error=format');
+    assert.equal((await rossi.upload('', '')).headers.location, '/portal/upload?error=missing');
+    assert.match((await rossi.get('/portal/upload?error=too_large')).body, /role="alert">Il file supera il limite/);
+
+    const poor = await h.account({ name: 'Senza Credito', initialCreditCents: 0, priceCents: 10 });
+    await customer(h.store, h.clock.now(), 'povero', poor.id);
+    const povero = new PortalClient(h.app, 'http://localhost', '10.0.0.5');
+    await povero.login('povero');
+    await povero.get('/portal/upload');
+    const up = await povero.upload('elenco.csv', `cf\n${cf11(1)}\n${cf11(2)}\n`);
+    const previewUrl = String(up.headers.location);
+    await povero.get(previewUrl);
+    const refused = await povero.post(`${previewUrl}/confirm`, { column: 'cf' });
+    assert.match(String(refused.headers.location), new RegExp(`^${previewUrl}\\?column=cf&error=credit`));
+    assert.match((await povero.get(String(refused.headers.location))).body, /role="alert">Il credito non basta/);
+    assert.equal((await h.store.db.selectFrom('batches').select('id').where('account_id', '=', poor.id).execute()).length, 0);
   });
 
   test("a customer never sees another account's batches, uploads, lookups or keys, and their ids are refused", async () => {

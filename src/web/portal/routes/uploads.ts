@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createBatch } from '../../../batches/create-batch.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { getAccount } from '../../../accounts/accounts.ts';
@@ -8,7 +8,7 @@ import { param, field } from '../../admin/admin-context.ts';
 import { formatMoney } from '../../admin/format.ts';
 import { portalCsrfField, portalPage, scrollTable } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
-import { sendPage } from '../error-page.ts';
+import { portalErrorPage, sendPage } from '../error-page.ts';
 import { findUpload, purgeUploads, readUpload, removeUpload, saveMeta, saveUpload, type UploadMeta } from '../upload-store.ts';
 import { countUpload, previewUpload } from '../upload-preview.ts';
 
@@ -50,6 +50,16 @@ function uploadForm(req: FastifyRequest, maxBytes: number) {
  */
 export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void {
   const { maxBytes, maxRows, maxInflatedBytes } = deps.batch;
+  /** Runs `read` holding an XLSX slot (CSV needs none); null when no slot came free in time. */
+  async function withSlot<T>(meta: UploadMeta, read: () => Promise<T>): Promise<{ value: T } | null> {
+    const release = meta.format === 'xlsx' ? await deps.xlsx.slots.acquire(deps.xlsx.waitMs) : () => {};
+    if (!release) return null;
+    try {
+      return { value: await read() };
+    } finally {
+      release();
+    }
+  }
 
   app.get('/upload', async (req, reply) => sendPage(reply, uploadForm(req, maxBytes)));
 
@@ -90,7 +100,9 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
     const wanted = param(req, 'column') || undefined;
     let preview;
     try {
-      preview = await previewUpload(readUpload(deps.uploadDir, meta.id), meta.format, wanted, maxInflatedBytes);
+      const read = await withSlot(meta, () => previewUpload(readUpload(deps.uploadDir, meta.id), meta.format, wanted, maxInflatedBytes));
+      if (!read) return busy(reply);
+      preview = read.value;
     } catch (error) {
       if (!(error instanceof BatchError)) throw error;
       if (wanted) return reply.redirect(`/portal/uploads/${meta.id}?error=column`, 303);
@@ -100,7 +112,9 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
     const column = preview.codeColumn;
     let counts = column ? meta.counts?.[column] : undefined;
     if (column && !counts) {
-      counts = await countUpload(readUpload(deps.uploadDir, meta.id), meta.format, column, maxRows, maxInflatedBytes);
+      const read = await withSlot(meta, () => countUpload(readUpload(deps.uploadDir, meta.id), meta.format, column, maxRows, maxInflatedBytes));
+      if (!read) return busy(reply);
+      counts = read.value;
       await saveMeta(deps.uploadDir, { ...meta, counts: { ...meta.counts, [column]: counts } });
     }
     const account = (await getAccount(deps.store, accountId))!;
@@ -136,7 +150,7 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
   <button type="submit" id="batch-confirm">${t.previewConfirm}</button>
 </form>`}
 <form method="post" action="/portal/uploads/${meta.id}/cancel" class="inline">${portalCsrfField(req)}<button type="submit" class="secondary">${t.previewCancel}</button></form>`;
-    const problem = error === 'credit' ? t.confirmNoCredit : error === 'column' ? t.previewColumnNone : error ? `${t.invalidInput} ${param(req, 'detail')}` : null;
+    const problem = error === 'credit' ? t.confirmNoCredit : error === 'busy' ? t.xlsxBusy : error === 'column' ? t.previewColumnNone : error ? `${t.invalidInput} ${param(req, 'detail')}` : null;
     return sendPage(reply, portalPage(req, { title: t.previewTitle, body, section: 'upload', error: problem }));
   });
 
@@ -152,9 +166,10 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
     const account = (await getAccount(deps.store, accountId))!;
     const column = field(req.body, 'column') || undefined;
     try {
-      const { id } = await createBatch(deps.lookups, { account, format: meta.format, body: readUpload(deps.uploadDir, meta.id), column, callbackUrl: null, idempotencyKey: key, maxRows, maxBytes, maxInflatedBytes });
+      const created = await withSlot(meta, () => createBatch(deps.lookups, { account, format: meta.format, body: readUpload(deps.uploadDir, meta.id), column, callbackUrl: null, idempotencyKey: key, maxRows, maxBytes, maxInflatedBytes }));
+      if (!created) return reply.redirect(`/portal/uploads/${meta.id}?${new URLSearchParams({ ...(column ? { column } : {}), error: 'busy' })}`, 303);
       await removeUpload(deps.uploadDir, meta.id);
-      return reply.redirect(`/portal/batches/${id}`, 303);
+      return reply.redirect(`/portal/batches/${created.value.id}`, 303);
     } catch (error) {
       const credit = isCercapecError(error) && error.code === ErrorCode.insufficientCredit;
       if (!(error instanceof BatchError) && !credit) throw error;
@@ -162,6 +177,12 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
       return reply.redirect(`/portal/uploads/${meta.id}?${query}`, 303);
     }
   });
+
+  /** Too many XLSX files being read right now: a page that says to retry (its reload is the retry). */
+  function busy(reply: FastifyReply) {
+    reply.header('retry-after', '5');
+    return portalErrorPage(reply.request, reply, 503, undefined, portalState(reply.request).t.xlsxBusy);
+  }
 
   app.post<{ Params: { id: string } }>('/uploads/:id/cancel', async (req, reply) => {
     const meta = await findUpload(deps.uploadDir, req.params.id, accountIdOf(req), deps.clock.now());
