@@ -1,5 +1,6 @@
-import type { BatchesTable, RequestStatus } from '../store/schema.ts';
+import { LookupStatus, PENDING_STATUSES } from '../lookups/lookup-status.ts';
 
+/** The states of a batch (batches.status): the column type is derived from this object. */
 export const BatchStatus = {
   /** Rows are being read and stored, then their lookups created. */
   uploading: 'uploading',
@@ -7,9 +8,12 @@ export const BatchStatus = {
   processing: 'processing',
   /** Every row's lookup is answered (or the row has none). */
   completed: 'completed',
-} as const satisfies Record<string, BatchesTable['status']>;
+} as const;
+export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
-export type BatchFormat = BatchesTable['format'];
+/** The formats of a batch upload (batches.format). */
+export const BatchFormat = { csv: 'csv', xlsx: 'xlsx', json: 'json' } as const;
+export type BatchFormat = (typeof BatchFormat)[keyof typeof BatchFormat];
 
 export const BATCH_MEDIA_TYPES: Record<BatchFormat, string> = {
   csv: 'text/csv',
@@ -30,13 +34,11 @@ export function batchFormatOf(contentType: string | undefined): BatchFormat | nu
  * The status of one batch row: its lookup's, or `invalid` (the row has no valid code) or
  * `refused` (credit ran out while the batch's lookups were being created).
  */
-export type RowStatus = RequestStatus | 'invalid' | 'refused';
+export type RowStatus = LookupStatus | 'invalid' | 'refused';
 
-export const ROW_STATUSES = [
-  'queued', 'running', 'waiting_operator', 'found', 'not_found', 'failed', 'cancelled', 'invalid', 'refused',
-] as const satisfies readonly RowStatus[];
+export const ROW_STATUSES = [...Object.values(LookupStatus), 'invalid', 'refused'] as const satisfies readonly RowStatus[];
 
-export const PENDING_ROW_STATUSES: readonly RowStatus[] = ['queued', 'running', 'waiting_operator'];
+export const PENDING_ROW_STATUSES: readonly RowStatus[] = PENDING_STATUSES;
 
 /** The error of a row refused for credit (results show it in the error column). */
 export const REFUSED_ROW_ERROR = 'credito insufficiente';

@@ -7,6 +7,7 @@ import { BatchError } from '../../../batches/batch-error.ts';
 import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
 import { loadBatchSummary, summarise } from '../../../batches/batch-summary.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
+import { listBatches } from '../../../batches/list-batches.ts';
 import { writeResults, type ResultFormat } from '../../../batches/write-batch-results.ts';
 import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../batch-schemas.ts';
 import { IdParams } from '../schemas.ts';
@@ -123,9 +124,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     const { limit, cursor } = req.query;
     const after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.reader.selectFrom('batches').selectAll().where('account_id', '=', account.id);
-    if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await listBatches(store.reader, account.id, { limit, after });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const items = [];
