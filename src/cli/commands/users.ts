@@ -31,8 +31,9 @@ export function usersCommand(program: Command): void {
       await withStore(opts, async (store) => {
         const rows = await listUsers(store);
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
-        console.log(['username', 'role', 'account', 'status', 'last login'].join('\t'));
-        for (const u of rows) console.log([u.username, u.role, u.accountId ?? '-', u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-'].join('\t'));
+        // The account comes last: scripts reading the first four columns keep working.
+        console.log(['username', 'role', 'status', 'last login', 'account'].join('\t'));
+        for (const u of rows) console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-', u.accountId ?? '-'].join('\t'));
       });
     });
 

@@ -66,6 +66,8 @@ describe('customer users', () => {
       const added = await runCli(['users', 'add', 'cli1', '--role', 'customer', '--account', account.id, '--password-stdin', '--data', dir], { input: 'password-cliente\n' });
       assert.equal(added.code, 0, added.stderr);
       assert.match(added.stdout, new RegExp(`user cli1 \\(customer of account ${account.id}\\) created: log in at /portal`));
+      const list = await runCli(['users', 'list', '--data', dir]);
+      assert.deepEqual(list.stdout.trim().split('\n').map((l) => [l.split('\t')[0], l.split('\t')[4]]), [['username', 'account'], ['cli1', account.id]]);
       const reopened = await openStore({ dataDir: dir });
       assert.equal((await findUser(reopened, 'cli1'))?.accountId, account.id);
       await reopened.close();
