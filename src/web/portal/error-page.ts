@@ -8,6 +8,7 @@ export function portalErrorPage(req: FastifyRequest, reply: FastifyReply, status
   const { t } = portalState(req);
   const [title, text] =
     what === 'csrf' ? [t.csrfTitle, t.csrfText]
+    : status === 403 ? [t.forbiddenTitle, detail ?? t.invalidInput]
     : status === 404 ? [t.notFoundTitle, t.notFoundText]
     : status >= 500 ? [t.errorTitle, detail ?? t.internalError]
     : [t.errorTitle, detail ?? t.invalidInput];

@@ -67,6 +67,11 @@ export function installPortalGuard(app: FastifyInstance, deps: PortalDeps): void
         reply.clearCookie(PORTAL_SESSION_COOKIE, portalCookieOptions(req));
       }
     }
+    if (req.portal.user && access !== 'public' && !req.url.startsWith('/portal/logout')) {
+      // A disabled account (the API refuses its keys) opens no page of the portal either.
+      const account = await deps.store.db.selectFrom('accounts').select('status').where('id', '=', req.portal.user.accountId).executeTakeFirst();
+      if (account?.status !== 'active') return portalErrorPage(req, reply, 403, undefined, req.portal.t.accountDisabled);
+    }
     if (access === 'public' || req.portal.user) return;
     const query = new URLSearchParams({ ...(req.portal.expired ? { expired: '1' } : {}), ...(req.method === 'GET' ? { next: req.url } : {}) });
     return reply.redirect(`/portal/login${query.size > 0 ? `?${query}` : ''}`, 303);

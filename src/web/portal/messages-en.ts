@@ -28,6 +28,8 @@ export const en: PortalMessages = {
   sessionExpired: 'Your session expired or ended: please log in again.',
   loggedOut: 'You have logged out of the portal.',
   errorTitle: 'Error',
+  forbiddenTitle: 'Access denied',
+  accountDisabled: 'This account is disabled: contact whoever runs the service to enable it again.',
   notFoundTitle: 'Page not found',
   notFoundText: 'This page does not exist, or does not belong to your account.',
   csrfTitle: 'Request refused',

@@ -28,6 +28,8 @@ export const it = {
   loggedOut: "Sei uscito dall'area clienti.",
   // errors
   errorTitle: 'Errore',
+  forbiddenTitle: 'Accesso negato',
+  accountDisabled: 'Questo account è disattivato: per riattivarlo contatta chi gestisce il servizio.',
   notFoundTitle: 'Pagina non trovata',
   notFoundText: 'Questa pagina non esiste, o non è del tuo account.',
   csrfTitle: 'Richiesta rifiutata',

@@ -16,6 +16,7 @@ import { authenticateKey } from '../../../src/accounts/api-keys.ts';
 import { PENDING_STATUSES } from '../../../src/lookups/lookup-status.ts';
 import { cf11 } from '../../admin/admin-fixture.ts';
 import { customer, PASSWORD, PortalClient } from './portal-fixture.ts';
+import { updateAccountStatusForTest } from '../../helpers/accounts.ts';
 
 await eachDialect(describe, 'customer portal', (dialect) => {
   let h: Harness;
@@ -87,6 +88,14 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.equal((await rossi.post('/portal/keys', {}, { origin: 'http://evil.example' })).statusCode, 403);
     assert.equal((await rossi.upload('x.csv', 'cf\n', { csrf: 'forged' })).statusCode, 403);
     assert.equal(await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', (await h.store.db.selectFrom('users').select('account_id').where('username', '=', 'rossi').executeTakeFirstOrThrow()).account_id!).execute().then((r) => r.length), 1, 'only the account key');
+    // A disabled account opens no page (logout still works).
+    const accountId = (await h.store.db.selectFrom('users').select('account_id').where('username', '=', 'rossi').executeTakeFirstOrThrow()).account_id!;
+    await updateAccountStatusForTest(h.store, accountId, 'disabled');
+    const disabled = await rossi.get('/portal/upload');
+    assert.equal(disabled.statusCode, 403);
+    assert.match(disabled.body, /account è disattivato/);
+    assert.equal((await rossi.post('/portal/keys', {})).statusCode, 403);
+    await updateAccountStatusForTest(h.store, accountId, 'active');
     h.clock.advance(31 * 60_000);
     const expired = await rossi.get('/portal/ledger');
     assert.equal(expired.statusCode, 303);
