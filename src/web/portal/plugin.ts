@@ -11,6 +11,7 @@ import { createParseSlots } from '../../batches/parse-slots.ts';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
 import { portalState, PortalFormError, type PortalDeps } from './portal-context.ts';
 import { installPortalGuard } from './guard.ts';
+import { purgeUploads } from './upload-store.ts';
 import { portalErrorPage } from './error-page.ts';
 import { portalAssetRoutes } from './routes/assets.ts';
 import { portalAuthRoutes } from './routes/auth.ts';
@@ -39,6 +40,12 @@ export async function portalPlugin(app: FastifyInstance, options: PortalDeps & {
   // One file per upload, streamed to disk by the handler (src/web/portal/upload-store.ts).
   await app.register(multipart, { limits: { files: 1, fields: 5, parts: 6, fieldSize: 4096, fileSize: deps.batch.maxBytes + 1, headerPairs: 50 } });
   installPortalGuard(app, deps);
+  // Unconfirmed uploads hold people's codes: gone within UPLOAD_TTL_MS plus an hour, traffic or not.
+  const sweep = setInterval(() => {
+    purgeUploads(deps.uploadDir).catch((error: unknown) => deps.logger.warn({ err: error }, 'portal: purging old uploads failed'));
+  }, 3_600_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
 
   app.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {
     const { t } = portalState(req);
