@@ -15,6 +15,9 @@ import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
 import { createLanedGroupCommit } from './store/group-commit.ts';
 import { acceptLookups, type Acceptance, type PreparedSubmission } from './lookups/accept-lookups.ts';
+import type { JobHandler } from './queue/worker.ts';
+import { createWebhookHandler, type WebhookDeliveryDeps } from './webhooks/delivery-handler.ts';
+import type { WebhookWorkerOptions } from './webhooks/webhook-worker.ts';
 
 /** Everything the app, the workers and the CLI share, built once and passed down. */
 export interface Services {
@@ -118,5 +121,35 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await notifier.close();
       if (!overrides.store) await store.close();
     },
+  };
+}
+
+/** What the webhook delivery job needs, from the configuration. */
+export function webhookDeliveryDeps(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger'>): WebhookDeliveryDeps {
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    timeoutMs: config.webhookTimeoutMs,
+    retryWindowMs: config.webhookRetryWindowMs,
+    backoffBaseMs: config.webhookBackoffBaseMs,
+    backoffCapMs: config.webhookBackoffCapMs,
+    allowPrivate: config.allowPrivateCallbacks,
+  };
+}
+
+/** The webhook worker's options, from the configuration; `handler` replaces the delivery job (tests). */
+export function webhookWorkerOptions(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger' | 'notifier'>, handler?: JobHandler): WebhookWorkerOptions {
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    notifier: services.notifier,
+    handler: handler ?? createWebhookHandler(webhookDeliveryDeps(config, services)),
+    concurrency: config.webhookConcurrency,
+    leaseMs: config.leaseMs,
+    pollIntervalMs: config.pollIntervalMs,
+    backoffBaseMs: config.webhookBackoffBaseMs,
+    backoffCapMs: config.webhookBackoffCapMs,
   };
 }

@@ -1,4 +1,5 @@
 import { LookupStatus, PENDING_STATUSES } from '../lookups/lookup-status.ts';
+import { BATCH_MEDIA_TYPES } from '../resources/batch-media-types.ts';
 
 /** The states of a batch (batches.status): the column type is derived from this object. */
 export const BatchStatus = {
@@ -11,15 +12,10 @@ export const BatchStatus = {
 } as const;
 export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
-/** The formats of a batch upload (batches.format). */
-export const BatchFormat = { csv: 'csv', xlsx: 'xlsx', json: 'json' } as const;
-export type BatchFormat = (typeof BatchFormat)[keyof typeof BatchFormat];
+/** The formats of a batch upload (batches.format): one per media type the API takes. */
+export type BatchFormat = keyof typeof BATCH_MEDIA_TYPES;
 
-export const BATCH_MEDIA_TYPES: Record<BatchFormat, string> = {
-  csv: 'text/csv',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  json: 'application/json',
-};
+export { BATCH_MEDIA_TYPES };
 
 /** The upload format a Content-Type names (parameters such as charset ignored), or null. */
 export function batchFormatOf(contentType: string | undefined): BatchFormat | null {

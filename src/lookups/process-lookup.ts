@@ -10,7 +10,7 @@ import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
 // webhooks: the delivery is enqueued in the transaction that answers (docs/webhooks.md)
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
-import { enqueueOperatorRequest } from '../operators/enqueue-operator.ts';
+import { enqueueOperatorRequest } from './enqueue-operator.ts';
 
 export interface ProcessDeps extends LookupDeps {
   /** The chain of sources for each kind of code, in order. */

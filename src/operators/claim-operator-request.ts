@@ -3,7 +3,7 @@ import { claimJob, claimJobs } from '../queue/claim-jobs.ts';
 import { completeJob } from '../queue/complete-job.ts';
 import { extendLeases, heldJobs, returnJobs } from '../queue/leases.ts';
 import type { Job } from '../queue/job.ts';
-import { OPERATOR_QUEUE } from './enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { LookupStatus } from '../lookups/lookup-status.ts';
 

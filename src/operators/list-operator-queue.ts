@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { listJobs } from '../queue/list-jobs.ts';
 import { JobStatus } from '../queue/job.ts';
-import { OPERATOR_QUEUE } from './enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
 import { LookupStatus } from '../lookups/lookup-status.ts';
 
 export interface WaitingRequest {

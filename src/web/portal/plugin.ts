@@ -1,13 +1,7 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import type { Services } from '../../services.ts';
-import { createRateLimiter } from '../../protocol/rate-limiter.ts';
-import { scryptParams } from '../../users/password.ts';
-import { createParseSlots } from '../../batches/parse-slots.ts';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
 import { portalState, PortalFormError, type PortalDeps } from './portal-context.ts';
 import { installPortalGuard } from './guard.ts';
@@ -31,7 +25,7 @@ const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNo
  * Every query is narrowed to the logged-in customer's account (accountIdOf).
  *
  * @example
- * await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
+ * await app.register(portalPlugin, { prefix: '/portal', ...portalDeps });
  */
 export async function portalPlugin(app: FastifyInstance, options: PortalDeps & { prefix?: string }): Promise<void> {
   const { prefix: _prefix, ...deps } = options;
@@ -69,24 +63,4 @@ export async function portalPlugin(app: FastifyInstance, options: PortalDeps & {
   portalAccountRoutes(app, deps);
   portalKeyRoutes(app, deps);
   portalWebhookRoutes(app, deps);
-}
-
-/** The portal's dependencies: the back office's session and login settings, the API's batch limits. */
-export function portalOptions(services: Services): PortalDeps {
-  const { config } = services;
-  return {
-    store: services.store,
-    clock: services.clock,
-    logger: services.logger,
-    lookups: services.lookups,
-    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
-    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
-    scrypt: scryptParams(config.passwordHashCost),
-    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
-    uploadDir: join(tmpdir(), 'cercapec-portal-uploads'),
-    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
-    allowPrivateCallbacks: config.allowPrivateCallbacks,
-    // Its own slots, the API's size: a refused zip bomb costs memory while it is read (parse-slots.ts).
-    xlsx: { slots: createParseSlots(config.batchXlsxConcurrency), waitMs: config.batchXlsxWaitMs },
-  };
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { loadBatchSummary, summarise, type BatchSummary } from '../../../batches/batch-summary.ts';
+import type { BatchSummary } from '../../../batches/batch-summary.ts';
+import { completeIfSettled, loadBatchSummary } from '../../../batches/complete-batch.ts';
+import { listBatches } from '../../../batches/list-batches.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
 import { writeResults } from '../../../batches/write-batch-results.ts';
 import { BATCH_MEDIA_TYPES, BatchStatus, ROW_STATUSES } from '../../../batches/batch-status.ts';
@@ -49,9 +51,9 @@ export function portalBatchRoutes(app: FastifyInstance, deps: PortalDeps): void 
 
   app.get('/batches', async (req, reply) => {
     const { t, lang } = portalState(req);
-    const rows = await store.reader.selectFrom('batches').selectAll().where('account_id', '=', accountIdOf(req)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(50).execute();
+    const rows = (await listBatches(store.reader, accountIdOf(req), { limit: 50 })).slice(0, 50);
     const items: BatchSummary[] = [];
-    for (const b of rows) items.push(await summarise(store, clock, b, wakeWebhooks));
+    for (const b of rows) items.push(await completeIfSettled(store, clock, b, wakeWebhooks));
     const body = html`<h1>${t.batchesTitle}</h1>
 ${items.length === 0 ? html`<p>${t.batchesEmpty}</p>` : scrollTable(t.batchesTitle, html`<table>
 <thead><tr><th scope="col">${t.batchTitle}</th><th scope="col">${t.batchCreated}</th><th scope="col">${t.previewRows}</th><th scope="col">${t.batchStatus}</th><th scope="col">${t.batchProgress}</th></tr></thead>

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { clearAccountWebhook, readAccountWebhook, rotateWebhookSecret, setAccountWebhook } from '../../../webhooks/account-webhook.ts';
 import { listDeliveries } from '../../../webhooks/list-deliveries.ts';
-import { callbackUrlProblem } from '../../../protocol/json/callback-url.ts';
+import { callbackUrlProblem } from '../../../webhooks/callback-url.ts';
 import { html } from '../../admin/html.ts';
 import { field, param } from '../../admin/admin-context.ts';
 import { formatDateTime } from '../../admin/format.ts';

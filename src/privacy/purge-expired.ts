@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, RequestStatus } from '../store/schema.ts';
 import type { MaintenanceTask } from '../queue/maintenance.ts';
 import { purgeFailedJobs } from '../queue/list-jobs.ts';
-import { isPending, LookupStatus } from './lookup-status.ts';
+import { isPending, LookupStatus } from '../lookups/lookup-status.ts';
 import { BatchStatus } from '../batches/batch-status.ts';
 
 const DAY = 86_400_000;
