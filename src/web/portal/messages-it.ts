@@ -76,6 +76,14 @@ export const it = {
   previewCancel: 'Annulla',
   confirmNoCredit: 'Il credito non basta per le ricerche nuove di questo file: ricarica il saldo o carica meno righe.',
   xlsxBusy: 'Troppi file Excel in lettura in questo momento: riprova tra qualche secondo.',
+  refusals: {
+    invalid: 'Il file non si può usare: non ha righe, o nessuna colonna contiene codici.',
+    too_large: 'Il file supera i limiti di righe o di dimensione: dividilo in più file.',
+    unreadable_xlsx: 'Il file Excel è danneggiato o non è un file .xlsx.',
+    unreadable_csv: 'Il file CSV non si riesce a leggere (forse una virgoletta aperta e mai chiusa).',
+    unreadable_json: 'Il file non si riesce a leggere.',
+    nested_too_deep: 'Il file non si riesce a leggere.',
+  } as Record<string, string>,
   previewCodeColumn: 'colonna dei codici',
   // batches
   batchesTitle: 'Caricamenti',

@@ -196,6 +196,12 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.equal((await rossi.upload('foto.png', 'not a sheet')).headers.location, '/portal/upload?error=format');
     assert.equal((await rossi.upload('', '')).headers.location, '/portal/upload?error=missing');
     assert.match((await rossi.get('/portal/upload?error=too_large')).body, /role="alert">Il file supera il limite/);
+    // A damaged workbook: the reason in Italian, never the batch code's English text or a text from the link.
+    const broken = await rossi.upload('rotto.xlsx', 'PK not a zip at all');
+    const brokenPreview = await rossi.get(String(broken.headers.location));
+    assert.equal(brokenPreview.headers.location, '/portal/upload?error=invalid&reason=unreadable_xlsx');
+    assert.match((await rossi.get(String(brokenPreview.headers.location))).body, /role="alert">Il file Excel è danneggiato/);
+    assert.match((await rossi.get('/portal/upload?error=invalid&reason=constructor')).body, /role="alert">Il file non si può usare/);
 
     const poor = await h.account({ name: 'Senza Credito', initialCreditCents: 0, priceCents: 10 });
     await customer(h.store, h.clock.now(), 'povero', poor.id);

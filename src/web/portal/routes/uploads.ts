@@ -22,13 +22,23 @@ function formatOf(filename: string, mimetype: string): UploadMeta['format'] | nu
   return null;
 }
 
+/**
+ * Why a file was refused, in the customer's words: the batch code's reason (a stable code in the
+ * redirect's query), never its English text nor anything else a link could carry.
+ */
+function refusal(req: FastifyRequest): string {
+  const { t } = portalState(req);
+  const reason = param(req, 'reason');
+  return Object.hasOwn(t.refusals, reason) ? t.refusals[reason] : t.refusals.invalid;
+}
+
 const UPLOAD_ERRORS = ['missing', 'format', 'too_large', 'invalid', 'gone'] as const;
 
 function uploadForm(req: FastifyRequest, maxBytes: number) {
   const { t, csrf } = portalState(req);
   const error = param(req, 'error');
   const message = error === 'missing' ? t.uploadMissing : error === 'format' ? t.uploadFormat : error === 'too_large' ? t.uploadTooLarge(Math.floor(maxBytes / 1048576))
-    : error === 'gone' ? t.uploadGone : error === 'invalid' ? `${t.invalidInput} ${param(req, 'detail')}` : null;
+    : error === 'gone' ? t.uploadGone : error === 'invalid' ? refusal(req) : null;
   // The CSRF token rides in the action's query: a multipart body is streamed to disk, not parsed before the guard.
   const body = html`<h1>${t.uploadTitle}</h1>
 <p>${t.uploadIntro}</p>
@@ -107,7 +117,7 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
       if (!(error instanceof BatchError)) throw error;
       if (wanted) return reply.redirect(`/portal/uploads/${meta.id}?error=column`, 303);
       await removeUpload(deps.uploadDir, meta.id);
-      return reply.redirect(`/portal/upload?error=invalid&detail=${encodeURIComponent(error.message)}`, 303);
+      return reply.redirect(`/portal/upload?error=invalid&reason=${error.reason}`, 303);
     }
     const column = preview.codeColumn;
     let counts = column ? meta.counts?.[column] : undefined;
@@ -150,7 +160,7 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
   <button type="submit" id="batch-confirm">${t.previewConfirm}</button>
 </form>`}
 <form method="post" action="/portal/uploads/${meta.id}/cancel" class="inline">${portalCsrfField(req)}<button type="submit" class="secondary">${t.previewCancel}</button></form>`;
-    const problem = error === 'credit' ? t.confirmNoCredit : error === 'busy' ? t.xlsxBusy : error === 'column' ? t.previewColumnNone : error ? `${t.invalidInput} ${param(req, 'detail')}` : null;
+    const problem = error === 'credit' ? t.confirmNoCredit : error === 'busy' ? t.xlsxBusy : error === 'column' ? t.previewColumnNone : error ? refusal(req) : null;
     return sendPage(reply, portalPage(req, { title: t.previewTitle, body, section: 'upload', error: problem }));
   });
 
@@ -173,7 +183,7 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
     } catch (error) {
       const credit = isCercapecError(error) && error.code === ErrorCode.insufficientCredit;
       if (!(error instanceof BatchError) && !credit) throw error;
-      const query = new URLSearchParams({ ...(column ? { column } : {}), error: credit ? 'credit' : 'invalid', detail: credit ? portalState(req).t.confirmNoCredit : (error as Error).message });
+      const query = new URLSearchParams({ ...(column ? { column } : {}), error: credit ? 'credit' : 'invalid', ...(error instanceof BatchError ? { reason: error.reason } : {}) });
       return reply.redirect(`/portal/uploads/${meta.id}?${query}`, 303);
     }
   });
