@@ -147,7 +147,7 @@ export const en: PortalMessages = {
   cancel: 'Cancel',
   webhookTitle: 'Webhook',
   webhookIntro: 'When an upload or a lookup with a callback finishes, we send a signed POST to this address.',
-  webhookUrl: 'Address (https)',
+  webhookUrl: 'Address (https recommended)',
   webhookSave: 'Save',
   webhookClear: 'Remove address',
   webhookNone: 'no address',
@@ -163,7 +163,7 @@ export const en: PortalMessages = {
   webhookEvent: 'Event',
   webhookTarget: 'Target',
   webhookAttempts: 'Attempts',
-  webhookBadUrl: (why: string) => `Invalid address: ${why}.`,
+  webhookBadUrl: 'Invalid address: it must be an http or https address reachable from the internet (not a local or private one).',
   yes: 'yes',
   no: 'no',
 };

@@ -155,7 +155,7 @@ export const it = {
   // webhook
   webhookTitle: 'Webhook',
   webhookIntro: 'Quando un caricamento o una ricerca con callback termina, inviamo una POST firmata a questo indirizzo.',
-  webhookUrl: 'Indirizzo (https)',
+  webhookUrl: 'Indirizzo (https consigliato)',
   webhookSave: 'Salva',
   webhookClear: 'Rimuovi indirizzo',
   webhookNone: 'nessun indirizzo',
@@ -171,7 +171,7 @@ export const it = {
   webhookEvent: 'Evento',
   webhookTarget: 'Destinazione',
   webhookAttempts: 'Tentativi',
-  webhookBadUrl: (why: string) => `Indirizzo non valido: ${why}.`,
+  webhookBadUrl: 'Indirizzo non valido: serve un indirizzo http o https raggiungibile da internet (non un indirizzo locale o privato).',
   yes: 'sì',
   no: 'no',
 };

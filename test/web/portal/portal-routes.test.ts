@@ -270,7 +270,8 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.equal(await authenticateKey(h.store, key), null);
 
     await rossi.get('/portal/webhook');
-    assert.equal((await rossi.post('/portal/webhook', { url: 'ftp://x' })).headers.location?.toString().startsWith('/portal/webhook?error='), true);
+    assert.equal((await rossi.post('/portal/webhook', { url: 'http://127.0.0.1/hook' })).headers.location, '/portal/webhook?error=url');
+    assert.match((await rossi.get('/portal/webhook?error=url')).body, /role="alert">Indirizzo non valido/);
     assert.equal((await rossi.post('/portal/webhook', { url: 'https://hooks.example.com/cercapec' })).headers.location, '/portal/webhook?done=saved');
     assert.match((await rossi.get('/portal/webhook')).body, /value="https:\/\/hooks.example.com\/cercapec"/);
     assert.equal((await rossi.post('/portal/webhook/rotate', {})).statusCode, 303);

@@ -22,7 +22,7 @@ export function portalWebhookRoutes(app: FastifyInstance, deps: PortalDeps): voi
     const deliveries = await listDeliveries(store.reader, { accountId, limit: 20 });
     const done = param(req, 'done');
     const notice = done === 'saved' ? t.webhookSaved : done === 'cleared' ? t.webhookCleared : done === 'rotated' ? t.webhookRotated : null;
-    const error = param(req, 'error') ? t.webhookBadUrl(param(req, 'error').slice(0, 200)) : null;
+    const error = param(req, 'error') === 'url' ? t.webhookBadUrl : null;
     const body = html`<h1>${t.webhookTitle}</h1>
 <p>${t.webhookIntro}</p>
 <form method="post" action="/portal/webhook" class="stack narrow">
@@ -46,7 +46,7 @@ ${deliveries.items.length === 0 ? html`<p>${t.webhookDeliveriesEmpty}</p>` : scr
   app.post('/webhook', async (req, reply) => {
     const url = field(req.body, 'url');
     const why = url ? callbackUrlProblem(url, deps.allowPrivateCallbacks) : 'empty';
-    if (why) return reply.redirect(`/portal/webhook?error=${encodeURIComponent(why)}`, 303);
+    if (why) return reply.redirect('/portal/webhook?error=url', 303);
     await setAccountWebhook(store.db, accountIdOf(req), { url }, clock.now());
     return reply.redirect('/portal/webhook?done=saved', 303);
   });
