@@ -90,6 +90,7 @@ export function normalizeAccount(row: AccountsTable): Account {
     price_cents: Number(row.price_cents),
     credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents),
     operator_fallback: Number(row.operator_fallback ?? 0),
+    search_price_cents: Number(row.search_price_cents ?? 0),
     balance_cents: Number(row.balance_cents ?? 0),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),

@@ -20,6 +20,8 @@ export interface ErasureCounts {
   refunded: number;
   batchRows: number;
   directoryEntries: number;
+  /** Names indexed for search under the code (customer datasets' names may be people's). */
+  names: number;
   cacheEntries: number;
   webhookDeliveries: number;
 }
@@ -58,8 +60,9 @@ export async function eraseCode(store: Store, clock: Clock, input: string, by: A
     }
     const batchRows = await blankBatchRows(trx, code);
     const directoryEntries = count(await trx.deleteFrom('directory_entries').where('code', '=', code).executeTakeFirst());
+    const names = count(await trx.deleteFrom('name_entries').where('code', '=', code).executeTakeFirst());
     const cacheEntries = count(await trx.deleteFrom('registry_cache').where('code', '=', code).executeTakeFirst());
-    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, cacheEntries, webhookDeliveries };
+    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, names, cacheEntries, webhookDeliveries };
     await recordAudit(trx, { at: now, actor: by.actor, action: 'privacy.erase', target: null, after: counts });
     return counts;
   });

@@ -61,6 +61,9 @@ export const TABLE_KEYS = {
   audit_log: ['id'],
   // batch idempotency (0010)
   batch_idempotency_keys: ['account_id', 'key'],
+  // search by name (0011)
+  name_doc_counter: ['id'],
+  name_entries: ['doc'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -104,7 +107,7 @@ export interface LedgerTable {
   account_id: string;
   /** Positive adds credit (top-up, refund), negative takes it (charge). */
   amount_cents: number;
-  kind: 'topup' | 'adjustment' | 'charge' | 'refund';
+  kind: 'topup' | 'adjustment' | 'charge' | 'refund' | 'search';
   request_id: string | null;
   reason: string | null;
   created_at: number;
@@ -396,4 +399,45 @@ export interface BatchIdempotencyKeysTable {
   body_hash: string;
   batch_id: string;
   created_at: number;
+}
+
+// --- search by name (migration 0011) ---------------------------------------------------------
+
+export interface Database { name_entries: NameEntriesTable; name_doc_counter: NameDocCounterTable }
+
+/**
+ * A name to search, one per (dataset, code): the IPA mirror's enti and customer datasets
+ * imported with a name column. Its PECs are the dataset's directory_entries of the same code.
+ * SQLite keeps an FTS5 index of `terms` (name_entries_fts, by triggers); PostgreSQL a GIN index.
+ */
+export interface NameEntriesTable {
+  /** The FTS5 rowid; allocated from name_doc_counter (search/name-index.ts). */
+  doc: number;
+  dataset_id: string;
+  code: string;
+  /** Codice IPA (IPA rows only). */
+  ipa_code: string | null;
+  name: string;
+  /** The name's words normalised (search/normalize-name.ts), space separated: what is indexed. */
+  terms: string;
+  words: number;
+  /** ISTAT code of the municipality (IPA Codice_comune_ISTAT). */
+  municipality_code: string | null;
+  /** Province abbreviation (GE), from the ISTAT code. */
+  province: string | null;
+  postcode: string | null;
+  address: string | null;
+  /** IPA Codice_Categoria (L6: comuni). */
+  category: string | null;
+}
+
+/** One row (id 1): the next free name_entries.doc; moved by every import that writes names. */
+export interface NameDocCounterTable {
+  id: number;
+  next_doc: number;
+}
+
+export interface AccountsTable {
+  /** Price of one name search (GET /v1/search); 0: free. */
+  search_price_cents: number;
 }

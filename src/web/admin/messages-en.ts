@@ -165,7 +165,7 @@ export const en: Messages = {
   newKey: 'New key',
   ledgerTitle: 'Ledger',
   ledgerNote: (n) => `The last ${n} movements, newest first, with the running balance.`,
-  ledgerKind: { topup: 'top-up', adjustment: 'adjustment', charge: 'charge', refund: 'refund' },
+  ledgerKind: { topup: 'top-up', adjustment: 'adjustment', charge: 'charge', refund: 'refund', search: 'search' },
   runningBalance: 'Running balance',
   when: 'Date',
   statementTitle: 'Monthly statement',

@@ -177,7 +177,7 @@ export const it = {
   newKey: 'Nuova chiave',
   ledgerTitle: 'Movimenti',
   ledgerNote: (n: number) => `Gli ultimi ${n} movimenti, dal più recente, con il saldo progressivo.`,
-  ledgerKind: { topup: 'ricarica', adjustment: 'rettifica', charge: 'addebito', refund: 'rimborso' },
+  ledgerKind: { topup: 'ricarica', adjustment: 'rettifica', charge: 'addebito', refund: 'rimborso', search: 'ricerca' },
   runningBalance: 'Saldo progressivo',
   when: 'Data',
   statementTitle: 'Estratto mensile',
