@@ -173,8 +173,8 @@ export const en: Messages = {
   month: 'Month',
   show: 'Show',
   downloadCsv: 'Download CSV',
-  statementSummary: (charges, charged, refunds, refunded, net) =>
-    `Charges: ${charges} (${charged} €). Refunds: ${refunds} (${refunded} €). To invoice: ${net} €.`,
+  statementSummary: (charges, charged, refunds, refunded, net, searches, searched) =>
+    `Charges: ${charges} (${charged} €). Refunds: ${refunds} (${refunded} €). ${searches > 0 ? `Paid name searches: ${searches} (${searched} €). ` : ''}To invoice: ${net} €.`,
   invalidMonth: 'Invalid month: use YYYY-MM.',
   invalidPrice: 'Invalid price.',
   invalidLimit: 'Invalid credit limit.',

@@ -185,8 +185,8 @@ export const it = {
   month: 'Mese',
   show: 'Mostra',
   downloadCsv: 'Scarica CSV',
-  statementSummary: (charges: number, charged: string, refunds: number, refunded: string, net: string) =>
-    `Addebiti: ${charges} (${charged} €). Rimborsi: ${refunds} (${refunded} €). Totale da fatturare: ${net} €.`,
+  statementSummary: (charges: number, charged: string, refunds: number, refunded: string, net: string, searches: number, searched: string) =>
+    `Addebiti: ${charges} (${charged} €). Rimborsi: ${refunds} (${refunded} €). ${searches > 0 ? `Ricerche per nome a pagamento: ${searches} (${searched} €). ` : ''}Totale da fatturare: ${net} €.`,
   invalidMonth: 'Mese non valido: usa AAAA-MM.',
   invalidPrice: 'Prezzo non valido.',
   invalidLimit: 'Fido non valido.',
