@@ -13,7 +13,9 @@ import { loggedPath } from './security/logged-path.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
 import { opsRoutes } from './web/ops-routes.ts';
-import { adminPlugin, adminOptions } from './web/admin/plugin.ts';
+import { adminPlugin } from './web/admin/plugin.ts';
+import type { AdminDeps } from './web/admin/admin-context.ts';
+import { scryptParams } from './users/password.ts';
 import { notFoundHandler } from './web/not-found.ts';
 
 /**
@@ -62,7 +64,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes, xlsxConcurrency: config.batchXlsxConcurrency, xlsxWaitMs: config.batchXlsxWaitMs },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  await app.register(async (scope) => opsRoutes(scope, services));
+  await app.register(async (scope) => opsRoutes(scope, { metricsToken: config.metricsToken, metrics: services.metrics, sources: services.registries.sources }));
   // The back office (docs/back-office.md): sessions, not API keys.
   await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
   app.get('/readyz', async (_req, reply) => {
@@ -74,4 +76,21 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     }
   });
   return app;
+}
+
+/** The back office's dependencies from the shared services and the configuration. */
+function adminOptions(services: Services): AdminDeps {
+  const { config } = services;
+  return {
+    store: services.store,
+    clock: services.clock,
+    notifier: services.notifier,
+    logger: services.logger,
+    lookups: services.lookups,
+    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
+    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    scrypt: scryptParams(config.passwordHashCost),
+    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
+    operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
+  };
 }

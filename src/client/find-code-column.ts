@@ -1,7 +1,7 @@
 import { validateTaxId } from '../taxid/index.ts';
 import { ClientError, ClientErrorCode } from './client-error.ts';
 import { isNumericCell, type InputTable } from './input-table.ts';
-import { repadNumericCode } from './repad-code.ts';
+import { repadNumericCode } from '../taxid/repad-code.ts';
 
 /** Rows looked at per column when guessing: enough to tell, cheap on a 100,000-row file. */
 const SAMPLE_ROWS = 500;

@@ -10,9 +10,9 @@ import type {
   NewLookupSchema,
   ProblemSchema,
   UsageSchema,
-} from '../protocol/json/schemas.ts';
-import type { BatchSchema } from '../protocol/json/batch-schemas.ts';
-import type { NameResultSchema, SearchPageSchema } from '../protocol/json/search-schemas.ts';
+} from '../resources/schemas.ts';
+import type { BatchSchema } from '../resources/batch-schemas.ts';
+import type { NameResultSchema, SearchPageSchema } from '../resources/search-schemas.ts';
 
 /*
  * The JSON API's shapes, taken from the zod schemas that validate the server's routes. Type-only

@@ -1,7 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import type { CsvRecord } from '../directory/read-csv.ts';
 import { MAX_NAME_LENGTH, nameWords } from './normalize-name.ts';
 import { provinceOfMunicipality } from './istat-provinces.ts';
 
@@ -79,7 +78,7 @@ export async function deleteNames(db: Db, datasetIds: readonly string[]): Promis
  * The name of an IPA enti record with where it is and its category, or null without a name.
  * The enti file has no municipality name nor province: the province comes from the ISTAT code.
  */
-export function ipaNameRow(record: CsvRecord, code: string): NameRow | null {
+export function ipaNameRow(record: { fields: Record<string, string> }, code: string): NameRow | null {
   const f = record.fields;
   const name = (f.denominazione_ente ?? '').trim();
   if (!name) return null;

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { nameMatchFor } from './name-match.ts';
 import { parseQuery, type QueryWord } from './search-query.ts';
+import { MAX_SEARCH_LIMIT } from '../resources/search-schemas.ts';
 
 export interface SearchOptions {
   /** Province abbreviation (GE); only IPA rows carry one. */
@@ -17,7 +18,6 @@ export interface SearchOptions {
 
 /** Pages stop here: past the first thousand results a query should be narrowed, not paged. */
 export const MAX_SEARCH_OFFSET = 1000;
-export const MAX_SEARCH_LIMIT = 100;
 
 export interface NamePec {
   pec: string;

@@ -1,9 +1,9 @@
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { isCommonWord } from './common-words.ts';
 import { nameWords } from './normalize-name.ts';
+import { MAX_QUERY_LENGTH } from '../resources/search-schemas.ts';
 
-/** Longest query, in characters, and most words kept: names are short, and each word costs a posting list. */
-export const MAX_QUERY_LENGTH = 200;
+/** Most words kept: each word costs a posting list. The longest query is MAX_QUERY_LENGTH (resources/). */
 export const MAX_QUERY_WORDS = 12;
 
 export interface QueryWord {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codeAt, findCodeColumn } from '../../src/client/find-code-column.ts';
 import { cellKey, type InputTable } from '../../src/client/input-table.ts';
-import { repadNumericCode } from '../../src/client/repad-code.ts';
+import { repadNumericCode } from '../../src/taxid/repad-code.ts';
 import { isClientError } from '../../src/client/client-error.ts';
 
 function table(columns: string[], rows: string[][], numeric: Array<[number, number]> = []): InputTable {

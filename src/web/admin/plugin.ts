@@ -1,7 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services.ts';
-import { createRateLimiter } from '../../protocol/rate-limiter.ts';
-import { scryptParams } from '../../users/password.ts';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
@@ -54,21 +51,4 @@ export async function adminPlugin(app: FastifyInstance, options: AdminDeps & { p
   requestRoutes(app, deps);
   accountRoutes(app, deps);
   auditRoutes(app, deps);
-}
-
-/** The back office's dependencies from the shared services and the configuration. */
-export function adminOptions(services: Services): AdminDeps {
-  const { config } = services;
-  return {
-    store: services.store,
-    clock: services.clock,
-    notifier: services.notifier,
-    logger: services.logger,
-    lookups: services.lookups,
-    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
-    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
-    scrypt: scryptParams(config.passwordHashCost),
-    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
-    operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
-  };
 }

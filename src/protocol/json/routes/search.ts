@@ -5,7 +5,7 @@ import { parseQuery } from '../../../search/search-query.ts';
 import { chargeSearch } from '../../../billing/charge-search.ts';
 import { problemResponses, sendProblem } from '../problems.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
-import { decodeSearchCursor, encodeSearchCursor, SearchPageSchema, SearchQuerySchema } from '../search-schemas.ts';
+import { decodeSearchCursor, encodeSearchCursor, SearchPageSchema, SearchQuerySchema } from '../../../resources/search-schemas.ts';
 
 export async function searchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { MAX_QUERY_LENGTH } from '../../search/search-query.ts';
-import { MAX_SEARCH_LIMIT } from '../../search/search-names.ts';
+
+/** Longest query, in characters: names are short. */
+export const MAX_QUERY_LENGTH = 200;
+/** Most results per page. */
+export const MAX_SEARCH_LIMIT = 100;
 
 export const SearchQuerySchema = z.object({
   q: z.string().min(1).max(MAX_QUERY_LENGTH).describe('Words of the name, in any order; accents, case and punctuation do not matter; each word matches as a prefix'),
