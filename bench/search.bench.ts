@@ -19,7 +19,7 @@ import type { Bench } from './lib/bench.ts';
 
 const ENTI = 24_000;
 const CUSTOMER_ROWS = 1_000_000;
-const SEARCHES = 2_000;
+const SEARCHES = 500;
 const SYLLABLES = ['ra', 're', 'ri', 'ro', 'ru', 'ma', 'me', 'mo', 'sa', 'se', 'so', 'ta', 'te', 'to', 'la', 'le', 'lo', 'na', 'ne', 'no', 'ca', 'co', 'ga', 'go', 'pa', 'po', 'va', 'vi', 'zi', 'zo', 'bra', 'tri', 'ste', 'glio', 'gna', 'sco'];
 const KINDS = ['Comune di', 'Istituto Comprensivo', 'Azienda Sanitaria Locale', 'Ordine degli Avvocati di', 'Consorzio di Bonifica', 'Unione dei Comuni'];
 const GIVEN = ['Mario', 'Giulia', 'Luca', 'Anna', 'Marco', 'Sara', 'Paolo', 'Laura', 'Andrea', 'Elena', 'Giorgio', 'Chiara'];
@@ -118,7 +118,7 @@ export const searchBench: Bench = {
       await sql`analyze`.execute(store.db);
 
       const qs = queries([...content.names.map((n) => n.name), ...customerNames], random);
-      await timeEach(qs.slice(0, 200), (q) => searchNames(store, q));
+      await timeEach(qs.slice(0, 50), (q) => searchNames(store, q));
       const search = await timeEach(qs, (q) => searchNames(store, q));
       const codes = qs.map((_, i) => content.entries[i % content.entries.length].code);
       // Baseline: the mirror's own lookup of a code (a primary-key-like index read), same store, same run.
@@ -162,7 +162,11 @@ export const searchBench: Bench = {
           { name: 'search p99', value: p99, target: 5, kind: 'max', unit: 'ms' },
           { name: 'missed during refresh', value: gaps, target: 0, kind: 'max', unit: 'searches' },
         ],
-        notes: ['SQLite embedded store; the search reads on its own connection (WAL) while the refresh writes'],
+        notes: [
+          'SQLite embedded store; the search reads on its own connection (WAL) while the refresh writes',
+          'better-sqlite3 is synchronous: the refresh transaction holds this process\'s event loop, so few searches run during it here (a server with --role worker refreshing in another process does not)',
+          'broad prefixes and frequent given names match tens of thousands of the 1M names, and every match is scored and sorted: those queries set the p99',
+        ],
       };
     } finally {
       await store.close();
