@@ -340,15 +340,18 @@ export interface RegistrySyncTable {
 
 // --- back office (migration 0006) ------------------------------------------------------------
 
-/** People who log in to /admin. Never API customers: API keys open no admin page. */
+/** People who log in: staff to /admin, customers (role customer, one account) to /portal. API keys open neither. */
 export interface UsersTable {
   id: string;
   /** Lower case, unique, never renamed (the audit log names people by it). */
   username: string;
   /** `scrypt$N$r$p$salt$hash` (base64url): the parameters travel with the hash. */
   password_hash: string;
-  role: 'admin' | 'operator';
+  /** customer: a person of one account, for the portal (/portal); never opens /admin. */
+  role: 'admin' | 'operator' | 'customer';
   status: 'active' | 'disabled';
+  /** The customer's account (migration 0014); null for staff. */
+  account_id: string | null;
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
