@@ -18,6 +18,8 @@ export interface AccountTerms {
   watchPriceCents?: number | null;
   /** Price of a verification; null: the lookup price. */
   verificationPriceCents?: number | null;
+  /** Price of one name search; 0: free. */
+  searchPriceCents?: number;
 }
 
 function check(terms: AccountTerms): void {
@@ -32,6 +34,9 @@ function check(terms: AccountTerms): void {
     if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0)) {
       throw new CercapecError(ErrorCode.invalidArgument, 'the price must be a whole number of cents, 0 or more', { field });
     }
+  }
+  if (terms.searchPriceCents !== undefined && (!Number.isSafeInteger(terms.searchPriceCents) || terms.searchPriceCents < 0)) {
+    throw new CercapecError(ErrorCode.invalidArgument, 'the search price must be a whole number of cents, 0 or more', { field: 'search_price' });
   }
   const limit = terms.creditLimitCents;
   if (limit !== undefined && limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) {
@@ -64,6 +69,7 @@ export async function updateAccount(store: Store, accountId: string, now: number
       operator_fallback: terms.operatorFallback === undefined ? undefined : terms.operatorFallback ? 1 : 0,
       watch_price_cents: terms.watchPriceCents,
       verification_price_cents: terms.verificationPriceCents,
+      search_price_cents: terms.searchPriceCents,
     };
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};

@@ -20,6 +20,8 @@ export interface ErasureCounts {
   refunded: number;
   batchRows: number;
   directoryEntries: number;
+  /** Names indexed for search under the code (customer datasets' names may be people's). */
+  names: number;
   cacheEntries: number;
   webhookDeliveries: number;
   /** The code's address history, the watches on it (every account) and their events. */
@@ -62,12 +64,13 @@ export async function eraseCode(store: Store, clock: Clock, input: string, by: A
     }
     const batchRows = await blankBatchRows(trx, code);
     const directoryEntries = count(await trx.deleteFrom('directory_entries').where('code', '=', code).executeTakeFirst());
+    const names = count(await trx.deleteFrom('name_entries').where('code', '=', code).executeTakeFirst());
     const cacheEntries = count(await trx.deleteFrom('registry_cache').where('code', '=', code).executeTakeFirst());
     const observations = count(await trx.deleteFrom('address_observations').where('code', '=', code).executeTakeFirst());
     const watches = count(await trx.deleteFrom('watches').where('code', '=', code).executeTakeFirst());
     const watchEvents = count(await trx.deleteFrom('watch_events').where('code', '=', code).executeTakeFirst());
     webhookDeliveries += await deleteWatchDeliveries(trx, code);
-    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, cacheEntries, webhookDeliveries, observations, watches, watchEvents };
+    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, names, cacheEntries, webhookDeliveries, observations, watches, watchEvents };
     await recordAudit(trx, { at: now, actor: by.actor, action: 'privacy.erase', target: null, after: counts });
     return counts;
   });

@@ -13,6 +13,8 @@ import {
   type LookupList,
   type NewLookup,
   type OpenApiDocument,
+  type SearchPage,
+  type SearchQuery,
   type SubmittedLookup,
   type Usage,
   type WatchAddResult,
@@ -156,6 +158,18 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     /** GET /v1/account: the key's account with its balance. */
+    /**
+     * GET /v1/search: public bodies (IPA) and the server's datasets by name, ranked; charged per
+     * call when the account has a search price.
+     *
+     * @example
+     * const { items } = await api.search({ q: 'comune di rezzoaglio' });
+     * // items[0].code '82003050109', items[0].pecs[0].pec 'protocollo@pec.comune.rezzoaglio.ge.it'
+     */
+    async search(query: SearchQuery, opts: CallOptions = {}): Promise<SearchPage> {
+      return (await send<SearchPage>('GET', 'v1/search', { query: { ...query }, signal: opts.signal })).body;
+    },
+
     async account(opts: CallOptions = {}): Promise<Account> {
       return (await send<Account>('GET', 'v1/account', { signal: opts.signal })).body;
     },

@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009-login-throttle.ts';
 import * as m0010 from './migrations/0010-batch-idempotency.ts';
 import * as m0012 from './migrations/0012-history.ts';
 import * as m0013 from './migrations/0013-watches.ts';
+import * as m0011search from './migrations/0011-search.ts';
 import * as m0014 from './migrations/0014-customer-users.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0010-batch-idempotency': m0010,
   '0012-history': m0012,
   '0013-watches': m0013,
+  '0011-search': m0011search,
   '0014-customer-users': m0014,
 };
 

@@ -38,6 +38,13 @@ export interface Database {
   audit_log: AuditLogTable;
   // batch idempotency (0010)
   batch_idempotency_keys: BatchIdempotencyKeysTable;
+  // search by name (0011)
+  name_entries: NameEntriesTable;
+  name_doc_counter: NameDocCounterTable;
+  // history (0012), watches (0013)
+  address_observations: AddressObservationsTable;
+  watches: WatchesTable;
+  watch_events: WatchEventsTable;
 }
 
 export interface IdempotencyKeysTable {
@@ -85,6 +92,9 @@ export const TABLE_KEYS = {
   address_observations: ['id'],
   watches: ['account_id', 'code'],
   watch_events: ['id'],
+  // search by name (0011)
+  name_doc_counter: ['id'],
+  name_entries: ['doc'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -109,6 +119,12 @@ export interface AccountsTable {
   balance_cents: number;
   /** 1 when a request no source could answer waits for a person (the operator queue). */
   operator_fallback: number;
+  /** Price of one name search (GET /v1/search); 0: free. */
+  search_price_cents: number;
+  /** Monthly price of one watched code; null: watches are free. */
+  watch_price_cents: number | null;
+  /** Price of a verification; null: the lookup price. */
+  verification_price_cents: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -130,7 +146,7 @@ export interface LedgerTable {
   account_id: string;
   /** Positive adds credit (top-up, refund), negative takes it (charge). */
   amount_cents: number;
-  kind: 'topup' | 'adjustment' | 'charge' | 'refund';
+  kind: 'topup' | 'adjustment' | 'charge' | 'refund' | 'search';
   request_id: string | null;
   reason: string | null;
   created_at: number;
@@ -406,8 +422,6 @@ export interface BatchIdempotencyKeysTable {
 
 // --- history (migration 0012) -----------------------------------------------------------------
 
-export interface Database { address_observations: AddressObservationsTable }
-
 /** What one source said about one code over a span of time (history/observe.ts keeps it). */
 export interface AddressObservationsTable {
   id: string;
@@ -426,8 +440,6 @@ export interface AddressObservationsTable {
 }
 
 // --- watches (migration 0013) -----------------------------------------------------------------
-
-export interface Database { watches: WatchesTable; watch_events: WatchEventsTable }
 
 export interface WatchesTable {
   account_id: string;
@@ -452,9 +464,36 @@ export interface WatchEventsTable {
   observation_id: string;
 }
 
-export interface AccountsTable {
-  /** Monthly price of one watched code; null: watches are free. */
-  watch_price_cents: number | null;
-  /** Price of a verification; null: the lookup price. */
-  verification_price_cents: number | null;
+// --- search by name (migration 0011) ---------------------------------------------------------
+
+/**
+ * A name to search, one per (dataset, code): the IPA mirror's enti and customer datasets
+ * imported with a name column. Its PECs are the dataset's directory_entries of the same code.
+ * SQLite keeps an FTS5 index of `terms` (name_entries_fts, by triggers); PostgreSQL a GIN index.
+ */
+export interface NameEntriesTable {
+  /** The FTS5 rowid; allocated from name_doc_counter (search/name-index.ts). */
+  doc: number;
+  dataset_id: string;
+  code: string;
+  /** Codice IPA (IPA rows only). */
+  ipa_code: string | null;
+  name: string;
+  /** The name's words normalised (search/normalize-name.ts), space separated: what is indexed. */
+  terms: string;
+  words: number;
+  /** ISTAT code of the municipality (IPA Codice_comune_ISTAT). */
+  municipality_code: string | null;
+  /** Province abbreviation (GE), from the ISTAT code. */
+  province: string | null;
+  postcode: string | null;
+  address: string | null;
+  /** IPA Codice_Categoria (L6: comuni). */
+  category: string | null;
+}
+
+/** One row (id 1): the next free name_entries.doc; moved by every import that writes names. */
+export interface NameDocCounterTable {
+  id: number;
+  next_doc: number;
 }

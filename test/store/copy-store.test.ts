@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { searchNames } from '../../src/search/search-names.ts';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { openStore, type Store } from '../../src/store/store.ts';
@@ -53,7 +54,7 @@ async function filledStore(name = NASTY): Promise<Filled> {
   await addApiKey(store, other.account.id, clock.now(), { label: 'étiquette ✓' });
   await topUp(store, account.id, 250, clock.now(), 'bonifico n° 12 — «saldo»');
   await topUp(store, account.id, -30, clock.now(), undefined);
-  await importDataset(store, clock, { file: IPA_SAMPLE, format: 'ipa-enti', name: 'ipa àè' });
+  await importDataset(store, clock, { file: IPA_SAMPLE, format: 'ipa-enti', name: 'ipa àè', nameColumn: 'denominazione_ente' });
   const deps = { store, clock, notifier: createLocalNotifier(), logger: pino({ level: 'silent' }), maxAttempts: 3 };
   const found = await submitLookup(deps, { account, code: '82003050109', via: 'json', idempotency: { key: 'idem-ü', bodyHash: 'h' } });
   clock.advance(1);
@@ -157,7 +158,8 @@ describe('copy-store', () => {
         const { rows } = dialect === 'sqlite'
           ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
           : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db);
-        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration')).sort();
+        // name_entries_fts and its shadow tables (SQLite FTS5) are an index of name_entries, kept by triggers.
+        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration') && !name.startsWith('name_entries_fts')).sort();
         // Every table is listed in TABLE_KEYS; all but auth_epoch (each store's own counter) are copied.
         assert.deepEqual(tables, Object.keys(TABLE_KEYS).sort());
         assert.deepEqual(Object.keys(TABLE_KEYS).filter((t) => !COPIED_TABLES.includes(t as never)), ['auth_epoch']);
@@ -186,6 +188,8 @@ describe('copy-store', () => {
           assert.equal((await authenticateKey(store, source.key))?.id, source.accountId);
           const job = await store.db.selectFrom('jobs').select('locked_until').where('id', '=', 'job_big').executeTakeFirstOrThrow();
           assert.equal(job.locked_until, Number.MAX_SAFE_INTEGER);
+          // The names came with their full-text index (FTS5 triggers on SQLite, GIN on PostgreSQL).
+          assert.equal((await searchNames(store, 'rezzoaglio')).items[0]?.code, '82003050109');
         }
       } finally {
         await middle.destroy();

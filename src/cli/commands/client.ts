@@ -14,6 +14,7 @@ import type { BatchDeps } from '../../client/run-batch.ts';
 import { confirmCost } from '../../client/confirm-cost.ts';
 import type { ProgressFactory } from '../../client/progress.ts';
 import { watchFolder } from '../../client/watch-folder.ts';
+import { searchByName, searchTableRows } from '../../client/search-names.ts';
 
 const RECOVERY_HELP = `
 Resuming: the state file <output>.state.jsonl (append-only JSON lines) records each token the
@@ -79,6 +80,24 @@ export function clientCommand(program: Command): void {
         for (const line of lines) console.log(JSON.stringify(line));
       }
       if (lookupFailed(lines)) process.exitCode = 1;
+    });
+
+  connection(client.command('search <words...>').description('search public bodies (IPA) and the server\'s datasets by name; a table with code, codice IPA, name, place, PEC, source'))
+    .option('--province <xx>', 'only bodies of this province (GE, RM)')
+    .option('--category <code>', 'only bodies of this IPA category (L6: comuni)')
+    .option('--limit <n>', 'results, 1-100', '20')
+    .option('--json', 'the results as the server answers them, one JSON object per line')
+    .action(async (words: string[], opts) => {
+      const limit = positiveInt(opts.limit, '--limit');
+      if (limit > 100) throw new UsageError('--limit must be between 1 and 100');
+      const results = await searchByName(await configFrom(opts), { q: words.join(' '), province: opts.province, category: opts.category, limit });
+      if (opts.json) {
+        for (const r of results) console.log(JSON.stringify(r));
+      } else if (results.length === 0) {
+        console.log('nessun risultato');
+      } else {
+        console.log(formatTable(['code', 'ipa', 'denominazione', 'sede', 'pec', 'fonte'], searchTableRows(results)));
+      }
     });
 
   connection(client.command('batch <input>').description('look up every code of a .csv or .xlsx file; write every input column plus pec, stato, fonte, errore'))

@@ -10,6 +10,7 @@ import { batchRoutes } from './routes/batches.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { watchRoutes } from './routes/watches.ts';
 import { verificationRoutes } from './routes/verifications.ts';
+import { searchRoutes } from './routes/search.ts';
 
 /**
  * /v1: the JSON API. Same accounts, keys, billing and requests as the text protocol; errors are
@@ -62,4 +63,5 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
   await app.register(webhookRoutes, deps);
   await app.register(watchRoutes, deps);
   await app.register(verificationRoutes, deps);
+  await app.register(searchRoutes, deps);
 }

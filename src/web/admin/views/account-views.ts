@@ -125,7 +125,7 @@ ${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-w
   <div class="field"><label for="month">${t.month}</label><input type="month" id="month" name="month" value="${d.month}" pattern="\\d{4}-\\d{2}"></div>
   <button type="submit">${t.show}</button>
 </form>
-${d.statement && html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents))}</p>
+${d.statement && html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents), d.statement.searches, formatMoney(lang, d.statement.searchedCents))}</p>
 <p><a class="button" href="${base}/statement.csv?month=${d.month}" download>${t.downloadCsv}</a></p>`}
 </section>`;
 }
