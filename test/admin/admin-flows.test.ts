@@ -99,14 +99,25 @@ describe('back office flows', () => {
   });
 
   test('accounts: create (key shown once), edit terms, add and revoke keys', async () => {
-    const created = await admin.post('/admin/accounts', { name: 'Studio Verdi', billing_mode: 'postpaid', price: '0,12', credit_limit: '', opening: '0', operator_fallback: '1' });
+    const posted = await admin.post('/admin/accounts', { name: 'Studio Verdi', billing_mode: 'postpaid', price: '0,12', credit_limit: '', opening: '0', operator_fallback: '1' });
+    assert.equal(posted.statusCode, 303, 'post/redirect/get');
+    const location = String(posted.headers.location);
+    assert.match(location, /^\/admin\/accounts\/acc_[^?]+\?done=created$/);
+    assert.doesNotMatch(location, /cp_/, 'the key never travels in a URL');
+    const created = await admin.get(location);
     assert.equal(created.statusCode, 200);
     assert.equal(created.headers['cache-control'], 'no-store');
+    assert.match(created.body, /Account creato\./);
     const key = /id="new-key" class="key" readonly value="(cp_[^"]+)"/.exec(created.body)?.[1];
     assert.ok(key, 'the key is in the page once');
     const id = /<dt>Id<\/dt><dd><code>(acc_[^<]+)<\/code>/.exec(created.body)![1];
     assert.equal(await saldo(key), '0.00');
+    // Reloading the page it redirected to: a GET, so no second account, and the key is gone.
+    const reloaded = await admin.get(location);
+    assert.doesNotMatch(reloaded.body, new RegExp(key), 'never shown again');
     assert.doesNotMatch((await admin.get(`/admin/accounts/${id}`)).body, new RegExp(key), 'never shown again');
+    assert.equal((await h.store.db.selectFrom('accounts').select('id').where('name', '=', 'Studio Verdi').execute()).length, 1);
+    assert.equal((await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', id).execute()).length, 1);
     const account = await h.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     assert.deepEqual([account.billing_mode, Number(account.price_cents), account.credit_limit_cents, Number(account.operator_fallback)], ['postpaid', 12, null, 1]);
 
@@ -115,8 +126,17 @@ describe('back office flows', () => {
     assert.deepEqual([edited.billing_mode, Number(edited.price_cents), Number(edited.credit_limit_cents), Number(edited.operator_fallback)], ['prepaid', 20, 500, 0]);
     assert.equal((await admin.post(`/admin/accounts/${id}`, { name: 'Studio Verdi', billing_mode: 'prepaid', price: '-1' })).statusCode, 400);
 
-    const second = /id="new-key" class="key" readonly value="(cp_[^"]+)"/.exec((await admin.post(`/admin/accounts/${id}/keys`, { label: 'gestionale' })).body)?.[1];
+    const keyPosted = await admin.post(`/admin/accounts/${id}/keys`, { label: 'gestionale' });
+    assert.equal(keyPosted.headers.location, `/admin/accounts/${id}?done=key`);
+    // The key waits for its own account's page: another page leaves it there.
+    const { id: otherId } = await h.account({ name: 'Altro' });
+    assert.doesNotMatch((await admin.get(`/admin/accounts/${otherId}`)).body, /id="new-key"/);
+    const keyPage = (await admin.get(`/admin/accounts/${id}?done=key`)).body;
+    const second = /id="new-key" class="key" readonly value="(cp_[^"]+)"/.exec(keyPage)?.[1];
     assert.ok(second);
+    assert.doesNotMatch((await admin.get(`/admin/accounts/${id}?done=key`)).body, /id="new-key"/);
+    // Stored encrypted in the session until shown: the store never held the key in clear.
+    assert.ok(!JSON.stringify(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).includes(second));
     assert.equal(await saldo(second), '0.00');
     const keyId = (await h.store.db.selectFrom('api_keys').select('id').where('key_prefix', '=', key.slice(0, 7)).executeTakeFirstOrThrow()).id;
     assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, {})).headers.location, `/admin/accounts/${id}?done=revoked`);
@@ -161,6 +181,24 @@ describe('back office flows', () => {
     assert.match((await operator.get('/admin/accounts?q=postpag')).body, /Postpagato Srl/);
     assert.equal((await operator.get('/admin/requests/nessuna')).statusCode, 404);
     assert.equal((await operator.get('/admin/accounts/acc_nessuno')).statusCode, 404);
+  });
+
+  test('the accounts list pages past 50 with a total, and a search for "%" is literal', async () => {
+    for (let n = 0; n < 51; n++) await h.account({ name: `Cliente ${String(n).padStart(2, '0')}` });
+    await h.account({ name: 'Sconto 100% Srl' });
+    const first = (await operator.get('/admin/accounts?q=cliente')).body;
+    assert.match(first, /Risultati 1–50 di 51\./);
+    assert.equal((first.match(/<tr>\s*<td><a href="\/admin\/accounts\/acc_/g) ?? []).length, 50);
+    assert.match(first, /href="\/admin\/accounts\?q=cliente&amp;page=2" rel="next"/);
+    assert.doesNotMatch(first, /rel="prev"/);
+    const second = (await operator.get('/admin/accounts?q=cliente&page=2')).body;
+    assert.match(second, /Risultati 51–51 di 51\./);
+    assert.match(second, /Cliente 50/);
+    assert.match(second, /href="\/admin\/accounts\?q=cliente&amp;page=1" rel="prev"/);
+    assert.doesNotMatch(second, /rel="next"/);
+    const percent = (await operator.get(`/admin/accounts?q=${encodeURIComponent('%')}`)).body;
+    assert.match(percent, /Sconto 100% Srl/);
+    assert.match(percent, /Risultati 1–1 di 1\./);
   });
 
   test('the dashboard embeds its chart data as JSON and draws nothing inline', async () => {

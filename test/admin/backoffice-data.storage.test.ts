@@ -12,8 +12,8 @@ import { cf11, waitingRequest } from './admin-fixture.ts';
 import { createAccount, getAccount, topUp } from '../../src/accounts/accounts.ts';
 import { addApiKey, revokeApiKey } from '../../src/accounts/api-keys.ts';
 import { updateAccount } from '../../src/accounts/update-account.ts';
-import { searchAccounts } from '../../src/accounts/search-accounts.ts';
-import { listAudit } from '../../src/audit/list-audit.ts';
+import { searchAccountPage, searchAccounts } from '../../src/accounts/search-accounts.ts';
+import { formatAuditCursor, listAudit, parseAuditCursor } from '../../src/audit/list-audit.ts';
 import { CLI_ACTOR, recordAudit } from '../../src/audit/record-audit.ts';
 import { purgeAudit } from '../../src/audit/purge-audit.ts';
 import { recentLedger } from '../../src/billing/recent-ledger.ts';
@@ -83,6 +83,27 @@ await eachDialect(describe, 'back office data', (dialect) => {
     await assert.rejects(updateAccount(h.store, 'acc_nope', now, { priceCents: 1 }), /no account/);
   });
 
+  test('audit pages follow (at, id): rows of the same millisecond across a page boundary are all listed once', async () => {
+    const at = h.clock.now();
+    const written = [];
+    for (let n = 0; n < 5; n++) written.push(await recordAudit(h.store.db, { at, actor: 'user:anna', action: 'ledger.topup', target: `acc_${n}` }));
+    await recordAudit(h.store.db, { at: at - 1, actor: 'user:anna', action: 'ledger.topup', target: 'older' });
+    const seen: string[] = [];
+    let before: ReturnType<typeof parseAuditCursor>;
+    for (let pages = 0; pages < 10; pages++) {
+      const rows = await listAudit(h.store.db, { before, limit: 2 });
+      seen.push(...rows.map((r) => r.id));
+      if (rows.length < 2) break;
+      // Through the URL form, as the page's "more" link carries it.
+      before = parseAuditCursor(formatAuditCursor(rows[rows.length - 1]));
+    }
+    assert.equal(seen.length, 6, 'every row once, none skipped');
+    assert.equal(new Set(seen).size, 6);
+    assert.deepEqual(new Set(seen.slice(0, 5)), new Set(written));
+    assert.equal(parseAuditCursor('12'), undefined);
+    assert.equal(parseAuditCursor("1:x' or 1=1"), undefined);
+  });
+
   test('retention deletes the audit records about requests (PECs, notes), never those about accounts', async () => {
     const DAY = 86_400_000;
     const old = h.clock.now() - 91 * DAY;
@@ -129,6 +150,21 @@ await eachDialect(describe, 'back office data', (dialect) => {
     assert.deepEqual([row.tipo, row.codice, row.importo_centesimi, row.importo_euro], ['addebito', cf11(1), '-15', '-0,15']);
     assert.equal(row.riferimento, `'=HYPERLINK("x")`, 'a formula is defused');
     await assert.rejects(usageStatement(h.store.db, id, '2026-13'), /YYYY-MM/);
+  });
+
+  test('account searches take % and _ literally; pages of accounts carry the total', async () => {
+    for (const name of ['100% Srl', '1000 Srl', 'a_b Srl', 'axb Srl', 'back\\slash']) await h.account({ name });
+    const names = async (q: string) => (await searchAccounts(h.store.db, q)).map((a) => a.name);
+    assert.deepEqual(await names('%'), ['100% Srl']);
+    assert.deepEqual(await names('0%'), ['100% Srl']);
+    assert.deepEqual(await names('_'), ['a_b Srl']);
+    assert.deepEqual(await names('\\'), ['back\\slash']);
+    assert.equal((await names('srl')).length, 4);
+    const first = await searchAccountPage(h.store.db, 'srl', 3, 0);
+    const second = await searchAccountPage(h.store.db, 'srl', 3, 3);
+    assert.deepEqual([first.total, first.rows.length, second.total, second.rows.length], [4, 3, 4, 1]);
+    assert.deepEqual([...first.rows, ...second.rows].map((a) => a.name), await names('srl'));
+    assert.equal((await searchAccountPage(h.store.db, '%', 10, 0)).total, 1);
   });
 
   test('searches: accounts by name, id or key prefix; requests by code, account, status and date', async () => {

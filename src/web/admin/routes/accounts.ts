@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAccount, getAccount, topUp } from '../../../accounts/accounts.ts';
 import { addApiKey, revokeApiKey } from '../../../accounts/api-keys.ts';
 import { updateAccount } from '../../../accounts/update-account.ts';
-import { searchAccounts } from '../../../accounts/search-accounts.ts';
+import { searchAccountPage } from '../../../accounts/search-accounts.ts';
 import { balanceOf } from '../../../billing/balance.ts';
 import { recentLedger } from '../../../billing/recent-ledger.ts';
 import { usageStatement } from '../../../billing/usage-statement.ts';
@@ -13,6 +13,10 @@ import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../ad
 import { accountListPage, accountPage, newAccountPage } from '../views/account-views.ts';
 import { formatMoney } from '../format.ts';
 import { errorPage } from '../error-page.ts';
+import { setFlash, takeFlash } from '../../../users/session-flash.ts';
+
+/** Accounts per page of the list. */
+export const ACCOUNTS_PAGE = 50;
 
 const ADMIN = { config: { access: 'admin' as const } };
 type WithId = { Params: { id: string } };
@@ -54,8 +58,10 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
 
   app.get('/accounts', async (req, reply) => {
     const q = param(req, 'q');
-    const rows = await searchAccounts(store.db, q);
-    return reply.type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.accountsTitle, section: 'accounts', body: accountListPage(req, q, rows) }).text);
+    const pageNo = /^[1-9]\d{0,5}$/.test(param(req, 'page')) ? Number(param(req, 'page')) : 1;
+    const result = await searchAccountPage(store.db, q, ACCOUNTS_PAGE, (pageNo - 1) * ACCOUNTS_PAGE);
+    const body = accountListPage(req, q, result, { page: pageNo, size: ACCOUNTS_PAGE });
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.accountsTitle, section: 'accounts', body }).text);
   });
 
   app.get('/accounts/new', ADMIN, async (req, reply) =>
@@ -73,16 +79,19 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
       operatorFallback: field(req.body, 'operator_fallback') === '1',
     }, { audit: auditBy(req) });
-    // Rendered, not redirected: the key is shown once and must not travel in a URL.
-    return sendAccount(req, reply, account.id, { newKey: key.key, notice: stateOf(req).t.accountCreated });
+    // Redirected (a reload must not create a second account); the key waits in the session,
+    // never in a URL, and is shown once by the page below.
+    await setFlash(store.db, stateOf(req).sessionId!, { newKey: { accountId: account.id, key: key.key } });
+    return reply.redirect(`/admin/accounts/${account.id}?done=created`, 303);
   });
 
   app.get<WithId>('/accounts/:id', async (req, reply) => {
     const { t } = stateOf(req);
     const done = param(req, 'done');
-    const notice = done === 'terms' ? t.termsSaved : done === 'revoked' ? t.keyRevoked2
+    const notice = done === 'terms' ? t.termsSaved : done === 'revoked' ? t.keyRevoked2 : done === 'created' ? t.accountCreated : done === 'key' ? t.keyCreated
       : done === 'topup' ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id))) : null;
-    return sendAccount(req, reply, req.params.id, { notice });
+    const flash = await takeFlash(store.db, stateOf(req).sessionId!, (f) => f.newKey?.accountId === req.params.id);
+    return sendAccount(req, reply, req.params.id, { notice, newKey: flash?.newKey?.key });
   });
 
   app.post<WithId>('/accounts/:id', ADMIN, async (req, reply) => {
@@ -110,8 +119,10 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post<WithId>('/accounts/:id/keys', ADMIN, async (req, reply) => {
+    if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
     const key = await addApiKey(store, req.params.id, clock.now(), { label: field(req.body, 'label').slice(0, 100) || undefined, audit: auditBy(req) });
-    return sendAccount(req, reply, req.params.id, { newKey: key.key });
+    await setFlash(store.db, stateOf(req).sessionId!, { newKey: { accountId: req.params.id, key: key.key } });
+    return reply.redirect(`/admin/accounts/${req.params.id}?done=key`, 303);
   });
 
   app.post<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {

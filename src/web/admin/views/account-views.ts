@@ -3,7 +3,7 @@ import { html, type SafeHtml } from '../html.ts';
 import { csrfField } from '../layout.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
-import type { AccountListRow } from '../../../accounts/search-accounts.ts';
+import type { AccountPage } from '../../../accounts/search-accounts.ts';
 import type { Account } from '../../../accounts/api-keys.ts';
 import type { ApiKeysTable } from '../../../store/schema.ts';
 import type { LedgerRow } from '../../../billing/ledger.ts';
@@ -18,8 +18,20 @@ function euroValue(cents: number | null): string {
   return cents === null ? '' : (cents / 100).toFixed(2);
 }
 
-export function accountListPage(req: FastifyRequest, q: string, rows: AccountListRow[]): SafeHtml {
+/** "Results 51-100 of 130" with links to the previous and next page, keeping the search. */
+export function pager(req: FastifyRequest, base: string, query: Record<string, string>, at: { page: number; size: number; shown: number; total: number }): SafeHtml {
+  const { t } = stateOf(req);
+  const first = (at.page - 1) * at.size;
+  const link = (page: number) => `${base}?${new URLSearchParams({ ...query, page: String(page) })}`;
+  const prev = at.page > 1 ? link(at.page - 1) : null;
+  const next = first + at.shown < at.total ? link(at.page + 1) : null;
+  return html`<nav class="pager" aria-label="${t.pagerLabel}"><p>${t.resultRange(at.shown === 0 ? 0 : first + 1, first + at.shown, at.total)}</p>
+${(prev || next) && html`<ul>${prev && html`<li><a href="${prev}" rel="prev">${t.previous}</a></li>`}${next && html`<li><a href="${next}" rel="next">${t.more}</a></li>`}</ul>`}</nav>`;
+}
+
+export function accountListPage(req: FastifyRequest, q: string, result: AccountPage, at: { page: number; size: number }): SafeHtml {
   const { t, lang } = stateOf(req);
+  const rows = result.rows;
   return html`<h1>${t.accountsTitle}</h1>
 <form method="get" action="/admin/accounts" class="filters">
   <div class="field"><label for="q">${t.accountSearch}</label><input type="search" id="q" name="q" value="${q}" autocomplete="off"></div>
@@ -32,7 +44,8 @@ ${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"
 <td><a href="/admin/accounts/${a.id}">${a.name}</a></td><td>${t.billing[a.billing_mode]}</td>
 <td class="num">${formatMoney(lang, a.price_cents)}</td><td class="num">${formatMoney(lang, a.balanceCents)}</td>
 <td class="num">${a.credit_limit_cents === null ? t.noLimit : formatMoney(lang, a.credit_limit_cents)}</td>
-<td>${t.accountStatus[a.status]}</td><td class="num">${a.activeKeys}</td></tr>`)}</tbody></table></div>`}`;
+<td>${t.accountStatus[a.status]}</td><td class="num">${a.activeKeys}</td></tr>`)}</tbody></table></div>`}
+${pager(req, '/admin/accounts', q ? { q } : {}, { ...at, shown: rows.length, total: result.total })}`;
 }
 
 function billingSelect(req: FastifyRequest, id: string, value: Account['billing_mode']): SafeHtml {
