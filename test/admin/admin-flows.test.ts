@@ -173,6 +173,13 @@ describe('back office flows', () => {
     assert.match(String(csv.headers['content-disposition']), new RegExp(`attachment; filename="estratto-${id}-${month}.csv"`));
     assert.match(csv.body, new RegExp(`addebito;${requestId};${cf11(5)};;-25;-0,25`));
     assert.equal((await operator.get(`/admin/accounts/${id}/statement.csv?month=2026-13`)).statusCode, 400);
+    // Without ?month=: the current month in Rome (23:30 UTC on 30 November is 1 December there).
+    h.clock.set(Date.UTC(2026, 10, 30, 23, 30));
+    await operator.login('otto'); // the clock jumped past the session's life
+    const current = await operator.get(`/admin/accounts/${id}/statement.csv`);
+    assert.equal(current.statusCode, 200);
+    assert.match(String(current.headers['content-disposition']), new RegExp(`filename="estratto-${id}-2026-12.csv"`));
+    assert.match((await operator.get(`/admin/accounts/${id}`)).body, /id="month" name="month" value="2026-12"/);
     assert.ok(key);
 
     const found = (await operator.get(`/admin/requests?code=${cf11(5)}&status=waiting_operator`)).body;

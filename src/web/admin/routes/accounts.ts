@@ -11,7 +11,7 @@ import { parseEuro } from '../../../billing/money.ts';
 import { page } from '../layout.ts';
 import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../admin-context.ts';
 import { accountListPage, accountPage, newAccountPage } from '../views/account-views.ts';
-import { formatMoney } from '../format.ts';
+import { formatMoney, romeMonth } from '../format.ts';
 import { errorPage } from '../error-page.ts';
 import { setFlash, takeFlash } from '../../../users/session-flash.ts';
 
@@ -34,10 +34,6 @@ function nonNegative(cents: number | null, error: 'invalidAmount' | 'invalidPric
   return cents;
 }
 
-function thisMonth(now: number): string {
-  return new Date(now).toISOString().slice(0, 7);
-}
-
 /** Accounts: search, create, terms, top-ups and adjustments, keys, ledger, monthly statement. */
 export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store, clock } = deps;
@@ -45,7 +41,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   async function sendAccount(req: FastifyRequest, reply: FastifyReply, id: string, extra: { newKey?: string; notice?: string | null } = {}) {
     const account = await getAccount(store, id);
     if (!account) return errorPage(req, reply, 404);
-    const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : thisMonth(clock.now());
+    const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : romeMonth(clock.now());
     const [balanceCents, keys, ledger, statement] = await Promise.all([
       balanceOf(store.db, id),
       store.db.selectFrom('api_keys').selectAll().where('account_id', '=', id).orderBy('created_at').execute(),
@@ -135,7 +131,8 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<WithId>('/accounts/:id/statement.csv', async (req, reply) => {
     const account = await getAccount(store, req.params.id);
     if (!account) return errorPage(req, reply, 404);
-    const month = param(req, 'month');
+    // No month: the current one where the back office is (Europe/Rome), as on the account's page.
+    const month = param(req, 'month') || romeMonth(clock.now());
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new FormError('invalidMonth');
     const csv = statementCsv(await usageStatement(store.db, account.id, month));
     const filename = `estratto-${account.id}-${month}.csv`;
