@@ -41,7 +41,17 @@ describe('back office flows', () => {
     assert.match(work.body, /id="pec"[^>]*autofocus/);
     // The admin sees it claimed and cannot take it.
     assert.match((await admin.get('/admin/queue')).body, /presa da otto/);
-    assert.equal((await admin.post('/admin/queue/claim', { jobId })).headers.location, '/admin/queue?done=empty');
+    assert.equal((await admin.post('/admin/queue/claim', { jobId })).headers.location, `/admin/queue?held=${jobId}`);
+    // Opening it tells the second person who holds it and until when, not "no longer yours".
+    const opened = await admin.get(`/admin/queue/${jobId}`);
+    assert.equal(opened.headers.location, `/admin/queue?held=${jobId}`);
+    const until = (await h.store.db.selectFrom('jobs').select('locked_until').where('id', '=', jobId).executeTakeFirstOrThrow()).locked_until;
+    const hhmm = new Intl.DateTimeFormat('it-IT', { timeZone: 'Europe/Rome', hour: '2-digit', minute: '2-digit' }).format(Number(until));
+    const told = (await admin.get(String(opened.headers.location))).body;
+    assert.match(told, new RegExp(`role="alert">Questa richiesta è in lavorazione da otto fino alle ${hhmm}`));
+    assert.doesNotMatch(told, /non è più tua/);
+    // The holder's own view of that URL says nothing of the kind.
+    assert.doesNotMatch((await operator.get(`/admin/queue?held=${jobId}`)).body, /role="alert"/);
 
     const longPoll = h.app.inject({ method: 'GET', url: `/v1/lookups/${requestId}?wait=30`, headers: { authorization: `Bearer ${key}` } });
     await new Promise((resolve) => setImmediate(resolve));

@@ -94,6 +94,7 @@ export const en: Messages = {
   released: 'Request put back in the queue.',
   leaseLost: 'The request is no longer yours: your time ran out and another operator claimed it.',
   nothingToClaim: 'Nothing to claim.',
+  heldByOther: (who, until) => `${who} is working on this request until ${until}: claim another one, or try again after that time if they do not finish it.`,
   invalidPec: 'Not a valid PEC address.',
   requestsTitle: 'Requests',
   search: 'Search',

@@ -104,6 +104,7 @@ export const it = {
   released: 'Richiesta rimessa in coda.',
   leaseLost: 'La richiesta non è più tua: il tempo è scaduto e un altro operatore l\'ha presa.',
   nothingToClaim: 'Nessuna richiesta da prendere.',
+  heldByOther: (who: string, until: string) => `Questa richiesta è in lavorazione da ${who} fino alle ${until}: prendine un'altra, o riprova dopo quell'ora se non la conclude.`,
   invalidPec: 'Indirizzo PEC non valido.',
   // requests
   requestsTitle: 'Richieste',
