@@ -149,7 +149,18 @@ describe('back office flows', () => {
     assert.ok(!JSON.stringify(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).includes(second));
     assert.equal(await saldo(second), '0.00');
     const keyId = (await h.store.db.selectFrom('api_keys').select('id').where('key_prefix', '=', key.slice(0, 7)).executeTakeFirstOrThrow()).id;
-    assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, {})).headers.location, `/admin/accounts/${id}?done=revoked`);
+    // One click does not revoke: the account page links to a confirmation page, and a POST
+    // without its confirm field only leads there.
+    assert.match((await admin.get(`/admin/accounts/${id}`)).body, new RegExp(`<a href="/admin/accounts/${id}/keys/${keyId}/revoke" class="button small danger">`));
+    assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, {})).headers.location, `/admin/accounts/${id}/keys/${keyId}/revoke`);
+    assert.equal(await saldo(key), '0.00', 'not revoked yet');
+    const confirm = await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`);
+    assert.equal(confirm.statusCode, 200);
+    assert.match(confirm.body, /<h1>Revocare la chiave cp_/);
+    assert.match(confirm.body, new RegExp(`<form method="post" action="/admin/accounts/${id}/keys/${keyId}/revoke"[^>]*><input type="hidden" name="_csrf"[^>]*>\\s*<input type="hidden" name="confirm" value="1">`));
+    assert.match(confirm.body, new RegExp(`<a href="/admin/accounts/${id}" autofocus>No, torna indietro</a>`));
+    assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, { confirm: '1' })).headers.location, `/admin/accounts/${id}?done=revoked`);
+    assert.equal((await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`)).headers.location, `/admin/accounts/${id}?done=revoked`, 'nothing left to confirm');
     assert.equal(await saldo(key), 'Error|Chiave non valida o disabilitata');
     assert.equal(await saldo(second), '0.00');
     const actions = (await listAudit(h.store.db, { actor: 'user:anna' })).map((r) => r.action).reverse();
@@ -161,7 +172,13 @@ describe('back office flows', () => {
     const { id, key } = await h.account({ initialCreditCents: 1000, priceCents: 10 });
     const { requestId } = await waitingRequest(h, id, cf11(4));
     assert.equal(await saldo(key), '9.90');
-    const res = await operator.post(`/admin/requests/${requestId}/cancel`, {});
+    assert.match((await operator.get(`/admin/requests/${requestId}`)).body, new RegExp(`<a href="/admin/requests/${requestId}/cancel" class="button danger">Cancella la richiesta</a>`));
+    assert.equal((await operator.post(`/admin/requests/${requestId}/cancel`, {})).headers.location, `/admin/requests/${requestId}/cancel`, 'one click does not cancel');
+    assert.equal(await saldo(key), '9.90');
+    const confirm = await operator.get(`/admin/requests/${requestId}/cancel`);
+    assert.match(confirm.body, new RegExp(`<h1>Cancellare la richiesta per ${cf11(4)}\\?</h1>`));
+    assert.match(confirm.body, /name="confirm" value="1"/);
+    const res = await operator.post(`/admin/requests/${requestId}/cancel`, { confirm: '1' });
     assert.equal(res.headers.location, `/admin/requests/${requestId}?done=cancelled`);
     assert.equal(await saldo(key), '10.00');
     assert.equal(await poll(key, requestId), 'ERROR|Richiesta cancellata');

@@ -13,6 +13,7 @@ import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../ad
 import { accountListPage, accountPage, newAccountPage } from '../views/account-views.ts';
 import { formatMoney, romeMonth } from '../format.ts';
 import { errorPage } from '../error-page.ts';
+import { confirmPage } from '../views/confirm-view.ts';
 import { setFlash, takeFlash } from '../../../users/session-flash.ts';
 
 /** Accounts per page of the list. */
@@ -121,9 +122,23 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return reply.redirect(`/admin/accounts/${req.params.id}?done=key`, 303);
   });
 
+  // Revoking is asked first (GET: a page with the one form that does it): never one click.
+  app.get<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
+    const { t } = stateOf(req);
+    const account = await getAccount(store, req.params.id);
+    const key = account && (await store.db.selectFrom('api_keys').select(['id', 'key_prefix', 'revoked_at']).where('id', '=', req.params.keyId).where('account_id', '=', account.id).executeTakeFirst());
+    if (!account || !key) return errorPage(req, reply, 404);
+    const back = `/admin/accounts/${account.id}`;
+    if (key.revoked_at !== null) return reply.redirect(`${back}?done=revoked`, 303);
+    const body = confirmPage(req, { title: t.revokeTitle(key.key_prefix), text: t.revokeText(account.name), action: `${back}/keys/${key.id}/revoke`, button: t.revokeConfirm, backHref: back });
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.revokeTitle(key.key_prefix), section: 'accounts', body }).text);
+  });
+
   app.post<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
     const key = await store.db.selectFrom('api_keys').select('id').where('id', '=', req.params.keyId).where('account_id', '=', req.params.id).executeTakeFirst();
     if (!key) return errorPage(req, reply, 404);
+    // A form without the confirmation step (an old page, a stray click) only leads to it.
+    if (field(req.body, 'confirm') !== '1') return reply.redirect(`/admin/accounts/${req.params.id}/keys/${key.id}/revoke`, 303);
     await revokeApiKey(store, key.id, clock.now(), auditBy(req));
     return reply.redirect(`/admin/accounts/${req.params.id}?done=revoked`, 303);
   });

@@ -3,13 +3,14 @@ import { searchRequests } from '../../../lookups/search-requests.ts';
 import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
 import { getAccount } from '../../../accounts/accounts.ts';
 import { listAudit } from '../../../audit/list-audit.ts';
-import { LookupStatus } from '../../../lookups/lookup-status.ts';
+import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
 import type { RequestStatus } from '../../../store/schema.ts';
 import { page } from '../layout.ts';
-import { auditBy, param, stateOf, type AdminDeps } from '../admin-context.ts';
+import { auditBy, field, param, stateOf, type AdminDeps } from '../admin-context.ts';
 import { requestDetailPage, requestSearchPage } from '../views/request-views.ts';
 import { romeDayEnd, romeDayStart } from '../format.ts';
 import { errorPage } from '../error-page.ts';
+import { confirmPage } from '../views/confirm-view.ts';
 
 /** Requests: search, one request with every attempt, cancel with the protocol's rules. */
 export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -43,10 +44,22 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestTitle(request.code), section: 'requests', body, notice }).text);
   });
 
+  // Cancelling is asked first (GET: a page with the one form that does it): never one click.
+  app.get<{ Params: { id: string } }>('/requests/:id/cancel', async (req, reply) => {
+    const { t } = stateOf(req);
+    const request = await store.db.selectFrom('requests').select(['id', 'code', 'status', 'deleted_at']).where('id', '=', req.params.id).executeTakeFirst();
+    if (!request) return errorPage(req, reply, 404);
+    const back = `/admin/requests/${request.id}`;
+    if (request.deleted_at !== null || !isPending(request.status)) return reply.redirect(back, 303);
+    const body = confirmPage(req, { title: t.cancelTitle(request.code), text: t.cancelText, action: `${back}/cancel`, button: t.cancelConfirm, backHref: back });
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.cancelTitle(request.code), section: 'requests', body }).text);
+  });
+
   app.post<{ Params: { id: string } }>('/requests/:id/cancel', async (req, reply) => {
     const request = await store.db.selectFrom('requests').select(['id', 'account_id']).where('id', '=', req.params.id).executeTakeFirst();
     const account = request && (await getAccount(store, request.account_id));
     if (!request || !account) return errorPage(req, reply, 404);
+    if (field(req.body, 'confirm') !== '1') return reply.redirect(`/admin/requests/${request.id}/cancel`, 303);
     await cancelLookupById(deps.lookups, account, request.id, auditBy(req));
     return reply.redirect(`/admin/requests/${request.id}?done=cancelled`, 303);
   });

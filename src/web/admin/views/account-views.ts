@@ -119,7 +119,7 @@ ${d.keys.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wra
 <thead><tr><th scope="col">${t.keyPrefix}</th><th scope="col">${t.keyLabel}</th><th scope="col">${t.keyCreatedAt}</th><th scope="col">${t.keyState}</th>${admin && html`<th scope="col"><span class="visually-hidden">${t.revoke}</span></th>`}</tr></thead>
 <tbody>${d.keys.map((k) => html`<tr><td><code>${k.key_prefix}…</code></td><td>${k.label ?? ''}</td><td>${formatDateTime(lang, Number(k.created_at))}</td>
 <td>${k.revoked_at === null ? t.keyActive : t.keyRevoked(formatDateTime(lang, Number(k.revoked_at)))}</td>
-${admin && html`<td>${k.revoked_at === null && html`<form method="post" action="${base}/keys/${k.id}/revoke" class="inline">${csrfField(req)}<button type="submit" class="small danger">${t.revoke}</button></form>`}</td>`}</tr>`)}</tbody></table></div>`}
+${admin && html`<td>${k.revoked_at === null && html`<a href="${base}/keys/${k.id}/revoke" class="button small danger">${t.revoke}<span class="visually-hidden"> ${k.key_prefix}…</span></a>`}</td>`}</tr>`)}</tbody></table></div>`}
 ${admin && html`<form method="post" action="${base}/keys" class="filters">${csrfField(req)}
   <div class="field"><label for="key-label">${t.keyLabel}</label><input type="text" id="key-label" name="label" maxlength="100"></div>
   <button type="submit">${t.newKey}</button></form>`}

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type SafeHtml } from '../html.ts';
-import { csrfField } from '../layout.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
@@ -71,8 +70,7 @@ export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHt
   <dt>${t.charged}</dt><dd>${formatMoney(lang, Number(r.charged_cents))} €</dd>
   ${r.error_message && html`<dt>${t.error}</dt><dd>${r.error_message}</dd>`}
 </dl>
-${r.deleted_at === null && isPending(r.status) && html`<form method="post" action="/admin/requests/${r.id}/cancel" class="inline">${csrfField(req)}
-  <button type="submit" class="danger">${t.cancelRequest}</button> <span class="hint">${t.cancelHint}</span></form>`}
+${r.deleted_at === null && isPending(r.status) && html`<p><a href="/admin/requests/${r.id}/cancel" class="button danger">${t.cancelRequest}</a> <span class="hint">${t.cancelHint}</span></p>`}
 <h2>${t.addresses}</h2>
 ${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.pec}</th><th scope="col">${t.source}</th><th scope="col">${t.addressKind}</th><th scope="col">${t.label}</th></tr></thead>
