@@ -70,8 +70,20 @@ describe('back office flows', () => {
 
     // The request's page shows the operator's attempt and the history.
     const detail = (await admin.get(`/admin/requests/${requestId}`)).body;
-    assert.match(detail, /<td>operator<\/td><td>trovata<\/td>/);
-    assert.match(detail, /request\.answer/);
+    assert.match(detail, /<td>operatore<\/td><td>trovata<\/td>/);
+    // Words and Rome dates, not identifiers and raw JSON with epoch milliseconds.
+    assert.match(detail, /<td>otto<\/td><td>risposta dell&#39;operatore<\/td>/);
+    assert.match(detail, /<dt>PEC<\/dt><dd>protocollo@pec\.esempio\.it<\/dd><dt>tipo<\/dt><dd>ente<\/dd>/);
+    assert.doesNotMatch(detail, /request\.answer|request\.claim|<pre>|"status"/);
+    assert.match(detail, /<dt>Canale<\/dt><dd>protocollo a righe<\/dd>/);
+    const claimAudit = (await listAudit(h.store.db, { action: 'request.claim' }))[0].after as { locked_until: number };
+    const rome = new Intl.DateTimeFormat('it-IT', { timeZone: 'Europe/Rome', dateStyle: 'short', timeStyle: 'medium' }).format(claimAudit.locked_until);
+    assert.match(detail, new RegExp(`<dt>presa fino a</dt><dd>${rome.replace(/[/]/g, '\\/')}</dd>`));
+    assert.doesNotMatch(detail, new RegExp(String(claimAudit.locked_until)));
+    const english = (await admin.get(`/admin/requests/${requestId}?lang=en`)).body;
+    assert.match(english, /<td>otto<\/td><td>operator&#39;s answer<\/td>/);
+    assert.match(english, /line protocol/);
+    await admin.get('/admin?lang=it');
   });
 
   test('not found by an operator: the poll says "pec non trovata"; released requests go back in place', async () => {

@@ -8,6 +8,7 @@ import type { RequestFilter, RequestRow } from '../../../lookups/search-requests
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
+import { addressKindName, requestKindName, sourceName, viaName } from '../labels.ts';
 
 export interface SearchForm {
   code: string;
@@ -37,7 +38,7 @@ ${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"
 <td><code>${r.code}</code></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
 <td>${t.status[r.status]}${r.deletedAt !== null && r.status !== 'cancelled' && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
-<td>${r.via}</td>
+<td>${viaName(t, r.via)}</td>
 <td>${formatDateTime(lang, r.answeredAt)}</td>
 </tr>`)}</tbody></table></div>`}
 ${nextUrl && html`<p><a href="${nextUrl}">${t.more}</a></p>`}`;
@@ -58,11 +59,11 @@ export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHt
   return html`<h1>${t.requestTitle(r.code)}</h1>
 <dl class="facts">
   <dt>${t.token}</dt><dd><code>${r.id}</code></dd>
-  <dt>${t.code}</dt><dd><code>${r.code}</code> (${r.kind})</dd>
+  <dt>${t.code}</dt><dd><code>${r.code}</code> (${requestKindName(t, r.kind)})</dd>
   <dt>${t.account}</dt><dd><a href="/admin/accounts/${r.account_id}">${d.accountName}</a></dd>
   <dt>${t.state}</dt><dd id="request-status">${t.status[r.status]}</dd>
-  <dt>${t.pec}</dt><dd>${r.pec ?? '–'}${r.source && html` <span class="muted">(${r.source})</span>`}</dd>
-  <dt>${t.via}</dt><dd>${r.via}</dd>
+  <dt>${t.pec}</dt><dd>${r.pec ?? '–'}${r.source && html` <span class="muted">(${sourceName(t, r.source)})</span>`}</dd>
+  <dt>${t.via}</dt><dd>${viaName(t, r.via)}</dd>
   <dt>${t.reference}</dt><dd>${r.reference ?? '–'}</dd>
   <dt>${t.createdAt}</dt><dd>${formatDateTime(lang, Number(r.created_at))}</dd>
   <dt>${t.answeredAt}</dt><dd>${formatDateTime(lang, r.answered_at === null ? null : Number(r.answered_at))}</dd>
@@ -74,7 +75,7 @@ ${r.deleted_at === null && isPending(r.status) && html`<p><a href="/admin/reques
 <h2>${t.addresses}</h2>
 ${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.pec}</th><th scope="col">${t.source}</th><th scope="col">${t.addressKind}</th><th scope="col">${t.label}</th></tr></thead>
-<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${a.source}</td><td>${a.kind}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${sourceName(t, a.source)}</td><td>${addressKindName(t, a.kind)}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.attempts}</h2>
 ${attemptsTable(req, d.attempts)}
 <h2>${t.ledgerTitle}</h2>
