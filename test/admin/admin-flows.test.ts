@@ -115,6 +115,29 @@ describe('back office flows', () => {
     for (const fields of [{ amount: 'dieci', reason: 'x' }, { amount: '0', reason: 'x' }, { amount: '1,234', reason: 'x' }, { amount: '5', reason: '' }]) {
       assert.equal((await admin.post(`/admin/accounts/${id}/topup`, fields)).statusCode, 400, JSON.stringify(fields));
     }
+    // The mistake shows on the account's page, on the form it came from, with what was typed.
+    const wrong = await admin.post(`/admin/accounts/${id}/topup`, { amount: 'dieci', reason: 'bonifico <3/12>' });
+    assert.match(wrong.body, /<p class="problem" role="alert">Importo non valido/);
+    assert.match(wrong.body, /id="amount" name="amount" inputmode="decimal" required value="dieci"[^>]*autofocus>/);
+    assert.match(wrong.body, /id="reason" name="reason" required maxlength="200" value="bonifico &lt;3\/12&gt;">/);
+    assert.match(wrong.body, /<dd id="balance">20,00 €<\/dd>/, 'the account page itself');
+    const terms = await admin.post(`/admin/accounts/${id}`, { name: 'Nuovo nome', billing_mode: 'postpaid', price: '-1', credit_limit: '7', status: 'disabled' });
+    assert.equal(terms.statusCode, 400);
+    assert.match(terms.body, /role="alert">Prezzo non valido/);
+    assert.match(terms.body, /id="name" name="name" required maxlength="200" value="Nuovo nome">/);
+    assert.match(terms.body, /id="price" name="price" inputmode="decimal" required value="-1">/);
+    assert.match(terms.body, /<option value="postpaid" selected>/);
+    assert.match(terms.body, /<option value="disabled" selected>/);
+    const fresh = await admin.post('/admin/accounts', { name: '', billing_mode: 'postpaid', price: '0,30', opening: '5', operator_fallback: '1' });
+    assert.equal(fresh.statusCode, 400);
+    assert.match(fresh.body, /role="alert">Il nome è obbligatorio/);
+    assert.match(fresh.body, /<form method="post" action="\/admin\/accounts"/);
+    assert.match(fresh.body, /id="price" name="price" inputmode="decimal" required value="0,30">/);
+    assert.match(fresh.body, /id="operator_fallback" name="operator_fallback" value="1" checked>/);
+    // Other error pages lead back where the person came from, not always to /admin.
+    const missing = await admin.get('/admin/requests/nessuna', { referer: `http://localhost/admin/accounts/${id}` });
+    assert.match(missing.body, new RegExp(`<a href="/admin/accounts/${id}">Torna indietro</a>`));
+    assert.match((await admin.get('/admin/requests/nessuna', { referer: 'http://evil.example/admin/x' })).body, /<a href="\/admin">Torna indietro<\/a>/);
     assert.equal(await saldo(key), '20.00');
     const audit = await listAudit(h.store.db, { target: id });
     assert.deepEqual(audit.map((r) => [r.actor, r.action]), [['user:anna', 'ledger.adjustment'], ['user:anna', 'ledger.topup']]);

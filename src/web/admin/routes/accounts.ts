@@ -10,7 +10,8 @@ import { statementCsv } from '../../../billing/statement-csv.ts';
 import { parseEuro } from '../../../billing/money.ts';
 import { page } from '../layout.ts';
 import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../admin-context.ts';
-import { accountListPage, accountPage, newAccountPage } from '../views/account-views.ts';
+import { accountListPage, accountPage, formValues, newAccountPage, type EnteredForm } from '../views/account-views.ts';
+import { ErrorCode, isCercapecError } from '../../../errors.ts';
 import { formatMoney, romeMonth } from '../format.ts';
 import { errorPage } from '../error-page.ts';
 import { confirmPage } from '../views/confirm-view.ts';
@@ -39,7 +40,7 @@ function nonNegative(cents: number | null, error: 'invalidAmount' | 'invalidPric
 export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store, clock } = deps;
 
-  async function sendAccount(req: FastifyRequest, reply: FastifyReply, id: string, extra: { newKey?: string; notice?: string | null } = {}) {
+  async function sendAccount(req: FastifyRequest, reply: FastifyReply, id: string, extra: { newKey?: string; notice?: string | null; error?: string; entered?: EnteredForm; status?: number } = {}) {
     const account = await getAccount(store, id);
     if (!account) return errorPage(req, reply, 404);
     const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : romeMonth(clock.now());
@@ -49,8 +50,8 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       recentLedger(store.db, id, 100),
       usageStatement(store.db, id, month).catch(() => null),
     ]);
-    const body = accountPage(req, { account, balanceCents, keys, ledger, month, statement, newKey: extra.newKey });
-    return reply.type('text/html; charset=utf-8').send(page(req, { title: account.name, section: 'accounts', body, notice: extra.notice }).text);
+    const body = accountPage(req, { account, balanceCents, keys, ledger, month, statement, newKey: extra.newKey, entered: extra.entered });
+    return reply.code(extra.status ?? 200).type('text/html; charset=utf-8').send(page(req, { title: account.name, section: 'accounts', body, notice: extra.notice, error: extra.error }).text);
   }
 
   app.get('/accounts', async (req, reply) => {
@@ -66,6 +67,14 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   );
 
   app.post('/accounts', ADMIN, async (req, reply) => {
+    const problem = await formProblem(req, () => createFromForm(req, reply));
+    if (!problem) return reply;
+    // Back on the same form, with what was typed and the reason.
+    const body = newAccountPage(req, formValues(req.body));
+    return reply.code(400).type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.newAccount, section: 'accounts', body, error: problem }).text);
+  });
+
+  async function createFromForm(req: FastifyRequest, reply: FastifyReply) {
     const name = field(req.body, 'name');
     if (!name) throw new FormError('nameRequired');
     const { account, key } = await createAccount(store, clock.now(), {
@@ -80,7 +89,24 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     // never in a URL, and is shown once by the page below.
     await setFlash(store.db, stateOf(req).sessionId!, { newKey: { accountId: account.id, key: key.key } });
     return reply.redirect(`/admin/accounts/${account.id}?done=created`, 303);
-  });
+  }
+
+  /** Runs a form's action; a mistake in the form comes back as its message (to show on that form), anything else is thrown on. */
+  async function formProblem(req: FastifyRequest, action: () => Promise<unknown>): Promise<string | null> {
+    try {
+      await action();
+      return null;
+    } catch (error) {
+      if (error instanceof FormError) return stateOf(req).t[error.messageKey] as string;
+      if (isCercapecError(error, ErrorCode.invalidArgument)) return error.message;
+      throw error;
+    }
+  }
+
+  /** A failed form of the account page: that page again, with the reason and what was typed. */
+  async function formAgain(req: FastifyRequest<WithId>, reply: FastifyReply, form: EnteredForm['form'], problem: string) {
+    return sendAccount(req, reply, req.params.id, { error: problem, entered: { form, values: formValues(req.body) }, status: 400 });
+  }
 
   app.get<WithId>('/accounts/:id', async (req, reply) => {
     const { t } = stateOf(req);
@@ -92,6 +118,12 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post<WithId>('/accounts/:id', ADMIN, async (req, reply) => {
+    if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
+    const problem = await formProblem(req, () => saveTerms(req));
+    return problem ? formAgain(req, reply, 'terms', problem) : reply.redirect(`/admin/accounts/${req.params.id}?done=terms`, 303);
+  });
+
+  async function saveTerms(req: FastifyRequest<WithId>) {
     const name = field(req.body, 'name');
     if (!name) throw new FormError('nameRequired');
     await updateAccount(store, req.params.id, clock.now(), {
@@ -102,17 +134,18 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
       operatorFallback: field(req.body, 'operator_fallback') === '1',
     }, auditBy(req));
-    return reply.redirect(`/admin/accounts/${req.params.id}?done=terms`, 303);
-  });
+  }
 
   app.post<WithId>('/accounts/:id/topup', ADMIN, async (req, reply) => {
-    const cents = euros(field(req.body, 'amount'), 'invalidAmount')!;
-    if (cents === 0) throw new FormError('invalidAmount');
-    const reason = field(req.body, 'reason');
-    if (!reason) throw new FormError('reasonRequired');
     if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
-    await topUp(store, req.params.id, cents, clock.now(), reason.slice(0, 200), auditBy(req));
-    return reply.redirect(`/admin/accounts/${req.params.id}?done=topup`, 303);
+    const problem = await formProblem(req, async () => {
+      const cents = euros(field(req.body, 'amount'), 'invalidAmount')!;
+      if (cents === 0) throw new FormError('invalidAmount');
+      const reason = field(req.body, 'reason');
+      if (!reason) throw new FormError('reasonRequired');
+      await topUp(store, req.params.id, cents, clock.now(), reason.slice(0, 200), auditBy(req));
+    });
+    return problem ? formAgain(req, reply, 'topup', problem) : reply.redirect(`/admin/accounts/${req.params.id}?done=topup`, 303);
   });
 
   app.post<WithId>('/accounts/:id/keys', ADMIN, async (req, reply) => {

@@ -13,6 +13,22 @@ function isAdmin(req: FastifyRequest): boolean {
   return stateOf(req).user?.role === 'admin';
 }
 
+/** What a person typed in a form that came back with a mistake: shown again, as typed. */
+export interface EnteredForm {
+  form: 'terms' | 'topup';
+  values: Record<string, string>;
+}
+
+/** The string fields of a posted form (never the CSRF token), each trimmed, for EnteredForm. */
+export function formValues(body: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (name !== '_csrf' && typeof first === 'string') values[name] = first.trim().slice(0, 500);
+  }
+  return values;
+}
+
 /** Euro for an input's value: a dot, as the field expects any of "12.5", "12,50". */
 function euroValue(cents: number | null): string {
   return cents === null ? '' : (cents / 100).toFixed(2);
@@ -53,16 +69,18 @@ function billingSelect(req: FastifyRequest, id: string, value: Account['billing_
   return html`<select id="${id}" name="billing_mode">${(['prepaid', 'postpaid'] as const).map((m) => html`<option value="${m}"${value === m && ' selected'}>${t.billing[m]}</option>`)}</select>`;
 }
 
-export function newAccountPage(req: FastifyRequest): SafeHtml {
+/** The new-account form; `entered`: what was typed, when it comes back with a mistake. */
+export function newAccountPage(req: FastifyRequest, entered?: Record<string, string>): SafeHtml {
   const { t } = stateOf(req);
+  const v = entered ?? { price: '0.10', opening: '0' };
   return html`<h1>${t.newAccount}</h1>
 <form method="post" action="/admin/accounts" class="stack narrow">${csrfField(req)}
-  <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" autofocus></div>
-  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', 'prepaid')}</div>
-  <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="0.10"></div>
-  <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
-  <div class="field"><label for="opening">${t.openingCredit}</label><input type="text" id="opening" name="opening" inputmode="decimal" value="0"></div>
-  <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"><label for="operator_fallback">${t.operatorFallback}</label></div>
+  <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${v.name ?? ''}" autofocus></div>
+  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', v.billing_mode === 'postpaid' ? 'postpaid' : 'prepaid')}</div>
+  <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${v.price ?? ''}"></div>
+  <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${v.credit_limit ?? ''}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
+  <div class="field"><label for="opening">${t.openingCredit}</label><input type="text" id="opening" name="opening" inputmode="decimal" value="${v.opening ?? ''}"></div>
+  <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"${v.operator_fallback === '1' && ' checked'}><label for="operator_fallback">${t.operatorFallback}</label></div>
   <button type="submit">${t.create}</button>
 </form>`;
 }
@@ -81,6 +99,8 @@ export interface AccountDetail {
   month: string;
   statement: UsageStatement | null;
   newKey?: string;
+  /** A form that came back with a mistake: its fields show what was typed. */
+  entered?: EnteredForm;
 }
 
 export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
@@ -88,6 +108,12 @@ export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
   const a = d.account;
   const admin = isAdmin(req);
   const base = `/admin/accounts/${a.id}`;
+  // The terms form shows the account, or what was typed when it came back with a mistake.
+  const typed = d.entered?.form === 'terms' ? d.entered.values : null;
+  const terms = typed
+    ? { name: typed.name ?? '', billing: typed.billing_mode === 'postpaid' ? 'postpaid' as const : 'prepaid' as const, price: typed.price ?? '', limit: typed.credit_limit ?? '', status: typed.status === 'disabled' ? 'disabled' : 'active', fallback: typed.operator_fallback === '1' }
+    : { name: a.name, billing: a.billing_mode, price: euroValue(a.price_cents), limit: euroValue(a.credit_limit_cents), status: a.status, fallback: Number(a.operator_fallback) === 1 };
+  const topup = d.entered?.form === 'topup' ? d.entered.values : {};
   return html`<h1>${a.name}</h1>
 ${d.newKey && shownKey(req, d.newKey)}
 <dl class="facts">
@@ -100,18 +126,18 @@ ${d.newKey && shownKey(req, d.newKey)}
 </dl>
 ${admin && html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms">${t.editTerms}</h2>
 <form method="post" action="${base}" class="stack">${csrfField(req)}
-  <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${a.name}"></div>
-  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', a.billing_mode)}</div>
-  <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${euroValue(a.price_cents)}"></div>
-  <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${euroValue(a.credit_limit_cents)}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
-  <div class="field"><label for="status">${t.state}</label><select id="status" name="status">${(['active', 'disabled'] as const).map((s) => html`<option value="${s}"${a.status === s && ' selected'}>${t.accountStatus[s]}</option>`)}</select></div>
-  <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"${Number(a.operator_fallback) === 1 && ' checked'}><label for="operator_fallback">${t.operatorFallback}</label></div>
+  <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${terms.name}"></div>
+  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', terms.billing)}</div>
+  <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${terms.price}"></div>
+  <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${terms.limit}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
+  <div class="field"><label for="status">${t.state}</label><select id="status" name="status">${(['active', 'disabled'] as const).map((s) => html`<option value="${s}"${terms.status === s && ' selected'}>${t.accountStatus[s]}</option>`)}</select></div>
+  <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"${terms.fallback && ' checked'}><label for="operator_fallback">${t.operatorFallback}</label></div>
   <button type="submit">${t.save}</button>
 </form></section>
 <section class="panel" aria-labelledby="h-topup"><h2 id="h-topup">${t.topupTitle}</h2>
 <form method="post" action="${base}/topup" class="stack">${csrfField(req)}
-  <div class="field"><label for="amount">${t.amount}</label><input type="text" id="amount" name="amount" inputmode="decimal" required aria-describedby="amount-hint"><p class="hint" id="amount-hint">${t.amountHint}</p></div>
-  <div class="field"><label for="reason">${t.reason}</label><input type="text" id="reason" name="reason" required maxlength="200"></div>
+  <div class="field"><label for="amount">${t.amount}</label><input type="text" id="amount" name="amount" inputmode="decimal" required value="${topup.amount ?? ''}" aria-describedby="amount-hint"${d.entered?.form === 'topup' && ' autofocus'}><p class="hint" id="amount-hint">${t.amountHint}</p></div>
+  <div class="field"><label for="reason">${t.reason}</label><input type="text" id="reason" name="reason" required maxlength="200" value="${topup.reason ?? ''}"></div>
   <button type="submit">${t.topupButton}</button>
 </form></section>`}
 <section aria-labelledby="h-keys"><h2 id="h-keys">${t.keysTitle}</h2>
