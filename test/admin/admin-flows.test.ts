@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { createHarness, type Harness } from '../helpers/services.ts';
 import { AdminClient, staff, waitingRequest, cf11 } from './admin-fixture.ts';
 import { listAudit } from '../../src/audit/list-audit.ts';
+import { getAccount } from '../../src/accounts/accounts.ts';
+import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 
 describe('back office flows', () => {
   let h: Harness;
@@ -268,6 +270,39 @@ describe('back office flows', () => {
     const percent = (await operator.get(`/admin/accounts?q=${encodeURIComponent('%')}`)).body;
     assert.match(percent, /Sconto 100% Srl/);
     assert.match(percent, /Risultati 1–1 di 1\./);
+  });
+
+  test('request search: a total, previous and next pages keeping the filter, CSV of the current filter', async () => {
+    const { id } = await h.account({ name: 'Esporta Srl', initialCreditCents: 100_000 });
+    const account = (await getAccount(h.store, id))!;
+    for (let n = 0; n < 101; n++) {
+      h.clock.advance(10);
+      await submitLookup(h.services.lookups, { account, code: cf11(400 + n), via: 'json', reference: n === 0 ? '=cmd()' : undefined });
+    }
+    await h.account({ name: 'Altro' });
+    const first = (await operator.get('/admin/requests?account=esporta')).body;
+    assert.match(first, /<p id="request-total">101 richieste trovate\.<\/p>/);
+    const next = /href="(\/admin\/requests\?account=esporta&amp;after=[^"]+)" rel="next"/.exec(first)?.[1];
+    assert.ok(next);
+    assert.doesNotMatch(first, /rel="prev"/);
+    const second = (await operator.get(next.replace(/&amp;/g, '&'))).body;
+    assert.match(second, new RegExp(cf11(400)), 'the oldest is on the second page');
+    const prev = /href="(\/admin\/requests\?account=esporta&amp;before=[^"]+)" rel="prev"/.exec(second)?.[1];
+    assert.ok(prev, 'a previous page');
+    assert.doesNotMatch(second, /rel="next"/);
+    const back = (await operator.get(prev.replace(/&amp;/g, '&'))).body;
+    assert.match(back, new RegExp(cf11(500)));
+    assert.doesNotMatch(back, new RegExp(cf11(400)));
+    assert.match(back, /href="\/admin\/requests\.csv\?account=esporta" download/);
+    const csv = await operator.get('/admin/requests.csv?account=esporta');
+    assert.equal(csv.statusCode, 200);
+    assert.match(String(csv.headers['content-type']), /^text\/csv/);
+    assert.match(String(csv.headers['content-disposition']), /attachment; filename="richieste-\d{4}-\d{2}-\d{2}\.csv"/);
+    const lines = csv.body.replace(/^\ufeff/, '').trim().split('\r\n');
+    assert.equal(lines[0], 'creata_il;codice;tipo;account_id;account;stato;canale;risposta_il;cancellata_il;richiesta');
+    assert.equal(lines.length, 102, 'every request of the filter, not one page');
+    assert.ok(lines.slice(1).every((l) => l.includes(`;${id};Esporta Srl;`)));
+    assert.equal((await operator.get('/admin/requests.csv?account=nessuno')).body.replace(/^\ufeff/, '').trim().split('\r\n').length, 1);
   });
 
   test('the dashboard embeds its chart data as JSON and draws nothing inline', async () => {

@@ -22,7 +22,7 @@ import { usageStatement } from '../../src/billing/usage-statement.ts';
 import { statementCsv } from '../../src/billing/statement-csv.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { cancelLookupById } from '../../src/lookups/cancel-lookup.ts';
-import { searchRequests } from '../../src/lookups/search-requests.ts';
+import { allRequests, searchRequests } from '../../src/lookups/search-requests.ts';
 import { requestsPerHour, HOUR_MS } from '../../src/dashboard/requests-per-hour.ts';
 import { answerTimes, percentile, BUCKET_BOUNDS } from '../../src/dashboard/answer-times.ts';
 import { sourceHealth } from '../../src/dashboard/source-health.ts';
@@ -190,6 +190,40 @@ await eachDialect(describe, 'back office data', (dialect) => {
     assert.deepEqual(await ids({ to: day1 + 1 }), [r1.id]);
     const first = await searchRequests(h.store.db, { limit: 1 });
     assert.deepEqual(await ids({ after: first.next!, limit: 1 }), [r1.id], 'keyset paging');
+  });
+
+  test('request pages go both ways on (created_at, id), with a total; the export walks every row of the filter', async () => {
+    const { id } = await h.account({ initialCreditCents: 10_000, name: 'Sconto 100% Srl' });
+    await h.account({ name: 'Cento Srl' });
+    const account = (await getAccount(h.store, id))!;
+    const made: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      if (n % 2 === 0) h.clock.advance(1000); // pairs share a millisecond
+      made.push((await submitLookup(h.services.lookups, { account, code: cf11(300 + n), via: 'text' })).id);
+    }
+    const all = (await searchRequests(h.store.db, {})).rows.map((r) => r.id);
+    assert.deepEqual(new Set(all), new Set(made));
+    const p1 = await searchRequests(h.store.db, { limit: 2 });
+    const p2 = await searchRequests(h.store.db, { limit: 2, after: p1.next! });
+    const p3 = await searchRequests(h.store.db, { limit: 2, after: p2.next! });
+    assert.deepEqual([...p1.rows, ...p2.rows, ...p3.rows].map((r) => r.id), all);
+    assert.deepEqual([p1.total, p2.total, p3.total], [5, 5, 5]);
+    assert.deepEqual([p1.prev, p3.next], [null, null]);
+    assert.ok(p2.prev && p3.prev);
+    const back2 = await searchRequests(h.store.db, { limit: 2, before: p3.prev! });
+    assert.deepEqual(back2.rows.map((r) => r.id), p2.rows.map((r) => r.id), 'previous page of the third is the second');
+    const back1 = await searchRequests(h.store.db, { limit: 2, before: back2.prev! });
+    assert.deepEqual(back1.rows.map((r) => r.id), p1.rows.map((r) => r.id));
+    assert.equal(back1.prev, null);
+    assert.equal((await searchRequests(h.store.db, { account: '100%' })).total, 5, '% is a character');
+    assert.equal((await searchRequests(h.store.db, { account: '0%' })).total, 5);
+    assert.equal((await searchRequests(h.store.db, { account: 'cento%' })).total, 0);
+    const exported: string[] = [];
+    for await (const r of allRequests(h.store.db, {}, 100, 2)) exported.push(r.id);
+    assert.deepEqual(exported, all, 'chunks of 2 cover every row once');
+    const capped: string[] = [];
+    for await (const r of allRequests(h.store.db, {}, 3, 2)) capped.push(r.id);
+    assert.deepEqual(capped, all.slice(0, 3));
   });
 
   test('dashboard reads: requests per hour by outcome, answer times, source health, queue depth', async () => {

@@ -4,7 +4,7 @@ import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
 import { auditTable } from './audit-views.ts';
-import type { RequestFilter, RequestRow } from '../../../lookups/search-requests.ts';
+import type { RequestPage } from '../../../lookups/search-requests.ts';
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
@@ -18,8 +18,15 @@ export interface SearchForm {
   to: string;
 }
 
-export function requestSearchPage(req: FastifyRequest, form: SearchForm, rows: RequestRow[], nextUrl: string | null): SafeHtml {
+export interface SearchLinks {
+  next: string | null;
+  prev: string | null;
+  csv: string;
+}
+
+export function requestSearchPage(req: FastifyRequest, form: SearchForm, result: RequestPage, links: SearchLinks, csvMax: number): SafeHtml {
   const { t, lang } = stateOf(req);
+  const rows = result.rows;
   const statuses = Object.values(LookupStatus);
   return html`<h1>${t.requestsTitle}</h1>
 <form method="get" action="/admin/requests" class="filters">
@@ -41,7 +48,9 @@ ${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"
 <td>${viaName(t, r.via)}</td>
 <td>${formatDateTime(lang, r.answeredAt)}</td>
 </tr>`)}</tbody></table></div>`}
-${nextUrl && html`<p><a href="${nextUrl}">${t.more}</a></p>`}`;
+<nav class="pager" aria-label="${t.pagerLabel}"><p id="request-total">${t.requestTotal(result.total)}</p>
+${(links.prev || links.next) && html`<ul>${links.prev && html`<li><a href="${links.prev}" rel="prev">${t.previous}</a></li>`}${links.next && html`<li><a href="${links.next}" rel="next">${t.more}</a></li>`}</ul>`}</nav>
+${result.total > 0 && html`<p><a class="button" href="${links.csv}" download>${t.downloadFilterCsv}</a>${result.total > csvMax && html` <span class="hint">${t.csvCapped(csvMax)}</span>`}</p>`}`;
 }
 
 export interface RequestDetail {
