@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Bench } from './lib/bench.ts';
-import { freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
+import { cpuMicros, freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
 import { openStore } from '../src/store/store.ts';
 
@@ -20,6 +20,14 @@ async function load(config: Record<string, unknown>): Promise<Load> {
   // Every submit run sends codes no earlier run sent: nothing is refused as a duplicate.
   offset += 5_000_000;
   return runJsonProcess<Load>(['--import', 'tsx', 'bench/lib/load.ts', JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, offset, ...config })]);
+}
+
+/** A load run with the server's CPU time per request (µs; null where /proc is missing). */
+async function withCpu(server: Child, run: () => Promise<Load>): Promise<Load & { cpuUs: number | null }> {
+  const before = cpuMicros(server.child.pid);
+  const result = await run();
+  const after = cpuMicros(server.child.pid);
+  return { ...result, cpuUs: before === null || after === null || result.total === 0 ? null : round((after - before) / result.total, 1) };
 }
 
 /** A prepaid account with credit for every submission of the run (price 1 cent); its key. */
@@ -46,9 +54,9 @@ function addLedgerHistory(dataDir: string): void {
   }
 }
 
-async function serve(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
+async function serve(dataDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<Child> {
   const port = await freePort();
-  return startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, { ...SERVER_ENV, ...env });
+  return startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir, ...args], port, { ...SERVER_ENV, ...env });
 }
 
 /**
@@ -56,7 +64,9 @@ async function serve(dataDir: string, env: Record<string, string> = {}): Promise
  * connections), each figure next to a baseline measured in the same run:
  * - poll against raw node:http answering a fixed line;
  * - submit against the limit server (bench/lib/limit-server.ts: node:http + better-sqlite3,
- *   the same durable work in one transaction per request);
+ *   the same durable work in one transaction per request), by a server with every role (its
+ *   workers also process what it accepts) and by one that only accepts (`--role api`), as the
+ *   limit server does;
  * - a prepaid account with a 200,000-row ledger against a fresh one;
  * - PostgreSQL (one process, one account) against SQLite.
  */
@@ -64,13 +74,14 @@ export const textProtocolBench: Bench = {
   name: 'text-protocol',
   description: 'poll and submit throughput vs raw node:http, the limit server, a long ledger and PostgreSQL (64 connections)',
   async run() {
-    const dirs = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'cercapec-bench-')));
-    const [freshDir, historyDir, limitDir] = dirs;
+    const dirs = [1, 2, 3, 4].map(() => mkdtempSync(join(tmpdir(), 'cercapec-bench-')));
+    const [freshDir, historyDir, limitDir, apiDir] = dirs;
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const pg = ['--database', PG_URL, '--schema', schema];
     const children: Child[] = [];
     try {
       const key = await prepaidAccount(['--data', freshDir]);
+      const apiKey = await prepaidAccount(['--data', apiDir]);
       const historyKey = await prepaidAccount(['--data', historyDir]);
       addLedgerHistory(historyDir);
       const pgKey = await prepaidAccount(pg);
@@ -89,11 +100,18 @@ export const textProtocolBench: Bench = {
       const pollPath = `/index_ws.php?key=${encodeURIComponent(key)}&token=${token}`;
       const submitLoad = (url: string, k: string) => load({ url, method: 'POST', path: '/index_ws.php', key: k, submit: true });
 
-      const rawRun = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
-      const poll = await load({ url: server.url, method: 'GET', path: pollPath });
+      const rawRun = await withCpu(raw, () => load({ url: raw.url, method: 'GET', path: '/index_ws.php' }));
+      const poll = await withCpu(server, () => load({ url: server.url, method: 'GET', path: pollPath }));
       const limitRun = await submitLoad(limit.url, key);
       const submit = await submitLoad(server.url, key);
       await server.stop();
+
+      // Accepting only, like the limit server: the same process also running the lookup workers
+      // spends about as much again processing what it accepted (a transaction per answer).
+      const apiOnly = await serve(apiDir, {}, ['--role', 'api']);
+      children.push(apiOnly);
+      const apiSubmit = await submitLoad(apiOnly.url, apiKey);
+      await apiOnly.stop();
 
       const history = await serve(historyDir);
       children.push(history);
@@ -106,11 +124,11 @@ export const textProtocolBench: Bench = {
       await onPg.stop();
 
       // The baselines twice, before and after: the machine is shared, so take the mean.
-      const rawAgain = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
+      const rawAgain = await withCpu(raw, () => load({ url: raw.url, method: 'GET', path: '/index_ws.php' }));
       const limitAgain = await submitLoad(limit.url, key);
       const baseline = (rawRun.rps + rawAgain.rps) / 2;
       const limitBaseline = (limitRun.rps + limitAgain.rps) / 2;
-      const runs = [poll, submit, historySubmit, pgSubmit, limitRun, limitAgain];
+      const runs = [poll, submit, apiSubmit, historySubmit, pgSubmit, limitRun, limitAgain];
       return {
         name: 'text-protocol',
         figures: {
@@ -118,15 +136,20 @@ export const textProtocolBench: Bench = {
           'limit server submit req/s': round(limitBaseline, 0),
           'poll req/s': round(poll.rps, 0),
           'submit req/s (SQLite)': round(submit.rps, 0),
+          'submit req/s (SQLite, role api)': round(apiSubmit.rps, 0),
           [`submit req/s, ${LEDGER_ROWS} ledger rows`]: round(historySubmit.rps, 0),
           'submit req/s (PostgreSQL)': round(pgSubmit.rps, 0),
           'poll p99 ms': poll.p99ms,
+          // Steadier than req/s on a shared machine (see cpuMicros).
+          'raw server CPU µs per request': rawRun.cpuUs === null || rawAgain.cpuUs === null ? 'n/a' : round((rawRun.cpuUs + rawAgain.cpuUs) / 2, 1),
+          'poll CPU µs per request': poll.cpuUs ?? 'n/a',
           'submit p99 ms': submit.p99ms,
           'errors+non2xx': runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
         },
         goals: [
           { name: 'poll / raw', value: round(poll.rps / baseline), target: 0.5, kind: 'min', unit: 'ratio' },
           { name: 'submit / limit server', value: round(submit.rps / limitBaseline), target: 1.0, kind: 'min', unit: 'ratio' },
+          { name: 'submit, accepting only (role api) / limit server', value: round(apiSubmit.rps / limitBaseline), target: 1.0, kind: 'min', unit: 'ratio' },
           { name: 'long ledger / fresh', value: round(historySubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
           { name: 'PostgreSQL / SQLite submit', value: round(pgSubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
         ],

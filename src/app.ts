@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from './services.ts';
 import { textProtocolRoutes } from './protocol/text/routes.ts';
@@ -13,7 +15,12 @@ import { loggedPath } from './security/logged-path.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
 import { openApiDocs } from './protocol/json/openapi.ts';
 import { opsRoutes } from './web/ops-routes.ts';
-import { adminPlugin, adminOptions } from './web/admin/plugin.ts';
+import { adminPlugin } from './web/admin/plugin.ts';
+import type { AdminDeps } from './web/admin/admin-context.ts';
+import { scryptParams } from './users/password.ts';
+import { portalPlugin } from './web/portal/plugin.ts';
+import type { PortalDeps } from './web/portal/portal-context.ts';
+import { createParseSlots } from './batches/parse-slots.ts';
 import { notFoundHandler } from './web/not-found.ts';
 
 /**
@@ -62,9 +69,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes, xlsxConcurrency: config.batchXlsxConcurrency, xlsxWaitMs: config.batchXlsxWaitMs },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  await app.register(async (scope) => opsRoutes(scope, services));
+  await app.register(async (scope) => opsRoutes(scope, { metricsToken: config.metricsToken, metrics: services.metrics, sources: services.registries.sources }));
   // The back office (docs/back-office.md): sessions, not API keys.
   await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
+  // The customer portal (docs/portal.md): customer users of one account, sessions of their own realm.
+  await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();
@@ -74,4 +83,41 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     }
   });
   return app;
+}
+
+/** The back office's dependencies from the shared services and the configuration. */
+function adminOptions(services: Services): AdminDeps {
+  const { config } = services;
+  return {
+    store: services.store,
+    clock: services.clock,
+    notifier: services.notifier,
+    logger: services.logger,
+    lookups: services.lookups,
+    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
+    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    scrypt: scryptParams(config.passwordHashCost),
+    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
+    operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
+  };
+}
+
+/** The portal's dependencies: the back office's session and login settings, the API's batch limits. */
+function portalOptions(services: Services): PortalDeps {
+  const { config } = services;
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    lookups: services.lookups,
+    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
+    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    scrypt: scryptParams(config.passwordHashCost),
+    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
+    uploadDir: join(tmpdir(), 'cercapec-portal-uploads'),
+    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    // Its own slots, the API's size: a refused zip bomb costs memory while it is read (parse-slots.ts).
+    xlsx: { slots: createParseSlots(config.batchXlsxConcurrency), waitMs: config.batchXlsxWaitMs },
+  };
 }

@@ -115,66 +115,23 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-const ENV: Record<string, keyof Config> = {
-  CERCAPEC_PORT: 'port',
-  CERCAPEC_HOST: 'host',
-  CERCAPEC_DATA_DIR: 'dataDir',
-  CERCAPEC_REGISTRIES_FILE: 'registriesFile',
-  CERCAPEC_METRICS_TOKEN: 'metricsToken',
-  CERCAPEC_KEY_CACHE_MS: 'keyCacheMs',
-  CERCAPEC_DATABASE_URL: 'databaseUrl',
-  CERCAPEC_DATABASE_SCHEMA: 'databaseSchema',
-  CERCAPEC_DATABASE_POOL_SIZE: 'databasePoolSize',
-  CERCAPEC_DATABASE_STATEMENT_TIMEOUT_MS: 'databaseStatementTimeoutMs',
-  CERCAPEC_ROLE: 'role',
-  CERCAPEC_WORKER_CONCURRENCY: 'workerConcurrency',
-  CERCAPEC_LEASE_MS: 'leaseMs',
-  CERCAPEC_POLL_INTERVAL_MS: 'pollIntervalMs',
-  CERCAPEC_MAX_ATTEMPTS: 'maxAttempts',
-  CERCAPEC_BACKOFF_BASE_MS: 'backoffBaseMs',
-  CERCAPEC_RATE_LIMIT_PER_KEY: 'rateLimitPerKey',
-  CERCAPEC_RATE_LIMIT_PER_IP: 'rateLimitPerIp',
-  CERCAPEC_BODY_LIMIT_BYTES: 'bodyLimitBytes',
-  CERCAPEC_LOG_LEVEL: 'logLevel',
-  CERCAPEC_TRUST_PROXY: 'trustProxy',
-  CERCAPEC_MAX_WAIT_SECONDS: 'maxWaitSeconds',
-  CERCAPEC_RETENTION_DAYS: 'retentionDays',
-  CERCAPEC_INLINE_ANSWERS: 'inlineAnswers',
-  CERCAPEC_ALLOW_PRIVATE_CALLBACKS: 'allowPrivateCallbacks',
-  // webhooks
-  CERCAPEC_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
-  CERCAPEC_WEBHOOK_RETRY_WINDOW_MS: 'webhookRetryWindowMs',
-  CERCAPEC_WEBHOOK_BACKOFF_BASE_MS: 'webhookBackoffBaseMs',
-  CERCAPEC_WEBHOOK_BACKOFF_CAP_MS: 'webhookBackoffCapMs',
-  CERCAPEC_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
-  CERCAPEC_BATCH_MAX_ROWS: 'batchMaxRows',
-  CERCAPEC_BATCH_MAX_BYTES: 'batchMaxBytes',
-  // hardening
-  CERCAPEC_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
-  CERCAPEC_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
-  CERCAPEC_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
-  CERCAPEC_CONNECTION_TIMEOUT_MS: 'connectionTimeoutMs',
-  CERCAPEC_MAX_HEADER_BYTES: 'maxHeaderBytes',
-  CERCAPEC_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
-  CERCAPEC_BATCH_MAX_INFLATED_BYTES: 'batchMaxInflatedBytes',
-  CERCAPEC_BATCH_XLSX_CONCURRENCY: 'batchXlsxConcurrency',
-  CERCAPEC_BATCH_XLSX_WAIT_MS: 'batchXlsxWaitMs',
-  // back office
-  CERCAPEC_ADMIN_SESSION_IDLE_MINUTES: 'adminSessionIdleMinutes',
-  CERCAPEC_ADMIN_SESSION_MAX_HOURS: 'adminSessionMaxHours',
-  CERCAPEC_ADMIN_LOCKOUT_FAILURES: 'adminLockoutFailures',
-  CERCAPEC_ADMIN_LOCKOUT_MINUTES: 'adminLockoutMinutes',
-  CERCAPEC_ADMIN_LOGINS_PER_MINUTE: 'adminLoginsPerMinute',
-  CERCAPEC_PASSWORD_HASH_COST: 'passwordHashCost',
-  CERCAPEC_OPERATOR_LEASE_MINUTES: 'operatorLeaseMinutes',
-};
+/**
+ * The environment variable of a setting: CERCAPEC_ and the key in upper snake case
+ * (databaseUrl -> CERCAPEC_DATABASE_URL). Every key of ConfigSchema has one, derived, not listed.
+ */
+export function envNameOf(key: keyof Config): string {
+  return `CERCAPEC_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];
 
 export class ConfigError extends Error {}
 
 export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV)) {
-    if (env[name] !== undefined && env[name] !== '') raw[key] = env[name];
+  for (const key of CONFIG_KEYS) {
+    const value = env[envNameOf(key)];
+    if (value !== undefined && value !== '') raw[key] = value;
   }
   for (const [key, value] of Object.entries(flags)) {
     if (value !== undefined) raw[key] = value;

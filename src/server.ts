@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { createServices, type ServiceOverrides, type Services } from './services.ts';
+import { createServices, webhookWorkerOptions, type ServiceOverrides, type Services } from './services.ts';
 import { buildApp } from './app.ts';
 import { createWorker, type Worker } from './queue/worker.ts';
 import { createLookupHandler } from './lookups/process-lookup.ts';
 import { LOOKUP_QUEUE } from './lookups/lookup-status.ts';
 import { createMaintenance, type Maintenance } from './queue/maintenance.ts';
-import { purgeExpiredTask } from './lookups/purge-expired.ts';
+import { purgeExpiredTask } from './privacy/purge-expired.ts';
 // webhooks
 import { createWebhookWorker } from './webhooks/webhook-worker.ts';
 import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
@@ -58,7 +58,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       backoffBaseMs: config.backoffBaseMs,
     });
     worker.start();
-    webhookWorker = createWebhookWorker(config, services);
+    webhookWorker = createWebhookWorker(webhookWorkerOptions(config, services));
     webhookWorker.start();
     batchSweeper = createBatchSweeper({ deps: services.lookups, logger: services.logger });
     batchSweeper.start();

@@ -13,8 +13,11 @@ import { loadRegistriesFile, parseRegistriesFile } from './registries/registries
 import { createRegistryMetrics, type RegistryMetrics } from './registries/metrics.ts';
 import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
-import { createGroupCommit } from './store/group-commit.ts';
+import { createLanedGroupCommit } from './store/group-commit.ts';
 import { acceptLookups, type Acceptance, type PreparedSubmission } from './lookups/accept-lookups.ts';
+import type { JobHandler } from './queue/worker.ts';
+import { createWebhookHandler, type WebhookDeliveryDeps } from './webhooks/delivery-handler.ts';
+import type { WebhookWorkerOptions } from './webhooks/webhook-worker.ts';
 
 /** Everything the app, the workers and the CLI share, built once and passed down. */
 export interface Services {
@@ -91,10 +94,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: directoryOnly } : undefined,
   };
   // SQLite has one writer: one group at a time, which collects everything that arrives while it
-  // writes. PostgreSQL takes a few groups at once (each locks its accounts' rows in id order).
-  const accepting = createGroupCommit<PreparedSubmission, Acceptance>({
+  // writes. PostgreSQL writes a few groups at once, in lanes by account: each group locks its
+  // accounts' rows (in id order), so one account's submissions share a group rather than queue
+  // on its row lock in several.
+  const accepting = createLanedGroupCommit<PreparedSubmission, Acceptance>({
     maxGroup: 256,
-    concurrency: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
+    lanes: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
+    keyOf: (submission) => submission.account.id,
     run: (items) => acceptLookups(lookups, items),
   });
   lookups.accept = (submission) => accepting.submit(submission);
@@ -115,5 +121,35 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await notifier.close();
       if (!overrides.store) await store.close();
     },
+  };
+}
+
+/** What the webhook delivery job needs, from the configuration. */
+export function webhookDeliveryDeps(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger'>): WebhookDeliveryDeps {
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    timeoutMs: config.webhookTimeoutMs,
+    retryWindowMs: config.webhookRetryWindowMs,
+    backoffBaseMs: config.webhookBackoffBaseMs,
+    backoffCapMs: config.webhookBackoffCapMs,
+    allowPrivate: config.allowPrivateCallbacks,
+  };
+}
+
+/** The webhook worker's options, from the configuration; `handler` replaces the delivery job (tests). */
+export function webhookWorkerOptions(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger' | 'notifier'>, handler?: JobHandler): WebhookWorkerOptions {
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    notifier: services.notifier,
+    handler: handler ?? createWebhookHandler(webhookDeliveryDeps(config, services)),
+    concurrency: config.webhookConcurrency,
+    leaseMs: config.leaseMs,
+    pollIntervalMs: config.pollIntervalMs,
+    backoffBaseMs: config.webhookBackoffBaseMs,
+    backoffCapMs: config.webhookBackoffCapMs,
   };
 }

@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.ts';
 import type { RowStatus } from './batch-status.ts';
 import { rowStatusSql } from './batch-summary.ts';
+import { LookupStatus } from '../lookups/lookup-status.ts';
 
 /** Rows read per query while streaming results: a page is all that is ever in memory. */
 const RESULT_PAGE = 1000;
@@ -37,7 +38,7 @@ export async function* batchResultPages(store: Store, batchId: string, columnCou
       .limit(RESULT_PAGE)
       .execute();
     if (rows.length === 0) return;
-    const found = [...new Set(rows.filter((r) => r.status === 'found').map((r) => r.request_id!))];
+    const found = [...new Set(rows.filter((r) => r.status === LookupStatus.found).map((r) => r.request_id!))];
     const addresses = new Map<string, string[]>();
     if (found.length > 0) {
       const list = await store.db.selectFrom('request_addresses').select(['request_id', 'pec']).where('request_id', 'in', found).orderBy('request_id').orderBy('position').execute();
@@ -51,10 +52,10 @@ export async function* batchResultPages(store: Store, batchId: string, columnCou
         input,
         code: r.code,
         status: r.status,
-        pec: r.status === 'found' ? r.pec : null,
+        pec: r.status === LookupStatus.found ? r.pec : null,
         addresses: r.request_id ? addresses.get(r.request_id) ?? [] : [],
-        source: r.status === 'found' ? r.source : null,
-        error: r.error ?? (r.status === 'failed' ? r.error_message ?? 'errore tecnico' : null),
+        source: r.status === LookupStatus.found ? r.source : null,
+        error: r.error ?? (r.status === LookupStatus.failed ? r.error_message ?? 'errore tecnico' : null),
       };
     });
     after = Number(rows[rows.length - 1].row_index);

@@ -1,5 +1,7 @@
-import type { BatchesTable, RequestStatus } from '../store/schema.ts';
+import { LookupStatus, PENDING_STATUSES } from '../lookups/lookup-status.ts';
+import { BATCH_MEDIA_TYPES } from '../resources/batch-media-types.ts';
 
+/** The states of a batch (batches.status): the column type is derived from this object. */
 export const BatchStatus = {
   /** Rows are being read and stored, then their lookups created. */
   uploading: 'uploading',
@@ -7,15 +9,13 @@ export const BatchStatus = {
   processing: 'processing',
   /** Every row's lookup is answered (or the row has none). */
   completed: 'completed',
-} as const satisfies Record<string, BatchesTable['status']>;
+} as const;
+export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
-export type BatchFormat = BatchesTable['format'];
+/** The formats of a batch upload (batches.format): one per media type the API takes. */
+export type BatchFormat = keyof typeof BATCH_MEDIA_TYPES;
 
-export const BATCH_MEDIA_TYPES: Record<BatchFormat, string> = {
-  csv: 'text/csv',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  json: 'application/json',
-};
+export { BATCH_MEDIA_TYPES };
 
 /** The upload format a Content-Type names (parameters such as charset ignored), or null. */
 export function batchFormatOf(contentType: string | undefined): BatchFormat | null {
@@ -30,13 +30,11 @@ export function batchFormatOf(contentType: string | undefined): BatchFormat | nu
  * The status of one batch row: its lookup's, or `invalid` (the row has no valid code) or
  * `refused` (credit ran out while the batch's lookups were being created).
  */
-export type RowStatus = RequestStatus | 'invalid' | 'refused';
+export type RowStatus = LookupStatus | 'invalid' | 'refused';
 
-export const ROW_STATUSES = [
-  'queued', 'running', 'waiting_operator', 'found', 'not_found', 'failed', 'cancelled', 'invalid', 'refused',
-] as const satisfies readonly RowStatus[];
+export const ROW_STATUSES = [...Object.values(LookupStatus), 'invalid', 'refused'] as const satisfies readonly RowStatus[];
 
-export const PENDING_ROW_STATUSES: readonly RowStatus[] = ['queued', 'running', 'waiting_operator'];
+export const PENDING_ROW_STATUSES: readonly RowStatus[] = PENDING_STATUSES;
 
 /** The error of a row refused for credit (results show it in the error column). */
 export const REFUSED_ROW_ERROR = 'credito insufficiente';

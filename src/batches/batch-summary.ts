@@ -1,8 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Clock } from '../clock.ts';
 import type { BatchesTable, Database } from '../store/schema.ts';
-import type { Store } from '../store/store.ts';
-import { completeBatch } from './complete-batch.ts';
 import { BatchStatus, PENDING_ROW_STATUSES, ROW_STATUSES, type RowStatus } from './batch-status.ts';
 
 export type RowCounts = Record<RowStatus, number>;
@@ -12,6 +9,8 @@ export interface BatchSummary {
   counts: RowCounts;
   /** Share of rows settled (answered, invalid or refused), 0..1. */
   progress: number;
+  /** When the last row of a processing batch settled, once every row has; null otherwise. */
+  settledAt: number | null;
 }
 
 /**
@@ -24,31 +23,23 @@ export function rowStatusSql(): RawBuilder<RowStatus> {
 }
 
 /**
- * The batch with its row counts by status and its progress, or null when the account has no
- * such batch (another account's batch is as unknown as a missing one). Counts are computed
- * from the rows until every row is settled; then the batch is marked completed and the counts
- * are frozen with it (settled rows do not change), so reading a completed batch is one row.
+ * The batch with its row counts by status and its progress: a read, it writes nothing. Counts
+ * are computed from the rows until the batch is completed; then they are frozen with it (settled
+ * rows do not change), so reading a completed batch is one row. completeIfSettled
+ * (complete-batch.ts) is the writer that completes a settled batch.
  */
-export async function loadBatchSummary(store: Store, clock: Clock, accountId: string, id: string, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary | null> {
-  const batch = await store.db.selectFrom('batches').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
-  return batch ? summarise(store, clock, batch, onCompleted) : null;
-}
-
-/** `onCompleted` hears of a batch this call completed (to wake the webhook workers). */
-export async function summarise(store: Store, clock: Clock, batch: BatchesTable, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary> {
-  if (batch.counts !== null) return { batch, counts: JSON.parse(batch.counts) as RowCounts, progress: 1 };
-  const { counts, lastAnsweredAt } = await countRows(store.db, batch.id);
+export async function summarise(db: Kysely<Database>, batch: BatchesTable): Promise<BatchSummary> {
+  if (batch.counts !== null) return { batch, counts: JSON.parse(batch.counts) as RowCounts, progress: 1, settledAt: null };
+  const { counts, lastAnsweredAt } = await countRows(db, batch.id);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const pending = PENDING_ROW_STATUSES.reduce((n, s) => n + counts[s], 0);
-  if (batch.status === BatchStatus.processing && pending === 0) {
-    const completedAt = Math.max(lastAnsweredAt ?? 0, Number(batch.updated_at));
-    const completed = await completeBatch(store, batch, counts, completedAt, clock.now());
-    if (completed) {
-      batch = completed;
-      onCompleted?.(completed);
-    }
-  }
-  return { batch, counts, progress: total === 0 ? 1 : (total - pending) / total };
+  const settledAt = batch.status === BatchStatus.processing && pending === 0 ? Math.max(lastAnsweredAt ?? 0, Number(batch.updated_at)) : null;
+  return { batch, counts, progress: total === 0 ? 1 : (total - pending) / total, settledAt };
+}
+
+/** An account's batch, or undefined (another account's batch is as unknown as a missing one). */
+export async function findBatch(db: Kysely<Database>, accountId: string, id: string): Promise<BatchesTable | undefined> {
+  return db.selectFrom('batches').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
 }
 
 async function countRows(db: Kysely<Database>, batchId: string): Promise<{ counts: RowCounts; lastAnsweredAt: number | null }> {

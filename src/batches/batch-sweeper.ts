@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LookupDeps } from '../lookups/lookup-deps.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import { BatchStatus } from './batch-status.ts';
-import { summarise } from './batch-summary.ts';
+import { completeIfSettled } from './complete-batch.ts';
 import { rollbackBatch } from './rollback-batch.ts';
 
 export interface BatchSweeperOptions {
@@ -40,7 +40,7 @@ export function createBatchSweeper(o: BatchSweeperOptions): BatchSweeper {
     const result = { completed: 0, deleted: 0 };
     const processing = await store.db.selectFrom('batches').selectAll().where('status', '=', BatchStatus.processing).orderBy('updated_at').limit(100).execute();
     for (const batch of processing) {
-      await summarise(store, clock, batch, () => {
+      await completeIfSettled(store, clock, batch, () => {
         result.completed += 1;
       });
     }

@@ -1,4 +1,5 @@
 import { validateTaxId } from '../taxid/index.ts';
+import { repadNumericCode } from '../taxid/repad-code.ts';
 import { BatchError } from './batch-error.ts';
 
 /** One row as a parser reads it: its cells as text. */
@@ -32,17 +33,6 @@ const SAMPLE_ROWS = 100;
 /** Longest cell kept: longer text is cut (the byte limit bounds the upload, this bounds a row). */
 export const MAX_CELL_CHARS = 2000;
 export const MAX_COLUMNS = 200;
-
-/**
- * A numeric spreadsheet cell loses leading zeros: 00138020078 becomes 138020078. Pad a 7-10
- * digit number to 11 digits only when that yields a valid code (the check digit must agree);
- * 7 because the matricola (the first 7 digits) is never all zeros. Text cells are never padded.
- */
-export function repadNumericCode(text: string): string {
-  if (!/^\d{7,10}$/.test(text)) return text;
-  const padded = text.padStart(11, '0');
-  return validateTaxId(padded).valid ? padded : text;
-}
 
 /**
  * CSV and XLSX rows to a Table. The first non-blank row is the header unless one of its cells

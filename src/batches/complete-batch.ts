@@ -1,9 +1,31 @@
+import type { Clock } from '../clock.ts';
 import type { BatchesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { enqueueBatchWebhook } from '../webhooks/enqueue.ts';
-import { toBatchResource } from '../protocol/json/batch-resource.ts';
+import { toBatchResource } from '../resources/batch-resource.ts';
 import { BatchStatus } from './batch-status.ts';
-import type { RowCounts } from './batch-summary.ts';
+import { findBatch, summarise, type BatchSummary, type RowCounts } from './batch-summary.ts';
+
+/**
+ * The batch's summary, after completing it if every row is settled: the writers call it (the
+ * upload once its lookups exist, the sweeper, and GET /v1/batches, which shows and announces a
+ * batch completed as soon as it is). `onCompleted` hears of a batch this call completed (to wake
+ * the webhook workers).
+ */
+export async function completeIfSettled(store: Store, clock: Clock, batch: BatchesTable, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary> {
+  const summary = await summarise(store.db, batch);
+  if (summary.settledAt === null) return summary;
+  const completed = await completeBatch(store, batch, summary.counts, summary.settledAt, clock.now());
+  if (!completed) return summary;
+  onCompleted?.(completed);
+  return { ...summary, batch: completed, settledAt: null };
+}
+
+/** An account's batch by id with its summary (completeIfSettled), or null when the account has no such batch. */
+export async function loadBatchSummary(store: Store, clock: Clock, accountId: string, id: string, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary | null> {
+  const batch = await findBatch(store.db, accountId, id);
+  return batch ? completeIfSettled(store, clock, batch, onCompleted) : null;
+}
 
 /**
  * Marks a processing batch completed with its frozen counts and, in the same transaction, queues

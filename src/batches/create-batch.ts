@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Readable, Transform } from 'node:stream';
 import type { Account } from '../accounts/api-keys.ts';
 import { balanceOf, canSpend } from '../billing/balance.ts';
-import { formatEuro } from '../billing/money.ts';
+import { formatEuro } from '../resources/money.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { LookupDeps } from '../lookups/lookup-deps.ts';

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Table, TableRow } from './batch-table.ts';
-import { addColumn, MAX_CELL_CHARS, repadNumericCode } from './batch-table.ts';
+import { addColumn, MAX_CELL_CHARS } from './batch-table.ts';
+import { repadNumericCode } from '../taxid/repad-code.ts';
 import { jsonArrayElements } from './json-array-elements.ts';
 import { asBatchError } from './batch-error.ts';
 

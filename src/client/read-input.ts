@@ -5,7 +5,7 @@ import { fileFormatOf } from './file-format.ts';
 import { cellKey, type InputTable } from './input-table.ts';
 import { readCsvRows } from './read-csv-input.ts';
 import { readXlsxRows } from './read-xlsx-input.ts';
-import { repadNumericCode } from './repad-code.ts';
+import { repadNumericCode } from '../taxid/repad-code.ts';
 
 /** Reads a .csv or .xlsx input file; the first row is the header unless it holds a valid code. */
 export async function readInput(path: string): Promise<InputTable> {

@@ -1,4 +1,4 @@
-import { parseEuro } from '../billing/money.ts';
+import { parseEuro } from '../resources/money.ts';
 import { ClientError, ClientErrorCode } from './client-error.ts';
 import type { CancelResult, PollResult, SubmitResult } from './transport.ts';
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { HOUR_MS, hoursOf } from './requests-per-hour.ts';
+import { LookupStatus } from '../lookups/lookup-status.ts';
 
 /**
  * Upper bounds (ms) of the histogram buckets of time to answer; the last bucket is open. Roughly
@@ -55,7 +56,7 @@ export async function answerTimes(db: Kysely<Database>, since: number, until: nu
     .select([hourOf.as('hour'), sql<number>`${bucket}`.as('bucket'), sql<number>`count(*)`.as('n')])
     .where('created_at', '>=', since)
     .where('created_at', '<', until)
-    .where('status', 'in', ['found', 'not_found'])
+    .where('status', 'in', [LookupStatus.found, LookupStatus.notFound])
     .where('answered_at', 'is not', null)
     .groupBy([hourOf, bucket])
     .execute();

@@ -1,14 +1,15 @@
 import { sql, type Kysely } from 'kysely';
+import { LookupStatus } from '../lookups/lookup-status.ts';
 import type { Database, RequestStatus } from '../store/schema.ts';
 
 export const HOUR_MS = 3_600_000;
 
 /** The outcomes the dashboard draws; queued and running are one "in corso" line. */
-export const OUTCOMES = ['found', 'not_found', 'failed', 'cancelled', 'waiting_operator', 'in_progress'] as const;
+export const OUTCOMES = [LookupStatus.found, LookupStatus.notFound, LookupStatus.failed, LookupStatus.cancelled, LookupStatus.waitingOperator, 'in_progress'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export function outcomeOf(status: RequestStatus): Outcome {
-  return status === 'queued' || status === 'running' ? 'in_progress' : status;
+  return status === LookupStatus.queued || status === LookupStatus.running ? 'in_progress' : status;
 }
 
 export interface HourlySeries {

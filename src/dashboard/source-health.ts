@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { AttemptOutcome } from '../registries/attempt-outcome.ts';
 import type { AttemptsTable, Database } from '../store/schema.ts';
 
-export const ATTEMPT_OUTCOMES = ['found', 'not_found', 'transient_error', 'permanent_error', 'skipped'] as const satisfies readonly AttemptsTable['outcome'][];
+export const ATTEMPT_OUTCOMES = Object.values(AttemptOutcome);
 
 export interface SourceHealth {
   source: string;

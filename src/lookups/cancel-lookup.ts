@@ -3,7 +3,7 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { refundRequest } from '../billing/ledger.ts';
 import type { Account } from '../accounts/api-keys.ts';
 import type { LookupDeps } from './lookup-deps.ts';
-import { PENDING_STATUSES } from './lookup-status.ts';
+import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
 // webhooks: a cancellation answers the lookup, and is delivered like any answer
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
@@ -55,14 +55,14 @@ async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?:
         dedup_code: null,
         deleted_at: now,
         updated_at: now,
-        ...(pending ? { status: 'cancelled' as const, answered_at: now } : {}),
+        ...(pending ? { status: LookupStatus.cancelled, answered_at: now } : {}),
       })
       .where('id', '=', request.id)
       .execute();
     const refundedCents = pending ? await refundRequest(trx, request.id, now, 'richiesta cancellata') : 0;
     const webhooks = pending ? await enqueueLookupWebhooks(trx, request.id, now) : 0; // webhooks
     if (audit) {
-      const after = { status: pending ? 'cancelled' : request.status, deleted_at: now, refunded_cents: refundedCents };
+      const after = { status: pending ? LookupStatus.cancelled : request.status, deleted_at: now, refunded_cents: refundedCents };
       await recordAudit(trx, { at: now, actor: audit.actor, action: 'request.cancel', target: request.id, before: { status: request.status }, after });
     }
     return { id: request.id, cancelled: pending, refundedCents, webhooks };

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database, RequestsTable } from '../store/schema.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
-import { LOOKUP_QUEUE } from './lookup-status.ts';
+import { LOOKUP_QUEUE, LookupStatus } from './lookup-status.ts';
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
@@ -50,7 +50,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
       account_id: l.accountId,
       code: l.code,
       kind: l.kind,
-      status: l.answer ? (found ? 'found' as const : 'not_found' as const) : 'queued' as const,
+      status: l.answer ? (found ? LookupStatus.found : LookupStatus.notFound) : LookupStatus.queued,
       dedup_code: l.code,
       reference: l.reference,
       callback_url: l.callbackUrl,

@@ -1,5 +1,4 @@
-import type { RequestStatus } from '../store/schema.ts';
-
+/** The states of a lookup (requests.status): the column type is derived from this object. */
 export const LookupStatus = {
   queued: 'queued',
   running: 'running',
@@ -8,12 +7,13 @@ export const LookupStatus = {
   notFound: 'not_found',
   failed: 'failed',
   cancelled: 'cancelled',
-} as const satisfies Record<string, RequestStatus>;
+} as const;
+export type LookupStatus = (typeof LookupStatus)[keyof typeof LookupStatus];
 
 /** States in which the request still waits for an answer (and can be cancelled with a refund). */
-export const PENDING_STATUSES: readonly RequestStatus[] = ['queued', 'running', 'waiting_operator'];
+export const PENDING_STATUSES: readonly LookupStatus[] = [LookupStatus.queued, LookupStatus.running, LookupStatus.waitingOperator];
 
-export function isPending(status: RequestStatus): boolean {
+export function isPending(status: LookupStatus): boolean {
   return PENDING_STATUSES.includes(status);
 }
 

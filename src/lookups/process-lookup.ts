@@ -6,11 +6,11 @@ import { resolveCode } from '../registries/resolve-code.ts';
 import { recordAnswer, recordAttempts } from './record-answer.ts';
 import { refundRequest } from '../billing/ledger.ts';
 import type { LookupDeps } from './lookup-deps.ts';
-import { PENDING_STATUSES } from './lookup-status.ts';
+import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
 // webhooks: the delivery is enqueued in the transaction that answers (docs/webhooks.md)
 import { enqueueLookupWebhooks } from '../webhooks/enqueue.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
-import { enqueueOperatorRequest } from '../operators/enqueue-operator.ts';
+import { enqueueOperatorRequest } from './enqueue-operator.ts';
 
 export interface ProcessDeps extends LookupDeps {
   /** The chain of sources for each kind of code, in order. */
@@ -45,7 +45,7 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         .select(['requests.id', 'requests.code', 'requests.kind', 'requests.status', 'requests.reference', 'requests.created_at', 'accounts.default_reference', 'accounts.operator_fallback'])
         .where('requests.id', '=', requestId)
         .executeTakeFirst();
-      if (!request || request.status === 'waiting_operator' || !PENDING_STATUSES.includes(request.status)) {
+      if (!request || request.status === LookupStatus.waitingOperator || !PENDING_STATUSES.includes(request.status)) {
         // Cancelled, answered, or with the operators now: nothing to do but retire the job. Through
         // ctx.complete, not the batched path: a worker fenced out must learn it (LeaseLostError).
         await store.db.transaction().execute((trx) => ctx.complete(trx));
@@ -74,9 +74,9 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
           const now = clock.now();
           const moved = await trx
             .updateTable('requests')
-            .set({ status: 'waiting_operator', updated_at: now })
+            .set({ status: LookupStatus.waitingOperator, updated_at: now })
             .where('id', '=', requestId)
-            .where('status', 'in', ['queued', 'running'])
+            .where('status', 'in', [LookupStatus.queued, LookupStatus.running])
             .executeTakeFirst();
           if (Number(moved.numUpdatedRows) === 0) return;
           await recordAttempts(trx, requestId, result.attempts);
@@ -101,7 +101,7 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
       const updated = await trx
         .updateTable('requests')
         .set({
-          status: 'failed',
+          status: LookupStatus.failed,
           error_code: error instanceof ResolutionFailed ? error.code : 'lookup_failed',
           error_message: error instanceof Error ? error.message.slice(0, 500) : 'errore tecnico',
           // A failed request does not block a new one for the same code.

@@ -3,7 +3,7 @@ import type { AttemptsTable, Database, RequestAddressesTable } from '../store/sc
 import { insertRows } from '../store/insert-rows.ts';
 import type { Attempt, Resolution } from '../registries/resolve-code.ts';
 import { newId } from '../ids.ts';
-import { PENDING_STATUSES } from './lookup-status.ts';
+import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -38,7 +38,7 @@ export async function recordAnswer(
   const updated = await trx
     .updateTable('requests')
     .set({
-      status: found ? 'found' : 'not_found',
+      status: found ? LookupStatus.found : LookupStatus.notFound,
       pec: found ? result.addresses[0].pec : null,
       source: found ? result.source : null,
       answered_at: now,

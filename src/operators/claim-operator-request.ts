@@ -3,8 +3,9 @@ import { claimJob, claimJobs } from '../queue/claim-jobs.ts';
 import { completeJob } from '../queue/complete-job.ts';
 import { extendLeases, heldJobs, returnJobs } from '../queue/leases.ts';
 import type { Job } from '../queue/job.ts';
-import { OPERATOR_QUEUE } from './enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
+import { LookupStatus } from '../lookups/lookup-status.ts';
 
 /** The queue's worker id of a person: their lease fences their answer like a worker's. */
 export function operatorWorkerId(userId: string): string {
@@ -56,7 +57,7 @@ export async function claimOperatorRequest(store: Store, input: ClaimInput): Pro
     if (!job) return null;
     const { requestId } = job.payload as { requestId: string };
     const request = await store.db.selectFrom('requests').select('status').where('id', '=', requestId).executeTakeFirst();
-    if (request?.status === 'waiting_operator') {
+    if (request?.status === LookupStatus.waitingOperator) {
       if (input.audit) await recordAudit(store.db, { at: input.now, actor: input.audit.actor, action: 'request.claim', target: requestId, after: { job_id: job.id, locked_until: job.lockedUntil } });
       return toClaim(job);
     }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { OPERATOR_QUEUE } from './enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
 
 export interface JobHolder {
   userId: string;

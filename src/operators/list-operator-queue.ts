@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { listJobs } from '../queue/list-jobs.ts';
 import { JobStatus } from '../queue/job.ts';
-import { OPERATOR_QUEUE } from './enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
+import { LookupStatus } from '../lookups/lookup-status.ts';
 
 export interface WaitingRequest {
   jobId: string;
@@ -32,7 +33,7 @@ export async function listOperatorQueue(db: Kysely<Database>, now: number, limit
     .innerJoin('accounts', 'accounts.id', 'requests.account_id')
     .select(['requests.id', 'requests.code', 'requests.kind', 'requests.account_id', 'accounts.name'])
     .where('requests.id', 'in', ids)
-    .where('requests.status', '=', 'waiting_operator')
+    .where('requests.status', '=', LookupStatus.waitingOperator)
     .execute();
   const byId = new Map(requests.map((r) => [r.id, r]));
   return jobs.flatMap((job, i) => {
@@ -58,7 +59,7 @@ export async function operatorQueueDepth(db: Kysely<Database>): Promise<{ waitin
   const row = await db
     .selectFrom('requests')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('updated_at').as('oldest')])
-    .where('status', '=', 'waiting_operator')
+    .where('status', '=', LookupStatus.waitingOperator)
     .executeTakeFirstOrThrow();
   return { waiting: Number(row.n), oldestSince: row.oldest === null ? null : Number(row.oldest) };
 }

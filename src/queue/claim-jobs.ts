@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
-import { toJob, type Job } from './job.ts';
+import { JobStatus, toJob, type Job } from './job.ts';
 
 export interface ClaimOptions {
   queue: string;
@@ -32,21 +32,21 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<Job[]> {
 export function claimStatement(store: Store, o: ClaimOptions) {
   const { db } = store;
   // Ready rows of one kind, in run_at order along that kind's index.
-  const ready = (status: 'queued' | 'running', column: 'run_at' | 'locked_until') => db
+  const ready = (status: typeof JobStatus.queued | typeof JobStatus.running, column: 'run_at' | 'locked_until') => db
     .selectFrom('jobs')
     .select(['id', 'run_at'])
     .where('queue', '=', o.queue)
     .where('status', '=', status)
-    .where(column, status === 'queued' ? '<=' : '<', o.now)
+    .where(column, status === JobStatus.queued ? '<=' : '<', o.now)
     .orderBy('run_at')
     .limit(o.limit)
     .$if(store.dialect.skipLocked, (qb) => qb.forUpdate().skipLocked());
-  const queued = ready('queued', 'run_at');
-  const expired = ready('running', 'locked_until');
+  const queued = ready(JobStatus.queued, 'run_at');
+  const expired = ready(JobStatus.running, 'locked_until');
   return db
     .updateTable('jobs')
     .set({
-      status: 'running',
+      status: JobStatus.running,
       locked_by: o.workerId,
       locked_until: o.now + o.leaseMs,
       attempts: sql`attempts + 1`,
@@ -72,13 +72,13 @@ export function claimStatement(store: Store, o: ClaimOptions) {
 export async function claimJob(store: Store, jobId: string, o: Omit<ClaimOptions, 'limit'>): Promise<Job | undefined> {
   const row = await store.db
     .updateTable('jobs')
-    .set({ status: 'running', locked_by: o.workerId, locked_until: o.now + o.leaseMs, attempts: sql`attempts + 1`, updated_at: o.now })
+    .set({ status: JobStatus.running, locked_by: o.workerId, locked_until: o.now + o.leaseMs, attempts: sql`attempts + 1`, updated_at: o.now })
     .where('id', '=', jobId)
     .where('queue', '=', o.queue)
     .where((w) =>
       w.or([
-        w.and([w('status', '=', 'queued'), w('run_at', '<=', o.now)]),
-        w.and([w('status', '=', 'running'), w('locked_until', '<', o.now)]),
+        w.and([w('status', '=', JobStatus.queued), w('run_at', '<=', o.now)]),
+        w.and([w('status', '=', JobStatus.running), w('locked_until', '<', o.now)]),
       ]),
     )
     .returningAll()

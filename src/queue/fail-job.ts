@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { JobStatus } from './job-status.ts';
 
 export interface FailOptions {
   jobId: string;
@@ -15,7 +16,7 @@ export async function failJob(db: Kysely<Database> | Transaction<Database>, o: F
   const result = await db
     .updateTable('jobs')
     .set({
-      status: o.retryAt === null ? 'failed' : 'queued',
+      status: o.retryAt === null ? JobStatus.failed : JobStatus.queued,
       run_at: o.retryAt ?? o.now,
       last_error: o.error.slice(0, 2000),
       locked_by: null,
@@ -24,7 +25,7 @@ export async function failJob(db: Kysely<Database> | Transaction<Database>, o: F
     })
     .where('id', '=', o.jobId)
     .where('locked_by', '=', o.workerId)
-    .where('status', '=', 'running')
+    .where('status', '=', JobStatus.running)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

@@ -1,11 +1,12 @@
 import type { JobsTable } from '../store/schema.ts';
+import type { JobStatus } from './job-status.ts';
 
-export const JobStatus = { queued: 'queued', running: 'running', failed: 'failed' } as const;
+export { JobStatus } from './job-status.ts';
 
 export interface Job {
   id: string;
   queue: string;
-  status: JobsTable['status'];
+  status: JobStatus;
   payload: unknown;
   attempts: number;
   maxAttempts: number;

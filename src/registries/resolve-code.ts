@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { AttemptOutcome } from './attempt-outcome.ts';
 import { RegistryError, type FoundAddress, type LookupQuery, type Registry } from './registry.ts';
 
 export interface Attempt {
@@ -6,7 +7,7 @@ export interface Attempt {
   startedAt: number;
   finishedAt: number;
   /** skipped: the source cannot be asked about this code (Registry.skipReason, given in `error`). */
-  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error' | 'skipped';
+  outcome: AttemptOutcome;
   error: string | null;
 }
 
@@ -27,26 +28,26 @@ export async function resolveCode(chain: readonly Registry[], query: LookupQuery
     const startedAt = clock.now();
     const skipped = registry.skipReason?.(query) ?? null;
     if (skipped !== null) {
-      attempts.push({ source: registry.id, startedAt, finishedAt: startedAt, outcome: 'skipped', error: skipped });
+      attempts.push({ source: registry.id, startedAt, finishedAt: startedAt, outcome: AttemptOutcome.skipped, error: skipped });
       continue;
     }
     try {
       const answer = await registry.lookup(query, signal);
       const finishedAt = clock.now();
       if (answer.outcome === 'found' && answer.addresses.length > 0) {
-        attempts.push({ source: registry.id, startedAt, finishedAt, outcome: 'found', error: null });
+        attempts.push({ source: registry.id, startedAt, finishedAt, outcome: AttemptOutcome.found, error: null });
         return { outcome: 'found', source: registry.id, addresses: answer.addresses, attempts };
       }
-      attempts.push({ source: registry.id, startedAt, finishedAt, outcome: 'not_found', error: null });
+      attempts.push({ source: registry.id, startedAt, finishedAt, outcome: AttemptOutcome.notFound, error: null });
     } catch (error) {
       const transient = !(error instanceof RegistryError) || error.transient;
       const message = error instanceof Error ? error.message : String(error);
-      attempts.push({ source: registry.id, startedAt, finishedAt: clock.now(), outcome: transient ? 'transient_error' : 'permanent_error', error: message });
+      attempts.push({ source: registry.id, startedAt, finishedAt: clock.now(), outcome: transient ? AttemptOutcome.transientError : AttemptOutcome.permanentError, error: message });
     }
   }
   const failures = attempts.filter((a) => a.outcome.endsWith('_error'));
   if (failures.length === 0) return { outcome: 'not_found', attempts };
-  const transient = failures.some((a) => a.outcome === 'transient_error');
+  const transient = failures.some((a) => a.outcome === AttemptOutcome.transientError);
   const message = failures.map((a) => `${a.source}: ${a.error}`).join('; ');
   return { outcome: 'error', transient, message, attempts };
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { CodeKind } from '../taxid/index.ts';
+import { AttemptOutcome } from './attempt-outcome.ts';
 import type { Registry } from './registry.ts';
 import type { Attempt, Resolution } from './resolve-code.ts';
 
@@ -40,7 +41,7 @@ export async function resolveMany(
       const answer = answers.get(code);
       const found = answer?.outcome === 'found' && answer.addresses.length > 0;
       const attempts = asked.get(code) ?? [];
-      attempts.push({ source: source.id, startedAt, finishedAt, outcome: found ? 'found' : 'not_found', error: null });
+      attempts.push({ source: source.id, startedAt, finishedAt, outcome: found ? AttemptOutcome.found : AttemptOutcome.notFound, error: null });
       if (found) resolved.set(code, { outcome: 'found', source: source.id, addresses: answer.addresses, attempts });
       else {
         asked.set(code, attempts);

@@ -10,8 +10,8 @@ import type {
   NewLookupSchema,
   ProblemSchema,
   UsageSchema,
-} from '../protocol/json/schemas.ts';
-import type { BatchSchema } from '../protocol/json/batch-schemas.ts';
+} from '../resources/schemas.ts';
+import type { BatchSchema } from '../resources/batch-schemas.ts';
 
 /*
  * The JSON API's shapes, taken from the zod schemas that validate the server's routes. Type-only

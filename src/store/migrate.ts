@@ -10,6 +10,7 @@ import * as m0007b from './migrations/0007-auth-epoch.ts';
 import * as m0008 from './migrations/0008-queue-indexes.ts';
 import * as m0009 from './migrations/0009-login-throttle.ts';
 import * as m0010 from './migrations/0010-batch-idempotency.ts';
+import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0008-queue-indexes': m0008,
   '0009-login-throttle': m0009,
   '0010-batch-idempotency': m0010,
+  '0014-customer-users': m0014,
   '0015-backoffice-flash': m0015flash,
 };
 

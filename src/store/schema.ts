@@ -1,5 +1,12 @@
+import type { BatchFormat, BatchStatus } from '../batches/batch-status.ts';
+import type { LookupStatus } from '../lookups/lookup-status.ts';
+import type { JobStatus } from '../queue/job-status.ts';
+import type { AttemptOutcome } from '../registries/attempt-outcome.ts';
+import type { DeliveryStatus } from '../webhooks/webhook-status.ts';
+
 /**
- * Row types of every table. Times are epoch milliseconds and money is integer cents on both
+ * Row types of every table, one complete interface each. The states of a row (status columns)
+ * are `as const` objects in the module that owns the table; the column types are derived from them. Times are epoch milliseconds and money is integer cents on both
  * dialects (PostgreSQL bigints are parsed back to numbers by the pool's type parser).
  */
 export interface Database {
@@ -18,6 +25,19 @@ export interface Database {
   account_webhooks: AccountWebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  // batches (0003)
+  batches: BatchesTable;
+  batch_rows: BatchRowsTable;
+  // registries (0005)
+  registry_cache: RegistryCacheTable;
+  registry_sync: RegistrySyncTable;
+  // back office (0006)
+  users: UsersTable;
+  admin_sessions: AdminSessionsTable;
+  login_failures: LoginFailuresTable;
+  audit_log: AuditLogTable;
+  // batch idempotency (0010)
+  batch_idempotency_keys: BatchIdempotencyKeysTable;
 }
 
 export interface IdempotencyKeysTable {
@@ -83,6 +103,8 @@ export interface AccountsTable {
    * (billing/ledger.ts is the only writer of both); `cercapec ledger verify` checks it.
    */
   balance_cents: number;
+  /** 1 when a request no source could answer waits for a person (the operator queue). */
+  operator_fallback: number;
   created_at: number;
   updated_at: number;
 }
@@ -116,7 +138,7 @@ export interface RequestsTable {
   account_id: string;
   code: string;
   kind: 'cf16' | 'cf11';
-  status: RequestStatus;
+  status: LookupStatus;
   /** The normalised code while the request blocks a new one for the same code; null once deleted. */
   dedup_code: string | null;
   reference: string | null;
@@ -128,20 +150,16 @@ export interface RequestsTable {
   error_message: string | null;
   charged_cents: number;
   via: 'text' | 'json' | 'batch';
+  /** The batch that created the request, if any. */
+  batch_id: string | null;
   created_at: number;
   updated_at: number;
   answered_at: number | null;
   deleted_at: number | null;
 }
 
-export type RequestStatus =
-  | 'queued'
-  | 'running'
-  | 'waiting_operator'
-  | 'found'
-  | 'not_found'
-  | 'failed'
-  | 'cancelled';
+/** The states of a lookup (lookups/lookup-status.ts), by its table's name. */
+export type RequestStatus = LookupStatus;
 
 export interface RequestAddressesTable {
   request_id: string;
@@ -152,6 +170,9 @@ export interface RequestAddressesTable {
   dataset_id: string | null;
   label: string | null;
   found_at: number;
+  profession: string | null;
+  valid_from: number | null;
+  valid_until: number | null;
 }
 
 export interface AttemptsTable {
@@ -161,7 +182,7 @@ export interface AttemptsTable {
   started_at: number;
   finished_at: number;
   /** A text column on both dialects, no CHECK: skipped came later (INAD and omocodic codes). */
-  outcome: 'found' | 'not_found' | 'transient_error' | 'permanent_error' | 'skipped';
+  outcome: AttemptOutcome;
   error: string | null;
 }
 
@@ -169,7 +190,7 @@ export interface JobsTable {
   id: string;
   queue: string;
   payload: string;
-  status: 'queued' | 'running' | 'failed';
+  status: JobStatus;
   run_at: number;
   attempts: number;
   max_attempts: number;
@@ -189,6 +210,8 @@ export interface DatasetsTable {
   rows_imported: number;
   rows_rejected: number;
   imported_at: number;
+  /** Set for datasets a registry mirror keeps; null for the customer's own imports. */
+  managed_by: string | null;
 }
 
 export interface DirectoryEntriesTable {
@@ -214,7 +237,7 @@ export interface AccountWebhooksTable {
   updated_at: number;
 }
 
-export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+export type WebhookDeliveryStatus = DeliveryStatus;
 
 export interface WebhookDeliveriesTable {
   id: string;
@@ -246,15 +269,13 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
 }
 
-// Batches (migration 0003), appended as declaration merges of the interfaces above.
-export interface Database { batches: BatchesTable; batch_rows: BatchRowsTable }
-export interface RequestsTable { /** The batch that created the request, if any. */ batch_id: string | null }
+// --- batches (migration 0003) ----------------------------------------------------------------
 
 export interface BatchesTable {
   id: string;
   account_id: string;
-  status: 'uploading' | 'processing' | 'completed';
-  format: 'csv' | 'xlsx' | 'json';
+  status: BatchStatus;
+  format: BatchFormat;
   /** The input column read as codes, by its (normalised) header name. */
   column_name: string | null;
   /** JSON array of the input's column names, in order; every row's input is aligned to it. */
@@ -268,6 +289,7 @@ export interface BatchesTable {
   /** Lookups this batch created (and charged); the other valid rows share lookups the account had. */
   new_lookups: number;
   charged_cents: number;
+  callback_url: string | null;
   /** JSON object of row counts by status, frozen when the batch completes (they change no more). */
   counts: string | null;
   created_at: number;
@@ -289,8 +311,6 @@ export interface BatchRowsTable {
 }
 
 // --- registries (migration 0005) --------------------------------------------------------------
-
-export interface Database { registry_cache: RegistryCacheTable; registry_sync: RegistrySyncTable }
 
 export interface RegistryCacheTable {
   source: string;
@@ -315,36 +335,20 @@ export interface RegistrySyncTable {
   error: string | null;
 }
 
-export interface RequestAddressesTable {
-  profession: string | null;
-  valid_from: number | null;
-  valid_until: number | null;
-}
-/** 1 when a request no source could answer waits for a person (the operator queue). */
-/** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
-export interface AuthEpochTable {
-  id: number;
-  epoch: number;
-}
-
-export interface AccountsTable { operator_fallback: number }
-/** Set for datasets a registry mirror keeps; null for the customer's own imports. */
-export interface DatasetsTable { managed_by: string | null }
-export interface BatchesTable { callback_url: string | null }
-
 // --- back office (migration 0006) ------------------------------------------------------------
 
-export interface Database { users: UsersTable; admin_sessions: AdminSessionsTable; login_failures: LoginFailuresTable; audit_log: AuditLogTable }
-
-/** People who log in to /admin. Never API customers: API keys open no admin page. */
+/** People who log in: staff to /admin, customers (role customer, one account) to /portal. API keys open neither. */
 export interface UsersTable {
   id: string;
   /** Lower case, unique, never renamed (the audit log names people by it). */
   username: string;
   /** `scrypt$N$r$p$salt$hash` (base64url): the parameters travel with the hash. */
   password_hash: string;
-  role: 'admin' | 'operator';
+  /** customer: a person of one account, for the portal (/portal); never opens /admin. */
+  role: 'admin' | 'operator' | 'customer';
   status: 'active' | 'disabled';
+  /** The customer's account (migration 0014); null for staff. */
+  account_id: string | null;
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
@@ -387,8 +391,6 @@ export interface AuditLogTable {
 }
 
 // --- batch idempotency (migration 0010) ------------------------------------------------------
-
-export interface Database { batch_idempotency_keys: BatchIdempotencyKeysTable }
 
 /** An Idempotency-Key of a batch upload and the batch it created (answered 202). */
 export interface BatchIdempotencyKeysTable {

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { callbackUrlProblem } from '../protocol/json/callback-url.ts';
+import { callbackUrlProblem } from './callback-url.ts';
 import { refusedAddressReason } from './target-address.ts';
 
 export interface Resolved {

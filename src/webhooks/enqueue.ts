@@ -2,8 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { addJob } from '../queue/add-job.ts';
 import { newId } from '../ids.ts';
-import { toLookupResource } from '../protocol/json/lookup-resource.ts';
-import { isPending } from '../lookups/lookup-status.ts';
+import { toLookupResource } from '../resources/lookup-resource.ts';
 import { DeliveryStatus, WEBHOOK_QUEUE, WebhookEvent } from './webhook-status.ts';
 
 /**
@@ -26,7 +25,8 @@ export const WEBHOOK_JOB_MAX_ATTEMPTS = 1000;
 export async function enqueueLookupWebhooks(trx: Transaction<Database>, requestId: string, now: number): Promise<number> {
   const request = await trx.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
   if (!request) throw new Error(`enqueueLookupWebhooks: no request ${requestId}`);
-  if (isPending(request.status)) throw new Error(`enqueueLookupWebhooks: request ${requestId} is not answered (${request.status})`);
+  // Every answer (found, not found, failed, cancelled) sets answered_at; a pending request has none.
+  if (request.answered_at === null) throw new Error(`enqueueLookupWebhooks: request ${requestId} is not answered (${request.status})`);
   const account = await trx.selectFrom('account_webhooks').select('url').where('account_id', '=', request.account_id).executeTakeFirst();
   const url = request.callback_url ?? account?.url ?? null;
   if (!url) return 0;

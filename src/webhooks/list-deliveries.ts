@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookDeliveryStatus } from '../store/schema.ts';
-import type { WebhookDeliverySchema } from '../protocol/json/webhook-schemas.ts';
+import type { WebhookDeliverySchema } from '../resources/webhook-schemas.ts';
 
 export type DeliveryResource = z.output<typeof WebhookDeliverySchema>;
 

@@ -1,5 +1,3 @@
-import type { WebhookDeliveryStatus } from '../store/schema.ts';
-
 /** The job queue that delivers webhooks, apart from lookups: a slow receiver never delays an answer. */
 export const WEBHOOK_QUEUE = 'webhook';
 
@@ -10,8 +8,10 @@ export const WebhookEvent = {
 } as const;
 export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
 
+/** The states of a webhook delivery (webhook_deliveries.status): the column type is derived from this object. */
 export const DeliveryStatus = {
   pending: 'pending',
   delivered: 'delivered',
   failed: 'failed',
-} as const satisfies Record<string, WebhookDeliveryStatus>;
+} as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];

@@ -1,22 +1,25 @@
-import type { Config } from '../config.ts';
-import type { Services } from '../services.ts';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Notifier } from '../queue/notifier.ts';
+import type { Store } from '../store/store.ts';
 import type { JobHandler } from '../queue/worker.ts';
 import { createWorker, type Worker } from '../queue/worker.ts';
-import { createWebhookHandler, type WebhookDeliveryDeps } from './delivery-handler.ts';
 import { WEBHOOK_QUEUE } from './webhook-status.ts';
 
-/** What the delivery job needs, from the configuration. */
-export function webhookDeliveryDeps(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger'>): WebhookDeliveryDeps {
-  return {
-    store: services.store,
-    clock: services.clock,
-    logger: services.logger,
-    timeoutMs: config.webhookTimeoutMs,
-    retryWindowMs: config.webhookRetryWindowMs,
-    backoffBaseMs: config.webhookBackoffBaseMs,
-    backoffCapMs: config.webhookBackoffCapMs,
-    allowPrivate: config.allowPrivateCallbacks,
-  };
+export interface WebhookWorkerOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+  /** The delivery job (createWebhookHandler). */
+  handler: JobHandler;
+  /** Deliveries one worker process makes at once. */
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  /** The worker's own backoff, for store errors only. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
 }
 
 /**
@@ -24,18 +27,6 @@ export function webhookDeliveryDeps(config: Config, services: Pick<Services, 'st
  * an answer. Its own backoff applies to store errors only; failed attempts are rescheduled by
  * the handler (see delivery-handler.ts).
  */
-export function createWebhookWorker(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger' | 'notifier'>, handler?: JobHandler): Worker {
-  return createWorker({
-    store: services.store,
-    clock: services.clock,
-    logger: services.logger,
-    notifier: services.notifier,
-    queue: WEBHOOK_QUEUE,
-    handler: handler ?? createWebhookHandler(webhookDeliveryDeps(config, services)),
-    concurrency: config.webhookConcurrency,
-    leaseMs: config.leaseMs,
-    pollIntervalMs: config.pollIntervalMs,
-    backoffBaseMs: config.webhookBackoffBaseMs,
-    backoffCapMs: config.webhookBackoffCapMs,
-  });
+export function createWebhookWorker(o: WebhookWorkerOptions): Worker {
+  return createWorker({ ...o, queue: WEBHOOK_QUEUE });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createUser, type User } from '../../src/users/users.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
-import { enqueueOperatorRequest } from '../../src/operators/enqueue-operator.ts';
+import { enqueueOperatorRequest } from '../../src/lookups/enqueue-operator.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
 import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';

@@ -8,7 +8,7 @@ import { batchClient } from './batch-http.ts';
 import { createBatchSweeper } from '../../src/batches/batch-sweeper.ts';
 import { verifyWebhook } from '../../src/webhooks/sign.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
-import { purgeExpired } from '../../src/lookups/purge-expired.ts';
+import { purgeExpired } from '../../src/privacy/purge-expired.ts';
 import { newId } from '../../src/ids.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { PENDING_STATUSES } from '../../src/lookups/lookup-status.ts';

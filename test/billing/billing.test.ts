@@ -4,7 +4,7 @@ import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts
 import { createAccount, topUp } from '../../src/accounts/accounts.ts';
 import { balanceOf, canSpend } from '../../src/billing/balance.ts';
 import { appendLedger, listLedger, refundRequest } from '../../src/billing/ledger.ts';
-import { formatEuro, parseEuro } from '../../src/billing/money.ts';
+import { formatEuro, parseEuro } from '../../src/resources/money.ts';
 import { verifyLedger } from '../../src/billing/verify-ledger.ts';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../src/store/schema.ts';

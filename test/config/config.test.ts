@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, envNameOf, loadConfig } from '../../src/config.ts';
 
 test('environment booleans read "false" as false', () => {
   assert.equal(loadConfig({}, { CERCAPEC_TRUST_PROXY: 'false' }).trustProxy, false);
@@ -21,4 +21,11 @@ test('the password hashing cost: 15 unless set, 10 to 20', () => {
   assert.equal(loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '12' }).passwordHashCost, 12);
   assert.throws(() => loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '9' }), /passwordHashCost/);
   assert.throws(() => loadConfig({}, { CERCAPEC_PASSWORD_HASH_COST: '21' }), /passwordHashCost/);
+});
+
+test('every setting reads its environment variable, named from its key', () => {
+  assert.equal(envNameOf('databaseStatementTimeoutMs'), 'CERCAPEC_DATABASE_STATEMENT_TIMEOUT_MS');
+  assert.equal(envNameOf('port'), 'CERCAPEC_PORT');
+  assert.equal(loadConfig({}, { CERCAPEC_WEBHOOK_BACKOFF_CAP_MS: '5000' }).webhookBackoffCapMs, 5000);
+  assert.equal(loadConfig({}, { CERCAPEC_OPERATOR_LEASE_MINUTES: '3' }).operatorLeaseMinutes, 3);
 });

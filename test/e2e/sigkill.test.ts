@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
-import { formatEuro } from '../../src/billing/money.ts';
+import { formatEuro } from '../../src/resources/money.ts';
 import { seededRandom } from '../../src/seeded-random.ts';
 import { cliOk, delay, IPA_SAMPLE, ipaSamplePecs, lastLine, processSandbox, type ServerProcess, wsGet, wsPost } from '../helpers/cli.ts';
 

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { eachDialect } from '../helpers/stores.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createMaintenance } from '../../src/queue/maintenance.ts';
-import { purgeExpiredTask } from '../../src/lookups/purge-expired.ts';
+import { purgeExpiredTask } from '../../src/privacy/purge-expired.ts';
 import { purgeWebhookDeliveriesTask } from '../../src/webhooks/purge-deliveries.ts';
 import { purgeRegistryCacheTask } from '../../src/registries/purge-cache.ts';
 import { TABLE_KEYS } from '../../src/store/schema.ts';

@@ -6,7 +6,7 @@ import { createHarness, type Harness } from '../helpers/services.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
-import { purgeExpired, purgeExpiredTask } from '../../src/lookups/purge-expired.ts';
+import { purgeExpired, purgeExpiredTask } from '../../src/privacy/purge-expired.ts';
 import { createMaintenance } from '../../src/queue/maintenance.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import type { RequestStatus } from '../../src/store/schema.ts';

@@ -6,7 +6,7 @@ import { scriptedSource, type ScriptedSource } from './scripted-source.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { getAccount } from '../../src/accounts/accounts.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
-import { OPERATOR_QUEUE } from '../../src/operators/enqueue-operator.ts';
+import { OPERATOR_QUEUE } from '../../src/lookups/enqueue-operator.ts';
 
 const CODE = '00743110157';
 const PERSON = 'RSSMRA85T10A562S';

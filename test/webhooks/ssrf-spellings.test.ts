@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
-import { callbackUrlProblem } from '../../src/protocol/json/callback-url.ts';
+import { callbackUrlProblem } from '../../src/webhooks/callback-url.ts';
 import { refusedAddressReason } from '../../src/webhooks/target-address.ts';
 import { postWebhook, TARGET_UNREACHABLE } from '../../src/webhooks/deliver.ts';
 import { createHarness, type Harness } from '../helpers/services.ts';

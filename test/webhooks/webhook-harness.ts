@@ -2,7 +2,8 @@ import { EventEmitter, once } from 'node:events';
 import type { Config } from '../../src/config.ts';
 import type { JobHandler, Worker } from '../../src/queue/worker.ts';
 import { createWebhookHandler, type WebhookDeliveryDeps } from '../../src/webhooks/delivery-handler.ts';
-import { createWebhookWorker, webhookDeliveryDeps } from '../../src/webhooks/webhook-worker.ts';
+import { createWebhookWorker } from '../../src/webhooks/webhook-worker.ts';
+import { webhookDeliveryDeps, webhookWorkerOptions } from '../../src/services.ts';
 import { createHarness, type Harness } from '../helpers/services.ts';
 import type { DialectName } from '../helpers/stores.ts';
 
@@ -36,7 +37,7 @@ export async function createWebhookHarness(dialect: DialectName, overrides: Part
       }
     },
   };
-  const webhooks = createWebhookWorker(h.services.config, h.services, handler);
+  const webhooks = createWebhookWorker(webhookWorkerOptions(h.services.config, h.services, handler));
   const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
   return Object.assign(h, {
     webhooks,

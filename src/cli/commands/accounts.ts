@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseCents, storeOptions, UsageError, withStore } from '../context.ts';
 import { createAccount, listAccounts, resolveAccount, topUp } from '../../accounts/accounts.ts';
-import { formatEuro } from '../../billing/money.ts';
+import { formatEuro } from '../../resources/money.ts';
 import { listLedger } from '../../billing/ledger.ts';
 import { systemClock } from '../../clock.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';

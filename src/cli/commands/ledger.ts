@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeOptions, withStore } from '../context.ts';
 import { verifyLedger } from '../../billing/verify-ledger.ts';
-import { formatEuro } from '../../billing/money.ts';
+import { formatEuro } from '../../resources/money.ts';
 
 export function ledgerCommand(program: Command): void {
   const ledger = program.command('ledger').description('the append-only ledger behind every balance');

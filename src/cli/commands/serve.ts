@@ -6,6 +6,7 @@ import { DEMO_KEY, ensureDemo } from '../../demo.ts';
 import { startAllStandins, type RunningStandins } from '../../standins/start-all.ts';
 import { UsageError } from '../context.ts';
 import { guardSecretFile } from '../../security/check-file-permissions.ts';
+import { exitWithNpm } from '../exit-with-npm.ts';
 
 export function serveCommand(program: Command): void {
   storeOptions(program.command('serve').description('start the service (HTTP API and workers)'))
@@ -46,6 +47,14 @@ export function serveCommand(program: Command): void {
         else logger.info({ signal }, 'shutting down');
         await server.close();
         await standins?.close();
+      });
+      // Started by `npm start` and npm stopped: shut down as on SIGTERM (exit-with-npm.ts).
+      exitWithNpm({
+        env: process.env,
+        onGone: () => {
+          logger.info('the npm process that started the server is gone');
+          process.kill(process.pid, 'SIGTERM');
+        },
       });
     });
 }

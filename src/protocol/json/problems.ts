@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ErrorCode } from '../../errors.ts';
-import { ProblemSchema } from './schemas.ts';
+import { ProblemSchema } from '../../resources/schemas.ts';
 
 /**
  * RFC 9457 problem types of the JSON API. `type` is a stable relative URI; the table in

@@ -1,3 +1,4 @@
+import { LookupStatus } from '../../lookups/lookup-status.ts';
 import type { RequestsTable } from '../../store/schema.ts';
 import { Messages } from './messages.ts';
 
@@ -5,13 +6,13 @@ import { Messages } from './messages.ts';
 export function pollAnswer(request: Pick<RequestsTable, 'id' | 'status' | 'pec' | 'deleted_at'> & Partial<Pick<RequestsTable, 'error_code'>>): string {
   if (request.deleted_at !== null) return `ERROR|${Messages.cancelled}`;
   switch (request.status) {
-    case 'found':
+    case LookupStatus.found:
       return `OK|${request.pec}|${Messages.found}`;
-    case 'not_found':
+    case LookupStatus.notFound:
       return `OK||${Messages.notFound}`;
-    case 'failed':
+    case LookupStatus.failed:
       return `ERROR|${request.error_code === 'deadline_exceeded' ? Messages.deadlineExceeded : Messages.failed}`;
-    case 'cancelled':
+    case LookupStatus.cancelled:
       return `ERROR|${Messages.cancelled}`;
     default:
       return `WAIT|${request.id}`;

@@ -4,7 +4,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { Account } from '../../accounts/api-keys.ts';
 import { isCercapecError } from '../../errors.ts';
-import { formatEuro } from '../../billing/money.ts';
+import { formatEuro } from '../../resources/money.ts';
 import { balanceOf } from '../../billing/balance.ts';
 import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import { submitLookup } from '../../lookups/submit-lookup.ts';

@@ -1,4 +1,4 @@
-import { formatEuro } from '../../billing/money.ts';
+import { formatEuro } from '../../resources/money.ts';
 import type { Lang } from './i18n.ts';
 
 /** The back office shows times where its people are. */

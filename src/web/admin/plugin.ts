@@ -1,7 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services.ts';
-import { createRateLimiter } from '../../protocol/rate-limiter.ts';
-import { scryptParams } from '../../users/password.ts';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { isCercapecError, ErrorCode } from '../../errors.ts';
@@ -15,6 +12,7 @@ import { queueRoutes } from './routes/queue.ts';
 import { requestRoutes } from './routes/requests.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { accountUserRoutes } from './routes/account-users.ts';
 
 const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound, ErrorCode.userNotFound];
 
@@ -54,21 +52,5 @@ export async function adminPlugin(app: FastifyInstance, options: AdminDeps & { p
   requestRoutes(app, deps);
   accountRoutes(app, deps);
   auditRoutes(app, deps);
-}
-
-/** The back office's dependencies from the shared services and the configuration. */
-export function adminOptions(services: Services): AdminDeps {
-  const { config } = services;
-  return {
-    store: services.store,
-    clock: services.clock,
-    notifier: services.notifier,
-    logger: services.logger,
-    lookups: services.lookups,
-    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
-    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
-    scrypt: scryptParams(config.passwordHashCost),
-    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
-    operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
-  };
+  accountUserRoutes(app, deps);
 }

@@ -5,16 +5,17 @@ import { z } from 'zod';
 import { createBatch } from '../../../batches/create-batch.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
-import { loadBatchSummary, summarise } from '../../../batches/batch-summary.ts';
+import { completeIfSettled, loadBatchSummary } from '../../../batches/complete-batch.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
+import { listBatches } from '../../../batches/list-batches.ts';
 import { writeResults, type ResultFormat } from '../../../batches/write-batch-results.ts';
-import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../batch-schemas.ts';
-import { IdParams } from '../schemas.ts';
+import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../../../resources/batch-schemas.ts';
+import { IdParams } from '../../../resources/schemas.ts';
 import { problemResponses, sendProblem } from '../problems.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { toBatchResource } from '../batch-resource.ts';
-import { callbackUrlProblem } from '../callback-url.ts';
+import { toBatchResource } from '../../../resources/batch-resource.ts';
+import { callbackUrlProblem } from '../../../webhooks/callback-url.ts';
 import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
 import { createParseSlots } from '../../../batches/parse-slots.ts';
 
@@ -123,13 +124,11 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
     const { limit, cursor } = req.query;
     const after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.reader.selectFrom('batches').selectAll().where('account_id', '=', account.id);
-    if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await listBatches(store.reader, account.id, { limit, after });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const items = [];
-    for (const batch of page) items.push(toBatchResource(await summarise(store, clock, batch, wakeWebhooks)));
+    for (const batch of page) items.push(toBatchResource(await completeIfSettled(store, clock, batch, wakeWebhooks)));
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(Number(last.created_at), last.id) : null };
   });
 }

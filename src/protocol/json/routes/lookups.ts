@@ -4,13 +4,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { submitLookup } from '../../../lookups/submit-lookup.ts';
 import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
-import { findAddresses, findLookup } from '../../../lookups/find-lookup.ts';
+import { findAddresses, findLookup, loadLookupResources } from '../../../lookups/find-lookup.ts';
 import { isPending } from '../../../lookups/lookup-status.ts';
 import { isCercapecError } from '../../../errors.ts';
-import { IdParams, LookupListSchema, LookupSchema, LookupStatusSchema, NewLookupSchema } from '../schemas.ts';
-import { loadResources, toLookupResource } from '../lookup-resource.ts';
+import { IdParams, LookupListSchema, LookupSchema, LookupStatusSchema, NewLookupSchema } from '../../../resources/schemas.ts';
+import { toLookupResource } from '../../../resources/lookup-resource.ts';
 import { problemResponses, sendProblem } from '../problems.ts';
-import { callbackUrlProblem } from '../callback-url.ts';
+import { callbackUrlProblem } from '../../../webhooks/callback-url.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 
@@ -131,7 +131,7 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      items: await loadResources(store, page),
+      items: await loadLookupResources(store, page),
       nextCursor: rows.length > limit && last ? encodeCursor(Number(last.created_at), last.id) : null,
     };
   });

@@ -6,9 +6,9 @@ import { clearAccountWebhook, readAccountWebhook, rotateWebhookSecret, setAccoun
 import { listDeliveries } from '../../../webhooks/list-deliveries.ts';
 import { secretHint } from '../../../webhooks/sign.ts';
 import { findLookup } from '../../../lookups/find-lookup.ts';
-import { IdParams, ProblemSchema } from '../schemas.ts';
-import { AccountWebhookUpdateSchema, AccountWebhookSchema, WebhookDeliveryListSchema, WebhookDeliverySchema } from '../webhook-schemas.ts';
-import { callbackUrlProblem } from '../callback-url.ts';
+import { IdParams, ProblemSchema } from '../../../resources/schemas.ts';
+import { AccountWebhookUpdateSchema, AccountWebhookSchema, WebhookDeliveryListSchema, WebhookDeliverySchema } from '../../../resources/webhook-schemas.ts';
+import { callbackUrlProblem } from '../../../webhooks/callback-url.ts';
 import { sendProblem } from '../problems.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';

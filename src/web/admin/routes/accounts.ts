@@ -7,7 +7,7 @@ import { balanceOf } from '../../../billing/balance.ts';
 import { recentLedger } from '../../../billing/recent-ledger.ts';
 import { usageStatement } from '../../../billing/usage-statement.ts';
 import { statementCsv } from '../../../billing/statement-csv.ts';
-import { parseEuro } from '../../../billing/money.ts';
+import { parseEuro } from '../../../resources/money.ts';
 import { page } from '../layout.ts';
 import { auditBy, field, FormError, param, stateOf, type AdminDeps } from '../admin-context.ts';
 import { accountListPage, accountPage, formValues, newAccountPage, type EnteredForm } from '../views/account-views.ts';

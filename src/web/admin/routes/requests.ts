@@ -6,6 +6,7 @@ import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
 import { getAccount } from '../../../accounts/accounts.ts';
 import { listAudit } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
+import { getRequest, requestDetail } from '../../../lookups/request-detail.ts';
 import type { RequestStatus } from '../../../store/schema.ts';
 import { page } from '../layout.ts';
 import { auditBy, field, param, stateOf, type AdminDeps } from '../admin-context.ts';
@@ -67,13 +68,11 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
-    const request = await store.db.selectFrom('requests').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+    const request = await getRequest(store.db, req.params.id);
     if (!request) return errorPage(req, reply, 404);
-    const [account, addresses, attempts, ledger, history] = await Promise.all([
+    const [account, { addresses, attempts, ledger }, history] = await Promise.all([
       getAccount(store, request.account_id),
-      store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', request.id).orderBy('position').execute(),
-      store.db.selectFrom('attempts').selectAll().where('request_id', '=', request.id).orderBy('started_at').orderBy('id').execute(),
-      store.db.selectFrom('ledger').selectAll().where('request_id', '=', request.id).orderBy('created_at').execute(),
+      requestDetail(store.db, request.id),
       listAudit(store.db, { target: request.id }),
     ]);
     const { t } = stateOf(req);
@@ -94,7 +93,7 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post<{ Params: { id: string } }>('/requests/:id/cancel', async (req, reply) => {
-    const request = await store.db.selectFrom('requests').select(['id', 'account_id']).where('id', '=', req.params.id).executeTakeFirst();
+    const request = await getRequest(store.db, req.params.id);
     const account = request && (await getAccount(store, request.account_id));
     if (!request || !account) return errorPage(req, reply, 404);
     if (field(req.body, 'confirm') !== '1') return reply.redirect(`/admin/requests/${request.id}/cancel`, 303);

@@ -124,6 +124,7 @@ ${d.newKey && shownKey(req, d.newKey)}
   <dt>${t.creditLimitShort}</dt><dd>${a.credit_limit_cents === null ? t.noLimit : `${formatMoney(lang, a.credit_limit_cents)} €`}</dd>
   <dt>${t.state}</dt><dd>${t.accountStatus[a.status]}</dd>
 </dl>
+<p><a href="${base}/users">${lang === 'it' ? 'Utenti del portale clienti' : 'Customer portal users'}</a></p>
 ${admin && html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms">${t.editTerms}</h2>
 <form method="post" action="${base}" class="stack">${csrfField(req)}
   <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${terms.name}"></div>

@@ -44,7 +44,7 @@ ${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"
 <td><a href="/admin/requests/${r.id}">${formatDateTime(lang, r.createdAt)}</a></td>
 <td><code>${r.code}</code></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
-<td>${t.status[r.status]}${r.deletedAt !== null && r.status !== 'cancelled' && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
+<td>${t.status[r.status]}${r.deletedAt !== null && r.status !== LookupStatus.cancelled && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
 <td>${viaName(t, r.via)}</td>
 <td>${formatDateTime(lang, r.answeredAt)}</td>
 </tr>`)}</tbody></table></div>`}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BATCH_MEDIA_TYPES } from '../../batches/batch-status.ts';
+import { BATCH_MEDIA_TYPES } from './batch-media-types.ts';
 
 /**
  * Batch shapes of the JSON API. Registered with ids, so /openapi.json names them; the upload

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { refusedAddressReason } from '../../webhooks/target-address.ts';
+import { refusedAddressReason } from './target-address.ts';
 
 /**
  * Webhook targets must be http(s) and, unless allowed by configuration, not loopback, private,

@@ -2,7 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, RequestStatus } from '../store/schema.ts';
 import type { MaintenanceTask } from '../queue/maintenance.ts';
 import { purgeFailedJobs } from '../queue/list-jobs.ts';
-import { isPending, LookupStatus } from './lookup-status.ts';
+import { isPending, LookupStatus } from '../lookups/lookup-status.ts';
+import { BatchStatus } from '../batches/batch-status.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -48,7 +49,7 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
   // Batches hold the uploaded rows (codes, names): completed ones go with their requests.
   for (;;) {
     const ids = (
-      await db.selectFrom('batches').select('id').where('status', '=', 'completed').where('created_at', '<', before).limit(10).execute()
+      await db.selectFrom('batches').select('id').where('status', '=', BatchStatus.completed).where('created_at', '<', before).limit(10).execute()
     ).map((r) => r.id);
     if (ids.length === 0) break;
     for (const id of ids) {

@@ -1,11 +1,19 @@
 import type { z } from 'zod';
-import type { BatchSummary } from '../../batches/batch-summary.ts';
-import type { BatchSchema } from './batch-schemas.ts';
+import type { BatchesTable } from '../store/schema.ts';
+import type { BatchCountsSchema, BatchSchema } from './batch-schemas.ts';
+
+/** A batch with its row counts by status and its progress (batches/batch-summary.ts computes them). */
+export interface BatchView {
+  batch: BatchesTable;
+  counts: z.output<typeof BatchCountsSchema>;
+  /** Share of rows settled, 0..1. */
+  progress: number;
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 /** A batch as GET /v1/batches/{id} shows it (and its batch.completed webhook sends). */
-export function toBatchResource({ batch, counts, progress }: BatchSummary): z.output<typeof BatchSchema> {
+export function toBatchResource({ batch, counts, progress }: BatchView): z.output<typeof BatchSchema> {
   return {
     id: batch.id,
     status: batch.status,

@@ -1,13 +1,12 @@
 import type { z } from 'zod';
-import type { RequestsTable, RequestAddressesTable } from '../../store/schema.ts';
-import type { Store } from '../../store/store.ts';
+import type { RequestsTable, RequestAddressesTable } from '../store/schema.ts';
 import type { LookupSchema } from './schemas.ts';
 
 export type LookupResource = z.output<typeof LookupSchema>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
-/** A stored request as the JSON API shows it. */
+/** A stored request as the JSON API shows it (and its lookup.answered webhook sends). */
 export function toLookupResource(row: RequestsTable, addresses: RequestAddressesTable[]): LookupResource {
   return {
     id: row.id,
@@ -32,19 +31,4 @@ export function toLookupResource(row: RequestsTable, addresses: RequestAddresses
     answeredAt: iso(row.answered_at),
     error: row.status === 'failed' ? { code: row.error_code ?? 'lookup_failed', message: row.error_message ?? 'technical failure' } : null,
   };
-}
-
-/** Loads the addresses of many requests in one query. */
-export async function loadResources(store: Store, rows: RequestsTable[]): Promise<LookupResource[]> {
-  if (rows.length === 0) return [];
-  const addresses = await store.db
-    .selectFrom('request_addresses')
-    .selectAll()
-    .where('request_id', 'in', rows.map((r) => r.id))
-    .orderBy('request_id')
-    .orderBy('position')
-    .execute();
-  const byRequest = new Map<string, RequestAddressesTable[]>();
-  for (const a of addresses) byRequest.set(a.request_id, [...(byRequest.get(a.request_id) ?? []), a]);
-  return rows.map((r) => toLookupResource(r, byRequest.get(r.id) ?? []));
 }

@@ -1,4 +1,4 @@
-import { validateTaxId } from '../taxid/index.ts';
+import { validateTaxId } from './index.ts';
 
 /**
  * A partita IVA typed into a numeric Excel cell loses its leading zeros: 01394590010 becomes
