@@ -96,6 +96,8 @@ export function normalizeAccount(row: AccountsTable): Account {
     credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents),
     operator_fallback: Number(row.operator_fallback ?? 0),
     balance_cents: Number(row.balance_cents ?? 0),
+    watch_price_cents: row.watch_price_cents == null ? null : Number(row.watch_price_cents),
+    verification_price_cents: row.verification_price_cents == null ? null : Number(row.verification_price_cents),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };

@@ -5,6 +5,8 @@ import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { readCsv } from './read-csv.ts';
+import { enqueueLocalRecheck } from '../watches/recheck-job.ts';
+import { DIRECTORY_SOURCE } from '../history/local-sources.ts';
 import { parseGenericRecord, parseIpaEntiRecord, type DirectoryRow, type RejectedRow } from './parse-rows.ts';
 
 export type DatasetFormat = 'csv' | 'ipa-enti';
@@ -99,6 +101,8 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
         imported_at: clock.now(),
       })
       .execute();
+    // Watched codes are compared with the new data by a worker (watches/recheck-job.ts).
+    await enqueueLocalRecheck(trx, DIRECTORY_SOURCE, clock.now());
     return old?.id ?? null;
   });
   if (previous) await store.db.deleteFrom('directory_entries').where('dataset_id', '=', previous).execute();

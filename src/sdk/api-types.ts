@@ -12,6 +12,7 @@ import type {
   UsageSchema,
 } from '../resources/schemas.ts';
 import type { BatchSchema } from '../resources/batch-schemas.ts';
+import type { WatchAddResultSchema, WatchEventListSchema } from '../resources/watch-schemas.ts';
 
 /*
  * The JSON API's shapes, taken from the zod schemas that validate the server's routes. Type-only
@@ -19,6 +20,8 @@ import type { BatchSchema } from '../resources/batch-schemas.ts';
  */
 
 export type Lookup = z.output<typeof LookupSchema>;
+export type WatchAddResult = z.output<typeof WatchAddResultSchema>;
+export type WatchEventList = z.output<typeof WatchEventListSchema>;
 export type LookupStatus = z.output<typeof LookupStatusSchema>;
 export type LookupAddress = z.output<typeof AddressSchema>;
 export type LookupList = z.output<typeof LookupListSchema>;

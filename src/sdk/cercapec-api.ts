@@ -15,6 +15,8 @@ import {
   type OpenApiDocument,
   type SubmittedLookup,
   type Usage,
+  type WatchAddResult,
+  type WatchEventList,
 } from './api-types.ts';
 
 export * from './api-types.ts';
@@ -104,6 +106,16 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     getLookup,
+
+    /** POST /v1/watches: start watching up to 10,000 codes; invalid ones come back in `rejected`. */
+    async addWatches(codes: readonly string[], opts: { reference?: string } & CallOptions = {}): Promise<WatchAddResult> {
+      return (await send<WatchAddResult>('POST', 'v1/watches', { body: { codes, ...(opts.reference ? { reference: opts.reference } : {}) }, signal: opts.signal })).body;
+    },
+
+    /** GET /v1/watches/events: one page, oldest first; pass the last nextCursor back to resume. */
+    async listWatchEvents(query: { cursor?: string; limit?: number } = {}, opts: CallOptions = {}): Promise<WatchEventList> {
+      return (await send<WatchEventList>('GET', 'v1/watches/events', { query: { ...query }, signal: opts.signal })).body;
+    },
 
     /**
      * Long polls (`?wait=`) until the lookup is answered or `timeoutMs` has passed, and returns it

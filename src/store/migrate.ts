@@ -10,6 +10,8 @@ import * as m0007b from './migrations/0007-auth-epoch.ts';
 import * as m0008 from './migrations/0008-queue-indexes.ts';
 import * as m0009 from './migrations/0009-login-throttle.ts';
 import * as m0010 from './migrations/0010-batch-idempotency.ts';
+import * as m0012 from './migrations/0012-history.ts';
+import * as m0013 from './migrations/0013-watches.ts';
 import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 
@@ -26,6 +28,8 @@ const migrations: Record<string, Migration> = {
   '0008-queue-indexes': m0008,
   '0009-login-throttle': m0009,
   '0010-batch-idempotency': m0010,
+  '0012-history': m0012,
+  '0013-watches': m0013,
   '0014-customer-users': m0014,
   '0015-backoffice-flash': m0015flash,
 };

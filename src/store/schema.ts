@@ -81,6 +81,10 @@ export const TABLE_KEYS = {
   audit_log: ['id'],
   // batch idempotency (0010)
   batch_idempotency_keys: ['account_id', 'key'],
+  // history (0012), watches (0013)
+  address_observations: ['id'],
+  watches: ['account_id', 'code'],
+  watch_events: ['id'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -400,4 +404,59 @@ export interface BatchIdempotencyKeysTable {
   body_hash: string;
   batch_id: string;
   created_at: number;
+}
+
+// --- history (migration 0012) -----------------------------------------------------------------
+
+export interface Database { address_observations: AddressObservationsTable }
+
+/** What one source said about one code over a span of time (history/observe.ts keeps it). */
+export interface AddressObservationsTable {
+  id: string;
+  code: string;
+  source: string;
+  /** null: the source said it has no address for the code (not found, ceased, gone). */
+  pec: string | null;
+  kind: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** Validity the source itself gives (INAD since, IPA Data_aggiornamento); null when it gives none. */
+  valid_from: number | null;
+  valid_to: number | null;
+  /** When another answer of the same source replaced this one; null while it is the current one. */
+  superseded_at: number | null;
+}
+
+// --- watches (migration 0013) -----------------------------------------------------------------
+
+export interface Database { watches: WatchesTable; watch_events: WatchEventsTable }
+
+export interface WatchesTable {
+  account_id: string;
+  code: string;
+  kind: 'cf16' | 'cf11';
+  reference: string | null;
+  created_at: number;
+  /** The last calendar month (YYYY-MM, UTC) charged for this watch; null when never charged. */
+  billed_month: string | null;
+}
+
+export interface WatchEventsTable {
+  id: string;
+  account_id: string;
+  code: string;
+  type: 'pec.added' | 'pec.changed' | 'pec.removed';
+  before_pec: string | null;
+  after_pec: string | null;
+  source: string;
+  at: number;
+  /** The observation that made the change: one event per account and observation, ever. */
+  observation_id: string;
+}
+
+export interface AccountsTable {
+  /** Monthly price of one watched code; null: watches are free. */
+  watch_price_cents: number | null;
+  /** Price of a verification; null: the lookup price. */
+  verification_price_cents: number | null;
 }

@@ -110,6 +110,13 @@ async function filledStore(name = NASTY): Promise<Filled> {
   // registries (0005)
   await store.db.insertInto('registry_cache').values({ source: 'inipec', code: NASTY.slice(0, 16), outcome: 'found', addresses: JSON.stringify([{ pec: 'a@pec.it', kind: 'company' }]), cached_at: now, expires_at: now + 86_400_000 }).execute();
   await store.db.insertInto('registry_sync').values({ source: 'ipa-mirror', etag: '"abc"', last_modified: null, dataset_id: null, rows: 10, checked_at: now, refreshed_at: now, status: 'ok', error: NASTY }).execute();
+  // history and watches (0012, 0013)
+  await store.db.insertInto('address_observations').values([
+    { id: 'obs_1', code: '00743110157', source: 'directory', pec: 'a@pec.example.it', kind: 'ente', first_seen_at: now, last_seen_at: now + 5, valid_from: null, valid_to: null, superseded_at: now + 9 },
+    { id: 'obs_2', code: '00743110157', source: 'directory', pec: null, kind: null, first_seen_at: now + 9, last_seen_at: now + 9, valid_from: now - 86_400_000, valid_to: now + 86_400_000, superseded_at: null },
+  ]).execute();
+  await store.db.insertInto('watches').values({ account_id: account.id, code: '00743110157', kind: 'cf11', reference: NASTY, created_at: now, billed_month: '2026-11' }).execute();
+  await store.db.insertInto('watch_events').values({ id: 'wev_1', account_id: account.id, code: '00743110157', type: 'pec.removed', before_pec: 'a@pec.example.it', after_pec: null, source: 'directory', at: now + 9, observation_id: 'obs_2' }).execute();
   // A table added to the schema (and to TABLE_KEYS) needs rows here too, or its copy is untested.
   for (const table of COPIED_TABLES) {
     const row = await store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();

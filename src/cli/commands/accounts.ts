@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseCents, storeOptions, UsageError, withStore } from '../context.ts';
 import { createAccount, listAccounts, resolveAccount, topUp } from '../../accounts/accounts.ts';
+import { updateAccount } from '../../accounts/update-account.ts';
 import { formatEuro } from '../../resources/money.ts';
 import { listLedger } from '../../billing/ledger.ts';
 import { systemClock } from '../../clock.ts';
@@ -55,6 +56,21 @@ export function accountsCommand(program: Command): void {
         const account = await resolveAccount(store, idOrName);
         const balance = await topUp(store, account.id, parseCents(cents, 'cents'), systemClock.now(), opts.reason, CLI_ACTOR);
         console.log(`${account.name}: saldo ${formatEuro(balance)}`);
+      });
+    });
+
+  storeOptions(accounts.command('prices <account>').description('prices of watches (per code and month) and verifications; "none": free watches, verifications at the lookup price'))
+    .option('--watch-price-cents <cents>', 'monthly price of one watched code, or none')
+    .option('--verification-price-cents <cents>', 'price of one verification, or none')
+    .action(async (idOrName: string, opts) => {
+      const price = (value: string | undefined, flag: string) => (value === undefined ? undefined : value === 'none' ? null : parseCents(value, flag));
+      await withStore(opts, async (store) => {
+        const account = await resolveAccount(store, idOrName);
+        const updated = await updateAccount(store, account.id, systemClock.now(), {
+          watchPriceCents: price(opts.watchPriceCents, '--watch-price-cents'),
+          verificationPriceCents: price(opts.verificationPriceCents, '--verification-price-cents'),
+        }, CLI_ACTOR);
+        console.log(`${updated.name}: watch ${updated.watch_price_cents === null ? 'free' : `${updated.watch_price_cents} cents`} per code and month, verification ${updated.verification_price_cents ?? `${updated.price_cents} (lookup price)`} cents`);
       });
     });
 

@@ -123,6 +123,24 @@ export function clientCommand(program: Command): void {
       if (summary.retryable > 0) warn(`${summary.retryable} rows in error can be retried: run the same command again (answered rows are not sent again)`);
     });
 
+  const watches = client.command('watches').description('watched codes (cercapec servers only: the JSON API)');
+  connection(watches.command('add <file>').description('watch every code of a .csv or .xlsx file (10,000 per request); invalid rows are listed'))
+    .option('--column <name>', 'the column with the codes (default: found by its values)')
+    .option('--reference <text>', 'a note kept with the watches')
+    .action(async (file: string, opts) => {
+      const { addWatchesFromFile } = await import('../../client/watches-client.ts');
+      const report = await addWatchesFromFile(await apiFrom(opts), file, { column: opts.column, reference: opts.reference });
+      for (const r of report.rejected) warn(`row ${r.row}: ${r.message}`);
+      console.log(`${report.added} watched from now on, ${report.alreadyWatched} already watched, ${report.rejected.length} invalid`);
+    });
+  connection(watches.command('events').description('append the new watch events to a CSV file; the cursor is kept in <file>.cursor, so the next run resumes'))
+    .requiredOption('-o, --output <file>', 'the CSV file (created with a header when missing)')
+    .action(async (opts) => {
+      const { fetchWatchEvents } = await import('../../client/watches-client.ts');
+      const n = await fetchWatchEvents(await apiFrom(opts), opts.output);
+      console.log(`${n} new events written to ${opts.output}`);
+    });
+
   connection(client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'))
     .option('--column <name>', 'the column with the codes (default: found by its values)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
@@ -158,6 +176,13 @@ ${RECOVERY_HELP}`)
         ),
       );
     });
+}
+
+/** The JSON API client for the configured server and key (watches exist only there). */
+async function apiFrom(opts: { server?: string; key?: string; config?: string; protocol?: string }) {
+  const config = await configFrom(opts);
+  const { createApiClient } = await import('../../sdk/cercapec-api.ts');
+  return createApiClient({ baseUrl: config.endpoint, key: config.key });
 }
 
 function connection(command: Command): Command {

@@ -37,6 +37,7 @@ export function serveCommand(program: Command): void {
             `cercapec in ascolto su ${server.url} (dati: ${server.services.store.description})`,
             `Chiave demo: ${DEMO_KEY}`,
             `Prova: curl -d key=${DEMO_KEY} -d cf=82003050109 ${server.url}/index_ws.php`,
+            `Sorveglianza PEC (un cambio di indirizzo dimostrativo): curl -H "Authorization: Bearer ${DEMO_KEY}" ${server.url}/v1/watches/events`,
             ...(standins ? standinBanner(standins, server.url) : []),
             '',
           ].join('\n') + '\n',

@@ -2,6 +2,7 @@ import type { Store } from '../../store/store.ts';
 import { newId } from '../../ids.ts';
 import type { DumpContent } from './read-dump.ts';
 import { updateSyncState } from './sync-state.ts';
+import { enqueueLocalRecheck } from '../../watches/recheck-job.ts';
 
 export interface Replacement {
   source: string;
@@ -65,6 +66,8 @@ export async function replaceMirrorDataset(store: Store, r: Replacement): Promis
       status: 'ok',
       error: null,
     });
+    // Watched codes are compared with the new dump by a worker (watches/recheck-job.ts).
+    await enqueueLocalRecheck(trx, r.source, r.now);
   });
   return datasetId;
 }

@@ -1,3 +1,4 @@
+import { codeHistory } from '../../../history/verify-address.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { cell } from '../../../billing/statement-csv.ts';
@@ -70,14 +71,15 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
     const request = await getRequest(store.db, req.params.id);
     if (!request) return errorPage(req, reply, 404);
-    const [account, { addresses, attempts, ledger }, history] = await Promise.all([
+    const [account, { addresses, attempts, ledger }, history, timeline] = await Promise.all([
       getAccount(store, request.account_id),
       requestDetail(store.db, request.id),
       listAudit(store.db, { target: request.id }),
+      codeHistory(store.db, request.code),
     ]);
     const { t } = stateOf(req);
     const notice = param(req, 'done') === 'cancelled' ? t.cancelled : null;
-    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history });
+    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history, timeline });
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestTitle(request.code), section: 'requests', body, notice }).text);
   });
 

@@ -3,6 +3,7 @@ import { html, type SafeHtml } from '../html.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
+import type { codeHistory } from '../../../history/verify-address.ts';
 import { auditTable } from './audit-views.ts';
 import type { RequestPage } from '../../../lookups/search-requests.ts';
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
@@ -60,6 +61,8 @@ export interface RequestDetail {
   attempts: AttemptsTable[];
   ledger: LedgerTable[];
   history: AuditRow[];
+  /** The code's addresses over time, every source (history/verify-address.ts codeHistory). */
+  timeline: Awaited<ReturnType<typeof codeHistory>>;
 }
 
 export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHtml {
@@ -87,6 +90,10 @@ ${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="tabl
 <tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${sourceName(t, a.source)}</td><td>${addressKindName(t, a.kind)}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.attempts}</h2>
 ${attemptsTable(req, d.attempts)}
+<h2>${t.addressTimeline}</h2>
+${d.timeline.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="address-timeline">
+<thead><tr><th scope="col">${t.timelineFrom}</th><th scope="col">${t.timelineTo}</th><th scope="col">${t.pec}</th><th scope="col">${t.source}</th></tr></thead>
+<tbody>${d.timeline.map((e) => html`<tr><td>${formatDateTime(lang, Date.parse(e.validFrom))}</td><td>${e.current ? t.timelineCurrent : formatDateTime(lang, e.validTo === null ? null : Date.parse(e.validTo))}</td><td>${e.pec ?? html`<span class="muted">${t.timelineNone}</span>`}</td><td>${e.source}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.ledgerTitle}</h2>
 ${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.kind}</th><th scope="col" class="num">${t.amount}</th><th scope="col">${t.reason}</th></tr></thead>
