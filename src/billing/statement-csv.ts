@@ -11,7 +11,7 @@ function euroIt(cents: number): string {
 }
 
 /** Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with an apostrophe. */
-function cell(text: string | null): string {
+export function cell(text: string | null): string {
   if (text === null) return '';
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }

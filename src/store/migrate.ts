@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-history.ts';
 import * as m0013 from './migrations/0013-watches.ts';
 import * as m0011search from './migrations/0011-search.ts';
 import * as m0014 from './migrations/0014-customer-users.ts';
+import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013-watches': m0013,
   '0011-search': m0011search,
   '0014-customer-users': m0014,
+  '0015-backoffice-flash': m0015flash,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

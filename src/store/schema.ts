@@ -381,6 +381,8 @@ export interface AdminSessionsTable {
   created_at: number;
   /** Idle expiry counts from here; every authenticated page view moves it. */
   last_seen_at: number;
+  /** A one-time message for the next page, encrypted with the session id (0015; src/users/session-flash.ts). */
+  flash: string | null;
 }
 
 /**

@@ -25,7 +25,7 @@ export interface SessionPolicy {
  * sha256, so reading the table (a backup, copy-store) opens no session. sha256 is enough for
  * values that random: there is nothing to brute-force.
  */
-function hashSessionId(sessionId: string): string {
+export function hashSessionId(sessionId: string): string {
   return createHash('sha256').update(sessionId, 'utf8').digest('hex');
 }
 

@@ -244,10 +244,14 @@ describe('back office routes', () => {
     const admin = new AdminClient(h.app);
     await admin.login('anna');
     const pages = [...staffPages, '/admin/audit', '/admin/accounts/new', `/admin/accounts/${accountId}`, `/admin/requests/${requestId}`, '/admin?hours=48'];
+    const icon = await h.app.inject({ method: 'GET', url: '/favicon.svg' });
+    assert.equal(icon.statusCode, 200);
+    assert.match(String(icon.headers['content-type']), /^image\/svg\+xml/);
     for (const url of pages) {
       const res = await admin.get(url);
       assert.equal(res.statusCode, 200, url);
       assert.equal(res.headers['cache-control'], 'no-store', url);
+      assert.match(res.body, /<link rel="icon" href="\/favicon\.svg" type="image\/svg\+xml">/, `${url}: the product's icon`);
       assert.match(String(res.headers['content-security-policy']), /script-src 'self'/, url);
       assert.equal(res.headers['referrer-policy'], 'same-origin', url);
       assert.match(res.body, /<html lang="it">/, url);

@@ -9,7 +9,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,6 +18,8 @@ import { createHarness, type Harness } from '../helpers/services.ts';
 import { PASSWORD, staff, waitingRequest, cf11 } from './admin-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** axe-core's browser bundle, evaluated in each page (a context that bypasses the CSP for it: the pages allow no injected script). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
 const TMP = fileURLToPath(new URL('../../.tmp/', import.meta.url));
@@ -213,6 +216,36 @@ describe('back office in headless Chromium', { skip }, () => {
     assert.equal(await page.locator('h1').innerText(), 'Dashboard');
     await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
     assert.deepEqual(errors, []);
+  });
+
+  test('axe finds no violation on the pages of accounts, requests, confirmations, the queue and the audit log', async (t) => {
+    assert.ok(browser, 'browser launched');
+    const { id, key } = await harness().account({ operatorFallback: true, name: 'Studio 100% Verdi' });
+    const keyId = (await harness().store.db.selectFrom('api_keys').select('id').where('account_id', '=', id).executeTakeFirstOrThrow()).id;
+    const { requestId, jobId } = await waitingRequest(harness(), id, cf11(7));
+    assert.ok(key);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await login(page, 'olga');
+    await page.goto(`${base}/admin/queue`);
+    await page.locator('button[accesskey="p"]').click();
+    await page.waitForURL(/\/admin\/queue\/job_/);
+    await page.goto(`${base}/admin/login`);
+    await page.context().clearCookies();
+    await login(page, 'anna');
+    const pages = [
+      '/admin/accounts', `/admin/accounts?q=${encodeURIComponent('100%')}`, `/admin/accounts/${id}`, `/admin/accounts/${id}/keys/${keyId}/revoke`,
+      `/admin/requests/${requestId}`, `/admin/requests/${requestId}/cancel`, `/admin/queue?held=${jobId}`, '/admin/audit', '/admin/nope',
+    ];
+    for (const path of pages) {
+      for (const lang of ['it', 'en']) {
+        await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+        await page.evaluate(AXE_SOURCE);
+        const violations = (await page.evaluate('axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))')) as string[];
+        assert.deepEqual(violations, [], `${path} (${lang})`);
+      }
+    }
   });
 
   test('at 360 px no back-office page overflows horizontally (screenshots in .tmp/)', async (t) => {

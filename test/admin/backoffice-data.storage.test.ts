@@ -12,8 +12,8 @@ import { cf11, waitingRequest } from './admin-fixture.ts';
 import { createAccount, getAccount, topUp } from '../../src/accounts/accounts.ts';
 import { addApiKey, revokeApiKey } from '../../src/accounts/api-keys.ts';
 import { updateAccount } from '../../src/accounts/update-account.ts';
-import { searchAccounts } from '../../src/accounts/search-accounts.ts';
-import { listAudit } from '../../src/audit/list-audit.ts';
+import { searchAccountPage, searchAccounts } from '../../src/accounts/search-accounts.ts';
+import { formatAuditCursor, listAudit, parseAuditCursor } from '../../src/audit/list-audit.ts';
 import { CLI_ACTOR, recordAudit } from '../../src/audit/record-audit.ts';
 import { purgeAudit } from '../../src/audit/purge-audit.ts';
 import { recentLedger } from '../../src/billing/recent-ledger.ts';
@@ -22,7 +22,7 @@ import { usageStatement } from '../../src/billing/usage-statement.ts';
 import { statementCsv } from '../../src/billing/statement-csv.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { cancelLookupById } from '../../src/lookups/cancel-lookup.ts';
-import { searchRequests } from '../../src/lookups/search-requests.ts';
+import { allRequests, searchRequests } from '../../src/lookups/search-requests.ts';
 import { requestsPerHour, HOUR_MS } from '../../src/dashboard/requests-per-hour.ts';
 import { answerTimes, percentile, BUCKET_BOUNDS } from '../../src/dashboard/answer-times.ts';
 import { sourceHealth } from '../../src/dashboard/source-health.ts';
@@ -83,6 +83,27 @@ await eachDialect(describe, 'back office data', (dialect) => {
     await assert.rejects(updateAccount(h.store, 'acc_nope', now, { priceCents: 1 }), /no account/);
   });
 
+  test('audit pages follow (at, id): rows of the same millisecond across a page boundary are all listed once', async () => {
+    const at = h.clock.now();
+    const written = [];
+    for (let n = 0; n < 5; n++) written.push(await recordAudit(h.store.db, { at, actor: 'user:anna', action: 'ledger.topup', target: `acc_${n}` }));
+    await recordAudit(h.store.db, { at: at - 1, actor: 'user:anna', action: 'ledger.topup', target: 'older' });
+    const seen: string[] = [];
+    let before: ReturnType<typeof parseAuditCursor>;
+    for (let pages = 0; pages < 10; pages++) {
+      const rows = await listAudit(h.store.db, { before, limit: 2 });
+      seen.push(...rows.map((r) => r.id));
+      if (rows.length < 2) break;
+      // Through the URL form, as the page's "more" link carries it.
+      before = parseAuditCursor(formatAuditCursor(rows[rows.length - 1]));
+    }
+    assert.equal(seen.length, 6, 'every row once, none skipped');
+    assert.equal(new Set(seen).size, 6);
+    assert.deepEqual(new Set(seen.slice(0, 5)), new Set(written));
+    assert.equal(parseAuditCursor('12'), undefined);
+    assert.equal(parseAuditCursor("1:x' or 1=1"), undefined);
+  });
+
   test('retention deletes the audit records about requests (PECs, notes), never those about accounts', async () => {
     const DAY = 86_400_000;
     const old = h.clock.now() - 91 * DAY;
@@ -131,6 +152,21 @@ await eachDialect(describe, 'back office data', (dialect) => {
     await assert.rejects(usageStatement(h.store.db, id, '2026-13'), /YYYY-MM/);
   });
 
+  test('account searches take % and _ literally; pages of accounts carry the total', async () => {
+    for (const name of ['100% Srl', '1000 Srl', 'a_b Srl', 'axb Srl', 'back\\slash']) await h.account({ name });
+    const names = async (q: string) => (await searchAccounts(h.store.db, q)).map((a) => a.name);
+    assert.deepEqual(await names('%'), ['100% Srl']);
+    assert.deepEqual(await names('0%'), ['100% Srl']);
+    assert.deepEqual(await names('_'), ['a_b Srl']);
+    assert.deepEqual(await names('\\'), ['back\\slash']);
+    assert.equal((await names('srl')).length, 4);
+    const first = await searchAccountPage(h.store.db, 'srl', 3, 0);
+    const second = await searchAccountPage(h.store.db, 'srl', 3, 3);
+    assert.deepEqual([first.total, first.rows.length, second.total, second.rows.length], [4, 3, 4, 1]);
+    assert.deepEqual([...first.rows, ...second.rows].map((a) => a.name), await names('srl'));
+    assert.equal((await searchAccountPage(h.store.db, '%', 10, 0)).total, 1);
+  });
+
   test('searches: accounts by name, id or key prefix; requests by code, account, status and date', async () => {
     const rossi = await h.account({ name: 'Studio Rossi & C.' });
     const bianchi = await h.account({ name: 'Bianchi SpA' });
@@ -154,6 +190,40 @@ await eachDialect(describe, 'back office data', (dialect) => {
     assert.deepEqual(await ids({ to: day1 + 1 }), [r1.id]);
     const first = await searchRequests(h.store.db, { limit: 1 });
     assert.deepEqual(await ids({ after: first.next!, limit: 1 }), [r1.id], 'keyset paging');
+  });
+
+  test('request pages go both ways on (created_at, id), with a total; the export walks every row of the filter', async () => {
+    const { id } = await h.account({ initialCreditCents: 10_000, name: 'Sconto 100% Srl' });
+    await h.account({ name: 'Cento Srl' });
+    const account = (await getAccount(h.store, id))!;
+    const made: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      if (n % 2 === 0) h.clock.advance(1000); // pairs share a millisecond
+      made.push((await submitLookup(h.services.lookups, { account, code: cf11(300 + n), via: 'text' })).id);
+    }
+    const all = (await searchRequests(h.store.db, {})).rows.map((r) => r.id);
+    assert.deepEqual(new Set(all), new Set(made));
+    const p1 = await searchRequests(h.store.db, { limit: 2 });
+    const p2 = await searchRequests(h.store.db, { limit: 2, after: p1.next! });
+    const p3 = await searchRequests(h.store.db, { limit: 2, after: p2.next! });
+    assert.deepEqual([...p1.rows, ...p2.rows, ...p3.rows].map((r) => r.id), all);
+    assert.deepEqual([p1.total, p2.total, p3.total], [5, 5, 5]);
+    assert.deepEqual([p1.prev, p3.next], [null, null]);
+    assert.ok(p2.prev && p3.prev);
+    const back2 = await searchRequests(h.store.db, { limit: 2, before: p3.prev! });
+    assert.deepEqual(back2.rows.map((r) => r.id), p2.rows.map((r) => r.id), 'previous page of the third is the second');
+    const back1 = await searchRequests(h.store.db, { limit: 2, before: back2.prev! });
+    assert.deepEqual(back1.rows.map((r) => r.id), p1.rows.map((r) => r.id));
+    assert.equal(back1.prev, null);
+    assert.equal((await searchRequests(h.store.db, { account: '100%' })).total, 5, '% is a character');
+    assert.equal((await searchRequests(h.store.db, { account: '0%' })).total, 5);
+    assert.equal((await searchRequests(h.store.db, { account: 'cento%' })).total, 0);
+    const exported: string[] = [];
+    for await (const r of allRequests(h.store.db, {}, 100, 2)) exported.push(r.id);
+    assert.deepEqual(exported, all, 'chunks of 2 cover every row once');
+    const capped: string[] = [];
+    for await (const r of allRequests(h.store.db, {}, 3, 2)) capped.push(r.id);
+    assert.deepEqual(capped, all.slice(0, 3));
   });
 
   test('dashboard reads: requests per hour by outcome, answer times, source health, queue depth', async () => {

@@ -55,3 +55,9 @@ export function romeDayEnd(day: string): number | null {
   if (romeDayStart(day) === null || Number.isNaN(start)) return null;
   return romeDayStart(new Date(start + 86_400_000).toISOString().slice(0, 10));
 }
+
+/** The calendar month (YYYY-MM) an instant falls in, in Europe/Rome: statements are by Rome's months. */
+export function romeMonth(ms: number): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit' }).formatToParts(ms);
+  return `${parts.find((p) => p.type === 'year')?.value}-${parts.find((p) => p.type === 'month')?.value}`;
+}

@@ -49,7 +49,7 @@ export function page(req: FastifyRequest, o: PageOptions): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${o.title} – ${t.appName}</title>
-<link rel="icon" href="data:,">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/admin/assets/admin.css">
 ${(o.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${(o.scripts ?? []).map((src) => html`<script src="${src}" defer></script>\n`)}</head>
 <body>

@@ -8,6 +8,8 @@ import { page } from '../layout.ts';
 import { auditBy, field, param, stateOf, userOf, type AdminDeps } from '../admin-context.ts';
 import { queueList, workPage, type WorkView } from '../views/queue-views.ts';
 import { errorPage } from '../error-page.ts';
+import { jobHolder } from '../../../operators/job-holder.ts';
+import { formatTime } from '../format.ts';
 
 const DONE = { answered: 'answered', late: 'answeredTooLate', released: 'released', lost: 'leaseLost', empty: 'nothingToClaim' } as const;
 
@@ -27,16 +29,27 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const users = userIds.length ? await store.db.selectFrom('users').select(['id', 'username']).where('id', 'in', userIds).execute() : [];
     const heldCode = held ? (await store.db.selectFrom('requests').select('code').where('id', '=', held.requestId).executeTakeFirst())?.code ?? '' : '';
     const done = DONE[param(req, 'done') as keyof typeof DONE];
+    // Someone else's request: who holds it and until when (read now, not carried in the URL).
+    const heldJob = param(req, 'held');
+    const holder = heldJob ? await jobHolder(store.db, heldJob, now) : null;
     const problem = done === 'leaseLost';
+    const heldError = holder && holder.userId !== userOf(req).id ? t.heldByOther(holder.username, formatTime(stateOf(req).lang, holder.lockedUntil)) : null;
     const body = queueList(req, { rows, held: held && { ...held, code: heldCode }, usernames: new Map(users.map((u) => [`operator:${u.id}`, u.username])), now });
-    return sendPage(reply, page(req, { title: t.queuePageTitle, section: 'queue', body, notice: done && !problem ? t[done] : null, error: problem ? t[done] : null }).text);
+    return sendPage(reply, page(req, { title: t.queuePageTitle, section: 'queue', body, notice: done && !problem ? t[done] : null, error: heldError ?? (problem ? t[done] : null) }).text);
   });
 
   app.post('/queue/claim', async (req, reply) => {
     const jobId = field(req.body, 'jobId') || undefined;
     const claim = await claimOperatorRequest(store, { userId: userOf(req).id, now: clock.now(), leaseMs: deps.operatorLeaseMs, jobId, audit: auditBy(req) });
-    return reply.redirect(claim ? `/admin/queue/${claim.jobId}` : '/admin/queue?done=empty', 303);
+    if (claim) return reply.redirect(`/admin/queue/${claim.jobId}`, 303);
+    return reply.redirect(jobId ? await notYours(req, jobId, 'empty') : '/admin/queue?done=empty', 303);
   });
+
+  /** Where a person goes who asked for a job they do not hold: who holds it, or the reason. */
+  async function notYours(req: FastifyRequest, jobId: string, otherwise: keyof typeof DONE): Promise<string> {
+    const holder = await jobHolder(store.db, jobId, clock.now());
+    return holder && holder.userId !== userOf(req).id ? `/admin/queue?held=${encodeURIComponent(jobId)}` : `/admin/queue?done=${otherwise}`;
+  }
 
   async function workView(req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
     const request = await store.db
@@ -56,7 +69,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const renewed = await renewOperatorLease(store, user.id, req.params.jobId, now, deps.operatorLeaseMs);
     const held = renewed ? await heldRequest(store, user.id, now) : null;
     const view = held && held.jobId === req.params.jobId ? await workView(req, held) : null;
-    if (!view) return reply.redirect('/admin/queue?done=lost', 303);
+    if (!view) return reply.redirect(await notYours(req, req.params.jobId, 'lost'), 303);
     return sendPage(reply, page(req, { title: stateOf(req).t.workTitle(view.request.code), section: 'queue', body: workPage(req, view) }).text);
   });
 
@@ -72,7 +85,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const result = await answerOperatorRequest(deps, { user, jobId: req.params.jobId, answer });
       return reply.redirect(`/admin/queue?done=${result.answered ? 'answered' : 'late'}`, 303);
     } catch (error) {
-      if (isCercapecError(error, 'operator_lease_lost')) return reply.redirect('/admin/queue?done=lost', 303);
+      if (isCercapecError(error, 'operator_lease_lost')) return reply.redirect(await notYours(req, req.params.jobId, 'lost'), 303);
       if (!isCercapecError(error, 'invalid_argument')) throw error;
       // Back to the same form, with what was typed and the reason.
       const held = await heldRequest(store, user.id, clock.now());
@@ -85,6 +98,6 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
 
   app.post<{ Params: { jobId: string } }>('/queue/:jobId/release', async (req, reply) => {
     const released = await releaseOperatorRequest(store, userOf(req).id, req.params.jobId, clock.now(), auditBy(req));
-    return reply.redirect(`/admin/queue?done=${released ? 'released' : 'lost'}`, 303);
+    return reply.redirect(released ? '/admin/queue?done=released' : await notYours(req, req.params.jobId, 'lost'), 303);
   });
 }

@@ -3,17 +3,15 @@ import { html, type SafeHtml } from '../html.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime } from '../format.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
+import { actionName, actorName, auditValues } from '../labels.ts';
 
-function json(value: unknown): SafeHtml | string {
-  return value === null || value === undefined ? '' : html`<pre>${JSON.stringify(value, null, 1)}</pre>`;
-}
 
 export function auditTable(req: FastifyRequest, rows: AuditRow[]): SafeHtml {
   const { t, lang } = stateOf(req);
   if (rows.length === 0) return html`<p>${t.noResults}</p>`;
   return html`<div class="table-wrap"><table class="audit">
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.actor}</th><th scope="col">${t.action}</th><th scope="col">${t.target}</th><th scope="col">${t.before}</th><th scope="col">${t.after}</th></tr></thead>
-<tbody>${rows.map((r) => html`<tr><td>${formatDateTime(lang, r.at)}</td><td>${r.actor}</td><td><code>${r.action}</code></td><td>${r.target ? html`<code>${r.target}</code>` : ''}</td><td>${json(r.before)}</td><td>${json(r.after)}</td></tr>`)}</tbody>
+<tbody>${rows.map((r) => html`<tr><td>${formatDateTime(lang, r.at)}</td><td>${actorName(t, r.actor)}</td><td>${actionName(t, r.action)}</td><td>${r.target ? html`<code>${r.target}</code>` : ''}</td><td>${auditValues(req, r.before)}</td><td>${auditValues(req, r.after)}</td></tr>`)}</tbody>
 </table></div>`;
 }
 

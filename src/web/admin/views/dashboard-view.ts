@@ -6,6 +6,7 @@ import { OUTCOMES, type HourlySeries } from '../../../dashboard/requests-per-hou
 import type { AnswerTimes } from '../../../dashboard/answer-times.ts';
 import { ATTEMPT_OUTCOMES, type SourceHealth } from '../../../dashboard/source-health.ts';
 import type { QueueDepth } from '../../../queue/queue-depth.ts';
+import { sourceName } from '../labels.ts';
 
 export interface DashboardView {
   hours: 24 | 48;
@@ -49,7 +50,7 @@ function chartData(req: FastifyRequest, v: DashboardView) {
       },
       'chart-sources': {
         kind: 'stacked-categories',
-        categories: v.sources.map((s) => s.source),
+        categories: v.sources.map((s) => sourceName(t, s.source)),
         series: ATTEMPT_OUTCOMES.map((o) => ({ label: t.attemptOutcome[o], color: COLORS[o], values: v.sources.map((s) => s.counts[o]) })),
       },
     },
@@ -95,7 +96,7 @@ ${v.times.overall.answered === 0 && html`<p>${t.noData}</p>`}
 ${v.sources.length === 0 ? html`<p>${t.noData}</p>` : html`<div class="chart" id="chart-sources" role="img" aria-label="${t.chartSources}"></div>
 <div class="table-wrap"><table id="source-health">
 <thead><tr><th scope="col">${t.source}</th>${ATTEMPT_OUTCOMES.map((o) => html`<th scope="col">${t.attemptOutcome[o]}</th>`)}<th scope="col">${t.total}</th><th scope="col">${t.errorRate}</th></tr></thead>
-<tbody>${v.sources.map((s) => html`<tr><th scope="row">${s.source}</th>${ATTEMPT_OUTCOMES.map((o) => html`<td>${s.counts[o]}</td>`)}<td>${s.total}</td><td>${Math.round(s.errorRate * 100)}%</td></tr>`)}</tbody>
+<tbody>${v.sources.map((s) => html`<tr><th scope="row">${sourceName(t, s.source)}</th>${ATTEMPT_OUTCOMES.map((o) => html`<td>${s.counts[o]}</td>`)}<td>${s.total}</td><td>${Math.round(s.errorRate * 100)}%</td></tr>`)}</tbody>
 </table></div>`}</section>
 
 <section aria-labelledby="h-queues"><h2 id="h-queues">${t.queueTitle}</h2>

@@ -7,6 +7,7 @@ import type { WaitingRequest } from '../../../operators/list-operator-queue.ts';
 import type { OperatorClaim } from '../../../operators/claim-operator-request.ts';
 import { OPERATOR_KINDS } from '../../../operators/answer-operator-request.ts';
 import type { AttemptsTable, RequestsTable } from '../../../store/schema.ts';
+import { requestKindName, sourceName } from '../labels.ts';
 
 export interface QueueView {
   rows: WaitingRequest[];
@@ -29,7 +30,7 @@ export function queueList(req: FastifyRequest, v: QueueView): SafeHtml {
 <tbody>${v.rows.map((r) => {
         const who = r.claimedBy ? v.usernames.get(r.claimedBy) ?? r.claimedBy : null;
         return html`<tr>
-<td><code>${r.code}</code> <span class="muted">${r.kind}</span></td>
+<td><code>${r.code}</code> <span class="muted">${requestKindName(t, r.kind)}</span></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
 <td>${formatDateTime(lang, r.waitingSince)}</td>
 <td>${formatDuration(lang, v.now - r.waitingSince)}</td>
@@ -61,7 +62,7 @@ export function workPage(req: FastifyRequest, v: WorkView): SafeHtml {
   const entered = v.entered ?? {};
   return html`<h1>${t.workTitle(v.request.code)}</h1>
 <dl class="facts">
-  <dt>${t.code}</dt><dd><code>${v.request.code}</code> (${v.request.kind})</dd>
+  <dt>${t.code}</dt><dd><code>${v.request.code}</code> (${requestKindName(t, v.request.kind)})</dd>
   <dt>${t.account}</dt><dd><a href="/admin/accounts/${v.request.account_id}">${v.accountName}</a></dd>
   <dt>${t.reference}</dt><dd>${v.request.reference ?? '–'}</dd>
   <dt>${t.waitingSince}</dt><dd>${formatDateTime(lang, v.claim.waitingSince)}</dd>
@@ -102,6 +103,6 @@ export function attemptsTable(req: FastifyRequest, attempts: AttemptsTable[]): S
   if (attempts.length === 0) return html`<p>${t.noResults}</p>`;
   return html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.startedAt}</th><th scope="col">${t.source}</th><th scope="col">${t.outcomeLabel}</th><th scope="col">${t.duration}</th><th scope="col">${t.error}</th></tr></thead>
-<tbody>${attempts.map((a) => html`<tr><td>${formatDateTime(lang, Number(a.started_at))}</td><td>${a.source}</td><td>${t.attemptOutcome[a.outcome]}</td><td>${formatDuration(lang, Number(a.finished_at) - Number(a.started_at))}</td><td>${a.error ?? ''}</td></tr>`)}</tbody>
+<tbody>${attempts.map((a) => html`<tr><td>${formatDateTime(lang, Number(a.started_at))}</td><td>${sourceName(t, a.source)}</td><td>${t.attemptOutcome[a.outcome]}</td><td>${formatDuration(lang, Number(a.finished_at) - Number(a.started_at))}</td><td>${a.error ?? ''}</td></tr>`)}</tbody>
 </table></div>`;
 }

@@ -1,16 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type SafeHtml } from '../html.ts';
-import { csrfField } from '../layout.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
 import type { codeHistory } from '../../../history/verify-address.ts';
 import { auditTable } from './audit-views.ts';
-import type { RequestFilter, RequestRow } from '../../../lookups/search-requests.ts';
+import type { RequestPage } from '../../../lookups/search-requests.ts';
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
 import type { NameResult } from '../../../search/search-names.ts';
+import { addressKindName, requestKindName, sourceName, viaName } from '../labels.ts';
 
 export interface SearchForm {
   code: string;
@@ -50,8 +50,15 @@ ${v.results && (v.results.length === 0 ? html`<p>${t.noResults}</p>` : html`<div
 </section>`;
 }
 
-export function requestSearchPage(req: FastifyRequest, form: SearchForm, rows: RequestRow[], nextUrl: string | null, names?: NameSearchView): SafeHtml {
+export interface SearchLinks {
+  next: string | null;
+  prev: string | null;
+  csv: string;
+}
+
+export function requestSearchPage(req: FastifyRequest, form: SearchForm, result: RequestPage, links: SearchLinks, csvMax: number, names?: NameSearchView): SafeHtml {
   const { t, lang } = stateOf(req);
+  const rows = result.rows;
   const statuses = Object.values(LookupStatus);
   return html`<h1>${t.requestsTitle}</h1>
 ${names && nameSearchSection(req, names)}
@@ -71,10 +78,12 @@ ${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"
 <td><code>${r.code}</code></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
 <td>${t.status[r.status]}${r.deletedAt !== null && r.status !== LookupStatus.cancelled && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
-<td>${r.via}</td>
+<td>${viaName(t, r.via)}</td>
 <td>${formatDateTime(lang, r.answeredAt)}</td>
 </tr>`)}</tbody></table></div>`}
-${nextUrl && html`<p><a href="${nextUrl}">${t.more}</a></p>`}`;
+<nav class="pager" aria-label="${t.pagerLabel}"><p id="request-total">${t.requestTotal(result.total)}</p>
+${(links.prev || links.next) && html`<ul>${links.prev && html`<li><a href="${links.prev}" rel="prev">${t.previous}</a></li>`}${links.next && html`<li><a href="${links.next}" rel="next">${t.more}</a></li>`}</ul>`}</nav>
+${result.total > 0 && html`<p><a class="button" href="${links.csv}" download>${t.downloadFilterCsv}</a>${result.total > csvMax && html` <span class="hint">${t.csvCapped(csvMax)}</span>`}</p>`}`;
 }
 
 export interface RequestDetail {
@@ -94,11 +103,11 @@ export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHt
   return html`<h1>${t.requestTitle(r.code)}</h1>
 <dl class="facts">
   <dt>${t.token}</dt><dd><code>${r.id}</code></dd>
-  <dt>${t.code}</dt><dd><code>${r.code}</code> (${r.kind})</dd>
+  <dt>${t.code}</dt><dd><code>${r.code}</code> (${requestKindName(t, r.kind)})</dd>
   <dt>${t.account}</dt><dd><a href="/admin/accounts/${r.account_id}">${d.accountName}</a></dd>
   <dt>${t.state}</dt><dd id="request-status">${t.status[r.status]}</dd>
-  <dt>${t.pec}</dt><dd>${r.pec ?? '–'}${r.source && html` <span class="muted">(${r.source})</span>`}</dd>
-  <dt>${t.via}</dt><dd>${r.via}</dd>
+  <dt>${t.pec}</dt><dd>${r.pec ?? '–'}${r.source && html` <span class="muted">(${sourceName(t, r.source)})</span>`}</dd>
+  <dt>${t.via}</dt><dd>${viaName(t, r.via)}</dd>
   <dt>${t.reference}</dt><dd>${r.reference ?? '–'}</dd>
   <dt>${t.createdAt}</dt><dd>${formatDateTime(lang, Number(r.created_at))}</dd>
   <dt>${t.answeredAt}</dt><dd>${formatDateTime(lang, r.answered_at === null ? null : Number(r.answered_at))}</dd>
@@ -106,12 +115,11 @@ export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHt
   <dt>${t.charged}</dt><dd>${formatMoney(lang, Number(r.charged_cents))} €</dd>
   ${r.error_message && html`<dt>${t.error}</dt><dd>${r.error_message}</dd>`}
 </dl>
-${r.deleted_at === null && isPending(r.status) && html`<form method="post" action="/admin/requests/${r.id}/cancel" class="inline">${csrfField(req)}
-  <button type="submit" class="danger">${t.cancelRequest}</button> <span class="hint">${t.cancelHint}</span></form>`}
+${r.deleted_at === null && isPending(r.status) && html`<p><a href="/admin/requests/${r.id}/cancel" class="button danger">${t.cancelRequest}</a> <span class="hint">${t.cancelHint}</span></p>`}
 <h2>${t.addresses}</h2>
 ${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.pec}</th><th scope="col">${t.source}</th><th scope="col">${t.addressKind}</th><th scope="col">${t.label}</th></tr></thead>
-<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${a.source}</td><td>${a.kind}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${sourceName(t, a.source)}</td><td>${addressKindName(t, a.kind)}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.attempts}</h2>
 ${attemptsTable(req, d.attempts)}
 <h2>${t.addressTimeline}</h2>
