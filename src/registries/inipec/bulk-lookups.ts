@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
 import { createMicroBatcher } from '../micro-batcher.ts';
 import { RegistryError, type RegistryAnswer } from '../registry.ts';
-import { RequestLostError, type InipecApi } from './api.ts';
+import { RequestLostError, type InipecApi, type PollResult } from './api.ts';
 import { answersFromElenco } from './mapping.ts';
 
 export interface BulkLookupsOptions {
@@ -58,7 +58,7 @@ export function createBulkLookups(o: BulkLookupsOptions) {
   async function pollUntilReady(r: RemoteRequest): Promise<Map<string, RegistryAnswer>> {
     for (let poll = 1; ; poll++) {
       await sleep(o.pollIntervalMs, o.signal, o.source);
-      let result;
+      let result: PollResult;
       try {
         result = await whileOpen(o.api.pollList(r.id));
       } catch (error) {

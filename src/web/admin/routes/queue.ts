@@ -38,7 +38,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return reply.redirect(claim ? `/admin/queue/${claim.jobId}` : '/admin/queue?done=empty', 303);
   });
 
-  async function workView(req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
+  async function workView(_req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
     const request = await store.db
       .selectFrom('requests')
       .innerJoin('accounts', 'accounts.id', 'requests.account_id')

@@ -5,7 +5,7 @@ import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
 import { auditTable } from './audit-views.ts';
-import type { RequestFilter, RequestRow } from '../../../lookups/search-requests.ts';
+import type { RequestRow } from '../../../lookups/search-requests.ts';
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
