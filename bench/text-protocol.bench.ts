@@ -46,9 +46,9 @@ function addLedgerHistory(dataDir: string): void {
   }
 }
 
-async function serve(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
+async function serve(dataDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<Child> {
   const port = await freePort();
-  return startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, { ...SERVER_ENV, ...env });
+  return startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir, ...args], port, { ...SERVER_ENV, ...env });
 }
 
 /**
@@ -56,7 +56,9 @@ async function serve(dataDir: string, env: Record<string, string> = {}): Promise
  * connections), each figure next to a baseline measured in the same run:
  * - poll against raw node:http answering a fixed line;
  * - submit against the limit server (bench/lib/limit-server.ts: node:http + better-sqlite3,
- *   the same durable work in one transaction per request);
+ *   the same durable work in one transaction per request), by a server with every role (its
+ *   workers also process what it accepts) and by one that only accepts (`--role api`), as the
+ *   limit server does;
  * - a prepaid account with a 200,000-row ledger against a fresh one;
  * - PostgreSQL (one process, one account) against SQLite.
  */
@@ -64,13 +66,14 @@ export const textProtocolBench: Bench = {
   name: 'text-protocol',
   description: 'poll and submit throughput vs raw node:http, the limit server, a long ledger and PostgreSQL (64 connections)',
   async run() {
-    const dirs = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'cercapec-bench-')));
-    const [freshDir, historyDir, limitDir] = dirs;
+    const dirs = [1, 2, 3, 4].map(() => mkdtempSync(join(tmpdir(), 'cercapec-bench-')));
+    const [freshDir, historyDir, limitDir, apiDir] = dirs;
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const pg = ['--database', PG_URL, '--schema', schema];
     const children: Child[] = [];
     try {
       const key = await prepaidAccount(['--data', freshDir]);
+      const apiKey = await prepaidAccount(['--data', apiDir]);
       const historyKey = await prepaidAccount(['--data', historyDir]);
       addLedgerHistory(historyDir);
       const pgKey = await prepaidAccount(pg);
@@ -95,6 +98,13 @@ export const textProtocolBench: Bench = {
       const submit = await submitLoad(server.url, key);
       await server.stop();
 
+      // Accepting only, like the limit server: the same process also running the lookup workers
+      // spends about as much again processing what it accepted (a transaction per answer).
+      const apiOnly = await serve(apiDir, {}, ['--role', 'api']);
+      children.push(apiOnly);
+      const apiSubmit = await submitLoad(apiOnly.url, apiKey);
+      await apiOnly.stop();
+
       const history = await serve(historyDir);
       children.push(history);
       const historySubmit = await submitLoad(history.url, historyKey);
@@ -110,7 +120,7 @@ export const textProtocolBench: Bench = {
       const limitAgain = await submitLoad(limit.url, key);
       const baseline = (rawRun.rps + rawAgain.rps) / 2;
       const limitBaseline = (limitRun.rps + limitAgain.rps) / 2;
-      const runs = [poll, submit, historySubmit, pgSubmit, limitRun, limitAgain];
+      const runs = [poll, submit, apiSubmit, historySubmit, pgSubmit, limitRun, limitAgain];
       return {
         name: 'text-protocol',
         figures: {
@@ -118,6 +128,7 @@ export const textProtocolBench: Bench = {
           'limit server submit req/s': round(limitBaseline, 0),
           'poll req/s': round(poll.rps, 0),
           'submit req/s (SQLite)': round(submit.rps, 0),
+          'submit req/s (SQLite, role api)': round(apiSubmit.rps, 0),
           [`submit req/s, ${LEDGER_ROWS} ledger rows`]: round(historySubmit.rps, 0),
           'submit req/s (PostgreSQL)': round(pgSubmit.rps, 0),
           'poll p99 ms': poll.p99ms,
@@ -127,6 +138,7 @@ export const textProtocolBench: Bench = {
         goals: [
           { name: 'poll / raw', value: round(poll.rps / baseline), target: 0.5, kind: 'min', unit: 'ratio' },
           { name: 'submit / limit server', value: round(submit.rps / limitBaseline), target: 1.0, kind: 'min', unit: 'ratio' },
+          { name: 'submit, accepting only (role api) / limit server', value: round(apiSubmit.rps / limitBaseline), target: 1.0, kind: 'min', unit: 'ratio' },
           { name: 'long ledger / fresh', value: round(historySubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
           { name: 'PostgreSQL / SQLite submit', value: round(pgSubmit.rps / submit.rps), target: 0.8, kind: 'min', unit: 'ratio' },
         ],

@@ -13,7 +13,7 @@ import { loadRegistriesFile, parseRegistriesFile } from './registries/registries
 import { createRegistryMetrics, type RegistryMetrics } from './registries/metrics.ts';
 import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
-import { createGroupCommit } from './store/group-commit.ts';
+import { createLanedGroupCommit } from './store/group-commit.ts';
 import { acceptLookups, type Acceptance, type PreparedSubmission } from './lookups/accept-lookups.ts';
 import type { JobHandler } from './queue/worker.ts';
 import { createWebhookHandler, type WebhookDeliveryDeps } from './webhooks/delivery-handler.ts';
@@ -94,10 +94,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     inline: config.inlineAnswers ? { chainFor: () => [directory], isWholeChain: directoryOnly } : undefined,
   };
   // SQLite has one writer: one group at a time, which collects everything that arrives while it
-  // writes. PostgreSQL takes a few groups at once (each locks its accounts' rows in id order).
-  const accepting = createGroupCommit<PreparedSubmission, Acceptance>({
+  // writes. PostgreSQL writes a few groups at once, in lanes by account: each group locks its
+  // accounts' rows (in id order), so one account's submissions share a group rather than queue
+  // on its row lock in several.
+  const accepting = createLanedGroupCommit<PreparedSubmission, Acceptance>({
     maxGroup: 256,
-    concurrency: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
+    lanes: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
+    keyOf: (submission) => submission.account.id,
     run: (items) => acceptLookups(lookups, items),
   });
   lookups.accept = (submission) => accepting.submit(submission);

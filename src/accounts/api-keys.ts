@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { compileOnce } from '../store/compile-once.ts';
 import type { Store } from '../store/store.ts';
 import type { AccountsTable } from '../store/schema.ts';
 import { newId } from '../ids.ts';
@@ -73,16 +74,20 @@ export type Account = AccountsTable;
 /** The active account a key belongs to, or null for an unknown, revoked or disabled one. */
 export async function authenticateKey(store: Store, key: string): Promise<Account | null> {
   if (!key || key.length > 200) return null;
-  const row = await store.reader
+  const [row] = await accountByKeyHash(store.reader, { keyHash: hashApiKey(key), status: 'active' });
+  return row ? normalizeAccount(row) : null;
+}
+
+// On the path of every request whose key is not cached: compiled once.
+const accountByKeyHash = compileOnce<'keyHash' | 'status', AccountsTable>((db, param) =>
+  db
     .selectFrom('api_keys')
     .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
     .selectAll('accounts')
-    .where('api_keys.key_hash', '=', hashApiKey(key))
+    .where('api_keys.key_hash', '=', param('keyHash'))
     .where('api_keys.revoked_at', 'is', null)
-    .where('accounts.status', '=', 'active')
-    .executeTakeFirst();
-  return row ? normalizeAccount(row) : null;
-}
+    .where('accounts.status', '=', param('status')),
+);
 
 export function normalizeAccount(row: AccountsTable): Account {
   return {

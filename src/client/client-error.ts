@@ -15,6 +15,8 @@ export const ClientErrorCode = {
   noCodeColumn: 'no_code_column',
   columnNotFound: 'column_not_found',
   interrupted: 'interrupted',
+  /** The operator did not confirm a cost (--refresh, --rebuy). */
+  declined: 'declined',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

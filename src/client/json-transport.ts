@@ -76,6 +76,9 @@ export function createJsonTransport(options: JsonTransportOptions): Transport {
     async balance() {
       return (await call(() => api.account())).balanceCents;
     },
+    async price() {
+      return (await call(() => api.account())).priceCents;
+    },
     bulk() {
       bulk ??= call(() => api.offersBatches()).then((yes) => (yes ? createJsonBulk(api, call) : null));
       return bulk;

@@ -1,6 +1,6 @@
 import { backoffDelay, POLL_BACKOFF, type BackoffPolicy, type Sleep } from './backoff.ts';
 import { isTransient } from './client-error.ts';
-import { answerFromPoll, errorAnswer, type Answer } from './answer.ts';
+import { alreadyRequestedAnswer, answerFromPoll, errorAnswer, type Answer } from './answer.ts';
 import type { SlotPriority, Slots } from './slots.ts';
 import type { SubmitResult, Transport } from './transport.ts';
 
@@ -10,7 +10,10 @@ export interface ResolveContext {
   sleep: Sleep;
   random: () => number;
   signal: AbortSignal;
-  /** --refresh: delete the account's request for the code before submitting it. */
+  /**
+   * Delete the account's request for the code before submitting it: --refresh, and the codes a
+   * confirmed --rebuy buys again. Charged again; the caller has stated the cost first.
+   */
   refresh: boolean;
   /**
    * Called with the token the moment the server accepts a code, before the submission counts as
@@ -19,16 +22,7 @@ export interface ResolveContext {
   onSubmitted(code: string, token: string): void;
   /** Shared by every code of a run: after "Credito insufficiente" nothing more is submitted. */
   credit: { exhausted: string | null };
-  /**
-   * "Richiesta già presente" for a code we hold no token for: `resubmit` (cf-delete, submit
-   * again; the default) or `report` (an error on the row; the next run tries again).
-   */
-  duplicates: DuplicatePolicy;
-  /** Told each time the resubmit policy deleted a request, for the run's summary. */
-  onRecovered(code: string): void;
 }
-
-export type DuplicatePolicy = 'resubmit' | 'report';
 
 /** `final: false` answers are not kept in the state file, so the next run tries the code again. */
 export interface Resolution {
@@ -65,20 +59,14 @@ export async function submitCode(ctx: ResolveContext, code: string): Promise<{ t
     const cancelled = await call(ctx, 'submit', () => transport.cancel(code));
     if (cancelled.kind === 'error') return failed(cancelled.message, false);
   }
-  let result: SubmitResult = await call(ctx, 'submit', () => transport.submit(code));
-  if (result.kind === 'duplicate' && ctx.duplicates === 'report') return failed(DUPLICATE, false);
+  const result: SubmitResult = await call(ctx, 'submit', () => transport.submit(code));
   if (result.kind === 'duplicate') {
     // The account already has a request for this code but we hold no token for it: a run killed
-    // between the server's OK|<token> and our state line, a retry after a lost answer, or an
-    // earlier lookup of the same code. The text protocol cannot look a token up by code, so the
-    // only way to an answer is cf-delete, then submit again. The server refunds the deleted
-    // request if it was not answered yet; one already answered stays charged, and the new
-    // submission is charged once more (README, Billing).
-    const cancelled = await call(ctx, 'submit', () => transport.cancel(code));
-    if (cancelled.kind === 'error') return failed(cancelled.message, false);
-    ctx.onRecovered(code);
-    result = await call(ctx, 'submit', () => transport.submit(code));
-    if (result.kind === 'duplicate') return failed(`${DUPLICATE} anche dopo la cancellazione`, false);
+    // between the server's OK|<token> and our state line, or an earlier lookup of the same code.
+    // The text protocol cannot look a token up by code; the only way to an answer is cf-delete
+    // and submit again, which charges the code again (issue #15): never done without --rebuy.
+    if (ctx.refresh) return failed(`${DUPLICATE} anche dopo la cancellazione`, false);
+    return { answer: alreadyRequestedAnswer(transport.name), final: false };
   }
   if (result.kind === 'error') {
     if (result.message === CREDIT_EXHAUSTED) ctx.credit.exhausted = result.message;

@@ -9,10 +9,10 @@ import { ClientError, ClientErrorCode, isClientError } from './client-error.ts';
 import { fileFormatOf } from './file-format.ts';
 import { findCodeColumn } from './find-code-column.ts';
 import type { InputTable } from './input-table.ts';
-import type { ProgressFactory } from './progress.ts';
+import type { Progress, ProgressFactory } from './progress.ts';
 import { readInput } from './read-input.ts';
 import { resolveAll, type CodeJob } from './resolve-all.ts';
-import type { DuplicatePolicy } from './resolve-code.ts';
+import { alreadyRequestedCodes, offeredPrice, type ConfirmCost } from './rebuy.ts';
 import { createSlots } from './slots.ts';
 import type { BulkApi, Transport } from './transport.ts';
 import { resolveViaBulk } from './resolve-batch.ts';
@@ -25,12 +25,16 @@ export interface BatchOptions {
   /** The column with the codes; found by its values when absent. */
   column?: string;
   concurrency: number;
-  /** Delete and resubmit every code, ignoring what the state file knows. */
+  /** Delete and resubmit every code, ignoring what the state file knows (confirmed through `deps.confirmCost`). */
   refresh: boolean;
   /** Default `<output>.state.jsonl`. */
   statePath?: string;
-  /** What to do when the server already has a request for a code we hold no token for. */
-  duplicates: DuplicatePolicy;
+  /**
+   * Codes the server already has a request for, and we hold no token for: without `rebuy` they
+   * are reported "già richiesta" (nothing deleted, nothing charged); with it, once the operator
+   * confirms the cost, deleted and requested again.
+   */
+  rebuy: boolean;
 }
 
 export interface BatchDeps {
@@ -42,6 +46,8 @@ export interface BatchDeps {
   /** One-line notes for the operator (stderr). */
   log: (line: string) => void;
   now: () => number;
+  /** Asked before anything is bought again (--refresh, --rebuy); false stops that part. */
+  confirmCost: ConfirmCost;
 }
 
 export interface BatchSummary {
@@ -52,8 +58,10 @@ export interface BatchSummary {
   errors: number;
   /** Codes sent to the server by this run. */
   submitted: number;
-  /** Codes the server already had a request for, deleted and submitted again (resubmit policy). */
-  recovered: number;
+  /** Rows whose code the server already had a request for and that were not bought again. */
+  alreadyRequested: number;
+  /** Codes the server already had a request for, deleted and requested again (--rebuy, confirmed). */
+  rebought: number;
   /** Rows in error that the next run tries again (e.g. "Credito insufficiente"). */
   retryable: number;
   statePath: string;
@@ -82,7 +90,10 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
 
   // One cheap request checks the URL and the key before thousands of requests use them.
   if (jobs.length > 0) await deps.transport.balance();
-  const run = { submitted: 0, recovered: 0, retryable: 0, statePath };
+  if (options.refresh && jobs.length > 0 && !(await deps.confirmCost({ what: 'refresh', codes: jobs.length, priceCents: await offeredPrice(deps.transport) }))) {
+    throw new ClientError(ClientErrorCode.declined, 'not confirmed: nothing was deleted or requested');
+  }
+  const run = { submitted: 0, rebought: 0, retryable: 0, statePath };
   const log = openStateLog(statePath);
   try {
     if (options.refresh) log.append({ type: 'refresh', at: iso(deps.now()) });
@@ -102,7 +113,17 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
   return summarize(plan, answers, run);
 }
 
-/** Submits and polls the codes still open, recording tokens and final answers in the state. */
+interface RunCounts {
+  submitted: number;
+  rebought: number;
+  retryable: number;
+}
+
+/**
+ * Submits and polls the codes still open, recording tokens and final answers in the state. Codes
+ * the server already has a request for come back "già richiesta"; with --rebuy, and once the
+ * operator has confirmed the cost, a second pass deletes and requests those again.
+ */
 async function resolveJobs(
   deps: BatchDeps,
   options: BatchOptions,
@@ -110,39 +131,51 @@ async function resolveJobs(
   jobs: CodeJob[],
   answers: Map<string, Answer>,
   log: StateLog,
-  run: { submitted: number; recovered: number; retryable: number },
+  run: RunCounts,
 ): Promise<void> {
   const counts = countRows(plan, answers);
-  const progress = deps.progress(plan.rows.length, counts.answered, counts.errors);
-  try {
-    await resolveAll(
+  let progress = stopOnce(deps.progress(plan.rows.length, counts.answered, counts.errors));
+  const pass = (refresh: boolean, passJobs: readonly CodeJob[]) =>
+    resolveAll(
       {
         transport: deps.transport,
         slots: createSlots(options.concurrency),
         sleep: deps.sleep,
         random: deps.random,
         signal: deps.signal,
-        refresh: options.refresh,
+        refresh,
         credit: { exhausted: null },
-        duplicates: options.duplicates,
-        onRecovered: () => run.recovered++,
         onSubmitted: (code, token) => {
           log.append({ type: 'submitted', row: firstRow(plan, code), code, token, at: iso(deps.now()) });
           run.submitted++;
         },
       },
       options.concurrency,
-      jobs,
+      passJobs,
       (code, resolution) => {
-        answers.set(code, resolution.answer);
         const rows = plan.codes.get(code)!.length;
+        const before = answers.get(code);
+        // A code bought again was already counted once, as "già richiesta".
+        if (before) counts.answered -= rows;
+        if (before?.stato === Stato.error) counts.errors -= rows;
+        answers.set(code, resolution.answer);
         if (resolution.final) log.append({ type: 'answered', row: firstRow(plan, code), code, ...resolution.answer, at: iso(deps.now()) });
-        else run.retryable += rows;
+        else if (resolution.answer.stato !== Stato.alreadyRequested) run.retryable += rows;
         counts.answered += rows;
         if (resolution.answer.stato === Stato.error) counts.errors += rows;
         progress.update(counts.answered, counts.errors);
       },
     );
+  try {
+    await pass(options.refresh, jobs);
+    const again = alreadyRequestedCodes(answers, jobs.map((job) => job.code));
+    if (!options.rebuy || again.length === 0) return;
+    // The question must not be redrawn over by the bar.
+    progress.stop();
+    if (!(await deps.confirmCost({ what: 'rebuy', codes: again.length, priceCents: await offeredPrice(deps.transport) }))) return;
+    run.rebought += again.length;
+    progress = stopOnce(deps.progress(plan.rows.length, counts.answered, counts.errors));
+    await pass(true, again.map((code) => ({ code })));
   } finally {
     progress.stop();
   }
@@ -157,7 +190,7 @@ async function resolveBulkJobs(
   openBatch: string | null,
   answers: Map<string, Answer>,
   log: StateLog,
-  run: { submitted: number; recovered: number; retryable: number },
+  run: RunCounts,
 ): Promise<void> {
   const counts = countRows(plan, answers);
   const start = { ...counts };
@@ -217,16 +250,29 @@ function countRows(plan: BatchPlan, answers: ReadonlyMap<string, Answer>): { ans
   return { answered, errors };
 }
 
-function summarize(plan: BatchPlan, answers: ReadonlyMap<string, Answer>, run: Pick<BatchSummary, 'submitted' | 'recovered' | 'retryable' | 'statePath'>): BatchSummary {
-  const summary: BatchSummary = { rows: plan.rows.length, found: 0, notFound: 0, invalid: 0, errors: 0, ...run };
+function summarize(plan: BatchPlan, answers: ReadonlyMap<string, Answer>, run: RunCounts & { statePath: string }): BatchSummary {
+  const summary: BatchSummary = { rows: plan.rows.length, found: 0, notFound: 0, invalid: 0, errors: 0, alreadyRequested: 0, ...run };
   for (const row of plan.rows) {
     const stato = 'answer' in row ? row.answer.stato : answers.get(row.code)?.stato;
     if (stato === Stato.found) summary.found++;
     else if (stato === Stato.notFound) summary.notFound++;
     else if (stato === Stato.invalid) summary.invalid++;
+    else if (stato === Stato.alreadyRequested) summary.alreadyRequested++;
     else summary.errors++;
   }
   return summary;
+}
+
+function stopOnce(progress: Progress): Progress {
+  let stopped = false;
+  return {
+    update: (answered, errors) => progress.update(answered, errors),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      progress.stop();
+    },
+  };
 }
 
 function firstRow(plan: BatchPlan, code: string): number {

@@ -18,7 +18,7 @@ export interface TextTransportOptions {
 /**
  * The trovapec text protocol: POST `cf` / `cf-delete` / `saldo`, GET `token`. In-flight requests
  * are not aborted on Ctrl-C: letting a submission finish means its token reaches the state file
- * instead of needing the duplicate-recovery path on the next run.
+ * instead of coming back "già richiesta" on the next run.
  */
 export function createTextTransport(options: TextTransportOptions): Transport {
   const doFetch = options.fetch ?? fetch;

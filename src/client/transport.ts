@@ -31,6 +31,8 @@ export interface Transport {
   cancel(code: string): Promise<CancelResult>;
   /** The account's balance in cents (negative when a postpaid account owes). */
   balance(): Promise<number>;
+  /** The account's price per lookup in cents, when the protocol says (the text protocol does not). */
+  price?(): Promise<number | null>;
   /** Whole-file lookups in one upload, when the server offers them (cercapec's /v1/batches); null otherwise. */
   bulk?(): Promise<BulkApi | null>;
 }

@@ -1,8 +1,17 @@
 import type { Store } from '../store/store.ts';
 import type { RequestsTable, RequestAddressesTable } from '../store/schema.ts';
+import { compileOnce } from '../store/compile-once.ts';
 import { toLookupResource, type LookupResource } from '../resources/lookup-resource.ts';
 
 export type LookupRow = RequestsTable;
+
+// Every poll runs these: compiled once (see compileOnce for the figures).
+const byToken = compileOnce<'id' | 'accountId', LookupRow>((db, param) =>
+  db.selectFrom('requests').selectAll().where('id', '=', param('id')).where('account_id', '=', param('accountId')),
+);
+const addressesOf = compileOnce<'requestId', RequestAddressesTable>((db, param) =>
+  db.selectFrom('request_addresses').selectAll().where('request_id', '=', param('requestId')).orderBy('position'),
+);
 
 /**
  * A request by token, only if it belongs to the account: another account's token is
@@ -10,17 +19,12 @@ export type LookupRow = RequestsTable;
  */
 export async function findLookup(store: Store, accountId: string, id: string): Promise<LookupRow | null> {
   if (!id || id.length > 64) return null;
-  const row = await store.reader
-    .selectFrom('requests')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const [row] = await byToken(store.reader, { id, accountId });
   return row ?? null;
 }
 
 export async function findAddresses(store: Store, requestId: string): Promise<RequestAddressesTable[]> {
-  return store.reader.selectFrom('request_addresses').selectAll().where('request_id', '=', requestId).orderBy('position').execute();
+  return addressesOf(store.reader, { requestId });
 }
 
 /** Many requests as the JSON API shows them, their addresses loaded in one query. */

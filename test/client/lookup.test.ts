@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { mkdir, stat, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertNoStack, clientOk, generatedCodes, runClient, SAMPLE, startClientFixture, type ClientFixture } from './client-fixture.ts';
+import { assertNoStack, clientOk, countRequests, generatedCodes, runClient, SAMPLE, startClientFixture, type ClientFixture } from './client-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 
@@ -42,11 +42,31 @@ describe('cercapec client: lookup, configuration, readable errors', TIMEOUT, () 
     assert.match(lines[3].errore, /^Codice fiscale non valido: lunghezza errata/);
   });
 
-  test('a code the account already requested is deleted and requested again', TIMEOUT, async () => {
-    const [code] = [...SAMPLE.keys()];
+  test('a code the account already requested is reported, not bought again, unless --rebuy is confirmed', TIMEOUT, async () => {
+    // Not one the first test looked up.
+    const [code] = [...SAMPLE.keys()].filter((c) => !c.startsWith('8') && !c.startsWith('00'));
     await clientOk(['lookup', code], fx.env);
-    const again = await clientOk(['lookup', code], fx.env);
-    assert.deepEqual(JSON.parse(again.stdout), { code, stato: 'trovata', pec: SAMPLE.get(code)![0], errore: '' });
+    const before = await countRequests(fx.dataDir);
+    const again = await runClient(['lookup', code], fx.env);
+    assertNoStack(again);
+    assert.equal(again.code, 1, 'exit 1: no answer for the code');
+    const line = JSON.parse(again.stdout);
+    assert.equal(line.stato, 'già richiesta');
+    assert.match(line.errore, /^Richiesta già presente: .*nulla è stato addebitato.*--rebuy/);
+    assert.deepEqual(await countRequests(fx.dataDir), before, 'nothing deleted, nothing submitted');
+
+    // --rebuy with stdin not a terminal and no --yes: refused before anything is sent.
+    const unconfirmed = await runClient(['lookup', '--rebuy', code], fx.env);
+    assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+    assert.match(unconfirmed.stderr, /--rebuy charges codes again: .*add --yes/);
+    assert.deepEqual(await countRequests(fx.dataDir), before);
+
+    const rebought = await clientOk(['lookup', '--rebuy', '--yes', code], fx.env);
+    assert.deepEqual(JSON.parse(rebought.stdout), { code, stato: 'trovata', pec: SAMPLE.get(code)![0], errore: '' });
+    assert.match(rebought.stderr, /1 code already requested with this key will be deleted \(cf-delete\) and requested again; each is charged again/);
+    const after = await countRequests(fx.dataDir);
+    assert.equal(after.deleted, before.deleted + 1);
+    assert.equal(after.total, before.total + 1);
   });
 
   test('flags beat env, env beats the config file; init writes the file 0600 from stdin lines', TIMEOUT, async () => {

@@ -11,7 +11,13 @@ const HTML_PAGES = [
   '/index_get.html',
   '/index_delete.html',
   '/index_saldo.html',
+  '/en/index_post.html',
+  '/en/index_get.html',
+  '/en/index_delete.html',
+  '/en/index_saldo.html',
 ] as const;
+
+const english = (url: string) => url === '/en' || url.startsWith('/en/');
 
 /** The only address of another host allowed outside the curl examples. */
 const LICENCE_URL = /^https:\/\/creativecommons\.org\/licenses\/by\/4\.0\/(deed\.it)?$/;
@@ -24,9 +30,9 @@ async function build(t: TestContext) {
   return app;
 }
 
-async function get(t: TestContext, url: string) {
+async function get(t: TestContext, url: string, headers: Record<string, string> = {}) {
   const app = await build(t);
-  return app.inject({ method: 'GET', url });
+  return app.inject({ method: 'GET', url, headers });
 }
 
 /** Attributes of the first tag matching `selector` (a tag name plus an optional id). */
@@ -66,20 +72,17 @@ test('every HTML page is served as utf-8 HTML, not cached, with the common skele
     assert.equal(res.headers['cache-control'], 'no-cache', url);
     const html = res.body;
     assert.match(html, /^<!doctype html>/i, url);
-    assert.match(html, url === '/en' ? /<html lang="en">/ : /<html lang="it">/, url);
+    assert.match(html, english(url) ? /<html lang="en">/ : /<html lang="it">/, url);
     assert.match(html, /<meta charset="utf-8">/, url);
     assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/, url);
     assert.match(html, /<title>[^<]+<\/title>/, url);
     assert.match(html, /<link rel="stylesheet" href="\/style.css">/, url);
     assert.match(html, /<main\b/, url);
     const nav = html.match(/<nav\b[\s\S]*?<\/nav>/)?.[0] ?? assert.fail(`${url}: no nav`);
-    for (const [href, text] of [
-      [url === '/en' ? '/en' : '/', 'Home'],
-      ['/index_post.html', 'Invio'],
-      ['/index_get.html', 'Esito'],
-      ['/index_delete.html', 'Cancellazione'],
-      ['/index_saldo.html', 'Saldo'],
-    ]) {
+    const items = english(url)
+      ? [['/en', 'Home'], ['/en/index_post.html', 'Submit'], ['/en/index_get.html', 'Result'], ['/en/index_delete.html', 'Delete'], ['/en/index_saldo.html', 'Balance']]
+      : [['/', 'Home'], ['/index_post.html', 'Invio'], ['/index_get.html', 'Esito'], ['/index_delete.html', 'Cancellazione'], ['/index_saldo.html', 'Saldo']];
+    for (const [href, text] of items) {
       assert.match(nav, new RegExp(`<a href="${href}"[^>]*>${text}</a>`), `${url}: nav ${text}`);
     }
     assertLabelsTied(html);
@@ -112,7 +115,7 @@ test('the home pages describe cercapec, the operations and the curl examples', a
     const html = (await get(t, url)).body;
     assert.match(html, /trovapec/, url);
     for (const form of ['/index_post.html', '/index_get.html', '/index_delete.html', '/index_saldo.html']) {
-      assert.ok(html.includes(`href="${form}"`), `${url}: link to ${form}`);
+      assert.ok(html.includes(`href="${url === '/en' ? '/en' : ''}${form}"`), `${url}: link to ${form}`);
     }
     for (const answer of [
       'OK|&lt;token&gt;',
@@ -127,7 +130,8 @@ test('the home pages describe cercapec, the operations and the curl examples', a
     const examples = [...html.matchAll(/<pre><code>(curl [^<]*)<\/code><\/pre>/g)].map((m) => m[1]);
     assert.deepEqual(examples.length, 4, `${url}: four curl examples`);
     for (const example of examples) {
-      assert.ok(example.includes('http://localhost:8080/index_ws.php'), example);
+      // app.inject's Host: the examples name the address the page was asked for.
+      assert.ok(example.includes('http://localhost:80/index_ws.php'), example);
       assert.ok(example.includes('key=LA_TUA_CHIAVE'), example);
     }
     assert.ok(examples.some((e) => /-d cf=\S+/.test(e)));
@@ -138,6 +142,9 @@ test('the home pages describe cercapec, the operations and the curl examples', a
     assert.match(html, /<a href="https:\/\/creativecommons\.org\/licenses\/by\/4\.0\/[^"]*" rel="license">CC BY 4\.0<\/a>/, url);
   }
   assert.match((await get(t, '/')).body, /<a href="\/en"[^>]*>English/);
+  for (const form of ['/index_post.html', '/index_get.html', '/index_delete.html', '/index_saldo.html']) {
+    assert.ok((await get(t, '/en')).body.includes(`href="/en${form}"`), `/en links to the English ${form}`);
+  }
   assert.match((await get(t, '/en')).body, /<a href="\/"[^>]*>Versione italiana/);
 });
 
@@ -226,4 +233,32 @@ test('/style.css is served as utf-8 CSS with visible focus and a phone layout', 
 test('unknown pages are 404', async (t) => {
   const res = await get(t, '/index_nope.html');
   assert.equal(res.statusCode, 404);
+});
+
+/** Issue #17 part 3, item 5: the curl examples say where the service really is. */
+test('the curl examples name the origin the page was asked for; a Host header that is not a host is never printed', async (t) => {
+  for (const url of ['/', '/en']) {
+    const html = (await get(t, url, { host: 'pec.example.it:8443' })).body;
+    const examples = [...html.matchAll(/<pre><code>(curl [^<]*)<\/code><\/pre>/g)].map((m) => m[1]);
+    assert.equal(examples.length, 4);
+    for (const example of examples) assert.match(example, / http:\/\/pec\.example\.it:8443\/index_ws\.php$/, `${url}: ${example}`);
+    assert.ok((await get(t, url, { host: '[::1]:18080' })).body.includes('http://[::1]:18080/index_ws.php'));
+    const hostile = (await get(t, url, { host: 'x"><img src=y>' })).body;
+    assert.doesNotMatch(hostile, /<img/);
+    assert.ok(hostile.includes('http://localhost:8080/index_ws.php'), 'the default address instead');
+  }
+});
+
+test('every form has an English twin under /en/ with the same fields, each linking to the other', async (t) => {
+  for (const form of FORMS) {
+    const italian = (await get(t, form.url)).body;
+    const res = await get(t, `/en${form.url}`);
+    assert.equal(res.statusCode, 200, `/en${form.url}`);
+    const html = res.body;
+    assert.deepEqual(tag(html, 'form'), tag(italian, 'form'), 'same method and action');
+    assert.deepEqual(allTags(html, 'input'), allTags(italian, 'input'), 'same fields');
+    assert.match(html, new RegExp(`<a href="${form.url}" hreflang="it" lang="it">Versione italiana</a>`));
+    assert.match(italian, new RegExp(`<a href="/en${form.url}" hreflang="en" lang="en">English version</a>`));
+    assert.doesNotMatch(html, /Chiave|Invia|Richiedi|Cancella richiesta/, 'no Italian labels left');
+  }
 });

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatEuro } from '../../resources/money.ts';
 import { UsageError } from '../usage-error.ts';
 import { sleep } from '../../client/backoff.ts';
@@ -11,7 +11,7 @@ import { createTransport } from '../../client/create-transport.ts';
 import { formatTable } from '../../client/format-table.ts';
 import { lookupFailed, runLookup } from '../../client/run-lookup.ts';
 import type { BatchDeps } from '../../client/run-batch.ts';
-import type { DuplicatePolicy } from '../../client/resolve-code.ts';
+import { confirmCost } from '../../client/confirm-cost.ts';
 import type { ProgressFactory } from '../../client/progress.ts';
 import { watchFolder } from '../../client/watch-folder.ts';
 
@@ -20,16 +20,17 @@ Resuming: the state file <output>.state.jsonl (append-only JSON lines) records e
 moment the server hands it out and each answer. Run the same command again after a crash,
 Ctrl-C or kill: rows with a token are only polled, answered rows are not sent again.
 
-A row submitted just before a crash may have a request on the server but no token in the state.
-The server then answers "Richiesta già presente", and the text protocol cannot look a token up
-by code: the client sends cf-delete for that code and submits it again. The server refunds a
-deleted request that was not answered yet; if it was already answered it stays charged and the
-new submission is charged too. At most --concurrency rows are ever in that situation. The same
-happens for codes this account requested before, outside this file (e.g. with client lookup).
+Codes already requested: the server answers "Richiesta già presente" for a code this key has
+requested before (with client lookup, another file, or a run killed between the server's answer
+and the state line: at most --concurrency rows). The JSON API (--protocol json/auto on a cercapec
+server) returns the existing request, uncharged. The text protocol cannot: such rows get stato
+"già richiesta" with an explanation in errore; nothing is deleted and nothing is charged.
 
---on-duplicate report turns that off: such rows get errore "Richiesta già presente" instead
-(not kept in the state, so a later run tries them again).
---refresh deletes (cf-delete) and resubmits every code, ignoring earlier answers in the state.`;
+--rebuy deletes (cf-delete) those requests and requests the codes again, each charged again. The
+client first prints how many codes and what they cost, then asks; when stdin is not a terminal
+it needs --yes as well.
+--refresh deletes and resubmits every code, ignoring earlier answers in the state: charged again,
+so it states the cost and asks the same way (--yes when stdin is not a terminal).`;
 
 /** `cercapec client ...`: the program customers run against a cercapec or trovapec server. */
 export function clientCommand(program: Command): void {
@@ -60,10 +61,16 @@ export function clientCommand(program: Command): void {
   connection(client.command('lookup <code...>').description('look up codes and print the answers (a table on a terminal, JSON lines otherwise)'))
     .option('--json', 'JSON lines: {"code","stato","pec","errore"} per code')
     .option('--concurrency <n>', 'requests in flight at once', '8')
+    .option('--rebuy', 'delete and request again codes this key already requested (each charged again; states the cost and asks first)')
+    .option('--yes', 'confirm the cost of --rebuy without a question (needed when stdin is not a terminal)')
     .action(async (codes: string[], opts) => {
+      checkCostFlags(opts);
       const transport = createTransport(await configFrom(opts));
       const lines = await interruptible((signal) =>
-        runLookup({ transport, sleep, random: Math.random, signal, concurrency: positiveInt(opts.concurrency, '--concurrency') }, codes),
+        runLookup(
+          { transport, sleep, random: Math.random, signal, concurrency: positiveInt(opts.concurrency, '--concurrency'), rebuy: opts.rebuy === true, confirmCost: costConfirmation(opts) },
+          codes,
+        ),
       );
       if (lines === null) return;
       if (process.stdout.isTTY && !opts.json) {
@@ -78,11 +85,14 @@ export function clientCommand(program: Command): void {
     .requiredOption('-o, --output <file>', 'output file, .csv or .xlsx (the state file goes beside it)')
     .option('--column <name>', 'the column with the codes (default: the first column whose values are mostly valid codes)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
-    .option('--refresh', 'cf-delete and resubmit every code instead of resuming (charged again)')
-    .option('--on-duplicate <policy>', 'when the server already has a request for a code without a token in the state: resubmit (cf-delete, submit again) or report (an error on the row)', 'resubmit')
+    .option('--refresh', 'cf-delete and resubmit every code instead of resuming (charged again; states the cost and asks first)')
+    .option('--rebuy', 'delete and request again codes this key already requested, when the protocol cannot return them (each charged again; states the cost and asks first)')
+    .option('--yes', 'confirm the cost of --rebuy or --refresh without a question (needed when stdin is not a terminal)')
+    .addOption(new Option('--on-duplicate <policy>').hideHelp())
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
     .addHelpText('after', RECOVERY_HELP)
     .action(async (input: string, opts) => {
+      checkCostFlags(opts);
       const deps = await batchDeps(opts);
       const { runBatch } = await import('../../client/run-batch.ts');
       const summary = await interruptible((signal) =>
@@ -94,23 +104,31 @@ export function clientCommand(program: Command): void {
             column: opts.column,
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
             refresh: opts.refresh === true,
-            duplicates: duplicatePolicy(opts.onDuplicate),
+            rebuy: opts.rebuy === true,
           },
         ),
       );
       if (summary === null) return;
       console.log(
         `wrote ${opts.output}: ${summary.rows} rows, ${summary.found} found, ${summary.notFound} not found, ` +
-          `${summary.invalid} invalid, ${summary.errors} errors (${summary.submitted} codes submitted by this run` +
-          `${summary.recovered > 0 ? `, ${summary.recovered} already requested: deleted and submitted again` : ''})`,
+          `${summary.invalid} invalid, ${summary.errors} errors, ${summary.alreadyRequested} already requested ` +
+          `(${summary.submitted} codes submitted by this run${summary.rebought > 0 ? `, ${summary.rebought} of them bought again with --rebuy` : ''})`,
       );
+      if (summary.alreadyRequested > 0) {
+        warn(
+          `${summary.alreadyRequested} rows have stato "già richiesta": this key already requested their codes and the text protocol cannot return ` +
+            'those answers; nothing was charged for them. Use --protocol json on a cercapec server, or --rebuy to buy them again (states the cost first).',
+        );
+      }
       if (summary.retryable > 0) warn(`${summary.retryable} rows in error can be retried: run the same command again (answered rows are not sent again)`);
     });
 
   connection(client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'))
     .option('--column <name>', 'the column with the codes (default: found by its values)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
-    .option('--on-duplicate <policy>', 'resubmit or report, as for batch', 'resubmit')
+    .option('--rebuy', 'as for batch; the folder is unattended, so it needs --yes too')
+    .option('--yes', 'confirm the cost of --rebuy')
+    .addOption(new Option('--on-duplicate <policy>').hideHelp())
     .option('--settle <seconds>', 'a file is taken once its size has not changed for this long', '2')
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '30')
     .addHelpText('after', `
@@ -120,15 +138,17 @@ the file in progress). When the server is unreachable or refuses the key the fil
 is tried again after 30 s. Files are processed one at a time, oldest first.
 ${RECOVERY_HELP}`)
     .action(async (folder: string, opts) => {
+      if (opts.rebuy && !opts.yes) throw new UsageError('watch --rebuy buys codes again without anyone at the keyboard: add --yes to confirm the cost');
+      checkCostFlags(opts);
       const deps = await batchDeps(opts);
       const { runBatch } = await import('../../client/run-batch.ts');
       const concurrency = positiveInt(opts.concurrency, '--concurrency');
       const settleMs = positiveNumber(opts.settle, '--settle') * 1000;
-      const duplicates = duplicatePolicy(opts.onDuplicate);
+      const rebuy = opts.rebuy === true;
       await interruptible((signal) =>
         watchFolder(
           {
-            batch: (input, output, statePath) => runBatch({ ...deps, signal }, { input, output, statePath, column: opts.column, concurrency, refresh: false, duplicates }),
+            batch: (input, output, statePath) => runBatch({ ...deps, signal }, { input, output, statePath, column: opts.column, concurrency, refresh: false, rebuy }),
             log: warn,
             sleep,
             now: Date.now,
@@ -162,7 +182,7 @@ async function batchDeps(opts: Record<string, string | undefined>): Promise<Omit
   const { barProgress, lineProgress } = await import('../../client/progress.ts');
   const everyMs = positiveNumber(opts.progressEvery ?? '5', '--progress-every') * 1000;
   const progress: ProgressFactory = process.stderr.isTTY ? barProgress(process.stderr) : lineProgress(warn, everyMs);
-  return { transport: createTransport(config), sleep, random: Math.random, progress, log: warn, now: Date.now };
+  return { transport: createTransport(config), sleep, random: Math.random, progress, log: warn, now: Date.now, confirmCost: costConfirmation(opts) };
 }
 
 /**
@@ -192,9 +212,23 @@ async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promis
   }
 }
 
-function duplicatePolicy(value: string): DuplicatePolicy {
-  if (value !== 'resubmit' && value !== 'report') throw new UsageError('--on-duplicate must be resubmit or report');
-  return value;
+/**
+ * Buying again costs money (issue #15): --rebuy and --refresh state the cost and ask. Without a
+ * terminal to ask on, --yes is required, checked before anything is sent. `--on-duplicate
+ * resubmit` (the old default, which bought again silently) is refused with the new way.
+ */
+function checkCostFlags(opts: { rebuy?: boolean; refresh?: boolean; yes?: boolean; onDuplicate?: string }): void {
+  if (opts.onDuplicate !== undefined && opts.onDuplicate !== 'report') {
+    throw new UsageError('--on-duplicate resubmit is gone (it bought codes again without asking): use --rebuy, which states the cost first');
+  }
+  const flag = opts.refresh ? '--refresh' : opts.rebuy ? '--rebuy' : null;
+  if (flag && !opts.yes && process.stdin.isTTY !== true) {
+    throw new UsageError(`${flag} charges codes again: stdin is not a terminal to ask on, so add --yes to confirm the cost`);
+  }
+}
+
+function costConfirmation(opts: { yes?: boolean | string }) {
+  return confirmCost({ yes: opts.yes === true, interactive: process.stdin.isTTY === true, input: process.stdin, output: process.stderr });
 }
 
 function positiveInt(value: string, what: string): number {

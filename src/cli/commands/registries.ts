@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { systemClock } from '../../clock.ts';
@@ -10,6 +11,9 @@ import { CommonSourceSchema, loadRegistriesFile, parseRegistriesFile, type Loade
 import { SourceLimitsSchema } from '../../registries/source-limits.ts';
 import { IPA_MIRROR_ID, IpaMirrorOptions, ipaMirrorRefresher, ipaMirrorSource } from '../../registries/ipa-mirror/definition.ts';
 import { configFrom, storeOptions, UsageError } from '../context.ts';
+
+/** The name the README's flow writes with `standins --write-config`. */
+const DEFAULT_FILE_NAME = 'registries.json';
 
 /** Sources that keep a local copy and can be refreshed on demand. */
 const REFRESHABLE = [IPA_MIRROR_ID];
@@ -85,7 +89,7 @@ async function printStatus(store: Store, config: Config): Promise<void> {
   const file = loaded?.file ?? parseRegistriesFile({});
   const registries = buildRegistries({ store, clock: systemClock, logger: pino({ level: 'silent' }), metrics: createRegistryMetrics(), loaded });
   try {
-    console.log(`registries file: ${config.registriesFile ?? 'none (the local directory only)'}`);
+    console.log(`registries file: ${config.registriesFile ?? `none (the local directory only)${unusedFileHint()}`}`);
     const configured = new Set(registries.sources.map((s) => s.id));
     for (const kind of ['cf11', 'cf16'] as const) {
       const missing = file.routing[kind].filter((id) => !configured.has(id));
@@ -115,4 +119,13 @@ function formatDetails(d: Record<string, unknown>): string {
   if (typeof d.ageHours === 'number') parts.push(`age ${d.ageHours} h`);
   if (d.error) parts.push(`error: ${String(d.error)}`);
   return parts.join(', ');
+}
+
+/**
+ * A registries.json in the current folder that nothing points at: what `standins --write-config
+ * registries.json` leaves behind when CERCAPEC_REGISTRIES_FILE was set only for `serve`.
+ */
+function unusedFileHint(): string {
+  if (!existsSync(DEFAULT_FILE_NAME)) return '';
+  return `; ./${DEFAULT_FILE_NAME} is here but not in use: pass --registries ${DEFAULT_FILE_NAME} or export CERCAPEC_REGISTRIES_FILE=${DEFAULT_FILE_NAME} (serve reads the same variable)`;
 }

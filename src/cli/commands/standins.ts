@@ -28,7 +28,9 @@ export function standinsCommand(program: Command): void {
       lines.push('', 'Guasti a richiesta: curl -d \'{"mode":"500","count":3}\' <url>/__standin/faults (429, 500, 503, reset, hang, garbage, slow, none)');
       if (opts.writeConfig) {
         writeSecretFile(opts.writeConfig, `${JSON.stringify(running.registriesFile, null, 2)}\n`);
-        lines.push(`File dei registri scritto in ${opts.writeConfig}: CERCAPEC_REGISTRIES_FILE=${opts.writeConfig} cercapec serve`);
+        lines.push(`File dei registri scritto in ${opts.writeConfig} (0600). In un altro terminale, nella stessa cartella:`);
+        lines.push(`  export CERCAPEC_REGISTRIES_FILE=${opts.writeConfig}   # letto da serve e da registries status`);
+        lines.push('  npx cercapec serve --demo');
       }
       process.stdout.write(`${lines.join('\n')}\n`);
       closeWithGrace({ delay: 5_000 }, async () => running.close());

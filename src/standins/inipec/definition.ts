@@ -16,5 +16,6 @@ export const inipecStandin: StandinDefinition = {
     pollIntervalMs: 1_000,
     limits: { batchDelayMs: 200 },
   }),
-  sampleCodes: (dataset) => [dataset.companies[0].cf, dataset.companies[1].cf, dataset.professionals[0].cf],
+  // professionals[0] is INAD's sample (INAD is asked first for 16-character codes); this one is withheld from INAD.
+  sampleCodes: (dataset) => [dataset.companies[0].cf, dataset.companies[1].cf, dataset.professionals[1].cf],
 };
