@@ -11,9 +11,11 @@ import { longPollsBench } from './long-polls.bench.ts';
 import { batchMillionBench } from './batch-million.bench.ts';
 import { batchUploadStallBench } from './batch-upload-stall.bench.ts';
 import { xlsxBombsBench } from './xlsx-bombs.bench.ts';
+import { watchesBench } from './watches.bench.ts';
+import { searchBench } from './search.bench.ts';
 import { ROOT } from './lib/processes.ts';
 
-const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench, batchMillionBench, batchUploadStallBench, xlsxBombsBench];
+const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench, batchMillionBench, batchUploadStallBench, xlsxBombsBench, watchesBench, searchBench];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));

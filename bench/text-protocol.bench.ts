@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Bench } from './lib/bench.ts';
-import { freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
+import { cpuMicros, freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
 import { openStore } from '../src/store/store.ts';
 
@@ -20,6 +20,14 @@ async function load(config: Record<string, unknown>): Promise<Load> {
   // Every submit run sends codes no earlier run sent: nothing is refused as a duplicate.
   offset += 5_000_000;
   return runJsonProcess<Load>(['--import', 'tsx', 'bench/lib/load.ts', JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, offset, ...config })]);
+}
+
+/** A load run with the server's CPU time per request (µs; null where /proc is missing). */
+async function withCpu(server: Child, run: () => Promise<Load>): Promise<Load & { cpuUs: number | null }> {
+  const before = cpuMicros(server.child.pid);
+  const result = await run();
+  const after = cpuMicros(server.child.pid);
+  return { ...result, cpuUs: before === null || after === null || result.total === 0 ? null : round((after - before) / result.total, 1) };
 }
 
 /** A prepaid account with credit for every submission of the run (price 1 cent); its key. */
@@ -92,8 +100,8 @@ export const textProtocolBench: Bench = {
       const pollPath = `/index_ws.php?key=${encodeURIComponent(key)}&token=${token}`;
       const submitLoad = (url: string, k: string) => load({ url, method: 'POST', path: '/index_ws.php', key: k, submit: true });
 
-      const rawRun = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
-      const poll = await load({ url: server.url, method: 'GET', path: pollPath });
+      const rawRun = await withCpu(raw, () => load({ url: raw.url, method: 'GET', path: '/index_ws.php' }));
+      const poll = await withCpu(server, () => load({ url: server.url, method: 'GET', path: pollPath }));
       const limitRun = await submitLoad(limit.url, key);
       const submit = await submitLoad(server.url, key);
       await server.stop();
@@ -116,7 +124,7 @@ export const textProtocolBench: Bench = {
       await onPg.stop();
 
       // The baselines twice, before and after: the machine is shared, so take the mean.
-      const rawAgain = await load({ url: raw.url, method: 'GET', path: '/index_ws.php' });
+      const rawAgain = await withCpu(raw, () => load({ url: raw.url, method: 'GET', path: '/index_ws.php' }));
       const limitAgain = await submitLoad(limit.url, key);
       const baseline = (rawRun.rps + rawAgain.rps) / 2;
       const limitBaseline = (limitRun.rps + limitAgain.rps) / 2;
@@ -132,6 +140,9 @@ export const textProtocolBench: Bench = {
           [`submit req/s, ${LEDGER_ROWS} ledger rows`]: round(historySubmit.rps, 0),
           'submit req/s (PostgreSQL)': round(pgSubmit.rps, 0),
           'poll p99 ms': poll.p99ms,
+          // Steadier than req/s on a shared machine (see cpuMicros).
+          'raw server CPU µs per request': rawRun.cpuUs === null || rawAgain.cpuUs === null ? 'n/a' : round((rawRun.cpuUs + rawAgain.cpuUs) / 2, 1),
+          'poll CPU µs per request': poll.cpuUs ?? 'n/a',
           'submit p99 ms': submit.p99ms,
           'errors+non2xx': runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
         },

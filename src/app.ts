@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from './services.ts';
 import { textProtocolRoutes } from './protocol/text/routes.ts';
@@ -16,6 +18,9 @@ import { opsRoutes } from './web/ops-routes.ts';
 import { adminPlugin } from './web/admin/plugin.ts';
 import type { AdminDeps } from './web/admin/admin-context.ts';
 import { scryptParams } from './users/password.ts';
+import { portalPlugin } from './web/portal/plugin.ts';
+import type { PortalDeps } from './web/portal/portal-context.ts';
+import { createParseSlots } from './batches/parse-slots.ts';
 import { notFoundHandler } from './web/not-found.ts';
 
 /**
@@ -67,6 +72,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => opsRoutes(scope, { metricsToken: config.metricsToken, metrics: services.metrics, sources: services.registries.sources }));
   // The back office (docs/back-office.md): sessions, not API keys.
   await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
+  // The customer portal (docs/portal.md): customer users of one account, sessions of their own realm.
+  await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();
@@ -92,5 +99,25 @@ function adminOptions(services: Services): AdminDeps {
     scrypt: scryptParams(config.passwordHashCost),
     loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
     operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
+  };
+}
+
+/** The portal's dependencies: the back office's session and login settings, the API's batch limits. */
+function portalOptions(services: Services): PortalDeps {
+  const { config } = services;
+  return {
+    store: services.store,
+    clock: services.clock,
+    logger: services.logger,
+    lookups: services.lookups,
+    session: { idleMs: config.adminSessionIdleMinutes * 60_000, maxMs: config.adminSessionMaxHours * 3_600_000 },
+    throttle: { failures: config.adminLockoutFailures, windowMs: config.adminLockoutMinutes * 60_000 },
+    scrypt: scryptParams(config.passwordHashCost),
+    loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
+    uploadDir: join(tmpdir(), 'cercapec-portal-uploads'),
+    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes },
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    // Its own slots, the API's size: a refused zip bomb costs memory while it is read (parse-slots.ts).
+    xlsx: { slots: createParseSlots(config.batchXlsxConcurrency), waitMs: config.batchXlsxWaitMs },
   };
 }

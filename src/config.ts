@@ -46,6 +46,11 @@ export const ConfigSchema = z.object({
   inlineAnswers: envBoolean.default(true),
   /** Requests (and the personal data in them) are deleted this many days after creation; 0 keeps them. The ledger is kept. */
   retentionDays: z.coerce.number().int().min(0).default(90),
+  /**
+   * How often watched codes are asked again of each remote source, `source=hours` separated by
+   * commas (docs/watches.md); local sources are re-checked when their data change instead.
+   */
+  watchRecheckHours: z.string().regex(/^\s*([a-z0-9-]+=\d+(\.\d+)?\s*(,\s*|$))*$/, 'source=hours, comma separated').default('inad=24,inipec=168'),
   /** Longest long poll of the JSON API (?wait=), in seconds. */
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */

@@ -13,6 +13,13 @@ import { purgeWebhookDeliveriesTask } from './webhooks/purge-deliveries.ts';
 import { purgeRegistryCacheTask } from './registries/purge-cache.ts';
 import { createBatchSweeper, type BatchSweeper } from './batches/batch-sweeper.ts';
 import { purgeAuditTask } from './audit/purge-audit.ts';
+// watches and history
+import { purgeHistoryTask } from './history/purge-history.ts';
+import { chargeWatchesTask } from './watches/charge-watches.ts';
+import { createRecheckHandler } from './watches/recheck-job.ts';
+import { WATCH_QUEUE } from './watches/watch-event.ts';
+import { parseRecheckHours } from './watches/recheck-remote.ts';
+import { scheduleRechecksTask } from './watches/schedule-rechecks.ts';
 
 export interface RunningServer {
   services: Services;
@@ -20,6 +27,8 @@ export interface RunningServer {
   worker: Worker | null;
   /** Delivers webhooks (role worker or all), apart from the lookup worker. */
   webhookWorker: Worker | null;
+  /** Re-checks watched codes when a source's data change (watches/recheck-job.ts). */
+  watchWorker: Worker | null;
   /** http://host:port when the API role listens. */
   url: string | null;
   close(): Promise<void>;
@@ -35,6 +44,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
   if (prepare) await prepare(services);
   let worker: Worker | null = null;
   let webhookWorker: Worker | null = null;
+  let watchWorker: Worker | null = null;
   let maintenance: Maintenance | null = null;
   let batchSweeper: BatchSweeper | null = null;
   if (config.role !== 'api') {
@@ -42,7 +52,7 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), ...services.registries.tasks],
+      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), purgeHistoryTask(config.retentionDays), chargeWatchesTask(), scheduleRechecksTask(parseRecheckHours(config.watchRecheckHours), (id) => services.registries.sources.some((s) => s.id === id)), ...services.registries.tasks],
     });
     maintenance.start();
     worker = createWorker({
@@ -60,6 +70,20 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     worker.start();
     webhookWorker = createWebhookWorker(webhookWorkerOptions(config, services));
     webhookWorker.start();
+    watchWorker = createWorker({
+      store: services.store,
+      clock: services.clock,
+      logger: services.logger,
+      notifier: services.notifier,
+      queue: WATCH_QUEUE,
+      handler: createRecheckHandler({ ...services, remoteSource: (id) => services.registries.sources.find((s) => s.id === id) }),
+      // One walk at a time: slices of one source follow each other, and the writer is shared.
+      concurrency: 1,
+      leaseMs: Math.max(config.leaseMs, 300_000),
+      pollIntervalMs: Math.min(config.pollIntervalMs * 10, 30_000),
+      backoffBaseMs: config.backoffBaseMs,
+    });
+    watchWorker.start();
     batchSweeper = createBatchSweeper({ deps: services.lookups, logger: services.logger });
     batchSweeper.start();
   }
@@ -79,10 +103,11 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     app,
     worker,
     webhookWorker,
+    watchWorker,
     url,
     async close() {
       await app?.close();
-      await Promise.all([worker?.stop(5000), webhookWorker?.stop(5000), batchSweeper?.stop()]);
+      await Promise.all([worker?.stop(5000), webhookWorker?.stop(5000), watchWorker?.stop(5000), batchSweeper?.stop()]);
       await maintenance?.stop();
       await services.close();
     },

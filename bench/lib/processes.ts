@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -111,3 +112,24 @@ export function startProcess(args: string[], env: Record<string, string> = {}): 
     stop: () => stopChild(child),
   };
 }
+
+/**
+ * CPU time (user + system, µs) a process has used so far, from /proc (Linux); null elsewhere.
+ * CPU per request is steadier than requests per second on a shared machine: others' load
+ * takes cores away from the server, but barely changes what each request costs it.
+ */
+export function cpuMicros(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** sysconf(_SC_CLK_TCK): 100 on Linux for every architecture Node supports. */
+const CLOCK_TICKS = 100;

@@ -16,6 +16,8 @@ export interface NewAccount {
   defaultReference?: string | null;
   /** Requests no registry could answer wait for a person (the operator queue). */
   operatorFallback?: boolean;
+  /** Price of one name search (GET /v1/search); 0 or absent: free. */
+  searchPriceCents?: number;
 }
 
 export async function createAccount(
@@ -32,6 +34,10 @@ export async function createAccount(
   const limit = input.creditLimitCents ?? null;
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the credit limit must be a whole number of cents, 0 or more');
+  }
+  const searchPrice = input.searchPriceCents ?? 0;
+  if (!Number.isSafeInteger(searchPrice) || searchPrice < 0) {
+    throw new CercapecError(ErrorCode.invalidArgument, 'the search price must be a whole number of cents, 0 or more');
   }
   const opening = input.initialCreditCents ?? 0;
   if (!Number.isSafeInteger(opening) || opening < 0) {
@@ -51,6 +57,7 @@ export async function createAccount(
         default_reference: input.defaultReference ?? null,
         balance_cents: 0,
         operator_fallback: input.operatorFallback ? 1 : 0,
+        search_price_cents: searchPrice,
         created_at: now,
         updated_at: now,
       })
@@ -59,7 +66,7 @@ export async function createAccount(
       await appendLedger(trx, { accountId: id, amountCents: opening, kind: 'topup', reason: 'credito iniziale', now });
     }
     if (options.audit) {
-      const after = { name, billing_mode: input.billingMode, price_cents: input.priceCents, credit_limit_cents: limit, opening_credit_cents: opening, operator_fallback: input.operatorFallback ? 1 : 0 };
+      const after = { name, billing_mode: input.billingMode, price_cents: input.priceCents, credit_limit_cents: limit, opening_credit_cents: opening, operator_fallback: input.operatorFallback ? 1 : 0, search_price_cents: searchPrice };
       await recordAudit(trx, { at: now, actor: options.audit.actor, action: 'account.create', target: id, before: null, after });
     }
   });

@@ -95,7 +95,10 @@ export function normalizeAccount(row: AccountsTable): Account {
     price_cents: Number(row.price_cents),
     credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents),
     operator_fallback: Number(row.operator_fallback ?? 0),
+    search_price_cents: Number(row.search_price_cents ?? 0),
     balance_cents: Number(row.balance_cents ?? 0),
+    watch_price_cents: row.watch_price_cents == null ? null : Number(row.watch_price_cents),
+    verification_price_cents: row.verification_price_cents == null ? null : Number(row.verification_price_cents),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };

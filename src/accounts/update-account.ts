@@ -14,6 +14,12 @@ export interface AccountTerms {
   creditLimitCents?: number | null;
   status?: AccountsTable['status'];
   operatorFallback?: boolean;
+  /** Monthly price of a watched code; null: watches are free. */
+  watchPriceCents?: number | null;
+  /** Price of a verification; null: the lookup price. */
+  verificationPriceCents?: number | null;
+  /** Price of one name search; 0: free. */
+  searchPriceCents?: number;
 }
 
 function check(terms: AccountTerms): void {
@@ -23,6 +29,14 @@ function check(terms: AccountTerms): void {
   }
   if (terms.priceCents !== undefined && (!Number.isSafeInteger(terms.priceCents) || terms.priceCents < 0)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the price must be a whole number of cents, 0 or more', { field: 'price' });
+  }
+  for (const [field, value] of [['watch_price', terms.watchPriceCents], ['verification_price', terms.verificationPriceCents]] as const) {
+    if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new CercapecError(ErrorCode.invalidArgument, 'the price must be a whole number of cents, 0 or more', { field });
+    }
+  }
+  if (terms.searchPriceCents !== undefined && (!Number.isSafeInteger(terms.searchPriceCents) || terms.searchPriceCents < 0)) {
+    throw new CercapecError(ErrorCode.invalidArgument, 'the search price must be a whole number of cents, 0 or more', { field: 'search_price' });
   }
   const limit = terms.creditLimitCents;
   if (limit !== undefined && limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) {
@@ -53,6 +67,9 @@ export async function updateAccount(store: Store, accountId: string, now: number
       credit_limit_cents: terms.creditLimitCents,
       status: terms.status,
       operator_fallback: terms.operatorFallback === undefined ? undefined : terms.operatorFallback ? 1 : 0,
+      watch_price_cents: terms.watchPriceCents,
+      verification_price_cents: terms.verificationPriceCents,
+      search_price_cents: terms.searchPriceCents,
     };
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};

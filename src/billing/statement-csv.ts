@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { UsageStatement } from './usage-statement.ts';
 
-const KIND = { charge: 'addebito', refund: 'rimborso' } as const;
+const KIND = { charge: 'addebito', refund: 'rimborso', search: 'ricerca per nome' } as const;
 
 /** Euro with a decimal comma, as Italian spreadsheets read numbers. */
 function euroIt(cents: number): string {

@@ -4,8 +4,8 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 
 export interface StatementRow {
   at: number;
-  kind: 'charge' | 'refund';
-  /** Negative for a charge, positive for a refund. */
+  kind: 'charge' | 'refund' | 'search';
+  /** Negative for a charge or a search, positive for a refund. */
   amountCents: number;
   requestId: string | null;
   /** The request's code and reference while the request is kept (retention deletes it; the ledger stays). */
@@ -23,7 +23,10 @@ export interface UsageStatement {
   refunds: number;
   chargedCents: number;
   refundedCents: number;
-  /** What to invoice: charged minus refunded. */
+  /** Name searches charged (accounts with a search price) and their total. */
+  searches: number;
+  searchedCents: number;
+  /** What to invoice: charged minus refunded, plus searches. */
   netCents: number;
 }
 
@@ -35,7 +38,7 @@ export function monthRange(month: string): { from: number; to: number } {
 }
 
 /**
- * The charges and refunds of one account in one month, oldest first, with totals: what a
+ * The charges, refunds and paid name searches of one account in one month, oldest first, with totals: what a
  * postpaid account is invoiced from. Read from the ledger (kept when retention deletes the
  * requests), with each request's code and reference while they still exist.
  */
@@ -46,7 +49,7 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
     .leftJoin('requests', 'requests.id', 'ledger.request_id')
     .select(['ledger.created_at', 'ledger.kind', 'ledger.amount_cents', 'ledger.request_id', 'requests.code', 'requests.reference'])
     .where('ledger.account_id', '=', accountId)
-    .where('ledger.kind', 'in', ['charge', 'refund'])
+    .where('ledger.kind', 'in', ['charge', 'refund', 'search'])
     .where('ledger.created_at', '>=', from)
     .where('ledger.created_at', '<', to)
     .orderBy('ledger.created_at')
@@ -54,7 +57,7 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
     .execute();
   const out: StatementRow[] = rows.map((r) => ({
     at: Number(r.created_at),
-    kind: r.kind as 'charge' | 'refund',
+    kind: r.kind as 'charge' | 'refund' | 'search',
     amountCents: Number(r.amount_cents),
     requestId: r.request_id,
     code: r.code ?? null,
@@ -64,5 +67,10 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
   const refunds = out.filter((r) => r.kind === 'refund');
   const chargedCents = -charges.reduce((sum, r) => sum + r.amountCents, 0);
   const refundedCents = refunds.reduce((sum, r) => sum + r.amountCents, 0);
-  return { month, from, to, rows: out, charges: charges.length, refunds: refunds.length, chargedCents, refundedCents, netCents: chargedCents - refundedCents };
+  const searches = out.filter((r) => r.kind === 'search');
+  const searchedCents = -searches.reduce((sum, r) => sum + r.amountCents, 0);
+  return {
+    month, from, to, rows: out, charges: charges.length, refunds: refunds.length, chargedCents, refundedCents,
+    searches: searches.length, searchedCents, netCents: chargedCents - refundedCents + searchedCents,
+  };
 }

@@ -29,6 +29,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['registries'], load: async () => (await import('./commands/registries.ts')).registriesCommand },
   { names: ['standins'], load: async () => (await import('./commands/standins.ts')).standinsCommand },
   { names: ['erase'], load: async () => (await import('./commands/erase.ts')).eraseCommand },
+  { names: ['watches'], load: async () => (await import('./commands/watches.ts')).watchesCommand },
   { names: ['ledger'], load: async () => (await import('./commands/ledger.ts')).ledgerCommand },
 ];
 

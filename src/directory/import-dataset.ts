@@ -4,8 +4,11 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
-import { readCsv } from './read-csv.ts';
+import { readCsv, type CsvRecord } from './read-csv.ts';
+import { enqueueLocalRecheck } from '../watches/recheck-job.ts';
+import { DIRECTORY_SOURCE } from '../history/local-sources.ts';
 import { parseGenericRecord, parseIpaEntiRecord, type DirectoryRow, type RejectedRow } from './parse-rows.ts';
+import { deleteNames, insertNames, ipaNameRow, type NameRow } from '../search/name-index.ts';
 
 export type DatasetFormat = 'csv' | 'ipa-enti';
 
@@ -14,6 +17,12 @@ export interface ImportOptions {
   format: DatasetFormat;
   /** Dataset name; importing the same name again replaces it. Defaults to the file name. */
   name?: string;
+  /**
+   * The column holding each code's name (read like the other headers: trimmed, lower case):
+   * the dataset's names become searchable (search/search-names.ts). The first non-empty name
+   * of a code is kept. An IPA enti file also gives place and category.
+   */
+  nameColumn?: string;
 }
 
 export interface ImportReport {
@@ -25,6 +34,8 @@ export interface ImportReport {
   /** The first rejections with their reasons (all are counted in rowsRejected). */
   rejected: RejectedRow[];
   replaced: boolean;
+  /** Codes whose name was indexed for search (0 without nameColumn). */
+  namesIndexed: number;
 }
 
 const BATCH = 500;
@@ -51,7 +62,17 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
   const rejected: RejectedRow[] = [];
   const positions = new Map<string, number>();
   let batch: DirectoryRow[] = [];
+  const nameColumn = o.nameColumn?.trim().toLowerCase();
+  const named = new Set<string>();
+  let names: NameRow[] = [];
+  let namesIndexed = 0;
   const flush = async () => {
+    if (names.length > 0) {
+      const written = names;
+      names = [];
+      await insertNames(store.db, datasetId, written);
+      namesIndexed += written.length;
+    }
     if (batch.length === 0) return;
     const values = batch.map((row) => {
       const position = positions.get(row.code) ?? 0;
@@ -65,10 +86,20 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
   try {
     for await (const record of readCsv(o.file)) {
       rowsRead++;
+      if (nameColumn !== undefined && rowsRead === 1 && !(nameColumn in record.fields)) {
+        throw new CercapecError(ErrorCode.invalidArgument, `the file has no column ${o.nameColumn} (--name-column)`);
+      }
       for (const parsed of parse(record)) {
         if ('ok' in parsed) {
           batch.push(parsed.ok);
           imported++;
+          if (nameColumn !== undefined && !named.has(parsed.ok.code)) {
+            const name = nameOf(record, parsed.ok.code, nameColumn, o.format);
+            if (name) {
+              named.add(parsed.ok.code);
+              names.push(name);
+            }
+          }
         } else {
           rejectedCount++;
           if (rejected.length < MAX_REPORTED) rejected.push(parsed.rejected);
@@ -79,6 +110,7 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
     await flush();
   } catch (error) {
     await store.db.deleteFrom('directory_entries').where('dataset_id', '=', datasetId).execute();
+    await deleteNames(store.db, [datasetId]);
     if (error instanceof CercapecError) throw error;
     throw new CercapecError(ErrorCode.datasetInvalid, `cannot import ${basename(o.file)}: ${(error as Error).message}`);
   }
@@ -99,16 +131,35 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
         imported_at: clock.now(),
       })
       .execute();
+    // Watched codes are compared with the new data by a worker (watches/recheck-job.ts).
+    await enqueueLocalRecheck(trx, DIRECTORY_SOURCE, clock.now());
     return old?.id ?? null;
   });
-  if (previous) await store.db.deleteFrom('directory_entries').where('dataset_id', '=', previous).execute();
-  return { datasetId, name, rowsRead, entriesImported: imported, rowsRejected: rejectedCount, rejected, replaced: previous !== null };
+  if (previous) {
+    await store.db.deleteFrom('directory_entries').where('dataset_id', '=', previous).execute();
+    await deleteNames(store.db, [previous]);
+  }
+  return { datasetId, name, rowsRead, entriesImported: imported, rowsRejected: rejectedCount, rejected, replaced: previous !== null, namesIndexed };
+}
+
+function nameOf(record: CsvRecord, code: string, column: string, format: DatasetFormat): NameRow | null {
+  const name = (record.fields[column] ?? '').trim();
+  if (!name) return null;
+  if (format === 'ipa-enti') {
+    const row = ipaNameRow(record, code);
+    return row ? { ...row, name } : { code, name };
+  }
+  return { code, name };
 }
 
 /** Entries left behind by an import that crashed before its swap. */
 async function removeOrphanEntries(store: Store): Promise<void> {
   await store.db
     .deleteFrom('directory_entries')
+    .where('dataset_id', 'not in', (eb) => eb.selectFrom('datasets').select('id'))
+    .execute();
+  await store.db
+    .deleteFrom('name_entries')
     .where('dataset_id', 'not in', (eb) => eb.selectFrom('datasets').select('id'))
     .execute();
 }

@@ -7,6 +7,8 @@ import { insertRows } from '../store/insert-rows.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
 import { addJobs } from '../queue/add-job.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
+import { recordObservations } from '../history/record-observations.ts';
+import { answerObservations } from '../history/answer-observations.ts';
 
 export interface NewLookup {
   /** The token handed to the customer. */
@@ -73,6 +75,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
   await insertRows(trx, 'attempts', answered.flatMap((l) => attemptRows(l.id, l.answer!.result.attempts)));
   await insertRows(trx, 'request_addresses', answered.flatMap((l) => addressRows(l.id, l.answer!.result, l.answer!.at)));
   let webhooks = 0;
+  if (answered.length > 0) webhooks += (await recordObservations(trx, answered.flatMap((l) => answerObservations(l.code, l.answer!.result)), now)).webhooks;
   if (answered.length > 0) {
     // Most batches go to accounts without a webhook: one read instead of one per lookup.
     const accountIds = [...new Set(answered.map((l) => l.accountId))];

@@ -4,6 +4,8 @@ import { insertRows } from '../store/insert-rows.ts';
 import type { Attempt, Resolution } from '../registries/resolve-code.ts';
 import { newId } from '../ids.ts';
 import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
+import { recordObservations } from '../history/record-observations.ts';
+import { answerObservations } from '../history/answer-observations.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -26,7 +28,7 @@ export async function recordAttempts(db: Db, requestId: string, attempts: Attemp
 /**
  * Writes a definite answer (found with its addresses, or not found) and its attempts, only while
  * the request is still pending: false when it was answered or cancelled meanwhile, and then
- * nothing is written. Call it inside the transaction that also retires the work.
+ * nothing is written. The answer is also an observation of the code's address (history/). Call it inside the transaction that also retires the work.
  */
 export async function recordAnswer(
   trx: Transaction<Database>,
@@ -46,8 +48,10 @@ export async function recordAnswer(
     })
     .where('id', '=', requestId)
     .where('status', 'in', PENDING_STATUSES)
+    .returning('code')
     .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (!updated) return false;
+  await recordObservations(trx, answerObservations(updated.code, result), now);
   await recordAttempts(trx, requestId, result.attempts);
   await insertRows(trx, 'request_addresses', addressRows(requestId, result, now));
   return true;

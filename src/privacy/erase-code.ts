@@ -20,8 +20,14 @@ export interface ErasureCounts {
   refunded: number;
   batchRows: number;
   directoryEntries: number;
+  /** Names indexed for search under the code (customer datasets' names may be people's). */
+  names: number;
   cacheEntries: number;
   webhookDeliveries: number;
+  /** The code's address history, the watches on it (every account) and their events. */
+  observations: number;
+  watches: number;
+  watchEvents: number;
 }
 
 /**
@@ -58,8 +64,13 @@ export async function eraseCode(store: Store, clock: Clock, input: string, by: A
     }
     const batchRows = await blankBatchRows(trx, code);
     const directoryEntries = count(await trx.deleteFrom('directory_entries').where('code', '=', code).executeTakeFirst());
+    const names = count(await trx.deleteFrom('name_entries').where('code', '=', code).executeTakeFirst());
     const cacheEntries = count(await trx.deleteFrom('registry_cache').where('code', '=', code).executeTakeFirst());
-    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, cacheEntries, webhookDeliveries };
+    const observations = count(await trx.deleteFrom('address_observations').where('code', '=', code).executeTakeFirst());
+    const watches = count(await trx.deleteFrom('watches').where('code', '=', code).executeTakeFirst());
+    const watchEvents = count(await trx.deleteFrom('watch_events').where('code', '=', code).executeTakeFirst());
+    webhookDeliveries += await deleteWatchDeliveries(trx, code);
+    const counts = { requests: ids.length, refunded, batchRows, directoryEntries, names, cacheEntries, webhookDeliveries, observations, watches, watchEvents };
     await recordAudit(trx, { at: now, actor: by.actor, action: 'privacy.erase', target: null, after: counts });
     return counts;
   });
@@ -67,6 +78,16 @@ export async function eraseCode(store: Store, clock: Clock, input: string, by: A
 
 async function deleteDeliveries(db: Db, requestIds: string[]): Promise<number> {
   const deliveries = (await db.selectFrom('webhook_deliveries').select('id').where('request_id', 'in', requestIds).execute()).map((d) => d.id);
+  if (deliveries.length === 0) return 0;
+  await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
+  return count(await db.deleteFrom('webhook_deliveries').where('id', 'in', deliveries).executeTakeFirst());
+}
+
+/** Watch event deliveries carry the code in their frozen body (toWatchEventView: `"code":"..."`). */
+async function deleteWatchDeliveries(db: Db, code: string): Promise<number> {
+  const deliveries = (
+    await db.selectFrom('webhook_deliveries').select('id').where('event', 'in', ['pec.added', 'pec.changed', 'pec.removed']).where('body', 'like', `%"code":"${code}"%`).execute()
+  ).map((d) => d.id);
   if (deliveries.length === 0) return 0;
   await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
   return count(await db.deleteFrom('webhook_deliveries').where('id', 'in', deliveries).executeTakeFirst());

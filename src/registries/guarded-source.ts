@@ -97,7 +97,7 @@ export function guardSource(inner: Registry, o: GuardOptions): GuardedSource {
     cacheable: inner.cacheable,
     async lookup(query, signal) {
       const key = inner.cachePerReference ? `${query.code}|${referenceKey(query.reference)}` : query.code;
-      if (cacheable) {
+      if (cacheable && query.fresh !== true) {
         const cached = await o.answerCache!.get(id, key, o.clock.now());
         o.metrics.cache(id, cached ? 'hit' : 'miss');
         if (cached) return cached;

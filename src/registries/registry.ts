@@ -31,6 +31,8 @@ export interface LookupQuery {
   kind: CodeKind;
   /** Purpose the customer gave (INAD's practicalReference); null when none. */
   reference: string | null;
+  /** true: past the answer cache to the source itself (watch re-checks); the answer is still cached. */
+  fresh?: boolean;
 }
 
 /**

@@ -69,7 +69,7 @@ export const AccountSchema = z
 export const LedgerEntrySchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['topup', 'adjustment', 'charge', 'refund']),
+    kind: z.enum(['topup', 'adjustment', 'charge', 'refund', 'search']),
     amountCents: z.number().int(),
     lookupId: z.string().nullable(),
     reason: z.string().nullable(),

@@ -12,6 +12,8 @@ import type {
   UsageSchema,
 } from '../resources/schemas.ts';
 import type { BatchSchema } from '../resources/batch-schemas.ts';
+import type { WatchAddResultSchema, WatchEventListSchema } from '../resources/watch-schemas.ts';
+import type { NameResultSchema, SearchPageSchema } from '../resources/search-schemas.ts';
 
 /*
  * The JSON API's shapes, taken from the zod schemas that validate the server's routes. Type-only
@@ -19,6 +21,8 @@ import type { BatchSchema } from '../resources/batch-schemas.ts';
  */
 
 export type Lookup = z.output<typeof LookupSchema>;
+export type WatchAddResult = z.output<typeof WatchAddResultSchema>;
+export type WatchEventList = z.output<typeof WatchEventListSchema>;
 export type LookupStatus = z.output<typeof LookupStatusSchema>;
 export type LookupAddress = z.output<typeof AddressSchema>;
 export type LookupList = z.output<typeof LookupListSchema>;
@@ -29,6 +33,17 @@ export type LedgerPage = z.output<typeof LedgerPageSchema>;
 export type Usage = z.output<typeof UsageSchema>;
 export type Problem = z.output<typeof ProblemSchema>;
 export type Batch = z.output<typeof BatchSchema>;
+export type NameResult = z.output<typeof NameResultSchema>;
+export type SearchPage = z.output<typeof SearchPageSchema>;
+
+/** GET /v1/search: q is required; the filters narrow to IPA bodies of a province or category. */
+export interface SearchQuery {
+  q: string;
+  province?: string;
+  category?: string;
+  limit?: number;
+  cursor?: string;
+}
 
 /** One row of GET /v1/batches/{id}/results?format=json, in input order. */
 export interface BatchResultRow {

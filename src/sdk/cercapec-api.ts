@@ -13,8 +13,12 @@ import {
   type LookupList,
   type NewLookup,
   type OpenApiDocument,
+  type SearchPage,
+  type SearchQuery,
   type SubmittedLookup,
   type Usage,
+  type WatchAddResult,
+  type WatchEventList,
 } from './api-types.ts';
 
 export * from './api-types.ts';
@@ -105,6 +109,16 @@ export function createApiClient(options: ApiClientOptions) {
 
     getLookup,
 
+    /** POST /v1/watches: start watching up to 10,000 codes; invalid ones come back in `rejected`. */
+    async addWatches(codes: readonly string[], opts: { reference?: string } & CallOptions = {}): Promise<WatchAddResult> {
+      return (await send<WatchAddResult>('POST', 'v1/watches', { body: { codes, ...(opts.reference ? { reference: opts.reference } : {}) }, signal: opts.signal })).body;
+    },
+
+    /** GET /v1/watches/events: one page, oldest first; pass the last nextCursor back to resume. */
+    async listWatchEvents(query: { cursor?: string; limit?: number } = {}, opts: CallOptions = {}): Promise<WatchEventList> {
+      return (await send<WatchEventList>('GET', 'v1/watches/events', { query: { ...query }, signal: opts.signal })).body;
+    },
+
     /**
      * Long polls (`?wait=`) until the lookup is answered or `timeoutMs` has passed, and returns it
      * as it is then: a pending status means the time ran out.
@@ -144,6 +158,18 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     /** GET /v1/account: the key's account with its balance. */
+    /**
+     * GET /v1/search: public bodies (IPA) and the server's datasets by name, ranked; charged per
+     * call when the account has a search price.
+     *
+     * @example
+     * const { items } = await api.search({ q: 'comune di rezzoaglio' });
+     * // items[0].code '82003050109', items[0].pecs[0].pec 'protocollo@pec.comune.rezzoaglio.ge.it'
+     */
+    async search(query: SearchQuery, opts: CallOptions = {}): Promise<SearchPage> {
+      return (await send<SearchPage>('GET', 'v1/search', { query: { ...query }, signal: opts.signal })).body;
+    },
+
     async account(opts: CallOptions = {}): Promise<Account> {
       return (await send<Account>('GET', 'v1/account', { signal: opts.signal })).body;
     },

@@ -10,6 +10,10 @@ import * as m0007b from './migrations/0007-auth-epoch.ts';
 import * as m0008 from './migrations/0008-queue-indexes.ts';
 import * as m0009 from './migrations/0009-login-throttle.ts';
 import * as m0010 from './migrations/0010-batch-idempotency.ts';
+import * as m0012 from './migrations/0012-history.ts';
+import * as m0013 from './migrations/0013-watches.ts';
+import * as m0011search from './migrations/0011-search.ts';
+import * as m0014 from './migrations/0014-customer-users.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +28,10 @@ const migrations: Record<string, Migration> = {
   '0008-queue-indexes': m0008,
   '0009-login-throttle': m0009,
   '0010-batch-idempotency': m0010,
+  '0012-history': m0012,
+  '0013-watches': m0013,
+  '0011-search': m0011search,
+  '0014-customer-users': m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -38,6 +38,13 @@ export interface Database {
   audit_log: AuditLogTable;
   // batch idempotency (0010)
   batch_idempotency_keys: BatchIdempotencyKeysTable;
+  // search by name (0011)
+  name_entries: NameEntriesTable;
+  name_doc_counter: NameDocCounterTable;
+  // history (0012), watches (0013)
+  address_observations: AddressObservationsTable;
+  watches: WatchesTable;
+  watch_events: WatchEventsTable;
 }
 
 export interface IdempotencyKeysTable {
@@ -81,6 +88,13 @@ export const TABLE_KEYS = {
   audit_log: ['id'],
   // batch idempotency (0010)
   batch_idempotency_keys: ['account_id', 'key'],
+  // history (0012), watches (0013)
+  address_observations: ['id'],
+  watches: ['account_id', 'code'],
+  watch_events: ['id'],
+  // search by name (0011)
+  name_doc_counter: ['id'],
+  name_entries: ['doc'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -105,6 +119,12 @@ export interface AccountsTable {
   balance_cents: number;
   /** 1 when a request no source could answer waits for a person (the operator queue). */
   operator_fallback: number;
+  /** Price of one name search (GET /v1/search); 0: free. */
+  search_price_cents: number;
+  /** Monthly price of one watched code; null: watches are free. */
+  watch_price_cents: number | null;
+  /** Price of a verification; null: the lookup price. */
+  verification_price_cents: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -126,7 +146,7 @@ export interface LedgerTable {
   account_id: string;
   /** Positive adds credit (top-up, refund), negative takes it (charge). */
   amount_cents: number;
-  kind: 'topup' | 'adjustment' | 'charge' | 'refund';
+  kind: 'topup' | 'adjustment' | 'charge' | 'refund' | 'search';
   request_id: string | null;
   reason: string | null;
   created_at: number;
@@ -337,15 +357,18 @@ export interface RegistrySyncTable {
 
 // --- back office (migration 0006) ------------------------------------------------------------
 
-/** People who log in to /admin. Never API customers: API keys open no admin page. */
+/** People who log in: staff to /admin, customers (role customer, one account) to /portal. API keys open neither. */
 export interface UsersTable {
   id: string;
   /** Lower case, unique, never renamed (the audit log names people by it). */
   username: string;
   /** `scrypt$N$r$p$salt$hash` (base64url): the parameters travel with the hash. */
   password_hash: string;
-  role: 'admin' | 'operator';
+  /** customer: a person of one account, for the portal (/portal); never opens /admin. */
+  role: 'admin' | 'operator' | 'customer';
   status: 'active' | 'disabled';
+  /** The customer's account (migration 0014); null for staff. */
+  account_id: string | null;
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
@@ -395,4 +418,82 @@ export interface BatchIdempotencyKeysTable {
   body_hash: string;
   batch_id: string;
   created_at: number;
+}
+
+// --- history (migration 0012) -----------------------------------------------------------------
+
+/** What one source said about one code over a span of time (history/observe.ts keeps it). */
+export interface AddressObservationsTable {
+  id: string;
+  code: string;
+  source: string;
+  /** null: the source said it has no address for the code (not found, ceased, gone). */
+  pec: string | null;
+  kind: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** Validity the source itself gives (INAD since, IPA Data_aggiornamento); null when it gives none. */
+  valid_from: number | null;
+  valid_to: number | null;
+  /** When another answer of the same source replaced this one; null while it is the current one. */
+  superseded_at: number | null;
+}
+
+// --- watches (migration 0013) -----------------------------------------------------------------
+
+export interface WatchesTable {
+  account_id: string;
+  code: string;
+  kind: 'cf16' | 'cf11';
+  reference: string | null;
+  created_at: number;
+  /** The last calendar month (YYYY-MM, UTC) charged for this watch; null when never charged. */
+  billed_month: string | null;
+}
+
+export interface WatchEventsTable {
+  id: string;
+  account_id: string;
+  code: string;
+  type: 'pec.added' | 'pec.changed' | 'pec.removed';
+  before_pec: string | null;
+  after_pec: string | null;
+  source: string;
+  at: number;
+  /** The observation that made the change: one event per account and observation, ever. */
+  observation_id: string;
+}
+
+// --- search by name (migration 0011) ---------------------------------------------------------
+
+/**
+ * A name to search, one per (dataset, code): the IPA mirror's enti and customer datasets
+ * imported with a name column. Its PECs are the dataset's directory_entries of the same code.
+ * SQLite keeps an FTS5 index of `terms` (name_entries_fts, by triggers); PostgreSQL a GIN index.
+ */
+export interface NameEntriesTable {
+  /** The FTS5 rowid; allocated from name_doc_counter (search/name-index.ts). */
+  doc: number;
+  dataset_id: string;
+  code: string;
+  /** Codice IPA (IPA rows only). */
+  ipa_code: string | null;
+  name: string;
+  /** The name's words normalised (search/normalize-name.ts), space separated: what is indexed. */
+  terms: string;
+  words: number;
+  /** ISTAT code of the municipality (IPA Codice_comune_ISTAT). */
+  municipality_code: string | null;
+  /** Province abbreviation (GE), from the ISTAT code. */
+  province: string | null;
+  postcode: string | null;
+  address: string | null;
+  /** IPA Codice_Categoria (L6: comuni). */
+  category: string | null;
+}
+
+/** One row (id 1): the next free name_entries.doc; moved by every import that writes names. */
+export interface NameDocCounterTable {
+  id: number;
+  next_doc: number;
 }

@@ -3,13 +3,15 @@ import { recordAudit, userActor } from '../audit/record-audit.ts';
 import { decoyHash, SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.ts';
 import { toUser, type User } from './users.ts';
 import { clearFailures, recordFailure, retryAt, type ThrottlePolicy } from './login-throttle.ts';
-import { createSession, endSession, purgeSessions, type SessionPolicy } from './sessions.ts';
+import { createSession, endSession, inRealm, purgeSessions, type Realm, type SessionPolicy } from './sessions.ts';
 
 export interface LoginPolicy {
   session: SessionPolicy;
   throttle: ThrottlePolicy;
   /** The configured hashing cost: an unknown name is checked against a decoy hashed at it. */
   scrypt?: ScryptParams;
+  /** Who may log in here: staff (the back office, the default) or customers (the portal). */
+  realm?: Realm;
 }
 
 export type LoginResult =
@@ -34,7 +36,8 @@ export async function login(store: Store, input: { username: string; password: s
   if (waitUntil !== null) return { ok: false, reason: 'throttled', retryAt: waitUntil };
   const row = username ? await store.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst() : undefined;
   const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? decoyHash(policy.scrypt ?? SCRYPT_PARAMS));
-  if (!row || !passwordOk || row.status !== 'active') {
+  // A person of the other realm is refused like a wrong password: the answer does not say who exists where.
+  if (!row || !passwordOk || row.status !== 'active' || !inRealm(row.role, policy.realm ?? 'staff')) {
     const failure = await recordFailure(store.db, source, now, policy.throttle);
     if (failure.started.length > 0) {
       await recordAudit(store.db, { at: now, actor: 'system', action: 'auth.throttle', target: row?.id ?? null, before: null, after: { username, address: source.address, counters: failure.started, retry_at: failure.retryAt } });

@@ -3,6 +3,17 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { toUser, type User } from './users.ts';
 
+/**
+ * Which part of the site a session opens: staff (admins, operators) the back office, customers
+ * the portal. The two share the sessions table, so a session id moved from one cookie to the
+ * other opens nothing: every check names its realm, and the default is the back office's.
+ */
+export type Realm = 'staff' | 'customer';
+
+export function inRealm(role: string, realm: Realm): boolean {
+  return realm === 'customer' ? role === 'customer' : role === 'admin' || role === 'operator';
+}
+
 /** How long a session lives: idle expiry, and an absolute cap counted from the login. */
 export interface SessionPolicy {
   idleMs: number;
@@ -33,11 +44,11 @@ export async function createSession(db: Kysely<Database>, userId: string, now: n
 }
 
 /**
- * The active user of a session, or null when it is unknown, idle for too long, past its
+ * The active user of a session, or null when it is unknown, of another realm, idle for too long, past its
  * lifetime, or its user is disabled. A live session's idle clock restarts (last_seen_at = now);
  * an expired one is deleted.
  */
-export async function resumeSession(db: Kysely<Database>, sessionId: string, now: number, policy: SessionPolicy): Promise<User | null> {
+export async function resumeSession(db: Kysely<Database>, sessionId: string, now: number, policy: SessionPolicy, realm: Realm = 'staff'): Promise<User | null> {
   if (!sessionId || sessionId.length > 100) return null;
   const tokenHash = hashSessionId(sessionId);
   const row = await db
@@ -47,7 +58,8 @@ export async function resumeSession(db: Kysely<Database>, sessionId: string, now
     .select(['admin_sessions.created_at as session_created_at', 'admin_sessions.last_seen_at'])
     .where('admin_sessions.token_hash', '=', tokenHash)
     .executeTakeFirst();
-  if (!row) return null;
+  // Another realm's session is not touched: it still works where it belongs.
+  if (!row || !inRealm(row.role, realm)) return null;
   const expired = Number(row.last_seen_at) + policy.idleMs <= now || Number(row.session_created_at) + policy.maxMs <= now;
   if (expired || row.status !== 'active') {
     await db.deleteFrom('admin_sessions').where('token_hash', '=', tokenHash).execute();

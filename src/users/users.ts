@@ -5,7 +5,7 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { hashPassword, SCRYPT_PARAMS, type ScryptParams } from './password.ts';
 
-export const UserRole = { admin: 'admin', operator: 'operator' } as const;
+export const UserRole = { admin: 'admin', operator: 'operator', customer: 'customer' } as const;
 export type UserRole = UsersTable['role'];
 
 /** A user as the rest of the code sees it: never the password hash. */
@@ -14,6 +14,8 @@ export interface User {
   username: string;
   role: UserRole;
   status: UsersTable['status'];
+  /** A customer's account (the only one they see); null for staff. */
+  accountId: string | null;
   createdAt: number;
   lastLoginAt: number | null;
 }
@@ -41,15 +43,25 @@ export function toUser(row: UsersTable): User {
     username: row.username,
     role: row.role,
     status: row.status,
+    accountId: row.account_id ?? null,
     createdAt: Number(row.created_at),
     lastLoginAt: row.last_login_at === null ? null : Number(row.last_login_at),
   };
 }
 
-/** `scrypt`: the hashing cost (config passwordHashCost); the stored hash carries it. */
-export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole }, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<User> {
+/**
+ * `scrypt`: the hashing cost (config passwordHashCost); the stored hash carries it. A customer
+ * needs `accountId` (an existing account); staff must not have one.
+ */
+export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole; accountId?: string | null }, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<User> {
   const username = normalizeUsername(input.username);
-  if (input.role !== 'admin' && input.role !== 'operator') throw new CercapecError(ErrorCode.invalidArgument, 'the role must be admin or operator');
+  if (!Object.values(UserRole).includes(input.role)) throw new CercapecError(ErrorCode.invalidArgument, 'the role must be admin, operator or customer');
+  const accountId = input.accountId ?? null;
+  if (input.role === 'customer' && !accountId) throw new CercapecError(ErrorCode.invalidArgument, 'a customer user needs an account (--account)');
+  if (input.role !== 'customer' && accountId) throw new CercapecError(ErrorCode.invalidArgument, 'only a customer user belongs to an account');
+  if (accountId && !(await store.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst())) {
+    throw new CercapecError(ErrorCode.accountNotFound, `no account "${accountId}"`);
+  }
   checkPassword(input.password);
   const passwordHash = await hashPassword(input.password, scrypt);
   const id = newId('usr', now);
@@ -58,9 +70,9 @@ export async function createUser(store: Store, now: number, input: { username: s
     if (existing) throw new CercapecError(ErrorCode.invalidArgument, `a user "${username}" already exists`);
     await trx
       .insertInto('users')
-      .values({ id, username, password_hash: passwordHash, role: input.role, status: 'active', created_at: now, updated_at: now, last_login_at: null })
+      .values({ id, username, password_hash: passwordHash, role: input.role, status: 'active', created_at: now, updated_at: now, last_login_at: null, account_id: accountId })
       .execute();
-    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.create', target: id, before: null, after: { username, role: input.role } });
+    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.create', target: id, before: null, after: { username, role: input.role, ...(accountId ? { account: accountId } : {}) } });
   });
   return (await findUser(store, username))!;
 }
@@ -70,8 +82,11 @@ export async function findUser(store: Store, username: string): Promise<User | n
   return row ? toUser(row) : null;
 }
 
-export async function listUsers(store: Store): Promise<User[]> {
-  const rows = await store.db.selectFrom('users').selectAll().orderBy('username').execute();
+/** Every user, or with `accountId` only that account's customers. */
+export async function listUsers(store: Store, accountId?: string): Promise<User[]> {
+  let query = store.db.selectFrom('users').selectAll();
+  if (accountId !== undefined) query = query.where('account_id', '=', accountId);
+  const rows = await query.orderBy('username').execute();
   return rows.map(toUser);
 }
 

@@ -5,6 +5,10 @@ export const WEBHOOK_QUEUE = 'webhook';
 export const WebhookEvent = {
   lookupAnswered: 'lookup.answered',
   batchCompleted: 'batch.completed',
+  // watches (watches/emit-events.ts)
+  pecAdded: 'pec.added',
+  pecChanged: 'pec.changed',
+  pecRemoved: 'pec.removed',
 } as const;
 export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
 

@@ -51,7 +51,7 @@ describe('cercapec users', { timeout: 180_000 }, () => {
 
     const refused = await runWithStdin(['users', 'add', 'bruno', '--role', 'boss', '--password-stdin', '--data', dir], 'password-lunga-ok\n');
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /--role must be admin or operator/);
+    assert.match(refused.stderr, /--role must be admin, operator or customer/);
     const short = await runWithStdin(['users', 'add', 'bruno', '--role', 'operator', '--data', dir], 'corta\n');
     assert.equal(short.code, 2);
     assert.match(short.stderr, /at least 10 characters/);

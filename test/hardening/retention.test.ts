@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { eachDialect } from '../helpers/stores.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createMaintenance } from '../../src/queue/maintenance.ts';
+import { purgeHistoryTask } from '../../src/history/purge-history.ts';
 import { purgeExpiredTask } from '../../src/privacy/purge-expired.ts';
 import { purgeWebhookDeliveriesTask } from '../../src/webhooks/purge-deliveries.ts';
 import { purgeRegistryCacheTask } from '../../src/registries/purge-cache.ts';
@@ -110,7 +111,7 @@ await eachDialect(describe, 'retention of persons\' data', (dialect) => {
       store: h.store,
       clock: h.clock,
       logger: h.services.logger,
-      tasks: [purgeExpiredTask(90), purgeWebhookDeliveriesTask(90), purgeRegistryCacheTask(), ...h.services.registries.tasks],
+      tasks: [purgeExpiredTask(90), purgeWebhookDeliveriesTask(90), purgeRegistryCacheTask(), purgeHistoryTask(90), ...h.services.registries.tasks],
     });
     // The text request is still pending (the worker was stopped): it is answered first, as it would be.
     const pendingAnswer = h.services.notifier.waitForAnswer(submitted.body.slice(3), 10_000);

@@ -15,7 +15,7 @@ await eachDialect(describe, 'inline answers', (dialect) => {
     await importDataset(h.store, h.clock, { file: 'demo/enti-sample-comuni.csv', format: 'ipa-enti' });
   });
   afterEach(() => h.close());
-  const jobs = async () => (await h.store.db.selectFrom('jobs').selectAll().execute()).length;
+  const jobs = async () => (await h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').execute()).length;
 
   test('a directory hit is answered while accepting: no job, charged once, attempt recorded', async () => {
     const account = (await getAccount(h.store, (await h.account({ initialCreditCents: 100 })).id))!;

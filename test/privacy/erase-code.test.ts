@@ -53,7 +53,7 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
     const ledgerRows = (await h.store.db.selectFrom('ledger').selectAll().execute()).length;
 
     const counts = await eraseCode(h.store, h.clock, ` ${CODE} `, CLI_ACTOR);
-    assert.deepEqual(counts, { requests: 2, refunded: 1, batchRows: 1, directoryEntries: 1, cacheEntries: 1, webhookDeliveries: 0 });
+    assert.deepEqual(counts, { requests: 2, refunded: 1, batchRows: 1, directoryEntries: 1, names: 0, cacheEntries: 1, webhookDeliveries: 0, observations: 1, watches: 0, watchEvents: 0 });
 
     assert.equal(await findLookup(h.store, a.id, answered.id), null);
     assert.equal(await findLookup(h.store, b.id, pending.id), null);
@@ -94,7 +94,7 @@ describe('cercapec erase', () => {
       const data = join(dir, 'data');
       await cliOk(['import', 'demo/enti-sample-comuni.csv', '--format', 'ipa-enti', '--data', data]);
       const out = await cliOk(['erase', '--stdin', '--data', data], { input: `${CODE}\n\n` });
-      assert.match(out.stdout, /^#1: erased 0 requests \(0 pending, refunded\), 0 batch rows, 1 directory entries, 0 cached answers, 0 webhook deliveries$/m);
+      assert.match(out.stdout, /^#1: erased 0 requests \(0 pending, refunded\), 0 batch rows, 1 directory entries, 0 searchable names, 0 cached answers, 0 webhook deliveries, 0 history entries, 0 watches, 0 watch events$/m);
       assert.ok(!out.stdout.includes(CODE));
       const bad = await runCli(['erase', '00000000000', '--data', data]);
       assert.equal(bad.code, 2);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { searchNames } from '../../src/search/search-names.ts';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { openStore, type Store } from '../../src/store/store.ts';
@@ -55,7 +56,7 @@ async function filledStore(name = NASTY): Promise<Filled> {
   await addApiKey(store, other.account.id, clock.now(), { label: 'étiquette ✓' });
   await topUp(store, account.id, 250, clock.now(), 'bonifico n° 12 — «saldo»');
   await topUp(store, account.id, -30, clock.now(), undefined);
-  await importDataset(store, clock, { file: IPA_SAMPLE, format: 'ipa-enti', name: 'ipa àè' });
+  await importDataset(store, clock, { file: IPA_SAMPLE, format: 'ipa-enti', name: 'ipa àè', nameColumn: 'denominazione_ente' });
   const deps = { store, clock, notifier: createLocalNotifier(), logger: pino({ level: 'silent' }), maxAttempts: 3 };
   const found = await submitLookup(deps, { account, code: '82003050109', via: 'json', idempotency: { key: 'idem-ü', bodyHash: 'h' } });
   clock.advance(1);
@@ -112,6 +113,13 @@ async function filledStore(name = NASTY): Promise<Filled> {
   // registries (0005)
   await store.db.insertInto('registry_cache').values({ source: 'inipec', code: NASTY.slice(0, 16), outcome: 'found', addresses: JSON.stringify([{ pec: 'a@pec.it', kind: 'company' }]), cached_at: now, expires_at: now + 86_400_000 }).execute();
   await store.db.insertInto('registry_sync').values({ source: 'ipa-mirror', etag: '"abc"', last_modified: null, dataset_id: null, rows: 10, checked_at: now, refreshed_at: now, status: 'ok', error: NASTY }).execute();
+  // history and watches (0012, 0013)
+  await store.db.insertInto('address_observations').values([
+    { id: 'obs_1', code: '00743110157', source: 'directory', pec: 'a@pec.example.it', kind: 'ente', first_seen_at: now, last_seen_at: now + 5, valid_from: null, valid_to: null, superseded_at: now + 9 },
+    { id: 'obs_2', code: '00743110157', source: 'directory', pec: null, kind: null, first_seen_at: now + 9, last_seen_at: now + 9, valid_from: now - 86_400_000, valid_to: now + 86_400_000, superseded_at: null },
+  ]).execute();
+  await store.db.insertInto('watches').values({ account_id: account.id, code: '00743110157', kind: 'cf11', reference: NASTY, created_at: now, billed_month: '2026-11' }).execute();
+  await store.db.insertInto('watch_events').values({ id: 'wev_1', account_id: account.id, code: '00743110157', type: 'pec.removed', before_pec: 'a@pec.example.it', after_pec: null, source: 'directory', at: now + 9, observation_id: 'obs_2' }).execute();
   // A table added to the schema (and to TABLE_KEYS) needs rows here too, or its copy is untested.
   for (const table of COPIED_TABLES) {
     const row = await store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
@@ -152,7 +160,8 @@ describe('copy-store', () => {
         const { rows } = dialect === 'sqlite'
           ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
           : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db);
-        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration')).sort();
+        // name_entries_fts and its shadow tables (SQLite FTS5) are an index of name_entries, kept by triggers.
+        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration') && !name.startsWith('name_entries_fts')).sort();
         // Every table is listed in TABLE_KEYS; all but auth_epoch (each store's own counter) are copied.
         assert.deepEqual(tables, Object.keys(TABLE_KEYS).sort());
         assert.deepEqual(Object.keys(TABLE_KEYS).filter((t) => !COPIED_TABLES.includes(t as never)), ['auth_epoch']);
@@ -181,6 +190,8 @@ describe('copy-store', () => {
           assert.equal((await authenticateKey(store, source.key))?.id, source.accountId);
           const job = await store.db.selectFrom('jobs').select('locked_until').where('id', '=', 'job_big').executeTakeFirstOrThrow();
           assert.equal(job.locked_until, Number.MAX_SAFE_INTEGER);
+          // The names came with their full-text index (FTS5 triggers on SQLite, GIN on PostgreSQL).
+          assert.equal((await searchNames(store, 'rezzoaglio')).items[0]?.code, '82003050109');
         }
       } finally {
         await middle.destroy();

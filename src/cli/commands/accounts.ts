@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseCents, storeOptions, UsageError, withStore } from '../context.ts';
 import { createAccount, listAccounts, resolveAccount, topUp } from '../../accounts/accounts.ts';
+import { updateAccount } from '../../accounts/update-account.ts';
 import { formatEuro } from '../../resources/money.ts';
 import { listLedger } from '../../billing/ledger.ts';
 import { systemClock } from '../../clock.ts';
@@ -17,6 +18,7 @@ export function accountsCommand(program: Command): void {
     .option('--credit-limit-cents <cents>', 'how far below zero the balance may go (postpaid: unlimited when absent)')
     .option('--reference <text>', "default purpose of the requests (INAD's practicalReference)")
     .option('--operator-fallback', 'requests no registry could answer wait for a person (the operator queue)')
+    .option('--search-price-cents <cents>', 'price of one name search (GET /v1/search) in cents; free when absent')
     .action(async (opts) => {
       if (opts.billing !== 'prepaid' && opts.billing !== 'postpaid') throw new UsageError('--billing must be prepaid or postpaid');
       await withStore(opts, async (store) => {
@@ -28,6 +30,7 @@ export function accountsCommand(program: Command): void {
           initialCreditCents: opts.creditCents === undefined ? 0 : parseCents(opts.creditCents, '--credit-cents'),
           defaultReference: opts.reference ?? null,
           operatorFallback: Boolean(opts.operatorFallback),
+          searchPriceCents: opts.searchPriceCents === undefined ? 0 : parseCents(opts.searchPriceCents, '--search-price-cents'),
         }, { audit: CLI_ACTOR });
         console.log(`account ${account.id} "${account.name}" ${account.billing_mode}, ${account.price_cents} cents per request`);
         console.log(`key ${key.id} (shown only now; store it safely):`);
@@ -41,10 +44,25 @@ export function accountsCommand(program: Command): void {
       await withStore(opts, async (store) => {
         const rows = await listAccounts(store);
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
-        console.log(['id', 'name', 'billing', 'price', 'balance', 'limit', 'keys', 'status'].join('\t'));
+        console.log(['id', 'name', 'billing', 'price', 'search price', 'balance', 'limit', 'keys', 'status'].join('\t'));
         for (const a of rows) {
-          console.log([a.id, a.name, a.billing_mode, a.price_cents, formatEuro(a.balanceCents), a.credit_limit_cents ?? '-', a.activeKeys, a.status].join('\t'));
+          console.log([a.id, a.name, a.billing_mode, a.price_cents, a.search_price_cents, formatEuro(a.balanceCents), a.credit_limit_cents ?? '-', a.activeKeys, a.status].join('\t'));
         }
+      });
+    });
+
+  storeOptions(accounts.command('set <account>').description("change an account's prices (audited); other terms are edited in the back office"))
+    .option('--price-cents <cents>', 'price of one request in cents')
+    .option('--search-price-cents <cents>', 'price of one name search in cents (0: free)')
+    .action(async (idOrName: string, opts) => {
+      if (opts.priceCents === undefined && opts.searchPriceCents === undefined) throw new UsageError('nothing to change: give --price-cents or --search-price-cents');
+      await withStore(opts, async (store) => {
+        const account = await resolveAccount(store, idOrName);
+        const updated = await updateAccount(store, account.id, systemClock.now(), {
+          priceCents: opts.priceCents === undefined ? undefined : parseCents(opts.priceCents, '--price-cents'),
+          searchPriceCents: opts.searchPriceCents === undefined ? undefined : parseCents(opts.searchPriceCents, '--search-price-cents'),
+        }, CLI_ACTOR);
+        console.log(`${updated.name}: ${updated.price_cents} cents per request, ${updated.search_price_cents} cents per name search`);
       });
     });
 
@@ -55,6 +73,21 @@ export function accountsCommand(program: Command): void {
         const account = await resolveAccount(store, idOrName);
         const balance = await topUp(store, account.id, parseCents(cents, 'cents'), systemClock.now(), opts.reason, CLI_ACTOR);
         console.log(`${account.name}: saldo ${formatEuro(balance)}`);
+      });
+    });
+
+  storeOptions(accounts.command('prices <account>').description('prices of watches (per code and month) and verifications; "none": free watches, verifications at the lookup price'))
+    .option('--watch-price-cents <cents>', 'monthly price of one watched code, or none')
+    .option('--verification-price-cents <cents>', 'price of one verification, or none')
+    .action(async (idOrName: string, opts) => {
+      const price = (value: string | undefined, flag: string) => (value === undefined ? undefined : value === 'none' ? null : parseCents(value, flag));
+      await withStore(opts, async (store) => {
+        const account = await resolveAccount(store, idOrName);
+        const updated = await updateAccount(store, account.id, systemClock.now(), {
+          watchPriceCents: price(opts.watchPriceCents, '--watch-price-cents'),
+          verificationPriceCents: price(opts.verificationPriceCents, '--verification-price-cents'),
+        }, CLI_ACTOR);
+        console.log(`${updated.name}: watch ${updated.watch_price_cents === null ? 'free' : `${updated.watch_price_cents} cents`} per code and month, verification ${updated.verification_price_cents ?? `${updated.price_cents} (lookup price)`} cents`);
       });
     });
 

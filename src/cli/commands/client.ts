@@ -14,6 +14,7 @@ import type { BatchDeps } from '../../client/run-batch.ts';
 import { confirmCost } from '../../client/confirm-cost.ts';
 import type { ProgressFactory } from '../../client/progress.ts';
 import { watchFolder } from '../../client/watch-folder.ts';
+import { searchByName, searchTableRows } from '../../client/search-names.ts';
 
 const RECOVERY_HELP = `
 Resuming: the state file <output>.state.jsonl (append-only JSON lines) records each token the
@@ -81,6 +82,24 @@ export function clientCommand(program: Command): void {
       if (lookupFailed(lines)) process.exitCode = 1;
     });
 
+  connection(client.command('search <words...>').description('search public bodies (IPA) and the server\'s datasets by name; a table with code, codice IPA, name, place, PEC, source'))
+    .option('--province <xx>', 'only bodies of this province (GE, RM)')
+    .option('--category <code>', 'only bodies of this IPA category (L6: comuni)')
+    .option('--limit <n>', 'results, 1-100', '20')
+    .option('--json', 'the results as the server answers them, one JSON object per line')
+    .action(async (words: string[], opts) => {
+      const limit = positiveInt(opts.limit, '--limit');
+      if (limit > 100) throw new UsageError('--limit must be between 1 and 100');
+      const results = await searchByName(await configFrom(opts), { q: words.join(' '), province: opts.province, category: opts.category, limit });
+      if (opts.json) {
+        for (const r of results) console.log(JSON.stringify(r));
+      } else if (results.length === 0) {
+        console.log('nessun risultato');
+      } else {
+        console.log(formatTable(['code', 'ipa', 'denominazione', 'sede', 'pec', 'fonte'], searchTableRows(results)));
+      }
+    });
+
   connection(client.command('batch <input>').description('look up every code of a .csv or .xlsx file; write every input column plus pec, stato, fonte, errore'))
     .requiredOption('-o, --output <file>', 'output file, .csv or .xlsx (the state file goes beside it)')
     .option('--column <name>', 'the column with the codes (default: the first column whose values are mostly valid codes)')
@@ -123,6 +142,24 @@ export function clientCommand(program: Command): void {
       if (summary.retryable > 0) warn(`${summary.retryable} rows in error can be retried: run the same command again (answered rows are not sent again)`);
     });
 
+  const watches = client.command('watches').description('watched codes (cercapec servers only: the JSON API)');
+  connection(watches.command('add <file>').description('watch every code of a .csv or .xlsx file (10,000 per request); invalid rows are listed'))
+    .option('--column <name>', 'the column with the codes (default: found by its values)')
+    .option('--reference <text>', 'a note kept with the watches')
+    .action(async (file: string, opts) => {
+      const { addWatchesFromFile } = await import('../../client/watches-client.ts');
+      const report = await addWatchesFromFile(await apiFrom(opts), file, { column: opts.column, reference: opts.reference });
+      for (const r of report.rejected) warn(`row ${r.row}: ${r.message}`);
+      console.log(`${report.added} watched from now on, ${report.alreadyWatched} already watched, ${report.rejected.length} invalid`);
+    });
+  connection(watches.command('events').description('append the new watch events to a CSV file; the cursor is kept in <file>.cursor, so the next run resumes'))
+    .requiredOption('-o, --output <file>', 'the CSV file (created with a header when missing)')
+    .action(async (opts) => {
+      const { fetchWatchEvents } = await import('../../client/watches-client.ts');
+      const n = await fetchWatchEvents(await apiFrom(opts), opts.output);
+      console.log(`${n} new events written to ${opts.output}`);
+    });
+
   connection(client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'))
     .option('--column <name>', 'the column with the codes (default: found by its values)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
@@ -158,6 +195,13 @@ ${RECOVERY_HELP}`)
         ),
       );
     });
+}
+
+/** The JSON API client for the configured server and key (watches exist only there). */
+async function apiFrom(opts: { server?: string; key?: string; config?: string; protocol?: string }) {
+  const config = await configFrom(opts);
+  const { createApiClient } = await import('../../sdk/cercapec-api.ts');
+  return createApiClient({ baseUrl: config.endpoint, key: config.key });
 }
 
 function connection(command: Command): Command {

@@ -28,7 +28,7 @@ export function eraseCommand(program: Command): void {
           // The code is not echoed back: the output may end up in a ticket or a log.
           console.log(
             `#${i + 1}: erased ${n.requests} requests (${n.refunded} pending, refunded), ${n.batchRows} batch rows, ` +
-              `${n.directoryEntries} directory entries, ${n.cacheEntries} cached answers, ${n.webhookDeliveries} webhook deliveries`,
+              `${n.directoryEntries} directory entries, ${n.names} searchable names, ${n.cacheEntries} cached answers, ${n.webhookDeliveries} webhook deliveries, ${n.observations} history entries, ${n.watches} watches, ${n.watchEvents} watch events`,
           );
         }
       });

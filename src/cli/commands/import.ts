@@ -7,15 +7,17 @@ export function importCommand(program: Command): void {
   storeOptions(program.command('import <file>').description('import a dataset into the local directory (same name: replaced atomically)'))
     .requiredOption('--format <format>', 'csv (codice_fiscale,pec) or ipa-enti')
     .option('--name <name>', 'dataset name (default: the file name)')
+    .option('--name-column <column>', "the column with each code's name: the dataset becomes searchable by name (GET /v1/search)")
     .option('--show-rejected <n>', 'how many rejected rows to list', '20')
     .action(async (file: string, opts) => {
       if (opts.format !== 'csv' && opts.format !== 'ipa-enti') throw new UsageError('--format must be csv or ipa-enti');
       await withStore(opts, async (store) => {
-        const report = await importDataset(store, systemClock, { file, format: opts.format, name: opts.name });
+        const report = await importDataset(store, systemClock, { file, format: opts.format, name: opts.name, nameColumn: opts.nameColumn });
         console.log(`dataset ${report.name} (${report.datasetId})${report.replaced ? ', replacing the previous one' : ''}`);
         console.log(`rows read: ${report.rowsRead}`);
         console.log(`addresses imported: ${report.entriesImported}`);
         console.log(`rows rejected: ${report.rowsRejected}`);
+        if (opts.nameColumn !== undefined) console.log(`names searchable: ${report.namesIndexed}`);
         for (const r of report.rejected.slice(0, Number(opts.showRejected) || 0)) console.log(`  line ${r.line}: ${r.reason}`);
       });
     });

@@ -6,6 +6,7 @@ import { DEMO_KEY, ensureDemo } from '../../demo.ts';
 import { startAllStandins, type RunningStandins } from '../../standins/start-all.ts';
 import { UsageError } from '../context.ts';
 import { guardSecretFile } from '../../security/check-file-permissions.ts';
+import { exitWithNpm } from '../exit-with-npm.ts';
 
 export function serveCommand(program: Command): void {
   storeOptions(program.command('serve').description('start the service (HTTP API and workers)'))
@@ -36,6 +37,7 @@ export function serveCommand(program: Command): void {
             `cercapec in ascolto su ${server.url} (dati: ${server.services.store.description})`,
             `Chiave demo: ${DEMO_KEY}`,
             `Prova: curl -d key=${DEMO_KEY} -d cf=82003050109 ${server.url}/index_ws.php`,
+            `Sorveglianza PEC (un cambio di indirizzo dimostrativo): curl -H "Authorization: Bearer ${DEMO_KEY}" ${server.url}/v1/watches/events`,
             ...(standins ? standinBanner(standins, server.url) : []),
             '',
           ].join('\n') + '\n',
@@ -46,6 +48,14 @@ export function serveCommand(program: Command): void {
         else logger.info({ signal }, 'shutting down');
         await server.close();
         await standins?.close();
+      });
+      // Started by `npm start` and npm stopped: shut down as on SIGTERM (exit-with-npm.ts).
+      exitWithNpm({
+        env: process.env,
+        onGone: () => {
+          logger.info('the npm process that started the server is gone');
+          process.kill(process.pid, 'SIGTERM');
+        },
       });
     });
 }

@@ -8,17 +8,20 @@ import { scryptParams } from '../../users/password.ts';
 
 /** People of the back office (/admin): the first admin comes from here. */
 export function usersCommand(program: Command): void {
-  const users = program.command('users').description('back-office users (admins and operators of /admin)');
+  const users = program.command('users').description('people who log in: admins and operators of /admin, customers of /portal');
 
   storeOptions(users.command('add <username>').description('create a user; the password is asked on the terminal, or read from stdin'))
-    .requiredOption('--role <role>', 'admin or operator')
+    .requiredOption('--role <role>', 'admin, operator or customer')
+    .option('--account <id>', 'customer only: the account (id) the user belongs to and sees')
     .option('--password-stdin', 'read the password from the first line of stdin')
     .action(async (username: string, opts) => {
-      if (opts.role !== 'admin' && opts.role !== 'operator') throw new UsageError('--role must be admin or operator');
+      if (!['admin', 'operator', 'customer'].includes(opts.role)) throw new UsageError('--role must be admin, operator or customer');
+      if (opts.role === 'customer' && !opts.account) throw new UsageError('a customer needs --account <account id>');
+      if (opts.role !== 'customer' && opts.account) throw new UsageError('--account is for --role customer only');
       const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
       await withStore(opts, async (store, config) => {
-        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role }, CLI_ACTOR, scryptParams(config.passwordHashCost));
-        console.log(`user ${user.username} (${user.role}) created: log in at /admin`);
+        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role, accountId: opts.account ?? null }, CLI_ACTOR, scryptParams(config.passwordHashCost));
+        console.log(`user ${user.username} (${user.role}${user.accountId ? ` of account ${user.accountId}` : ''}) created: log in at ${user.role === 'customer' ? '/portal' : '/admin'}`);
       });
     });
 
@@ -28,8 +31,9 @@ export function usersCommand(program: Command): void {
       await withStore(opts, async (store) => {
         const rows = await listUsers(store);
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
-        console.log(['username', 'role', 'status', 'last login'].join('\t'));
-        for (const u of rows) console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-'].join('\t'));
+        // The account comes last: scripts reading the first four columns keep working.
+        console.log(['username', 'role', 'status', 'last login', 'account'].join('\t'));
+        for (const u of rows) console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-', u.accountId ?? '-'].join('\t'));
       });
     });
 

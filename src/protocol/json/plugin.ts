@@ -8,6 +8,9 @@ import { lookupRoutes } from './routes/lookups.ts';
 import { accountRoutes } from './routes/account.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { watchRoutes } from './routes/watches.ts';
+import { verificationRoutes } from './routes/verifications.ts';
+import { searchRoutes } from './routes/search.ts';
 
 /**
  * /v1: the JSON API. Same accounts, keys, billing and requests as the text protocol; errors are
@@ -58,4 +61,7 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
   await app.register(accountRoutes, deps);
   await app.register(batchRoutes, deps);
   await app.register(webhookRoutes, deps);
+  await app.register(watchRoutes, deps);
+  await app.register(verificationRoutes, deps);
+  await app.register(searchRoutes, deps);
 }

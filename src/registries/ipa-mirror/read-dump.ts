@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { readCsv } from '../../directory/read-csv.ts';
 import { parseIpaEntiRecord, type DirectoryRow } from '../../directory/parse-rows.ts';
 import { MirrorRefreshError } from './mirror-error.ts';
+import { ipaNameRow, type NameRow } from '../../search/name-index.ts';
 
 /** Columns the mirror reads; a dump without any of them is not the enti file (an error page, a changed layout). */
 const REQUIRED = ['codice_ipa', 'denominazione_ente', 'codice_fiscale_ente', ...[1, 2, 3, 4, 5].flatMap((n) => [`mail${n}`, `tipo_mail${n}`])];
@@ -12,6 +13,8 @@ export interface DumpContent {
   rowsRead: number;
   /** One per PEC, in file order, as the local directory's IPA importer reads them. */
   entries: DirectoryRow[];
+  /** One per codice fiscale with a PEC (the first ente that has it): what name search finds. */
+  names: NameRow[];
   rowsRejected: number;
 }
 
@@ -28,6 +31,8 @@ export async function readDump(file: string): Promise<DumpContent> {
   if (missing.length > 0) throw new MirrorRefreshError('malformed', `non è il file enti di IPA: mancano le colonne ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` e altre ${missing.length - 3}` : ''}`);
   const last = header[header.length - 1];
   const entries: DirectoryRow[] = [];
+  const names: NameRow[] = [];
+  const named = new Set<string>();
   let rowsRead = 0;
   let rowsRejected = 0;
   try {
@@ -39,13 +44,18 @@ export async function readDump(file: string): Promise<DumpContent> {
       for (const parsed of parseIpaEntiRecord(record)) {
         if ('ok' in parsed) entries.push(parsed.ok);
         else rowsRejected++;
+        if ('ok' in parsed && !named.has(parsed.ok.code)) {
+          named.add(parsed.ok.code);
+          const name = ipaNameRow(record, parsed.ok.code);
+          if (name) names.push(name);
+        }
       }
     }
   } catch (error) {
     if (error instanceof MirrorRefreshError) throw error;
     throw new MirrorRefreshError('malformed', `CSV non valido: ${(error as Error).message}`);
   }
-  return { rowsRead, entries, rowsRejected };
+  return { rowsRead, entries, names, rowsRejected };
 }
 
 /** The header's column names as readCsv keys them (trimmed, lower case). */

@@ -2,6 +2,8 @@ import type { Store } from '../../store/store.ts';
 import { newId } from '../../ids.ts';
 import type { DumpContent } from './read-dump.ts';
 import { updateSyncState } from './sync-state.ts';
+import { enqueueLocalRecheck } from '../../watches/recheck-job.ts';
+import { insertNames } from '../../search/name-index.ts';
 
 export interface Replacement {
   source: string;
@@ -52,8 +54,11 @@ export async function replaceMirrorDataset(store: Store, r: Replacement): Promis
       });
       await trx.insertInto('directory_entries').values(values).execute();
     }
+    // Names go in the same transaction: a search during a refresh finds the old names or the new ones.
+    await insertNames(trx, datasetId, r.content.names);
     const older = trx.selectFrom('datasets').select('id').where('managed_by', '=', r.source).where('id', '!=', datasetId);
     await trx.deleteFrom('directory_entries').where('dataset_id', 'in', older).execute();
+    await trx.deleteFrom('name_entries').where('dataset_id', 'in', older).execute();
     await trx.deleteFrom('datasets').where('managed_by', '=', r.source).where('id', '!=', datasetId).execute();
     await updateSyncState(trx, r.source, {
       etag: r.etag,
@@ -65,6 +70,8 @@ export async function replaceMirrorDataset(store: Store, r: Replacement): Promis
       status: 'ok',
       error: null,
     });
+    // Watched codes are compared with the new dump by a worker (watches/recheck-job.ts).
+    await enqueueLocalRecheck(trx, r.source, r.now);
   });
   return datasetId;
 }

@@ -12,6 +12,7 @@ import { queueRoutes } from './routes/queue.ts';
 import { requestRoutes } from './routes/requests.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { accountUserRoutes } from './routes/account-users.ts';
 
 const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound, ErrorCode.userNotFound];
 
@@ -51,4 +52,5 @@ export async function adminPlugin(app: FastifyInstance, options: AdminDeps & { p
   requestRoutes(app, deps);
   accountRoutes(app, deps);
   auditRoutes(app, deps);
+  accountUserRoutes(app, deps);
 }

@@ -7,6 +7,7 @@ import { operatorQueueDepth } from '../../../operators/list-operator-queue.ts';
 import { page } from '../layout.ts';
 import { param, stateOf, type AdminDeps } from '../admin-context.ts';
 import { dashboardPage } from '../views/dashboard-view.ts';
+import { watchCounts } from '../../../watches/list-watches.ts';
 
 /** /admin: the last 24 or 48 hours at a glance, charts drawn by dashboard.js with uPlot. */
 export function dashboardRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -16,14 +17,15 @@ export function dashboardRoutes(app: FastifyInstance, deps: AdminDeps): void {
     // Whole hours: the current one plus the hours - 1 before it.
     const since = (Math.floor(now / HOUR_MS) - hours + 1) * HOUR_MS;
     const db = deps.store.db;
-    const [hourly, times, sources, queues, waiting] = await Promise.all([
+    const [hourly, times, sources, queues, waiting, watches] = await Promise.all([
       requestsPerHour(db, since, now + 1),
       answerTimes(db, since, now + 1),
       sourceHealth(db, now - HOUR_MS),
       queueDepth(db, now),
       operatorQueueDepth(db),
+      watchCounts(db, since),
     ]);
-    const body = dashboardPage(req, { hours, now, hourly, times, sources, queues, waiting });
+    const body = dashboardPage(req, { hours, now, hourly, times, sources, queues, waiting, watches });
     const title = stateOf(req).t.dashboardTitle;
     return reply.type('text/html; charset=utf-8').send(
       page(req, { title, section: 'dashboard', body, styles: ['/admin/assets/uPlot.min.css'], scripts: ['/admin/assets/uPlot.iife.min.js', '/admin/assets/dashboard.js'] }).text,

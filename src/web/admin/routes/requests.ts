@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { codeHistory } from '../../../history/verify-address.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { searchRequests } from '../../../lookups/search-requests.ts';
 import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
 import { getAccount } from '../../../accounts/accounts.ts';
@@ -8,13 +9,26 @@ import { getRequest, requestDetail } from '../../../lookups/request-detail.ts';
 import type { RequestStatus } from '../../../store/schema.ts';
 import { page } from '../layout.ts';
 import { auditBy, param, stateOf, type AdminDeps } from '../admin-context.ts';
-import { requestDetailPage, requestSearchPage } from '../views/request-views.ts';
+import { requestDetailPage, requestSearchPage, type NameSearchView } from '../views/request-views.ts';
+import { searchNames } from '../../../search/search-names.ts';
+import { isCercapecError } from '../../../errors.ts';
 import { romeDayEnd, romeDayStart } from '../format.ts';
 import { errorPage } from '../error-page.ts';
 
 /** Requests: search, one request with every attempt, cancel with the protocol's rules. */
 export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store } = deps;
+
+  /** Back-office searches are the staff's, never charged to an account. */
+  async function nameSearch(req: FastifyRequest, q: string): Promise<NameSearchView> {
+    if (q.trim() === '') return { q, results: null, error: null };
+    try {
+      return { q, results: (await searchNames(store, q, { limit: 50 })).items, error: null };
+    } catch (error) {
+      if (isCercapecError(error, 'invalid_argument')) return { q, results: null, error: stateOf(req).t.nameSearchInvalid };
+      throw error;
+    }
+  }
 
   app.get('/requests', async (req, reply) => {
     const form = { code: param(req, 'code'), account: param(req, 'account'), status: param(req, 'status'), from: param(req, 'from'), to: param(req, 'to') };
@@ -25,20 +39,22 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const { rows, next } = await searchRequests(store.db, { code: form.code, account: form.account, status, from, to, after: param(req, 'after') });
     const nextUrl = next ? `/admin/requests?${new URLSearchParams({ ...form, after: next })}` : null;
     const { t } = stateOf(req);
-    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestsTitle, section: 'requests', body: requestSearchPage(req, form, rows, nextUrl) }).text);
+    const names = await nameSearch(req, param(req, 'name'));
+    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestsTitle, section: 'requests', body: requestSearchPage(req, form, rows, nextUrl, names) }).text);
   });
 
   app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
     const request = await getRequest(store.db, req.params.id);
     if (!request) return errorPage(req, reply, 404);
-    const [account, { addresses, attempts, ledger }, history] = await Promise.all([
+    const [account, { addresses, attempts, ledger }, history, timeline] = await Promise.all([
       getAccount(store, request.account_id),
       requestDetail(store.db, request.id),
       listAudit(store.db, { target: request.id }),
+      codeHistory(store.db, request.code),
     ]);
     const { t } = stateOf(req);
     const notice = param(req, 'done') === 'cancelled' ? t.cancelled : null;
-    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history });
+    const body = requestDetailPage(req, { request, accountName: account?.name ?? request.account_id, addresses, attempts, ledger, history, timeline });
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestTitle(request.code), section: 'requests', body, notice }).text);
   });
 

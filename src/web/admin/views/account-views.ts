@@ -85,6 +85,7 @@ ${d.newKey && shownKey(req, d.newKey)}
   <dt>${t.creditLimitShort}</dt><dd>${a.credit_limit_cents === null ? t.noLimit : `${formatMoney(lang, a.credit_limit_cents)} €`}</dd>
   <dt>${t.state}</dt><dd>${t.accountStatus[a.status]}</dd>
 </dl>
+<p><a href="${base}/users">${lang === 'it' ? 'Utenti del portale clienti' : 'Customer portal users'}</a></p>
 ${admin && html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms">${t.editTerms}</h2>
 <form method="post" action="${base}" class="stack">${csrfField(req)}
   <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${a.name}"></div>
@@ -124,7 +125,7 @@ ${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-w
   <div class="field"><label for="month">${t.month}</label><input type="month" id="month" name="month" value="${d.month}" pattern="\\d{4}-\\d{2}"></div>
   <button type="submit">${t.show}</button>
 </form>
-${d.statement && html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents))}</p>
+${d.statement && html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents), d.statement.searches, formatMoney(lang, d.statement.searchedCents))}</p>
 <p><a class="button" href="${base}/statement.csv?month=${d.month}" download>${t.downloadCsv}</a></p>`}
 </section>`;
 }

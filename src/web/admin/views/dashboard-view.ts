@@ -15,6 +15,8 @@ export interface DashboardView {
   sources: SourceHealth[];
   queues: QueueDepth[];
   waiting: { waiting: number; oldestSince: number | null };
+  /** Watches now, the codes they cover, and the events of the window. */
+  watches: { watches: number; codes: number; events: number };
 }
 
 /** Colours per outcome, readable on the light and the dark theme (dashboard.js draws with them). */
@@ -70,6 +72,8 @@ export function dashboardPage(req: FastifyRequest, v: DashboardView): SafeHtml {
   ${card(t.p95Answer, formatDuration(lang, v.times.overall.p95))}
   ${card(t.queueReady, String((lookupQueue?.ready ?? 0) + (lookupQueue?.delayed ?? 0) + (lookupQueue?.running ?? 0)))}
   ${card(t.waitingOperator, String(v.waiting.waiting), v.waiting.oldestSince === null ? null : t.oldestWaiting(formatDuration(lang, v.now - v.waiting.oldestSince)))}
+  ${card(t.watchedCodes, String(v.watches.codes), t.watchesOf(v.watches.watches))}
+  ${card(t.watchEventsInWindow, String(v.watches.events))}
 </div>
 
 <section aria-labelledby="h-hourly"><h2 id="h-hourly">${t.chartHourly}</h2>

@@ -4,11 +4,13 @@ import { csrfField } from '../layout.ts';
 import { stateOf } from '../admin-context.ts';
 import { formatDateTime, formatMoney } from '../format.ts';
 import { attemptsTable } from './queue-views.ts';
+import type { codeHistory } from '../../../history/verify-address.ts';
 import { auditTable } from './audit-views.ts';
 import type { RequestRow } from '../../../lookups/search-requests.ts';
 import type { AttemptsTable, LedgerTable, RequestAddressesTable, RequestsTable } from '../../../store/schema.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { isPending, LookupStatus } from '../../../lookups/lookup-status.ts';
+import type { NameResult } from '../../../search/search-names.ts';
 
 export interface SearchForm {
   code: string;
@@ -18,10 +20,41 @@ export interface SearchForm {
   to: string;
 }
 
-export function requestSearchPage(req: FastifyRequest, form: SearchForm, rows: RequestRow[], nextUrl: string | null): SafeHtml {
+/** The name search box and, when a name was searched, its results (or why the query was refused). */
+export interface NameSearchView {
+  q: string;
+  results: NameResult[] | null;
+  error: string | null;
+}
+
+function nameSearchSection(req: FastifyRequest, v: NameSearchView): SafeHtml {
+  const { t } = stateOf(req);
+  return html`<section aria-labelledby="name-search-title"><h2 id="name-search-title">${t.nameSearchTitle}</h2>
+<form method="get" action="/admin/requests" class="filters" role="search">
+  <div class="field"><label for="f-name">${t.nameSearchLabel}</label><input type="search" id="f-name" name="name" value="${v.q}" maxlength="200" autocomplete="off"></div>
+  <button type="submit">${t.search}</button>
+</form>
+<p class="hint">${t.nameSearchHint}</p>
+${v.error && html`<p class="error" role="alert">${v.error}</p>`}
+${v.results && (v.results.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="name-results">
+<caption>${t.nameResultsTitle(v.q)}</caption>
+<thead><tr><th scope="col">${t.code}</th><th scope="col">IPA</th><th scope="col">${t.nameColumn}</th><th scope="col">${t.placeColumn}</th><th scope="col">${t.pecColumn}</th><th scope="col">${t.sourceColumn}</th></tr></thead>
+<tbody>${v.results.map((r) => html`<tr>
+<td><a href="${`/admin/requests?code=${encodeURIComponent(r.code)}`}"><code>${r.code}</code></a></td>
+<td>${r.ipaCode ?? ''}</td>
+<td>${r.name}</td>
+<td>${[r.place.address, r.place.postcode, r.place.province && `(${r.place.province})`].filter(Boolean).join(' ')}</td>
+<td>${r.pecs.map((p, i) => html`${i > 0 && html`<br>`}${p.pec}`)}</td>
+<td>${r.source.type === 'ipa' ? 'IPA' : r.source.name}</td>
+</tr>`)}</tbody></table></div>`)}
+</section>`;
+}
+
+export function requestSearchPage(req: FastifyRequest, form: SearchForm, rows: RequestRow[], nextUrl: string | null, names?: NameSearchView): SafeHtml {
   const { t, lang } = stateOf(req);
   const statuses = Object.values(LookupStatus);
   return html`<h1>${t.requestsTitle}</h1>
+${names && nameSearchSection(req, names)}
 <form method="get" action="/admin/requests" class="filters">
   <div class="field"><label for="f-code">${t.code}</label><input type="text" id="f-code" name="code" value="${form.code}" autocomplete="off" spellcheck="false"></div>
   <div class="field"><label for="f-account">${t.account}</label><input type="text" id="f-account" name="account" value="${form.account}" autocomplete="off"></div>
@@ -51,6 +84,8 @@ export interface RequestDetail {
   attempts: AttemptsTable[];
   ledger: LedgerTable[];
   history: AuditRow[];
+  /** The code's addresses over time, every source (history/verify-address.ts codeHistory). */
+  timeline: Awaited<ReturnType<typeof codeHistory>>;
 }
 
 export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHtml {
@@ -79,6 +114,10 @@ ${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="tabl
 <tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${a.source}</td><td>${a.kind}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.attempts}</h2>
 ${attemptsTable(req, d.attempts)}
+<h2>${t.addressTimeline}</h2>
+${d.timeline.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="address-timeline">
+<thead><tr><th scope="col">${t.timelineFrom}</th><th scope="col">${t.timelineTo}</th><th scope="col">${t.pec}</th><th scope="col">${t.source}</th></tr></thead>
+<tbody>${d.timeline.map((e) => html`<tr><td>${formatDateTime(lang, Date.parse(e.validFrom))}</td><td>${e.current ? t.timelineCurrent : formatDateTime(lang, e.validTo === null ? null : Date.parse(e.validTo))}</td><td>${e.pec ?? html`<span class="muted">${t.timelineNone}</span>`}</td><td>${e.source}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.ledgerTitle}</h2>
 ${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.kind}</th><th scope="col" class="num">${t.amount}</th><th scope="col">${t.reason}</th></tr></thead>

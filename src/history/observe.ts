@@ -1,0 +1,106 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AddressObservationsTable, Database } from '../store/schema.ts';
+import { insertRows } from '../store/insert-rows.ts';
+import { newId } from '../ids.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** One answer of one source about one code. */
+export interface Observation {
+  code: string;
+  source: string;
+  /** null: the source has no address for the code (not found, ceased). */
+  pec: string | null;
+  kind?: string | null;
+  validFrom?: number | null;
+  validTo?: number | null;
+}
+
+/** An observation that differs from the source's previous one about the code. */
+export interface AddressChange {
+  code: string;
+  source: string;
+  before: string | null;
+  after: string | null;
+  /** The new observation's id: an event is made once per (account, observation). */
+  observationId: string;
+  at: number;
+}
+
+export interface ObserveOptions {
+  /**
+   * false: an unchanged answer leaves its row alone (re-checks of local datasets, whose current
+   * rows stay valid until a re-check supersedes them: no million updates per import).
+   */
+  touch?: boolean;
+}
+
+/** Codes per read of current rows: one IN list, well under both dialects' parameter limits. */
+const CHUNK = 1000;
+
+const same = (a: string | null, b: string | null) => (a === null || b === null ? a === b : a.toLowerCase() === b.toLowerCase());
+
+/**
+ * Records observations and returns the changes among them. The same address from the same
+ * source extends the current row (last_seen_at, and validity when the source now gives it);
+ * another address, or none, closes the current row (superseded_at) and opens a new one. The
+ * first observation of a code by a source is its baseline: no change. Run it in the
+ * transaction that writes the answer, so an answer and its history commit together; the
+ * changes it returns are made into watch events in the same transaction (watches/emit-events.ts).
+ */
+export async function observe(db: Db, items: readonly Observation[], now: number, options: ObserveOptions = {}): Promise<AddressChange[]> {
+  const wanted = new Map<string, Observation>();
+  for (const item of items) {
+    const key = `${item.code}\u0000${item.source}`;
+    if (!wanted.has(key)) wanted.set(key, item);
+  }
+  if (wanted.size === 0) return [];
+  const current = await currentRows(db, [...new Set([...wanted.values()].map((o) => o.code))]);
+  const touched: string[] = [];
+  const superseded: string[] = [];
+  const inserted: AddressObservationsTable[] = [];
+  const changes: AddressChange[] = [];
+  for (const [key, o] of wanted) {
+    const row = current.get(key);
+    const pec = o.pec;
+    if (row && same(row.pec, pec)) {
+      const validFrom = o.validFrom ?? row.valid_from;
+      const validTo = o.validTo ?? row.valid_to;
+      if (validFrom !== row.valid_from || validTo !== row.valid_to) {
+        await db.updateTable('address_observations').set({ valid_from: validFrom, valid_to: validTo, last_seen_at: Math.max(now, Number(row.last_seen_at)) }).where('id', '=', row.id).execute();
+      } else if (options.touch !== false) touched.push(row.id);
+      continue;
+    }
+    const id = newId('obs', now);
+    inserted.push({ id, code: o.code, source: o.source, pec, kind: o.kind ?? null, first_seen_at: now, last_seen_at: now, valid_from: o.validFrom ?? null, valid_to: o.validTo ?? null, superseded_at: null });
+    if (row) {
+      superseded.push(row.id);
+      changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: id, at: now });
+    }
+  }
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    await db.updateTable('address_observations').set({ last_seen_at: now }).where('id', 'in', touched.slice(i, i + CHUNK)).where('last_seen_at', '<', now).execute();
+  }
+  for (let i = 0; i < superseded.length; i += CHUNK) {
+    await db.updateTable('address_observations').set({ superseded_at: now }).where('id', 'in', superseded.slice(i, i + CHUNK)).execute();
+  }
+  await insertRows(db, 'address_observations', inserted);
+  return changes;
+}
+
+/** The current row of every (code, source) among these codes, keyed `code\0source`. */
+async function currentRows(db: Db, codes: readonly string[]): Promise<Map<string, AddressObservationsTable>> {
+  const rows = new Map<string, AddressObservationsTable>();
+  for (let i = 0; i < codes.length; i += CHUNK) {
+    const found = await db
+      .selectFrom('address_observations')
+      .selectAll()
+      .where('code', 'in', codes.slice(i, i + CHUNK))
+      .where('superseded_at', 'is', null)
+      .orderBy('first_seen_at')
+      .execute();
+    // The newest wins if two ever were left current (concurrent writers on PostgreSQL).
+    for (const row of found) rows.set(`${row.code}\u0000${row.source}`, row);
+  }
+  return rows;
+}
