@@ -105,7 +105,9 @@ function isCode(row: RawRow, index: number): boolean {
 /** Trimmed header names; blanks become column_N and repeats get _2, _3 so every name is a key. */
 export function columnNames(header: string[]): string[] {
   const names: string[] = [];
-  header.forEach((raw, i) => addColumn(names, raw.trim().slice(0, 200) || `column_${i + 1}`));
+  header.forEach((raw, i) => {
+    addColumn(names, raw.trim().slice(0, 200) || `column_${i + 1}`);
+  });
   return names;
 }
 

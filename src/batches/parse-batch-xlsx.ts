@@ -133,6 +133,7 @@ class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
    * strings parked in a temporary folder that is always removed (exceljs leaves its files until
    * the process exits). A broken zip fails the part being read instead of leaving it waiting.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: the override must match exceljs's own declaration
   override async *parse(): AsyncGenerator<any> {
     const base = this as unknown as ReaderInternals;
     const zip = unzipper.Parse({ forceStream: true });

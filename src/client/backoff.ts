@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /** Waiting between polls and retries: exponential, capped, jittered; cancellable. */
 
 export interface BackoffPolicy {
@@ -20,16 +22,8 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** setTimeout as a promise that rejects with the signal's reason when aborted. */
-export const sleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+export const sleep: Sleep = async (ms, signal) => {
+  await delay(ms, undefined, { signal }).catch((error: unknown) => {
+    throw signal?.aborted ? signal.reason : error;
   });
+};

@@ -76,7 +76,7 @@ export async function resolveViaBulk(deps: BulkRunDeps, run: BulkRun): Promise<v
 
 async function waitAndRead(deps: BulkRunDeps, batchId: string, run: BulkRun) {
   for (let attempt = 0; ; attempt++) {
-    let progress;
+    let progress: Awaited<ReturnType<BulkRunDeps['bulk']['progress']>>;
     try {
       progress = await deps.bulk.progress(batchId);
     } catch (error) {

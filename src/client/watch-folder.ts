@@ -86,7 +86,7 @@ async function stableFiles(dir: string, seen: Map<string, { size: number; mtimeM
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const name = entry.name;
     if (!entry.isFile() || name.startsWith('.') || name.startsWith('~$') || /\.(part|tmp|crdownload)$/i.test(name)) continue;
-    let info;
+    let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(join(dir, name));
     } catch {

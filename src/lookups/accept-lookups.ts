@@ -87,7 +87,7 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
   for (const item of items) {
     const accountId = item.account.id;
     const account = terms.get(accountId);
-    if (!account || !account.active) {
+    if (!account?.active) {
       outcomes.push({ ok: false, error: new CercapecError(ErrorCode.keyInvalid, 'the account is disabled') });
       continue;
     }
@@ -135,7 +135,7 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
   await insertRows(trx, 'idempotency_keys', newKeys);
   // Wake-ups are per group: the count tells the caller whether to wake the webhook workers.
   const first = outcomes.find((o) => o.ok && !o.replayed);
-  if (first && first.ok) first.webhooks = webhooks;
+  if (first?.ok) first.webhooks = webhooks;
   return outcomes;
 }
 

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Database } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 
-export type TaskResult = Record<string, number> | void;
+export type TaskResult = Record<string, number> | undefined;
 
 export interface MaintenanceTask {
   /** Also the cluster lock's identity: two processes running a task of the same name exclude each other. */

@@ -110,7 +110,7 @@ export function buildRegistries(o: BuildOptions): Registries {
         throw new CercapecError(ErrorCode.invalidArgument, `registries file: routing.${kind} names unknown source "${id}"`);
       }
     }
-    chains.set(kind, file.routing[kind].map((id) => sources.get(id)).filter((s): s is GuardedSource => s !== undefined && s.kinds.includes(kind)));
+    chains.set(kind, file.routing[kind].map((id) => sources.get(id)).filter((s): s is GuardedSource => s?.kinds.includes(kind) === true));
   }
 
   return {

@@ -18,7 +18,7 @@ export interface BatcherOptions<I, O> {
 
 export function createMicroBatcher<I, O>(o: BatcherOptions<I, O>): MicroBatcher<I, O> {
   type Waiter = { item: I; resolve(v: O): void; reject(e: unknown): void; done(): void };
-  let pending: Waiter[] = [];
+  const pending: Waiter[] = [];
   let timer: NodeJS.Timeout | null = null;
 
   function flush() {

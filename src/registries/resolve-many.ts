@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { CodeKind } from '../taxid/index.ts';
 import { AttemptOutcome } from './attempt-outcome.ts';
-import type { Registry } from './registry.ts';
+import type { Registry, RegistryAnswer } from './registry.ts';
 import type { Attempt, Resolution } from './resolve-code.ts';
 
 export type DefiniteResolution = Exclude<Resolution, { outcome: 'error' }>;
@@ -28,7 +28,7 @@ export async function resolveMany(
   for (const source of sources) {
     if (open.length === 0) break;
     const startedAt = clock.now();
-    let answers;
+    let answers: Map<string, RegistryAnswer>;
     try {
       answers = await source.lookupMany!(open);
     } catch {

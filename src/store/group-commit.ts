@@ -76,7 +76,9 @@ export function createGroupCommit<I, O>(o: GroupCommitOptions<I, O>): GroupCommi
   async function write(group: Waiter[]): Promise<void> {
     try {
       const outcomes = await o.run(group.map((w) => w.item));
-      group.forEach((w, i) => w.resolve(outcomes[i]));
+      group.forEach((w, i) => {
+        w.resolve(outcomes[i]);
+      });
     } catch (error) {
       for (const w of group) w.reject(error);
     } finally {

@@ -20,7 +20,7 @@ const NUMERIC = 1700;
 
 /** bigint and count(*) come back as strings from pg; every one of ours fits in a double. */
 const types = {
-  getTypeParser(oid: number, format?: any) {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
     return pg.types.getTypeParser(oid, format);
   },

@@ -61,7 +61,7 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
     return next - Number(delivery.created_at) > deps.retryWindowMs ? null : next;
   }
 
-  async function record(job: Job, ctx: JobContext, delivery: WebhookDeliveriesTable, result: PostResult): Promise<string> {
+  async function record(_job: Job, ctx: JobContext, delivery: WebhookDeliveriesTable, result: PostResult): Promise<string> {
     const now = clock.now();
     const attempts = Number(delivery.attempts) + 1;
     const next = result.error === null || result.refused ? null : nextAttemptAt(delivery, attempts, now);

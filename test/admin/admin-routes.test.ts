@@ -13,12 +13,11 @@ const MINUTE = 60_000;
 
 describe('back office routes', () => {
   let h: Harness;
-  let ids: Awaited<ReturnType<typeof staff>>;
 
   beforeEach(async () => {
     // The per-address login limit is off here (these tests log in often); it has its own test.
     h = await createHarness('sqlite', { adminSessionIdleMinutes: 30, adminLockoutFailures: 5, adminLockoutMinutes: 15, adminLoginsPerMinute: 0 });
-    ids = await staff(h.store, h.clock.now());
+    await staff(h.store, h.clock.now());
   });
   afterEach(() => h.close());
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHarness, type Harness } from '../helpers/services.ts';
-import { batchClient, csvRows, xlsxRows, XLSX } from './batch-http.ts';
+import { batchClient, csvRows, xlsxRows, } from './batch-http.ts';
 import { writeCsvOutput } from '../../src/client/write-csv-output.ts';
 import { writeXlsxOutput } from '../../src/client/write-xlsx-output.ts';
 import { defuseFormula } from '../../src/security/defuse-formula.ts';

@@ -1,4 +1,4 @@
-import { describe, test, after } from 'node:test';
+import { describe, test, } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, copyFile, stat, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

@@ -40,7 +40,9 @@ describe('cercapec client batch: xlsx in, xlsx out', TIMEOUT, () => {
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('Clienti');
     sheet.addRow(['Ragione sociale', 'P.IVA testo', 'P.IVA numero', 'Importo', 'Data']);
-    codes.forEach((code, i) => sheet.addRow([`Cliente ${i}`, code, Number(code), 100 + i / 4, new Date(Date.UTC(2024, 0, i + 1))]));
+    codes.forEach((code, i) => {
+      sheet.addRow([`Cliente ${i}`, code, Number(code), 100 + i / 4, new Date(Date.UTC(2024, 0, i + 1))]);
+    });
     sheet.addRow(['Cliente senza codice', '123', 123, 1, new Date(Date.UTC(2024, 5, 1))]);
     await workbook.xlsx.writeFile(input);
 

@@ -1,4 +1,4 @@
-import { describe, test, after } from 'node:test';
+import { describe, test, } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';

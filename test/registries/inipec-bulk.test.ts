@@ -51,8 +51,12 @@ describe('INI-PEC bulk lists', () => {
     assert.deepEqual(requests.sort((a, b) => b - a), [100, 50]);
     assert.equal(rig.count('getElencoPec'), 2 * 3, 'each request polled through two "in progress" answers');
     assert.equal(rig.count('authentication'), 1, 'one token for all');
-    companies.forEach((c, i) => assert.deepEqual(pecs(answers[i]), [c.pec]));
-    professionals.forEach((p, i) => assert.deepEqual(pecs(answers[100 + i]), p.pecs));
+    companies.forEach((c, i) => {
+      assert.deepEqual(pecs(answers[i]), [c.pec]);
+    });
+    professionals.forEach((p, i) => {
+      assert.deepEqual(pecs(answers[100 + i]), p.pecs);
+    });
     assert.ok(answers.slice(140).every((a) => a.outcome === 'not_found'));
   });
 

@@ -102,7 +102,7 @@ describe('ipa-ws23 client against the WS23 stand-in', () => {
     await assertConformance(standin);
   });
 
-  test('a wrong AUTH_ID (902) is permanent and says what to fix; 900/901 likewise', async (t) => {
+  test('a wrong AUTH_ID (902) is permanent and says what to fix; 900/901 likewise', async () => {
     const error = await refusal(ENTE.cf, 'not-the-auth-id');
     assert.equal(error.transient, false);
     assert.equal(error.code, 'ipa_902');

@@ -18,7 +18,7 @@ import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createLocalNotifier } from '../../src/queue/notifier.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isCercapecError } from '../../src/errors.ts';
-import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL, type TestStore } from '../helpers/stores.ts';
+import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL, } from '../helpers/stores.ts';
 import { cliOk, runCli, IPA_SAMPLE } from '../helpers/cli.ts';
 
 const pgSkip = await postgresUnavailable();
@@ -31,7 +31,9 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const NASTY = 'Società «Cooperativa» àèìòù ß 東京 🇮🇹 "quoted" \'single\'\nsecond line\t\\';
 

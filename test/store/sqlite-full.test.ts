@@ -94,7 +94,7 @@ describe('SQLITE_FULL inside a transaction', () => {
       const { key: { key } } = await createAccount(store, clock.now(), { name: 'cliente', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 100_000, creditLimitCents: null });
       await capPages(store.db, 0);
       // Requests until one needs a page the store no longer has.
-      let answer;
+      let answer: Awaited<ReturnType<typeof app.inject>> | undefined;
       for (let n = 0; n < 500; n++) {
         answer = await app.inject({ method: 'POST', url: '/index_ws.php', payload: { key, cf: code(n) } });
         if (answer.statusCode !== 200) break;

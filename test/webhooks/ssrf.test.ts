@@ -70,7 +70,12 @@ await eachDialect(describe, 'webhook SSRF rules (allowPrivateCallbacks off)', (d
 
 describe('postWebhook', () => {
   const servers: http.Server[] = [];
-  after(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));
+  after(() => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+  });
   const post = (url: string, o: Partial<Parameters<typeof postWebhook>[0]> = {}) =>
     postWebhook({ url, body: '{"a":1}', headers: { 'content-type': 'application/json' }, timeoutMs: 2000, allowPrivate: true, ...o });
 

@@ -3,6 +3,7 @@ import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import type { Clock } from '../../clock.ts';
 import { parseJson, statusError, type HttpClient } from '../http-client.ts';
 import { RegistryError } from '../registry.ts';
+import { createCachedToken, type CachedToken, type FetchedToken } from '../cached-token.ts';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -21,11 +22,7 @@ export interface PdndVoucherOptions {
 }
 
 /** PDND vouchers for one client and purpose, fetched when needed and reused until shortly before they expire. */
-export interface PdndVouchers {
-  get(): Promise<string>;
-  /** Forgets a voucher the e-service refused (401/403), so the next get() asks PDND for a new one. */
-  drop(voucher: string): void;
-}
+export type PdndVouchers = CachedToken;
 
 /** How long our client assertion is valid: PDND only needs it for the one token call. */
 const ASSERTION_TTL_SECONDS = 300;
@@ -39,8 +36,6 @@ const RENEW_MARGIN_MS = 60_000;
  */
 export function createPdndVouchers(o: PdndVoucherOptions): PdndVouchers {
   let key: Promise<CryptoKey> | null = null;
-  let cached: { voucher: string; renewAt: number } | null = null;
-  let inflight: Promise<string> | null = null;
 
   async function signingKey(): Promise<CryptoKey> {
     key ??= importPKCS8(o.privateKeyPem, 'RS256').catch(() => {
@@ -63,7 +58,7 @@ export function createPdndVouchers(o: PdndVoucherOptions): PdndVouchers {
       .sign(await signingKey());
   }
 
-  async function fetchVoucher(): Promise<string> {
+  async function fetchVoucher(): Promise<FetchedToken> {
     const form = new URLSearchParams({
       client_id: o.clientId,
       client_assertion: await clientAssertion(),
@@ -90,21 +85,8 @@ export function createPdndVouchers(o: PdndVoucherOptions): PdndVouchers {
       throw new RegistryError(o.source, true, 'risposta del token endpoint PDND non valida', 'malformed');
     }
     const lifeMs = body.expires_in * 1000;
-    cached = { voucher: body.access_token, renewAt: requestedAt + lifeMs - Math.min(RENEW_MARGIN_MS, lifeMs / 10) };
-    return body.access_token;
+    return { token: body.access_token, renewAt: requestedAt + lifeMs - Math.min(RENEW_MARGIN_MS, lifeMs / 10) };
   }
 
-  return {
-    async get() {
-      if (cached && o.clock.now() < cached.renewAt) return cached.voucher;
-      cached = null;
-      inflight ??= fetchVoucher().finally(() => {
-        inflight = null;
-      });
-      return inflight;
-    },
-    drop(voucher) {
-      if (cached?.voucher === voucher) cached = null;
-    },
-  };
+  return createCachedToken(o.clock, fetchVoucher);
 }

@@ -1,8 +1,9 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
 import { createMicroBatcher } from '../micro-batcher.ts';
 import { RegistryError, type RegistryAnswer } from '../registry.ts';
-import { RequestLostError, type InipecApi } from './api.ts';
+import { RequestLostError, type InipecApi, type PollResult } from './api.ts';
 import { answersFromElenco } from './mapping.ts';
 
 export interface BulkLookupsOptions {
@@ -57,7 +58,7 @@ export function createBulkLookups(o: BulkLookupsOptions) {
   async function pollUntilReady(r: RemoteRequest): Promise<Map<string, RegistryAnswer>> {
     for (let poll = 1; ; poll++) {
       await sleep(o.pollIntervalMs, o.signal, o.source);
-      let result;
+      let result: PollResult;
       try {
         result = await whileOpen(o.api.pollList(r.id));
       } catch (error) {
@@ -125,17 +126,9 @@ function waitFor(polling: Promise<Map<string, RegistryAnswer>>, code: string, si
   });
 }
 
-function sleep(ms: number, signal: AbortSignal, source: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new RegistryError(source, true, 'sorgente chiusa', 'closed'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new RegistryError(source, true, 'sorgente chiusa', 'closed'));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; a closed source (the signal aborted) ends the wait with a transient error. */
+async function sleep(ms: number, signal: AbortSignal, source: string): Promise<void> {
+  await delay(ms, undefined, { signal }).catch((error: unknown) => {
+    throw signal.aborted ? new RegistryError(source, true, 'sorgente chiusa', 'closed') : error;
   });
 }

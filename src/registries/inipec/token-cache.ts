@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.ts';
 import type { HttpClient } from '../http-client.ts';
 import { statusError } from '../http-client.ts';
 import { RegistryError } from '../registry.ts';
+import { createCachedToken, type CachedToken } from '../cached-token.ts';
 import type { ClientAssertion } from './client-assertion.ts';
 
 /** Renew this long before the token expires, so a call never leaves with a token about to die. */
@@ -21,18 +22,11 @@ export interface TokenCacheOptions {
 }
 
 /** InfoCamere's access token, fetched once and shared until shortly before it expires. */
-export interface TokenCache {
-  get(): Promise<string>;
-  /** Forgets `token` (a data call answered 401); a newer token already fetched is kept. */
-  drop(token: string): void;
-}
+export type TokenCache = CachedToken;
 
 export function createTokenCache(o: TokenCacheOptions): TokenCache {
-  let current: { token: string; renewAt: number } | null = null;
   // One /authentication call at a time: concurrent lookups wait for the same token.
-  let fetching: Promise<string> | null = null;
-
-  async function fetchToken(): Promise<string> {
+  return createCachedToken(o.clock, async () => {
     const obtainedAt = o.clock.now();
     const res = await o.http.request({
       method: 'POST',
@@ -51,22 +45,8 @@ export function createTokenCache(o: TokenCacheOptions): TokenCache {
     if (!token || /\s/.test(token)) throw new RegistryError(o.source, true, 'token di accesso non valido nella risposta', 'malformed');
     const expiresAt = expiryOf(token) ?? obtainedAt + o.fallbackLifetimeMs;
     const margin = Math.min(REFRESH_MARGIN_MS, Math.max(0, (expiresAt - obtainedAt) / 4));
-    current = { token, renewAt: expiresAt - margin };
-    return token;
-  }
-
-  return {
-    async get() {
-      if (current && o.clock.now() < current.renewAt) return current.token;
-      fetching ??= fetchToken().finally(() => {
-        fetching = null;
-      });
-      return fetching;
-    },
-    drop(token) {
-      if (current?.token === token) current = null;
-    },
-  };
+    return { token, renewAt: expiresAt - margin };
+  });
 }
 
 /** The token travels as a bare string; tolerate it wrapped as a JSON string too. */

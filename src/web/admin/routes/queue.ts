@@ -51,7 +51,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return holder && holder.userId !== userOf(req).id ? `/admin/queue?held=${encodeURIComponent(jobId)}` : `/admin/queue?done=${otherwise}`;
   }
 
-  async function workView(req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
+  async function workView(_req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
     const request = await store.db
       .selectFrom('requests')
       .innerJoin('accounts', 'accounts.id', 'requests.account_id')

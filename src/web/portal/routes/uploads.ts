@@ -79,7 +79,7 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
       return reply.redirect('/portal/upload?error=too_large', 303);
     }
     const file = req.isMultipart() ? await req.file() : undefined;
-    if (!file || !file.filename) {
+    if (!file?.filename) {
       file?.file.resume();
       return reply.redirect('/portal/upload?error=missing', 303);
     }
@@ -108,7 +108,7 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
     const meta = await findUpload(deps.uploadDir, req.params.id, accountId, deps.clock.now());
     if (!meta) return reply.redirect('/portal/upload?error=gone', 303);
     const wanted = param(req, 'column') || undefined;
-    let preview;
+    let preview: Awaited<ReturnType<typeof previewUpload>>;
     try {
       const read = await withSlot(meta, () => previewUpload(readUpload(deps.uploadDir, meta.id), meta.format, wanted, maxInflatedBytes));
       if (!read) return busy(reply);
