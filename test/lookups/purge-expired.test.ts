@@ -98,6 +98,8 @@ await eachDialect(describe, 'retention', (dialect) => {
 
   test('jobs that failed for good past retention are removed; others stay; retention 0 keeps everything', async () => {
     const now = h.clock.now();
+    // The harness's dataset import queued a watch re-check: only this test's jobs are counted.
+    await h.store.db.deleteFrom('jobs').execute();
     await insertJob('failed-old-1', 'failed', now - 100 * DAY);
     await insertJob('failed-old-2', 'failed', now - 95 * DAY);
     await insertJob('failed-recent', 'failed', now - DAY);
