@@ -1,6 +1,7 @@
 import { describe, test, } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';
 import { openStore } from '../../src/store/store.ts';
 import { cf11CheckDigit, validateTaxId } from '../../src/taxid/index.ts';
 import { formatEuro } from '../../src/resources/money.ts';
@@ -196,7 +197,8 @@ async function snapshot(dataDir: string) {
   const store = await openStore({ dataDir });
   try {
     const requests = await store.db.selectFrom('requests').select(['id', 'code', 'status']).execute();
-    const jobs = await store.db.selectFrom('jobs').select(['status']).execute();
+    // Lookup jobs only: the dataset import queued a watch re-check too.
+    const jobs = await store.db.selectFrom('jobs').select(['status']).where('queue', '=', LOOKUP_QUEUE).execute();
     const charges = await store.db.selectFrom('ledger').select('request_id').where('kind', '=', 'charge').execute();
     return { requests, jobs, charges };
   } finally {
