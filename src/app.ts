@@ -66,6 +66,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     prefix: '/v1',
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
+    verifier: services.registries.sources.find((s) => s.id === 'inad' && s.verifyAddress !== undefined),
     batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes, xlsxConcurrency: config.batchXlsxConcurrency, xlsxWaitMs: config.batchXlsxWaitMs },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));

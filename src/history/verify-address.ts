@@ -13,6 +13,8 @@ export interface Evidence {
   validFrom: string;
   /** null: still the source's current answer. */
   validTo: string | null;
+  /** Set when the source could not be asked (a remote check that failed or does not apply): the item then counts for nothing. */
+  error?: string;
 }
 
 export interface Verification {
@@ -54,8 +56,13 @@ export async function verifyAddress(db: Kysely<Database> | Transaction<Database>
     if (to !== null && at === to && row.superseded_at !== null && Number(row.superseded_at) === at) continue;
     evidence.push({ source: row.source, pec: row.pec, matches: row.pec?.toLowerCase() === wanted, observedAt: iso(Number(row.last_seen_at)), validFrom: iso(from), validTo: to === null ? null : iso(to) });
   }
-  const outcome: VerificationOutcome = evidence.length === 0 ? 'unknown' : evidence.some((e) => e.matches) ? 'match' : 'no_match';
-  return { outcome, evidence };
+  return { outcome: outcomeOf(evidence), evidence };
+}
+
+/** match when any answering source gave that address then, no_match when those that answered gave another, unknown when none answered. */
+export function outcomeOf(evidence: readonly Evidence[]): VerificationOutcome {
+  const answered = evidence.filter((e) => e.error === undefined);
+  return answered.length === 0 ? 'unknown' : answered.some((e) => e.matches) ? 'match' : 'no_match';
 }
 
 /** A code's addresses over time, oldest first (GET /v1/watches/{code}, the back office timeline). */

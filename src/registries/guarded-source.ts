@@ -118,6 +118,13 @@ export function guardSource(inner: Registry, o: GuardOptions): GuardedSource {
       };
     },
     skipReason: inner.skipReason?.bind(inner),
+    // One call, no retries: the customer is waiting on the HTTP request. An open breaker refuses it too.
+    verifyAddress: inner.verifyAddress
+      ? async (q, signal) => {
+          if (!breaker.allow()) throw new RegistryError(id, true, 'sorgente temporaneamente sospesa (troppi errori)', 'breaker_open');
+          return inner.verifyAddress!(q, signal);
+        }
+      : undefined,
     close: inner.close?.bind(inner),
   };
 }

@@ -63,6 +63,20 @@ export interface Registry {
    * found. Purpose-free: sources that care about the reference do not offer it.
    */
   lookupMany?(codes: readonly string[]): Promise<Map<string, RegistryAnswer>>;
+  /**
+   * Sources with a point-in-time check of their own (INAD /verify): whether `pec` was the
+   * code's address at `at`. Throws RegistryError like lookup; skipReason applies here too.
+   */
+  verifyAddress?(q: AddressCheck, signal: AbortSignal): Promise<{ matches: boolean; checkedAt: number | null }>;
+}
+
+export interface AddressCheck {
+  code: string;
+  pec: string;
+  /** Epoch ms. */
+  at: number;
+  /** The purpose (INAD's practicalReference). */
+  reference: string;
 }
 
 export class RegistryError extends Error {

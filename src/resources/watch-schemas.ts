@@ -72,6 +72,7 @@ export const VerificationSchema = z
         observedAt: z.string(),
         validFrom: z.string().nullable(),
         validTo: z.string().nullable(),
+        error: z.string().optional().describe('set when the source could not be asked (INAD failed, omocodic code): the item counts for nothing'),
       }),
     ),
     chargedCents: z.number().int(),

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Account } from '../../accounts/api-keys.ts';
+import type { Registry } from '../../registries/registry.ts';
 import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import type { AuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
@@ -15,6 +16,8 @@ export interface JsonApiDeps {
   allowPrivateCallbacks: boolean;
   /** Longest ?wait= in seconds. */
   maxWaitSeconds: number;
+  /** The source whose own point-in-time check is added to verifications (INAD /verify); absent: history only. */
+  verifier?: Registry;
   /** Batch upload limits (config batchMaxRows, batchMaxBytes); absent: 100,000 rows, 50 MB. */
   batch?: { maxRows: number; maxBytes: number; maxInflatedBytes?: number; xlsxConcurrency?: number; xlsxWaitMs?: number };
 }

@@ -13,6 +13,11 @@ export interface InadApi {
   listReady(id: string, signal?: AbortSignal): Promise<boolean>;
   /** GET /listDigitalAddress/response/{id}: one record per code asked (codes without a domicile have empty data). */
   listResponse(id: string, signal?: AbortSignal): Promise<unknown[]>;
+  /**
+   * GET /verify/{cf}?digital_address&since&practicalReference: whether `pec` was the code's
+   * domicile on `date` (yyyy-MM-dd). INAD's 404 "CF non trovato" is a no (no domicile at all).
+   */
+  verify(code: string, pec: string, date: string, reference: string, signal?: AbortSignal): Promise<{ outcome: boolean; checkedAt: string | null }>;
 }
 
 export interface InadApiOptions {
@@ -45,6 +50,16 @@ export function createInadApi(o: InadApiOptions): InadApi {
   }
 
   return {
+    async verify(code, pec, date, reference, signal) {
+      const params = new URLSearchParams({ digital_address: pec, since: date, practicalReference: reference });
+      const res = await call({ url: `${base}/verify/${encodeURIComponent(code)}?${params}`, signal });
+      if (res.status === 404 && CF_NOT_FOUND.test(problemDetail(res))) return { outcome: false, checkedAt: null };
+      if (res.status !== 200) throw inadError(o.source, res, 'verify');
+      const answer = parseJson<{ outcome?: unknown; dateTimeCheck?: unknown }>(o.source, res);
+      if (typeof answer.outcome !== 'boolean') throw new RegistryError(o.source, true, 'risposta INAD non valida (verify)', 'malformed');
+      return { outcome: answer.outcome, checkedAt: typeof answer.dateTimeCheck === 'string' ? answer.dateTimeCheck : null };
+    },
+
     async extract(code, reference, signal) {
       const url = `${base}/extract/${encodeURIComponent(code)}?practicalReference=${encodeURIComponent(reference)}`;
       const res = await call({ url, signal });

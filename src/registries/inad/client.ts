@@ -118,6 +118,12 @@ export function createInadClient(o: InadClientOptions): SourceClient {
     skipReason(query) {
       return INAD_CODE.test(query.code.toUpperCase()) ? null : OMOCODIC_SKIP;
     },
+    async verifyAddress(q, signal) {
+      // INAD asks for a day; the day in Italy, where the domicile's dates are kept.
+      const answer = await o.api.verify(q.code.toUpperCase(), q.pec, romeDate(q.at), q.reference, AbortSignal.any([signal, closing.signal]));
+      const checkedAt = answer.checkedAt === null ? NaN : Date.parse(answer.checkedAt);
+      return { matches: answer.outcome, checkedAt: Number.isFinite(checkedAt) ? checkedAt : null };
+    },
     async details() {
       return { bulkThreshold: o.bulkThreshold, bulkPollIntervalMs: o.bulkPollIntervalMs };
     },
@@ -139,4 +145,11 @@ const OMOCODIC_SKIP = 'INAD non accetta codici fiscali omocodici (lettere al pos
 
 function keyOf(reference: string, code: string): string {
   return `${reference}\u0000${code}`;
+}
+
+const ROME_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** yyyy-MM-dd of an instant in Italian time. */
+export function romeDate(ms: number): string {
+  return ROME_DAY.format(ms);
 }

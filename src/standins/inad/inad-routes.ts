@@ -23,7 +23,7 @@ const MAX_LIST = 1000;
 type ErrorType = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR' | 'SERVICE_UNAVAILABLE';
 
 /**
- * INAD's extraction API under basePath (inad-extraction.yaml): /extract, and the bulk trio
+ * INAD's extraction API under basePath (inad-extraction.yaml): /extract, /verify, and the bulk trio
  * /listDigitalAddress, /state/{id}, /response/{id}. Every call needs a PDND voucher and the
  * extraction calls a practicalReference; errors are problem+json {status, type, detail}.
  */
@@ -36,6 +36,7 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
 
     let m: RegExpExecArray | null;
     if (r.method === 'GET' && (m = /^\/extract\/([^/]+)$/.exec(path))) return extract(decodeURIComponent(m[1]), r.query.get('practicalReference'));
+    if (r.method === 'GET' && (m = /^\/verify\/([^/]+)$/.exec(path))) return verify(decodeURIComponent(m[1]), r.query);
     if (r.method === 'POST' && path === '/listDigitalAddress') return submit(r);
     if (r.method === 'GET' && (m = /^\/listDigitalAddress\/state\/([^/]+)$/.exec(path))) return state(r, decodeURIComponent(m[1]));
     if (r.method === 'GET' && (m = /^\/listDigitalAddress\/response\/([^/]+)$/.exec(path))) return response(decodeURIComponent(m[1]));
@@ -48,6 +49,25 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
     const entry = o.directory.get(o.answerAs(code.toUpperCase()));
     if (!entry) return problem(404, 'NOT_FOUND', 'CF non trovato');
     return json(200, inadRecord(entry));
+  }
+
+  /**
+   * /verify/{cf}?digital_address&since&practicalReference: true when that address was the
+   * domicile on that day, by the entry's own dates (since, and a cessation's end).
+   */
+  function verify(code: string, query: URLSearchParams): StandinResponse {
+    const pec = query.get('digital_address');
+    const day = query.get('since');
+    const reference = query.get('practicalReference');
+    if (!CODE.test(code)) return problem(400, 'BAD_REQUEST', 'Codice fiscale non valido');
+    if (!pec || !pec.includes('@')) return problem(400, 'BAD_REQUEST', 'digital_address obbligatorio');
+    if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isFinite(Date.parse(day))) return problem(400, 'BAD_REQUEST', 'since: data yyyy-MM-dd obbligatoria');
+    if (!reference) return problem(400, 'BAD_REQUEST', 'practicalReference obbligatorio');
+    const entry = o.directory.get(o.answerAs(code.toUpperCase()));
+    if (!entry) return problem(404, 'NOT_FOUND', 'CF non trovato');
+    const wanted = pec.toLowerCase();
+    const outcome = entry.since.slice(0, 10) <= day && entry.addresses.some((a) => a.pec.toLowerCase() === wanted && (a.cessation === null || isoSeconds(a.cessation.endsAt).slice(0, 10) > day));
+    return json(200, { outcome, dateTimeCheck: isoSeconds(o.clock.now()) });
   }
 
   function submit(r: StandinRequest): StandinResponse {
