@@ -35,8 +35,10 @@ export interface AddReport {
  * prepaid account that cannot pay it adds none (insufficient_credit). A baseline of each code's
  * address in the local sources is recorded, so the next import that changes it is an event.
  */
-export async function addWatches(store: Store, accountId: string, inputs: readonly string[], o: { reference: string | null; now: number }): Promise<AddReport> {
-  if (inputs.length > MAX_WATCH_CODES) throw new CercapecError(ErrorCode.invalidArgument, `at most ${MAX_WATCH_CODES} codes per call`);
+export async function addWatches(store: Store, accountId: string, inputs: readonly string[], o: { reference: string | null; now: number; maxCodes?: number }): Promise<AddReport> {
+  // A file upload is bounded by the batch limits instead (maxCodes).
+  const max = o.maxCodes ?? MAX_WATCH_CODES;
+  if (inputs.length > max) throw new CercapecError(ErrorCode.invalidArgument, `at most ${max} codes per call`);
   const rejected: Rejected[] = [];
   const valid = new Map<string, 'cf16' | 'cf11'>();
   for (const input of inputs) {
