@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { compileOnce } from '../store/compile-once.ts';
 import type { Store } from '../store/store.ts';
-import type { AccountsTable } from '../store/schema.ts';
+import type { AccountsTable, ApiKeysTable, Database } from '../store/schema.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
@@ -102,4 +103,18 @@ export function normalizeAccount(row: AccountsTable): Account {
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };
+}
+
+/**
+ * The keys of one account, all of them (revoked too): `oldest` first by creation, as the back
+ * office and the CLI list them, or `newest` first (ties by id), as the portal does.
+ */
+export async function listApiKeys(db: Kysely<Database>, accountId: string, order: 'oldest' | 'newest' = 'oldest'): Promise<ApiKeysTable[]> {
+  const query = db.selectFrom('api_keys').selectAll().where('account_id', '=', accountId);
+  return order === 'oldest' ? query.orderBy('created_at').execute() : query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+/** One key of one account: another account's key id finds nothing. */
+export async function findApiKey(db: Kysely<Database>, accountId: string, keyId: string): Promise<ApiKeysTable | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', keyId).where('account_id', '=', accountId).executeTakeFirst();
 }

@@ -109,6 +109,11 @@ export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<Cr
   return { id, replayed: false };
 }
 
+/** The batch an account's upload Idempotency-Key created, or null when the key is unused. */
+export async function batchOfIdempotencyKey(store: Store, accountId: string, key: string): Promise<string | null> {
+  return (await findKey(store, accountId, key))?.batch_id ?? null;
+}
+
 async function findKey(store: Store, accountId: string, key: string) {
   return store.db.selectFrom('batch_idempotency_keys').select(['body_hash', 'batch_id']).where('account_id', '=', accountId).where('key', '=', key).executeTakeFirst();
 }

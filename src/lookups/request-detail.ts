@@ -1,6 +1,21 @@
 import type { Kysely } from 'kysely';
 import type { AttemptsTable, Database, LedgerTable, RequestAddressesTable, RequestsTable } from '../store/schema.ts';
 
+/** The code of one request by id, whatever its account; undefined when there is no such request. */
+export async function requestCode(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  return (await db.selectFrom('requests').select('code').where('id', '=', id).executeTakeFirst())?.code;
+}
+
+/** What an operator working on one request sees of it: its fields and its account's name. */
+export async function requestWithAccountName(db: Kysely<Database>, id: string) {
+  return db
+    .selectFrom('requests')
+    .innerJoin('accounts', 'accounts.id', 'requests.account_id')
+    .select(['requests.id', 'requests.code', 'requests.kind', 'requests.reference', 'requests.created_at', 'requests.account_id', 'accounts.name'])
+    .where('requests.id', '=', id)
+    .executeTakeFirst();
+}
+
 /** One request by id, whatever its account (the back office sees every account's). */
 export async function getRequest(db: Kysely<Database>, id: string): Promise<RequestsTable | undefined> {
   return db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();

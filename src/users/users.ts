@@ -121,3 +121,8 @@ export async function setUserStatus(store: Store, now: number, username: string,
   });
   return { ...user, status };
 }
+
+/** The usernames of the users with these ids (unknown ids are left out; none asked, none read). */
+export async function usernamesOf(store: Store, ids: string[]): Promise<{ id: string; username: string }[]> {
+  return ids.length ? store.db.selectFrom('users').select(['id', 'username']).where('id', 'in', ids).execute() : [];
+}

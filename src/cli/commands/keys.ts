@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeOptions, withStore } from '../context.ts';
 import { resolveAccount } from '../../accounts/accounts.ts';
-import { addApiKey, revokeApiKey } from '../../accounts/api-keys.ts';
+import { addApiKey, listApiKeys, revokeApiKey } from '../../accounts/api-keys.ts';
 import { systemClock } from '../../clock.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
 
@@ -23,7 +23,7 @@ export function keysCommand(program: Command): void {
     .action(async (idOrName: string, opts) => {
       await withStore(opts, async (store) => {
         const account = await resolveAccount(store, idOrName);
-        const rows = await store.db.selectFrom('api_keys').selectAll().where('account_id', '=', account.id).orderBy('created_at').execute();
+        const rows = await listApiKeys(store.db, account.id);
         for (const k of rows) {
           console.log([k.id, `${k.key_prefix}...`, k.label ?? '', k.revoked_at ? `revoked ${new Date(Number(k.revoked_at)).toISOString()}` : 'active'].join('\t'));
         }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { getAccount } from '../../accounts/accounts.ts';
 import { resumeSession, csrfTokenFor } from '../../users/sessions.ts';
 import { secretsEqual } from '../../security/constant-time.ts';
 import { sameOrigin } from '../same-origin.ts';
@@ -69,7 +70,7 @@ export function installPortalGuard(app: FastifyInstance, deps: PortalDeps): void
     }
     if (req.portal.user && access !== 'public' && !req.url.startsWith('/portal/logout')) {
       // A disabled account (the API refuses its keys) opens no page of the portal either.
-      const account = await deps.store.db.selectFrom('accounts').select('status').where('id', '=', req.portal.user.accountId).executeTakeFirst();
+      const account = await getAccount(deps.store, req.portal.user.accountId);
       if (account?.status !== 'active') return portalErrorPage(req, reply, 403, undefined, req.portal.t.accountDisabled);
     }
     if (access === 'public' || req.portal.user) return;

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { sql } from 'kysely';
 import { balanceOf } from '../../../billing/balance.ts';
+import { ledgerPage } from '../../../billing/ledger-page.ts';
+import { chargesBetween } from '../../../billing/charges-between.ts';
+import { countLookupsByStatus } from '../../../lookups/count-lookups.ts';
 import { formatEuro } from '../../../resources/money.ts';
 import { AccountSchema, LedgerPageSchema, UsageSchema } from '../../../resources/schemas.ts';
 import { accountOf, type JsonApiDeps } from '../context.ts';
@@ -35,9 +37,7 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     const a = accountOf(req);
     const after = req.query.cursor ? decodeCursor(req.query.cursor) : null;
     if (req.query.cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.reader.selectFrom('ledger').selectAll().where('account_id', '=', a.id);
-    if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
-    const rows = await query.orderBy('created_at').orderBy('id').limit(req.query.limit + 1).execute();
+    const rows = await ledgerPage(store.reader, a.id, after, req.query.limit + 1);
     const page = rows.slice(0, req.query.limit);
     const last = page[page.length - 1];
     return {
@@ -59,28 +59,13 @@ export async function accountRoutes(app: FastifyInstance, deps: JsonApiDeps): Pr
     const [year, month] = req.query.month.split('-').map(Number);
     const from = Date.UTC(year, month - 1, 1);
     const to = Date.UTC(year, month, 1);
-    const statuses = await store.reader
-      .selectFrom('requests')
-      .select(['status', sql<number>`count(*)`.as('n')])
-      .where('account_id', '=', a.id)
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
-      .groupBy('status')
-      .execute();
-    const money = await store.reader
-      .selectFrom('ledger')
-      .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('total'))
-      .where('account_id', '=', a.id)
-      .where('kind', 'in', ['charge', 'refund'])
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
-      .executeTakeFirstOrThrow();
-    const byStatus = Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)]));
+    const byStatus = await countLookupsByStatus(store.reader, a.id, from, to);
+    const total = await chargesBetween(store.reader, a.id, from, to);
     return {
       month: req.query.month,
       lookups: Object.values(byStatus).reduce((x, y) => x + y, 0),
       byStatus,
-      chargedCents: -Number(money.total),
+      chargedCents: -total,
     };
   });
 }

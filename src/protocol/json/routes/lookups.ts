@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { submitLookup } from '../../../lookups/submit-lookup.ts';
 import { cancelLookupById } from '../../../lookups/cancel-lookup.ts';
 import { findAddresses, findLookup, loadLookupResources } from '../../../lookups/find-lookup.ts';
+import { listLookups } from '../../../lookups/list-lookups.ts';
+import type { RequestStatus } from '../../../store/schema.ts';
 import { isPending } from '../../../lookups/lookup-status.ts';
 import { isCercapecError } from '../../../errors.ts';
 import { IdParams, LookupListSchema, LookupSchema, LookupStatusSchema, NewLookupSchema } from '../../../resources/schemas.ts';
@@ -121,13 +123,12 @@ export async function lookupRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
     const { status, code, limit, cursor } = req.query;
     const after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    let query = store.reader.selectFrom('requests').selectAll().where('account_id', '=', account.id).where('deleted_at', 'is', null);
-    if (status) query = query.where('status', '=', status as never);
-    if (code) query = query.where('code', '=', code.toUpperCase().replace(/[\s\-:.]/g, '').replace(/^IT(?=\d{11}$)/, ''));
-    if (after) {
-      query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await listLookups(store.reader, account.id, {
+      status: status as RequestStatus | undefined,
+      code: code ? code.toUpperCase().replace(/[\s\-:.]/g, '').replace(/^IT(?=\d{11}$)/, '') : undefined,
+      after,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {

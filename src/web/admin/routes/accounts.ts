@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAccount, getAccount, topUp } from '../../../accounts/accounts.ts';
-import { addApiKey, revokeApiKey } from '../../../accounts/api-keys.ts';
+import { addApiKey, findApiKey, listApiKeys, revokeApiKey } from '../../../accounts/api-keys.ts';
 import { updateAccount } from '../../../accounts/update-account.ts';
 import { searchAccountPage } from '../../../accounts/search-accounts.ts';
 import { balanceOf } from '../../../billing/balance.ts';
@@ -46,7 +46,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : romeMonth(clock.now());
     const [balanceCents, keys, ledger, statement] = await Promise.all([
       balanceOf(store.db, id),
-      store.db.selectFrom('api_keys').selectAll().where('account_id', '=', id).orderBy('created_at').execute(),
+      listApiKeys(store.db, id),
       recentLedger(store.db, id, 100),
       usageStatement(store.db, id, month).catch(() => null),
     ]);
@@ -159,7 +159,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
     const { t } = stateOf(req);
     const account = await getAccount(store, req.params.id);
-    const key = account && (await store.db.selectFrom('api_keys').select(['id', 'key_prefix', 'revoked_at']).where('id', '=', req.params.keyId).where('account_id', '=', account.id).executeTakeFirst());
+    const key = account && (await findApiKey(store.db, account.id, req.params.keyId));
     if (!account || !key) return errorPage(req, reply, 404);
     const back = `/admin/accounts/${account.id}`;
     if (key.revoked_at !== null) return reply.redirect(`${back}?done=revoked`, 303);
@@ -168,7 +168,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
-    const key = await store.db.selectFrom('api_keys').select('id').where('id', '=', req.params.keyId).where('account_id', '=', req.params.id).executeTakeFirst();
+    const key = await findApiKey(store.db, req.params.id, req.params.keyId);
     if (!key) return errorPage(req, reply, 404);
     // A form without the confirmation step (an old page, a stray click) only leads to it.
     if (field(req.body, 'confirm') !== '1') return reply.redirect(`/admin/accounts/${req.params.id}/keys/${key.id}/revoke`, 303);

@@ -10,6 +10,8 @@ import { queueList, workPage, type WorkView } from '../views/queue-views.ts';
 import { errorPage } from '../error-page.ts';
 import { jobHolder } from '../../../operators/job-holder.ts';
 import { formatTime } from '../format.ts';
+import { listAttempts, requestCode, requestWithAccountName } from '../../../lookups/request-detail.ts';
+import { usernamesOf } from '../../../users/users.ts';
 
 const DONE = { answered: 'answered', late: 'answeredTooLate', released: 'released', lost: 'leaseLost', empty: 'nothingToClaim' } as const;
 
@@ -26,8 +28,8 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const now = clock.now();
     const [rows, held] = await Promise.all([listOperatorQueue(store.db, now), heldRequest(store, userOf(req).id, now)]);
     const userIds = rows.flatMap((r) => (r.claimedBy?.startsWith('operator:') ? [r.claimedBy.slice('operator:'.length)] : []));
-    const users = userIds.length ? await store.db.selectFrom('users').select(['id', 'username']).where('id', 'in', userIds).execute() : [];
-    const heldCode = held ? (await store.db.selectFrom('requests').select('code').where('id', '=', held.requestId).executeTakeFirst())?.code ?? '' : '';
+    const users = await usernamesOf(store, userIds);
+    const heldCode = held ? (await requestCode(store.db, held.requestId)) ?? '' : '';
     const done = DONE[param(req, 'done') as keyof typeof DONE];
     // Someone else's request: who holds it and until when (read now, not carried in the URL).
     const heldJob = param(req, 'held');
@@ -52,14 +54,9 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
   }
 
   async function workView(_req: FastifyRequest, claim: OperatorClaim): Promise<WorkView | null> {
-    const request = await store.db
-      .selectFrom('requests')
-      .innerJoin('accounts', 'accounts.id', 'requests.account_id')
-      .select(['requests.id', 'requests.code', 'requests.kind', 'requests.reference', 'requests.created_at', 'requests.account_id', 'accounts.name'])
-      .where('requests.id', '=', claim.requestId)
-      .executeTakeFirst();
+    const request = await requestWithAccountName(store.db, claim.requestId);
     if (!request) return null;
-    const attempts = await store.db.selectFrom('attempts').selectAll().where('request_id', '=', claim.requestId).orderBy('started_at').execute();
+    const attempts = await listAttempts(store.db, claim.requestId);
     return { claim, request, accountName: request.name, attempts };
   }
 

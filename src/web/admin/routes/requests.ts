@@ -100,7 +100,7 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
   // Cancelling is asked first (GET: a page with the one form that does it): never one click.
   app.get<{ Params: { id: string } }>('/requests/:id/cancel', async (req, reply) => {
     const { t } = stateOf(req);
-    const request = await store.db.selectFrom('requests').select(['id', 'code', 'status', 'deleted_at']).where('id', '=', req.params.id).executeTakeFirst();
+    const request = await getRequest(store.db, req.params.id);
     if (!request) return errorPage(req, reply, 404);
     const back = `/admin/requests/${request.id}`;
     if (request.deleted_at !== null || !isPending(request.status)) return reply.redirect(back, 303);

@@ -3,6 +3,7 @@ import { recentLedger } from '../../../billing/recent-ledger.ts';
 import { usageStatement } from '../../../billing/usage-statement.ts';
 import { statementCsv } from '../../../billing/statement-csv.ts';
 import { normalizeTaxId } from '../../../taxid/index.ts';
+import { recentLookups } from '../../../lookups/list-lookups.ts';
 import { html } from '../../admin/html.ts';
 import { param } from '../../admin/admin-context.ts';
 import { formatDateTime, formatMoney } from '../../admin/format.ts';
@@ -52,15 +53,7 @@ ${rows.length === 0 ? html`<p>${t.ledgerEmpty}</p>` : scrollTable(t.ledgerTitle,
   app.get('/lookups', async (req, reply) => {
     const { t, lang } = portalState(req);
     const q = param(req, 'code').slice(0, 40);
-    let query = store.reader
-      .selectFrom('requests')
-      .select(['id', 'code', 'status', 'pec', 'reference', 'created_at'])
-      .where('account_id', '=', accountIdOf(req));
-    if (q) {
-      const code = normalizeTaxId(q);
-      query = query.where('code', 'like', `${code.replace(/[%_\\]/g, '')}%`);
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(LOOKUP_ROWS).execute();
+    const rows = await recentLookups(store.reader, accountIdOf(req), q ? normalizeTaxId(q) : '', LOOKUP_ROWS);
     const body = html`<h1>${t.lookupsTitle}</h1>
 <form method="get" action="/portal/lookups" class="inline-form" role="search">
   <label for="code">${t.lookupsSearch}</label>

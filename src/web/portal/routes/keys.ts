@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { addApiKey, revokeApiKey } from '../../../accounts/api-keys.ts';
+import { addApiKey, findApiKey, listApiKeys, revokeApiKey } from '../../../accounts/api-keys.ts';
 import { userActor } from '../../../audit/record-audit.ts';
 import { html } from '../../admin/html.ts';
 import { field, param } from '../../admin/admin-context.ts';
@@ -14,12 +14,11 @@ const auditOf = (req: FastifyRequest) => ({ actor: userActor(portalState(req).us
 /** API keys: the account's list, create (the key shown once), revoke after a confirmation page. */
 export function portalKeyRoutes(app: FastifyInstance, deps: PortalDeps): void {
   const { store, clock } = deps;
-  const findKey = (req: FastifyRequest, id: string) =>
-    store.db.selectFrom('api_keys').selectAll().where('id', '=', id).where('account_id', '=', accountIdOf(req)).executeTakeFirst();
+  const findKey = (req: FastifyRequest, id: string) => findApiKey(store.db, accountIdOf(req), id);
 
   app.get('/keys', async (req, reply) => {
     const { t, lang } = portalState(req);
-    const keys = await store.reader.selectFrom('api_keys').selectAll().where('account_id', '=', accountIdOf(req)).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    const keys = await listApiKeys(store.reader, accountIdOf(req), 'newest');
     const created = takeFlashSecret(req, reply, '/portal/keys');
     const body = html`<h1>${t.keysTitle}</h1>
 <p>${t.keysIntro}</p>

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createBatch } from '../../../batches/create-batch.ts';
+import { batchOfIdempotencyKey, createBatch } from '../../../batches/create-batch.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { getAccount } from '../../../accounts/accounts.ts';
 import { isCercapecError, ErrorCode } from '../../../errors.ts';
@@ -170,8 +170,8 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
     const meta = await findUpload(deps.uploadDir, req.params.id, accountId, deps.clock.now());
     if (!meta) {
       // Confirmed already (a second click after the first removed the file): show that batch.
-      const done = await deps.store.db.selectFrom('batch_idempotency_keys').select('batch_id').where('account_id', '=', accountId).where('key', '=', key).executeTakeFirst();
-      return reply.redirect(done ? `/portal/batches/${done.batch_id}` : '/portal/upload?error=gone', 303);
+      const done = await batchOfIdempotencyKey(deps.store, accountId, key);
+      return reply.redirect(done ? `/portal/batches/${done}` : '/portal/upload?error=gone', 303);
     }
     const account = (await getAccount(deps.store, accountId))!;
     const column = field(req.body, 'column') || undefined;
