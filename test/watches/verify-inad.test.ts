@@ -74,7 +74,12 @@ await eachDialect(describe, 'verifications through INAD /verify', (dialect) => {
     assert.equal((await verify(key, ceased.cf, ceased.pec, now - 60 * DAY)).body.outcome, 'match', 'still the domicile 60 days ago');
     const absent = await verify(key, dataset.companies[0].cf, 'x@pec.example', now);
     assert.equal(absent.body.evidence.length, 0, 'a cf11 is not asked of INAD /verify');
-    assert.equal(verifies().length, 5);
+    const stranger = person.cf.slice(0, 12) + '999';
+    const unknownToInad = stranger + cf16CheckChar(stranger);
+    assert.ok(!dataset.persons.some((p) => p.cf === unknownToInad) && !dataset.professionals.some((p) => p.cf === unknownToInad));
+    const notFound = await verify(key, unknownToInad, person.pec, now);
+    assert.deepEqual([notFound.status, notFound.body.outcome, notFound.body.evidence[0].matches, notFound.body.evidence[0].error], [200, 'no_match', false, undefined], 'INAD\'s 404 CF non trovato is a no');
+    assert.equal(verifies().length, 6);
   });
 
   test('an omocodic code and an INAD refusal are evidence with an error, never a 500; no purpose, no call', async () => {
