@@ -5,8 +5,8 @@ import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { readCsv, type CsvRecord } from './read-csv.ts';
-import { enqueueLocalRecheck } from '../watches/recheck-job.ts';
-import { DIRECTORY_SOURCE } from '../history/local-sources.ts';
+import { datasetChanged } from './dataset-changed.ts';
+import { DIRECTORY_SOURCE } from './local-sources.ts';
 import { parseGenericRecord, parseIpaEntiRecord, type DirectoryRow, type RejectedRow } from './parse-rows.ts';
 import { deleteNames, insertNames, ipaNameRow, type NameRow } from '../search/name-index.ts';
 
@@ -132,7 +132,7 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
       })
       .execute();
     // Watched codes are compared with the new data by a worker (watches/recheck-job.ts).
-    await enqueueLocalRecheck(trx, DIRECTORY_SOURCE, clock.now());
+    await datasetChanged(trx, DIRECTORY_SOURCE, clock.now());
     return old?.id ?? null;
   });
   if (previous) {

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AddressObservationsTable, Database } from '../store/schema.ts';
-import { isLocalSource } from './local-sources.ts';
+import { isLocalSource } from '../directory/local-sources.ts';
 
 export type VerificationOutcome = 'match' | 'no_match' | 'unknown';
 

@@ -7,7 +7,7 @@ import { insertRows } from '../store/insert-rows.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
 import { addJobs } from '../queue/add-job.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
-import { recordObservations } from '../history/record-observations.ts';
+import { recordObservations } from '../watches/record-observations.ts';
 import { answerObservations } from '../history/answer-observations.ts';
 
 export interface NewLookup {

@@ -4,7 +4,7 @@ import { insertRows } from '../store/insert-rows.ts';
 import type { Attempt, Resolution } from '../registries/resolve-code.ts';
 import { newId } from '../ids.ts';
 import { LookupStatus, PENDING_STATUSES } from './lookup-status.ts';
-import { recordObservations } from '../history/record-observations.ts';
+import { recordObservations } from '../watches/record-observations.ts';
 import { answerObservations } from '../history/answer-observations.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;

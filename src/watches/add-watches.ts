@@ -6,8 +6,8 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
 import { canSpend } from '../billing/balance.ts';
 import { insertRows } from '../store/insert-rows.ts';
-import { DIRECTORY_SOURCE, localAddresses, MIRROR_SOURCES, sourceLoaded } from '../history/local-sources.ts';
-import { recordObservations } from '../history/record-observations.ts';
+import { DIRECTORY_SOURCE, localAddresses, MIRROR_SOURCES, sourceLoaded } from '../directory/local-sources.ts';
+import { recordObservations } from './record-observations.ts';
 import type { Observation } from '../history/observe.ts';
 import { monthOf, watchChargeReason } from './month.ts';
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { DIRECTORY_SOURCE } from '../history/local-sources.ts';
+import { DIRECTORY_SOURCE } from '../directory/local-sources.ts';
 
 export interface WatchView {
   code: string;

@@ -10,16 +10,10 @@ import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import { recheckLocalSource } from './recheck-local.ts';
 import { recheckRemoteSource } from './recheck-remote.ts';
 import type { Registry } from '../registries/registry.ts';
-import { WATCH_QUEUE } from './watch-event.ts';
+import { datasetChanged, WATCH_QUEUE, type LocalRecheckPayload } from '../directory/dataset-changed.ts';
 
 export type RecheckPayload =
-  | {
-      kind: 'local';
-      source: string;
-      after: string | null;
-      /** When the data changed: the time of the observations the re-check records. */
-      changedAt: number;
-    }
+  | LocalRecheckPayload
   | {
       kind: 'remote';
       source: string;
@@ -33,14 +27,8 @@ export async function enqueueRemoteRecheck(db: Kysely<Database> | Transaction<Da
   await addJob(db, { queue: WATCH_QUEUE, payload: { kind: 'remote', source, after: null, staleBefore } satisfies RecheckPayload, now, maxAttempts: 20 });
 }
 
-/**
- * Asks for a re-check of a local source, in the transaction that changed its data (an import's
- * swap, a mirror refresh): the change and the re-check commit together, and a worker picks the
- * job up within its poll interval even when the change came from another process (the CLI).
- */
-export async function enqueueLocalRecheck(db: Kysely<Database> | Transaction<Database>, source: string, now: number): Promise<void> {
-  await addJob(db, { queue: WATCH_QUEUE, payload: { kind: 'local', source, after: null, changedAt: now } satisfies RecheckPayload, now, maxAttempts: 20 });
-}
+/** Asks for a re-check of a local source (see directory/dataset-changed.ts, which the importers call). */
+export const enqueueLocalRecheck = datasetChanged;
 
 export interface RecheckHandlerDeps {
   store: Store;

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
-import { localAddresses, sourceLoaded } from '../history/local-sources.ts';
-import { recordObservations } from '../history/record-observations.ts';
+import { localAddresses, sourceLoaded } from '../directory/local-sources.ts';
+import { recordObservations } from './record-observations.ts';
 
 const samePec = (a: string | null, b: string | null) => (a === null || b === null ? a === b : a.toLowerCase() === b.toLowerCase());
 

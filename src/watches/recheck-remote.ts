@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
 import type { Registry } from '../registries/registry.ts';
-import { recordObservations } from '../history/record-observations.ts';
+import { recordObservations } from './record-observations.ts';
 import type { Observation } from '../history/observe.ts';
 
 export interface RemoteSlice {

@@ -1,6 +1,6 @@
 import type { WatchEventsTable } from '../store/schema.ts';
 
-export const WATCH_QUEUE = 'watches';
+export { WATCH_QUEUE } from '../directory/dataset-changed.ts';
 
 /** A watch event as GET /v1/watches/events and the webhook body show it. */
 export interface WatchEventView {

@@ -77,14 +77,8 @@ test('the parser sees the imports (a check that finds nothing proves nothing)', 
   assert.ok(edges.some((e) => e.from === join('store', 'schema.ts') && e.to === join('lookups', 'lookup-status.ts') && e.typeOnly));
 });
 
-/**
- * Known, to be untangled: history/record-observations.ts emits watch events (watches/emit-events.ts)
- * while watches/ records observations through history/. Listed so that any other cycle fails.
- */
-const KNOWN_FOLDER_CYCLES = [['history', 'watches']];
-
 test('no cycle across folders (imports that run code)', () => {
-  assert.deepEqual(cycles(graphOf(edges.filter((e) => !e.typeOnly).map((e) => [unitOf(e.from), unitOf(e.to)]))), KNOWN_FOLDER_CYCLES);
+  assert.deepEqual(cycles(graphOf(edges.filter((e) => !e.typeOnly).map((e) => [unitOf(e.from), unitOf(e.to)]))), []);
 });
 
 test('no cycle between files (imports that run code): module initialisation order never matters', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
 import { storeOptions, UsageError, withStore } from '../context.ts';
-import { DIRECTORY_SOURCE, MIRROR_SOURCES, sourceLoaded } from '../../history/local-sources.ts';
+import { DIRECTORY_SOURCE, MIRROR_SOURCES, sourceLoaded } from '../../directory/local-sources.ts';
 import { enqueueLocalRecheck, enqueueRemoteRecheck } from '../../watches/recheck-job.ts';
 import { parseRecheckHours } from '../../watches/recheck-remote.ts';
 import { watchCounts } from '../../watches/list-watches.ts';

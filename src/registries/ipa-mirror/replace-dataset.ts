@@ -2,7 +2,7 @@ import type { Store } from '../../store/store.ts';
 import { newId } from '../../ids.ts';
 import type { DumpContent } from './read-dump.ts';
 import { updateSyncState } from './sync-state.ts';
-import { enqueueLocalRecheck } from '../../watches/recheck-job.ts';
+import { datasetChanged } from '../../directory/dataset-changed.ts';
 import { insertNames } from '../../search/name-index.ts';
 
 export interface Replacement {
@@ -71,7 +71,7 @@ export async function replaceMirrorDataset(store: Store, r: Replacement): Promis
       error: null,
     });
     // Watched codes are compared with the new dump by a worker (watches/recheck-job.ts).
-    await enqueueLocalRecheck(trx, r.source, r.now);
+    await datasetChanged(trx, r.source, r.now);
   });
   return datasetId;
 }

@@ -15,7 +15,7 @@ import { validateTaxId } from '../../../taxid/index.ts';
 import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { createParseSlots } from '../../../batches/parse-slots.ts';
-import { readWatchUpload } from '../../../watches/read-watch-upload.ts';
+import { readWatchUpload } from '../read-watch-upload.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 402: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema };
 const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };

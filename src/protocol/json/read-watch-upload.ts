@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { BatchError } from '../batches/batch-error.ts';
-import { tabulate } from '../batches/batch-table.ts';
-import { limitedInput } from '../batches/limit-bytes.ts';
-import { readCsvBatch } from '../batches/parse-batch-csv.ts';
-import { readXlsxBatch } from '../batches/parse-batch-xlsx.ts';
-import type { Rejected } from './add-watches.ts';
+import { BatchError } from '../../batches/batch-error.ts';
+import { tabulate } from '../../batches/batch-table.ts';
+import { limitedInput } from '../../batches/limit-bytes.ts';
+import { readCsvBatch } from '../../batches/parse-batch-csv.ts';
+import { readXlsxBatch } from '../../batches/parse-batch-xlsx.ts';
+import type { Rejected } from '../../watches/add-watches.ts';
 
 export interface WatchUpload {
   format: 'csv' | 'xlsx';

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { observe, type Observation, type ObserveOptions } from './observe.ts';
-import { emitWatchEvents } from '../watches/emit-events.ts';
+import { observe, type Observation, type ObserveOptions } from '../history/observe.ts';
+import { emitWatchEvents } from './emit-events.ts';
 
 /**
  * Records observations and turns their changes into watch events, in the caller's transaction.

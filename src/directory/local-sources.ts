@@ -5,12 +5,12 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** The sources answered from our own tables: the operator's directory and the mirrors. */
 export const DIRECTORY_SOURCE = 'directory';
-/** Spelled out rather than imported: the mirror's refresh imports this module (no import cycle). */
+/** Spelled out rather than imported: registries/ sits above directory/. */
 export const MIRROR_SOURCES: readonly string[] = ['ipa-mirror'];
 
 /**
  * A local source's current row stays true until a re-check supersedes it: every import and
- * mirror refresh re-checks the codes the source has current rows for (watches/recheck-local.ts).
+ * mirror refresh re-checks the codes the source has current rows for (watches/recheck-local.ts, asked for by dataset-changed.ts).
  * A remote source's answer is known true only when it was given (and over the validity the
  * source states).
  */
