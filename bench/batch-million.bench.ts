@@ -24,7 +24,9 @@ interface BatchState {
 
 /** The server's peak resident memory (VmHWM), in MB: Linux only. */
 function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return line ? round(Number(line.replace(/\D+/g, '')) / 1024, 0) : NaN;
 }
 
@@ -98,7 +100,10 @@ export const batchMillionBench: Bench = {
         const results = await fetch(`${server.url}/v1/batches/${batch.id}/results?format=csv`, { headers: auth });
         await pipeline(Readable.fromWeb(results.body as never), createWriteStream(resultsFile));
         const done = performance.now();
-        const lines = readFileSync(resultsFile, 'utf8').split('\n').filter((l) => l !== '').length - 1;
+        const lines =
+          readFileSync(resultsFile, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '').length - 1;
         const found = state.counts?.found ?? 0;
         const rss = peakRssMb(server.child.pid!);
         const total = (done - t0) / 1000;

@@ -15,7 +15,11 @@ const PG_URL = process.env.CERCAPEC_TEST_DATABASE_URL ?? 'postgres://postgres@12
 
 async function explain(store: Store): Promise<void> {
   const now = Date.now();
-  for (let i = 0; i < N; i += 5000) await addJobs(store.db, Array.from({ length: Math.min(5000, N - i) }, () => ({ queue: 'bench', payload: {}, now })));
+  for (let i = 0; i < N; i += 5000)
+    await addJobs(
+      store.db,
+      Array.from({ length: Math.min(5000, N - i) }, () => ({ queue: 'bench', payload: {}, now })),
+    );
   const q = claimStatement(store, { queue: 'bench', workerId: 'w', limit: 500, leaseMs: 30_000, now }).compile();
   const postgres = store.dialect.name === 'postgres';
   if (postgres) await sql`analyze jobs`.execute(store.db);

@@ -44,7 +44,11 @@ export const longPollsBench: Bench = {
         for (let i = 0; i < CLIENTS; i += 100) {
           const batch = await Promise.all(
             Array.from({ length: Math.min(100, CLIENTS - i) }, (_, j) =>
-              fetch(`${api.url}/v1/lookups`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ code: codeAt(i + j) }) }).then((r) => r.json() as Promise<{ id: string }>),
+              fetch(`${api.url}/v1/lookups`, {
+                method: 'POST',
+                headers: { ...auth, 'content-type': 'application/json' },
+                body: JSON.stringify({ code: codeAt(i + j) }),
+              }).then((r) => r.json() as Promise<{ id: string }>),
             ),
           );
           ids.push(...batch.map((b) => b.id));
@@ -88,7 +92,7 @@ export const longPollsBench: Bench = {
             'wake-up p99 ms': percentile(latencies, 99),
           },
           goals: [],
-          notes: ['wake-up latency: client receipt minus the answer\'s commit time (answered_at), same machine clock'],
+          notes: ["wake-up latency: client receipt minus the answer's commit time (answered_at), same machine clock"],
         };
       } finally {
         await api.stop();

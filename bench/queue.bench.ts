@@ -31,7 +31,10 @@ type Completion = 'batched' | 'fenced';
 async function measure(store: Store, jobs: number, completion: Completion, workers = 1): Promise<number> {
   const now = Date.now();
   for (let i = 0; i < jobs; i += 5000) {
-    await addJobs(store.db, Array.from({ length: Math.min(5000, jobs - i) }, () => ({ queue: 'bench', payload: {}, now, maxAttempts: 3 })));
+    await addJobs(
+      store.db,
+      Array.from({ length: Math.min(5000, jobs - i) }, () => ({ queue: 'bench', payload: {}, now, maxAttempts: 3 })),
+    );
   }
   const notifier = createLocalNotifier();
   let done = 0;
@@ -55,7 +58,10 @@ async function measure(store: Store, jobs: number, completion: Completion, worke
   await Promise.all(pool.map((w) => w.idle()));
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all(pool.map((w) => w.stop()));
-  const left = await store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const left = await store.db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   if (Number(left.n) !== 0) throw new Error(`${left.n} jobs left in the queue after the run`);
   return jobs / seconds;
 }
@@ -150,7 +156,12 @@ export const queueBench: Bench = {
         goals.push(ratioGoal(`postgres / graphile-worker ${SHALLOW}`, shallow / gwShallow, 0.5));
         goals.push(ratioGoal(`postgres / graphile-worker ${DEEP}`, deep / gwDeep, 0.5));
       } finally {
-        await pg.db.schema.dropSchema(pg.description.split(' schema ')[1]).ifExists().cascade().execute().catch(() => {});
+        await pg.db.schema
+          .dropSchema(pg.description.split(' schema ')[1])
+          .ifExists()
+          .cascade()
+          .execute()
+          .catch(() => {});
         await pg.close();
       }
     } else notes.push(`PostgreSQL skipped: no server at ${PG_URL}`);

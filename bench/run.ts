@@ -15,7 +15,18 @@ import { watchesBench } from './watches.bench.ts';
 import { searchBench } from './search.bench.ts';
 import { ROOT } from './lib/processes.ts';
 
-const ALL: Bench[] = [textProtocolBench, submitToAnswerBench, importsBench, queueBench, longPollsBench, batchMillionBench, batchUploadStallBench, xlsxBombsBench, watchesBench, searchBench];
+const ALL: Bench[] = [
+  textProtocolBench,
+  submitToAnswerBench,
+  importsBench,
+  queueBench,
+  longPollsBench,
+  batchMillionBench,
+  batchUploadStallBench,
+  xlsxBombsBench,
+  watchesBench,
+  searchBench,
+];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !ALL.some((b) => b.name === w));

@@ -20,7 +20,44 @@ import type { Bench } from './lib/bench.ts';
 const ENTI = 24_000;
 const CUSTOMER_ROWS = 1_000_000;
 const SEARCHES = 500;
-const SYLLABLES = ['ra', 're', 'ri', 'ro', 'ru', 'ma', 'me', 'mo', 'sa', 'se', 'so', 'ta', 'te', 'to', 'la', 'le', 'lo', 'na', 'ne', 'no', 'ca', 'co', 'ga', 'go', 'pa', 'po', 'va', 'vi', 'zi', 'zo', 'bra', 'tri', 'ste', 'glio', 'gna', 'sco'];
+const SYLLABLES = [
+  'ra',
+  're',
+  'ri',
+  'ro',
+  'ru',
+  'ma',
+  'me',
+  'mo',
+  'sa',
+  'se',
+  'so',
+  'ta',
+  'te',
+  'to',
+  'la',
+  'le',
+  'lo',
+  'na',
+  'ne',
+  'no',
+  'ca',
+  'co',
+  'ga',
+  'go',
+  'pa',
+  'po',
+  'va',
+  'vi',
+  'zi',
+  'zo',
+  'bra',
+  'tri',
+  'ste',
+  'glio',
+  'gna',
+  'sco',
+];
 const KINDS = ['Comune di', 'Istituto Comprensivo', 'Azienda Sanitaria Locale', 'Ordine degli Avvocati di', 'Consorzio di Bonifica', 'Unione dei Comuni'];
 const GIVEN = ['Mario', 'Giulia', 'Luca', 'Anna', 'Marco', 'Sara', 'Paolo', 'Laura', 'Andrea', 'Elena', 'Giorgio', 'Chiara'];
 const FORMS = ['S.r.l.', 'S.p.A.', 'S.n.c.', '& C.', 'Studio', 'Ditta'];
@@ -51,7 +88,20 @@ async function mirrorContent(random: () => number): Promise<DumpContent> {
 
 async function loadCustomer(store: Store, random: () => number): Promise<string[]> {
   const datasetId = 'ds_bench_customer';
-  await store.db.insertInto('datasets').values({ id: datasetId, name: 'clienti', format: 'csv', source_file: 'bench', rows_read: CUSTOMER_ROWS, rows_imported: CUSTOMER_ROWS, rows_rejected: 0, imported_at: Date.now(), managed_by: null }).execute();
+  await store.db
+    .insertInto('datasets')
+    .values({
+      id: datasetId,
+      name: 'clienti',
+      format: 'csv',
+      source_file: 'bench',
+      rows_read: CUSTOMER_ROWS,
+      rows_imported: CUSTOMER_ROWS,
+      rows_rejected: 0,
+      imported_at: Date.now(),
+      managed_by: null,
+    })
+    .execute();
   const sample: string[] = [];
   const BATCH = 5_000;
   for (let start = 0; start < CUSTOMER_ROWS; start += BATCH) {
@@ -60,14 +110,20 @@ async function loadCustomer(store: Store, random: () => number): Promise<string[
     for (let i = start; i < start + BATCH; i++) {
       const c = code(2_000_000_000 + i);
       const person = random() < 0.5;
-      const name = person ? `${GIVEN[Math.floor(random() * GIVEN.length)]} ${word(random)}` : `${word(random)} ${word(random)} ${FORMS[Math.floor(random() * FORMS.length)]}`;
+      const name = person
+        ? `${GIVEN[Math.floor(random() * GIVEN.length)]} ${word(random)}`
+        : `${word(random)} ${word(random)} ${FORMS[Math.floor(random() * FORMS.length)]}`;
       names.push({ code: c, name });
       entries.push({ dataset_id: datasetId, code: c, position: 0, pec: `cliente${i}@pec.example.it`, kind: person ? 'persona' : 'impresa', label: null });
       if (i % 997 === 0) sample.push(name);
     }
     await store.db.transaction().execute(async (trx) => {
       await insertNames(trx, datasetId, names);
-      for (let j = 0; j < entries.length; j += 500) await trx.insertInto('directory_entries').values(entries.slice(j, j + 500)).execute();
+      for (let j = 0; j < entries.length; j += 500)
+        await trx
+          .insertInto('directory_entries')
+          .values(entries.slice(j, j + 500))
+          .execute();
     });
   }
   return sample;
@@ -81,10 +137,17 @@ function queries(names: string[], random: () => number): string[] {
     const words = name.split(/\s+/).filter((w) => w.length > 2);
     const last = words[words.length - 1] ?? name;
     switch (i % 4) {
-      case 0: out.push(name); break;
-      case 1: out.push(last); break;
-      case 2: out.push(last.slice(0, Math.max(3, Math.ceil(last.length / 2)))); break;
-      default: out.push([...words].reverse().join(' ').toLowerCase());
+      case 0:
+        out.push(name);
+        break;
+      case 1:
+        out.push(last);
+        break;
+      case 2:
+        out.push(last.slice(0, Math.max(3, Math.ceil(last.length / 2))));
+        break;
+      default:
+        out.push([...words].reverse().join(' ').toLowerCase());
     }
   }
   return out;
@@ -127,7 +190,9 @@ export const searchBench: Bench = {
       // Refresh under searches: every search must find the Comune di Rezzoaglio.
       let refreshing = true;
       t0 = performance.now();
-      const refresh = replaceMirrorDataset(store, { source: 'ipa-mirror', content, etag: null, lastModified: null, now: Date.now() }).finally(() => (refreshing = false));
+      const refresh = replaceMirrorDataset(store, { source: 'ipa-mirror', content, etag: null, lastModified: null, now: Date.now() }).finally(
+        () => (refreshing = false),
+      );
       let during = 0;
       let gaps = 0;
       const duringTimes: number[] = [];
@@ -164,7 +229,7 @@ export const searchBench: Bench = {
         ],
         notes: [
           'SQLite embedded store; the search reads on its own connection (WAL) while the refresh writes',
-          'better-sqlite3 is synchronous: the refresh transaction holds this process\'s event loop, so few searches run during it here (a server with --role worker refreshing in another process does not)',
+          "better-sqlite3 is synchronous: the refresh transaction holds this process's event loop, so few searches run during it here (a server with --role worker refreshing in another process does not)",
           'broad prefixes and frequent given names match tens of thousands of the 1M names, and every match is scored and sorted: those queries set the p99',
         ],
       };

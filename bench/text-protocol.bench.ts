@@ -8,7 +8,13 @@ import { cpuMicros, freePort, runJsonProcess, runText, SERVER_ENV, startHttpProc
 import { round } from './lib/stats.ts';
 import { openStore } from '../src/store/store.ts';
 
-interface Load { rps: number; p99ms: number; non2xx: number; errors: number; total: number }
+interface Load {
+  rps: number;
+  p99ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
 
 const CONNECTIONS = 64;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
@@ -32,7 +38,20 @@ async function withCpu(server: Child, run: () => Promise<Load>): Promise<Load & 
 
 /** A prepaid account with credit for every submission of the run (price 1 cent); its key. */
 async function prepaidAccount(store: string[]): Promise<string> {
-  const out = await runText(['bin/cercapec.js', 'accounts', 'add', '--name', 'bench', '--billing', 'prepaid', '--price-cents', '1', '--credit-cents', '100000000', ...store]);
+  const out = await runText([
+    'bin/cercapec.js',
+    'accounts',
+    'add',
+    '--name',
+    'bench',
+    '--billing',
+    'prepaid',
+    '--price-cents',
+    '1',
+    '--credit-cents',
+    '100000000',
+    ...store,
+  ]);
   return out.trim().split('\n').pop()!;
 }
 
@@ -47,7 +66,8 @@ function addLedgerHistory(dataDir: string): void {
     const { id } = db.prepare<[], { id: string }>('select id from accounts').get()!;
     const insert = db.prepare('insert into ledger (id, account_id, amount_cents, kind, request_id, reason, created_at) values (?, ?, ?, ?, ?, ?, ?)');
     db.transaction(() => {
-      for (let i = 0; i < LEDGER_ROWS; i++) insert.run(`led_hist_${i}`, id, i % 2 ? -1 : 1, i % 2 ? 'adjustment' : 'topup', null, 'storico', 1_700_000_000_000 + i);
+      for (let i = 0; i < LEDGER_ROWS; i++)
+        insert.run(`led_hist_${i}`, id, i % 2 ? -1 : 1, i % 2 ? 'adjustment' : 'topup', null, 'storico', 1_700_000_000_000 + i);
     })();
   } finally {
     db.close();
@@ -158,7 +178,12 @@ export const textProtocolBench: Bench = {
       for (const c of children) await c.stop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       const store = await openStore({ databaseUrl: PG_URL, dataDir: '', schema, migrate: false }).catch(() => null);
-      await store?.db.schema.dropSchema(schema).ifExists().cascade().execute().catch(() => {});
+      await store?.db.schema
+        .dropSchema(schema)
+        .ifExists()
+        .cascade()
+        .execute()
+        .catch(() => {});
       await store?.close();
     }
   },

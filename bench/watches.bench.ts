@@ -44,7 +44,13 @@ export const watchesBench: Bench = {
       const first = join(dir, 'first.csv');
       await writeDirectoryCsv(first, CODES);
       await importDataset(store, systemClock, { file: first, format: 'csv', name: 'clienti' });
-      const { account } = await createAccount(store, systemClock.now(), { name: 'bench', billingMode: 'postpaid', priceCents: 0, initialCreditCents: 0, creditLimitCents: null });
+      const { account } = await createAccount(store, systemClock.now(), {
+        name: 'bench',
+        billingMode: 'postpaid',
+        priceCents: 0,
+        initialCreditCents: 0,
+        creditLimitCents: null,
+      });
       let t0 = performance.now();
       for (let from = 0; from < CODES; from += MAX_WATCH_CODES) {
         const codes = Array.from({ length: Math.min(MAX_WATCH_CODES, CODES - from) }, (_, i) => codeAt(from + i));
@@ -70,7 +76,10 @@ export const watchesBench: Bench = {
       }
       const totalSeconds = (performance.now() - t0) / 1000;
       clearInterval(sampler);
-      const events = await store.db.selectFrom('watch_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const events = await store.db
+        .selectFrom('watch_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const rssMb = round(peak / 2 ** 20, 0);
       return {
         name: 'watches',

@@ -11,7 +11,9 @@ const MB = 1024 * 1024;
 
 /** The server's resident memory now (VmRSS), in MB: Linux only. */
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.replace(/\D+/g, '')) / 1024 : NaN;
 }
 
@@ -19,23 +21,40 @@ function rssMb(pid: number): number {
 async function bombs(): Promise<Buffer[]> {
   const kinds = [
     // 64 MB of small shared strings, the cap kept in memory
-    () => zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), {
-      sharedStrings: function* () {
-        yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
-        yield* repeat(Buffer.from('<si><t>82003050109</t></si>'.repeat(4096)), 1000);
-        yield Buffer.from('</sst>');
-      },
-    })),
+    () =>
+      zipOf(
+        workbookParts(
+          sheetOf(() => [inlineRow(['82003050109'])]),
+          {
+            sharedStrings: function* () {
+              yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
+              yield* repeat(Buffer.from('<si><t>82003050109</t></si>'.repeat(4096)), 1000);
+              yield Buffer.from('</sst>');
+            },
+          },
+        ),
+      ),
     // 2,000,000 rows in a sheet parked before its shared strings
     () => zipOf(workbookParts(sheetOf(() => repeat(inlineRow(['00743110157']), 2_000_000)))),
     // one 300 MB cell
-    () => zipOf(workbookParts(sheetOf(function* () {
-      yield Buffer.from('<row r="1"><c r="A1" t="inlineStr"><is><t>');
-      yield* repeat(Buffer.alloc(MB, 'A'), 300);
-      yield Buffer.from('</t></is></c></row>');
-    }))),
+    () =>
+      zipOf(
+        workbookParts(
+          sheetOf(function* () {
+            yield Buffer.from('<row r="1"><c r="A1" t="inlineStr"><is><t>');
+            yield* repeat(Buffer.alloc(MB, 'A'), 300);
+            yield Buffer.from('</t></is></c></row>');
+          }),
+        ),
+      ),
     // 1 GB of zeros in a part the reader ignores
-    () => zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), { extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 1024) }] })),
+    () =>
+      zipOf(
+        workbookParts(
+          sheetOf(() => [inlineRow(['82003050109'])]),
+          { extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 1024) }] },
+        ),
+      ),
   ];
   const made = await Promise.all(kinds.map((k) => k()));
   return Array.from({ length: BOMBS }, (_, i) => made[i % made.length]);
@@ -53,7 +72,10 @@ export const xlsxBombsBench: Bench = {
     const dataDir = mkdtempSync(join(tmpdir(), 'cercapec-bench-'));
     try {
       const files = await bombs();
-      const key = (await runText(['bin/cercapec.js', 'accounts', 'add', '--name', 'bench', '--billing', 'postpaid', '--price-cents', '5', '--data', dataDir])).trim().split('\n').pop()!;
+      const key = (await runText(['bin/cercapec.js', 'accounts', 'add', '--name', 'bench', '--billing', 'postpaid', '--price-cents', '5', '--data', dataDir]))
+        .trim()
+        .split('\n')
+        .pop()!;
       const port = await freePort();
       const server = await startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, SERVER_ENV);
       try {
@@ -73,15 +95,17 @@ export const xlsxBombsBench: Bench = {
           }
         })();
         const t0 = performance.now();
-        const statuses = await Promise.all(files.map(async (file) => {
-          const r = await fetch(`${server.url}/v1/batches`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
-            body: file,
-          }).catch((e: Error) => ({ status: e.message, arrayBuffer: async () => null }));
-          await r.arrayBuffer();
-          return String(r.status);
-        }));
+        const statuses = await Promise.all(
+          files.map(async (file) => {
+            const r = await fetch(`${server.url}/v1/batches`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+              body: file,
+            }).catch((e: Error) => ({ status: e.message, arrayBuffer: async () => null }));
+            await r.arrayBuffer();
+            return String(r.status);
+          }),
+        );
         const seconds = (performance.now() - t0) / 1000;
         storming = false;
         await prober;
@@ -95,7 +119,9 @@ export const xlsxBombsBench: Bench = {
           figures: {
             bombs: BOMBS,
             'upload sizes (MB)': [...new Set(files.map((f) => round(f.length / MB, 1)))].join(', '),
-            answers: Object.entries(byStatus).map(([s, n]) => `${n} x ${s}`).join(', '),
+            answers: Object.entries(byStatus)
+              .map(([s, n]) => `${n} x ${s}`)
+              .join(', '),
             'all answered in (s)': round(seconds, 1),
             'server RSS idle (MB)': round(idle, 0),
             'server RSS peak growth (MB)': growth,

@@ -70,9 +70,14 @@ function run(group) {
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', '--test', `--test-concurrency=${group.concurrency}`,
-        '--test-reporter=tap', '--test-reporter-destination=stdout',
-        `--test-reporter=${join(root, 'scripts/file-durations-reporter.js')}`, `--test-reporter-destination=${join(durationsDir, `${group.name}.jsonl`)}`,
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${group.concurrency}`,
+        '--test-reporter=tap',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${join(root, 'scripts/file-durations-reporter.js')}`,
+        `--test-reporter-destination=${join(durationsDir, `${group.name}.jsonl`)}`,
         ...group.files,
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },

@@ -41,16 +41,17 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { method: req.method, path: loggedPath(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+    req.log.info({ method: req.method, path: loggedPath(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   // Shared by both protocols: the same lookups, keys, and one rate budget per account and address.
   const protocolDeps = {
     lookups: services.lookups,
-    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), { ttlMs: config.keyCacheMs, clock: services.clock, epoch: services.store.authEpoch.value }),
+    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), {
+      ttlMs: config.keyCacheMs,
+      clock: services.clock,
+      epoch: services.store.authEpoch.value,
+    }),
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
     authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),
@@ -67,7 +68,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     maxWaitSeconds: config.maxWaitSeconds,
     verifier: services.registries.sources.find((s) => s.id === 'inad' && s.verifyAddress !== undefined),
-    batch: { maxRows: config.batchMaxRows, maxBytes: config.batchMaxBytes, maxInflatedBytes: config.batchMaxInflatedBytes, xlsxConcurrency: config.batchXlsxConcurrency, xlsxWaitMs: config.batchXlsxWaitMs },
+    batch: {
+      maxRows: config.batchMaxRows,
+      maxBytes: config.batchMaxBytes,
+      maxInflatedBytes: config.batchMaxInflatedBytes,
+      xlsxConcurrency: config.batchXlsxConcurrency,
+      xlsxWaitMs: config.batchXlsxWaitMs,
+    },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(async (scope) => opsRoutes(scope, { metricsToken: config.metricsToken, metrics: services.metrics, sources: services.registries.sources }));

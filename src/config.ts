@@ -21,7 +21,10 @@ export const ConfigSchema = z.object({
   /** postgres://... moves the store to PostgreSQL; unset means the embedded SQLite file. */
   databaseUrl: z.string().optional(),
   /** PostgreSQL schema to work in (created if missing); default: the server's search_path. */
-  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').optional(),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _')
+    .optional(),
   databasePoolSize: z.coerce.number().int().min(1).max(200).default(10),
   /** PostgreSQL statement_timeout; 0 leaves the server's setting. */
   databaseStatementTimeoutMs: z.coerce.number().int().min(0).default(30_000),
@@ -37,7 +40,12 @@ export const ConfigSchema = z.object({
   /** Requests per minute per API key and per client address; 0 turns the limit off. */
   rateLimitPerKey: z.coerce.number().int().min(0).default(3000),
   rateLimitPerIp: z.coerce.number().int().min(0).default(6000),
-  bodyLimitBytes: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  bodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Answer from the local directory while accepting a request when it can (a hit, or a miss when
@@ -50,7 +58,10 @@ export const ConfigSchema = z.object({
    * How often watched codes are asked again of each remote source, `source=hours` separated by
    * commas (docs/watches.md); local sources are re-checked when their data change instead.
    */
-  watchRecheckHours: z.string().regex(/^\s*([a-z0-9-]+=\d+(\.\d+)?\s*(,\s*|$))*$/, 'source=hours, comma separated').default('inad=24,inipec=168'),
+  watchRecheckHours: z
+    .string()
+    .regex(/^\s*([a-z0-9-]+=\d+(\.\d+)?\s*(,\s*|$))*$/, 'source=hours, comma separated')
+    .default('inad=24,inipec=168'),
   /** Longest long poll of the JSON API (?wait=), in seconds. */
   maxWaitSeconds: z.coerce.number().int().min(1).max(300).default(60),
   /** Allow webhook callbacks to loopback and private addresses (development only). */
@@ -58,7 +69,11 @@ export const ConfigSchema = z.object({
   /** Most data rows one batch upload may have (POST /v1/batches); more is a 413. */
   batchMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Largest batch upload in bytes (the streamed body, whatever its format); more is a 413. */
-  batchMaxBytes: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+  batchMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024),
   /** Trust X-Forwarded-For (behind a load balancer). */
   trustProxy: envBoolean.default(false),
   /** The registries file (JSON, docs/registries.md); unset: the local directory is the only source. */
@@ -88,11 +103,20 @@ export const ConfigSchema = z.object({
   /** A socket with no traffic either way is closed after this; 0 never. Must exceed the longest long poll. */
   connectionTimeoutMs: z.coerce.number().int().min(0).default(120_000),
   /** Largest request line plus headers; more is a 431. */
-  maxHeaderBytes: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  maxHeaderBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   /** Unknown keys and unknown tokens from one client address per minute before it is answered 429; 0 turns it off. */
   authFailuresPerMinute: z.coerce.number().int().min(0).default(20),
   /** XLSX batches: the most bytes the zip may inflate to (every part read); more is a 413. */
-  batchMaxInflatedBytes: z.coerce.number().int().min(1024 * 1024).default(200 * 1024 * 1024),
+  batchMaxInflatedBytes: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(200 * 1024 * 1024),
   /** XLSX batches read at once per process (each may hold 100-200 MB while it inflates); the others wait, then get 503. */
   batchXlsxConcurrency: z.coerce.number().int().min(1).max(64).default(2),
   /** How long an XLSX upload waits for a parse slot before it is answered 503 with Retry-After. */
@@ -100,12 +124,27 @@ export const ConfigSchema = z.object({
   // --- end hardening ---
   // --- back office (docs/back-office.md) ---
   /** A back-office session ends after this many minutes without a page view. */
-  adminSessionIdleMinutes: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  adminSessionIdleMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   /** ...and this many hours after login, whatever the activity. */
-  adminSessionMaxHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  adminSessionMaxHours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   /** Failed logins for one username from one address before attempts from there are slowed down (0 turns the throttle off): src/users/login-throttle.ts. */
   adminLockoutFailures: z.coerce.number().int().min(0).max(1000).default(5),
-  adminLockoutMinutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  adminLockoutMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
   /** Login attempts per minute per client address (bursts up to 10): each costs a scrypt hash. 0 turns it off. */
   adminLoginsPerMinute: z.coerce.number().int().min(0).default(20),
   /**
@@ -114,7 +153,12 @@ export const ConfigSchema = z.object({
    */
   passwordHashCost: z.coerce.number().int().min(10).max(20).default(15),
   /** How long an operator holds a claimed request; every page view of it renews the lease. */
-  operatorLeaseMinutes: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  operatorLeaseMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
   // --- end back office ---
 });
 

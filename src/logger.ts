@@ -9,7 +9,21 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: {
-        paths: ['key', 'cf', 'token', 'pec', 'password', 'authorization', '*.key', '*.cf', '*.token', '*.pec', '*.password', 'req.headers.authorization', 'req.headers.cookie'],
+        paths: [
+          'key',
+          'cf',
+          'token',
+          'pec',
+          'password',
+          'authorization',
+          '*.key',
+          '*.cf',
+          '*.token',
+          '*.pec',
+          '*.password',
+          'req.headers.authorization',
+          'req.headers.cookie',
+        ],
         censor: '[redacted]',
       },
     },

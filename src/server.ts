@@ -52,7 +52,16 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
       store: services.store,
       clock: services.clock,
       logger: services.logger,
-      tasks: [purgeExpiredTask(config.retentionDays), purgeWebhookDeliveriesTask(config.retentionDays), purgeRegistryCacheTask(), purgeAuditTask(config.retentionDays), purgeHistoryTask(config.retentionDays), chargeWatchesTask(), scheduleRechecksTask(parseRecheckHours(config.watchRecheckHours), (id) => services.registries.sources.some((s) => s.id === id)), ...services.registries.tasks],
+      tasks: [
+        purgeExpiredTask(config.retentionDays),
+        purgeWebhookDeliveriesTask(config.retentionDays),
+        purgeRegistryCacheTask(),
+        purgeAuditTask(config.retentionDays),
+        purgeHistoryTask(config.retentionDays),
+        chargeWatchesTask(),
+        scheduleRechecksTask(parseRecheckHours(config.watchRecheckHours), (id) => services.registries.sources.some((s) => s.id === id)),
+        ...services.registries.tasks,
+      ],
     });
     maintenance.start();
     worker = createWorker({
@@ -113,4 +122,3 @@ export async function startServer(config: Config, overrides: ServiceOverrides = 
     },
   };
 }
-

@@ -72,9 +72,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       clock,
       logger,
       metrics,
-      loaded: overrides.registriesFile !== undefined
-        ? { file: parseRegistriesFile(overrides.registriesFile), baseDir: '.' }
-        : config.registriesFile ? loadRegistriesFile(config.registriesFile) : undefined,
+      loaded:
+        overrides.registriesFile !== undefined
+          ? { file: parseRegistriesFile(overrides.registriesFile), baseDir: '.' }
+          : config.registriesFile
+            ? loadRegistriesFile(config.registriesFile)
+            : undefined,
       definitions: overrides.sourceDefinitions,
       sleep: overrides.sleep,
     });
@@ -139,7 +142,11 @@ export function webhookDeliveryDeps(config: Config, services: Pick<Services, 'st
 }
 
 /** The webhook worker's options, from the configuration; `handler` replaces the delivery job (tests). */
-export function webhookWorkerOptions(config: Config, services: Pick<Services, 'store' | 'clock' | 'logger' | 'notifier'>, handler?: JobHandler): WebhookWorkerOptions {
+export function webhookWorkerOptions(
+  config: Config,
+  services: Pick<Services, 'store' | 'clock' | 'logger' | 'notifier'>,
+  handler?: JobHandler,
+): WebhookWorkerOptions {
   return {
     store: services.store,
     clock: services.clock,

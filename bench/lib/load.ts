@@ -34,4 +34,6 @@ const result = await autocannon({
       : { method: config.method, path: config.path },
   ],
 });
-console.log(JSON.stringify({ rps: result.requests.average, p99ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total }));
+console.log(
+  JSON.stringify({ rps: result.requests.average, p99ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total }),
+);

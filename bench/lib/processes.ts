@@ -105,7 +105,11 @@ export const SERVER_ENV = {
 
 /** Starts a process that listens on nothing (a worker); stop() ends it gracefully. */
 export function startProcess(args: string[], env: Record<string, string> = {}): { pid: number; stop(): Promise<void> } {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: process.env.BENCH_DEBUG ? ['ignore', 'inherit', 'inherit'] : 'ignore' });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: process.env.BENCH_DEBUG ? ['ignore', 'inherit', 'inherit'] : 'ignore',
+  });
   live.add(child);
   return {
     pid: child.pid!,

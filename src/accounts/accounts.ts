@@ -66,7 +66,15 @@ export async function createAccount(
       await appendLedger(trx, { accountId: id, amountCents: opening, kind: 'topup', reason: 'credito iniziale', now });
     }
     if (options.audit) {
-      const after = { name, billing_mode: input.billingMode, price_cents: input.priceCents, credit_limit_cents: limit, opening_credit_cents: opening, operator_fallback: input.operatorFallback ? 1 : 0, search_price_cents: searchPrice };
+      const after = {
+        name,
+        billing_mode: input.billingMode,
+        price_cents: input.priceCents,
+        credit_limit_cents: limit,
+        opening_credit_cents: opening,
+        operator_fallback: input.operatorFallback ? 1 : 0,
+        search_price_cents: searchPrice,
+      };
       await recordAudit(trx, { at: now, actor: options.audit.actor, action: 'account.create', target: id, before: null, after });
     }
   });
@@ -127,8 +135,12 @@ export async function topUp(store: Store, accountId: string, cents: number, now:
     const balance = await balanceOf(trx, accountId);
     if (audit) {
       await recordAudit(trx, {
-        at: now, actor: audit.actor, action: cents > 0 ? 'ledger.topup' : 'ledger.adjustment', target: accountId,
-        before: { balance_cents: balance - cents }, after: { balance_cents: balance, amount_cents: cents, reason: reason ?? null },
+        at: now,
+        actor: audit.actor,
+        action: cents > 0 ? 'ledger.topup' : 'ledger.adjustment',
+        target: accountId,
+        before: { balance_cents: balance - cents },
+        after: { balance_cents: balance, amount_cents: cents, reason: reason ?? null },
       });
     }
     return balance;

@@ -52,19 +52,15 @@ export async function addApiKey(
 
 export async function revokeApiKey(store: Store, keyId: string, now: number, audit?: AuditBy): Promise<void> {
   const changed = await store.db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('id', '=', keyId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const result = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) {
       const exists = await trx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
       if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
       return false; // already revoked: nothing changed, nothing to record
     }
     await recordAuthChange(trx, store);
-    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'key.revoke', target: keyId, before: { revoked_at: null }, after: { revoked_at: now } });
+    if (audit)
+      await recordAudit(trx, { at: now, actor: audit.actor, action: 'key.revoke', target: keyId, before: { revoked_at: null }, after: { revoked_at: now } });
     return true;
   });
   if (changed) authChangeCommitted(store);

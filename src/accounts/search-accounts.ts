@@ -26,7 +26,9 @@ function matching(q: string) {
     eb.or([
       eb('accounts.id', '=', q),
       sql<SqlBool>`lower(accounts.name) like ${`%${escapeLike(q.toLowerCase())}%`} escape '\\'`,
-      eb.exists(eb.selectFrom('api_keys').select('api_keys.id').whereRef('api_keys.account_id', '=', 'accounts.id').where('api_keys.key_prefix', '=', q.slice(0, 7))),
+      eb.exists(
+        eb.selectFrom('api_keys').select('api_keys.id').whereRef('api_keys.account_id', '=', 'accounts.id').where('api_keys.key_prefix', '=', q.slice(0, 7)),
+      ),
     ]);
 }
 
@@ -40,9 +42,7 @@ export async function searchAccounts(db: Kysely<Database>, query: string, limit 
   let select = db
     .selectFrom('accounts')
     .selectAll('accounts')
-    .select([
-      sql<number>`(select count(*) from api_keys where api_keys.account_id = accounts.id and api_keys.revoked_at is null)`.as('active_keys'),
-    ]);
+    .select([sql<number>`(select count(*) from api_keys where api_keys.account_id = accounts.id and api_keys.revoked_at is null)`.as('active_keys')]);
   if (q) select = select.where(matching(q));
   const rows = await select.orderBy('accounts.name').orderBy('accounts.id').limit(limit).offset(offset).execute();
   return rows.map(({ active_keys, ...row }) => ({ ...normalizeAccount(row), balanceCents: Number(row.balance_cents), activeKeys: Number(active_keys) }));

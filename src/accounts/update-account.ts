@@ -30,7 +30,10 @@ function check(terms: AccountTerms): void {
   if (terms.priceCents !== undefined && (!Number.isSafeInteger(terms.priceCents) || terms.priceCents < 0)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the price must be a whole number of cents, 0 or more', { field: 'price' });
   }
-  for (const [field, value] of [['watch_price', terms.watchPriceCents], ['verification_price', terms.verificationPriceCents]] as const) {
+  for (const [field, value] of [
+    ['watch_price', terms.watchPriceCents],
+    ['verification_price', terms.verificationPriceCents],
+  ] as const) {
     if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0)) {
       throw new CercapecError(ErrorCode.invalidArgument, 'the price must be a whole number of cents, 0 or more', { field });
     }
@@ -80,12 +83,16 @@ export async function updateAccount(store: Store, accountId: string, now: number
       after[field] = value;
     }
     if (Object.keys(after).length === 0) return current;
-    await trx.updateTable('accounts').set({ ...after, updated_at: now }).where('id', '=', accountId).execute();
+    await trx
+      .updateTable('accounts')
+      .set({ ...after, updated_at: now })
+      .where('id', '=', accountId)
+      .execute();
     // Caches of key -> account hold the old terms: every process forgets them.
     await recordAuthChange(trx, store);
     changed = true;
     if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'account.update', target: accountId, before, after });
-    return normalizeAccount((await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()));
+    return normalizeAccount(await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow());
   });
   if (changed) authChangeCommitted(store);
   return account;

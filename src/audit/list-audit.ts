@@ -51,7 +51,11 @@ export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}):
   if (before !== undefined) {
     query = query.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]));
   }
-  const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).execute();
+  const rows = await query
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 200)
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     at: Number(r.at),

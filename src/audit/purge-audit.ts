@@ -13,7 +13,11 @@ const HOUR = 3_600_000;
  */
 export async function purgeAudit(db: Kysely<Database> | Transaction<Database>, now: number, retentionDays: number): Promise<number> {
   if (retentionDays <= 0) return 0;
-  const result = await db.deleteFrom('audit_log').where('action', 'like', 'request.%').where('at', '<', now - retentionDays * DAY).executeTakeFirst();
+  const result = await db
+    .deleteFrom('audit_log')
+    .where('action', 'like', 'request.%')
+    .where('at', '<', now - retentionDays * DAY)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -8,7 +8,11 @@
  * stack size exceeded" told an attacker which library broke and how). `reason` is a stable code.
  */
 export class BatchError extends Error {
-  constructor(readonly kind: 'too_large' | 'invalid', message: string, readonly reason: BatchErrorReason = kind === 'too_large' ? 'too_large' : 'invalid') {
+  constructor(
+    readonly kind: 'too_large' | 'invalid',
+    message: string,
+    readonly reason: BatchErrorReason = kind === 'too_large' ? 'too_large' : 'invalid',
+  ) {
     super(message);
     this.name = 'BatchError';
   }

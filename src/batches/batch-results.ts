@@ -41,7 +41,13 @@ export async function* batchResultPages(store: Store, batchId: string, columnCou
     const found = [...new Set(rows.filter((r) => r.status === LookupStatus.found).map((r) => r.request_id!))];
     const addresses = new Map<string, string[]>();
     if (found.length > 0) {
-      const list = await store.db.selectFrom('request_addresses').select(['request_id', 'pec']).where('request_id', 'in', found).orderBy('request_id').orderBy('position').execute();
+      const list = await store.db
+        .selectFrom('request_addresses')
+        .select(['request_id', 'pec'])
+        .where('request_id', 'in', found)
+        .orderBy('request_id')
+        .orderBy('position')
+        .execute();
       for (const a of list) addresses.set(a.request_id, [...(addresses.get(a.request_id) ?? []), a.pec]);
     }
     yield rows.map((r) => {
@@ -53,9 +59,9 @@ export async function* batchResultPages(store: Store, batchId: string, columnCou
         code: r.code,
         status: r.status,
         pec: r.status === LookupStatus.found ? r.pec : null,
-        addresses: r.request_id ? addresses.get(r.request_id) ?? [] : [],
+        addresses: r.request_id ? (addresses.get(r.request_id) ?? []) : [],
         source: r.status === LookupStatus.found ? r.source : null,
-        error: r.error ?? (r.status === LookupStatus.failed ? r.error_message ?? 'errore tecnico' : null),
+        error: r.error ?? (r.status === LookupStatus.failed ? (r.error_message ?? 'errore tecnico') : null),
       };
     });
     after = Number(rows[rows.length - 1].row_index);

@@ -47,10 +47,22 @@ export function createBatchSweeper(o: BatchSweeperOptions): BatchSweeper {
     if (result.completed > 0) notifier.jobAdded(WEBHOOK_QUEUE);
 
     const now = clock.now();
-    const stuck = await store.db.selectFrom('batches').selectAll().where('status', '=', BatchStatus.uploading).where('updated_at', '<', now - stuckAfterMs).limit(10).execute();
+    const stuck = await store.db
+      .selectFrom('batches')
+      .selectAll()
+      .where('status', '=', BatchStatus.uploading)
+      .where('updated_at', '<', now - stuckAfterMs)
+      .limit(10)
+      .execute();
     for (const batch of stuck) {
       // Claim it: only the sweeper whose update lands goes on.
-      const claimed = await store.db.updateTable('batches').set({ updated_at: now }).where('id', '=', batch.id).where('status', '=', BatchStatus.uploading).where('updated_at', '=', batch.updated_at).executeTakeFirst();
+      const claimed = await store.db
+        .updateTable('batches')
+        .set({ updated_at: now })
+        .where('id', '=', batch.id)
+        .where('status', '=', BatchStatus.uploading)
+        .where('updated_at', '=', batch.updated_at)
+        .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 0) continue;
       await rollbackBatch(store, clock, batch.id);
       result.deleted += 1;

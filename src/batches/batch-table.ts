@@ -127,7 +127,10 @@ function namedColumn(columns: string[], wanted: string): number {
   const key = wanted.trim().toLowerCase();
   const index = columns.findIndex((c) => c.toLowerCase() === key);
   if (index < 0) {
-    const known = columns.slice(0, 20).map((c) => JSON.stringify(c)).join(', ');
+    const known = columns
+      .slice(0, 20)
+      .map((c) => JSON.stringify(c))
+      .join(', ');
     throw new BatchError('invalid', `no column named ${JSON.stringify(wanted)}; the columns are ${known}`);
   }
   return index;

@@ -22,7 +22,13 @@ export async function completeIfSettled(store: Store, clock: Clock, batch: Batch
 }
 
 /** An account's batch by id with its summary (completeIfSettled), or null when the account has no such batch. */
-export async function loadBatchSummary(store: Store, clock: Clock, accountId: string, id: string, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary | null> {
+export async function loadBatchSummary(
+  store: Store,
+  clock: Clock,
+  accountId: string,
+  id: string,
+  onCompleted?: (batch: BatchesTable) => void,
+): Promise<BatchSummary | null> {
   const batch = await findBatch(store.db, accountId, id);
   return batch ? completeIfSettled(store, clock, batch, onCompleted) : null;
 }

@@ -21,10 +21,7 @@ export async function countNewCodes(store: Store, accountId: string, batchId: st
   const row = await store.db
     .selectFrom('batch_rows as br')
     .leftJoin('requests as r', (join) => join.on('r.account_id', '=', accountId).onRef('r.dedup_code', '=', 'br.code'))
-    .select([
-      sql<number>`count(distinct br.code)`.as('distinct'),
-      sql<number>`count(distinct case when r.id is null then br.code end)`.as('fresh'),
-    ])
+    .select([sql<number>`count(distinct br.code)`.as('distinct'), sql<number>`count(distinct case when r.id is null then br.code end)`.as('fresh')])
     .where('br.batch_id', '=', batchId)
     .where('br.code', 'is not', null)
     .executeTakeFirstOrThrow();
@@ -58,13 +55,8 @@ export async function createBatchLookups(deps: LookupDeps, account: Account, bat
 
 /** The rows of a chunk that have a valid code and no lookup yet: what the chunk has left to do. */
 function unlinkedRows(batchId: string, from: number, to: number) {
-  return (eb: ExpressionBuilder<Database, 'batch_rows'>) => eb.and([
-    eb('batch_id', '=', batchId),
-    eb('row_index', '>=', from),
-    eb('row_index', '<', to),
-    eb('code', 'is not', null),
-    eb('request_id', 'is', null),
-  ]);
+  return (eb: ExpressionBuilder<Database, 'batch_rows'>) =>
+    eb.and([eb('batch_id', '=', batchId), eb('row_index', '>=', from), eb('row_index', '<', to), eb('code', 'is not', null), eb('request_id', 'is', null)]);
 }
 
 async function createChunk(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<number> {
@@ -73,9 +65,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
   let webhooks = 0;
   const made = await store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, account.id);
-    const inRange = trx
-      .selectFrom('batch_rows')
-      .where(unlinkedRows(batchId, from, to));
+    const inRange = trx.selectFrom('batch_rows').where(unlinkedRows(batchId, from, to));
     const codes = [...new Set((await inRange.select('code').orderBy('row_index').execute()).map((r) => r.code!))];
     if (codes.length === 0) return 0;
     const present = await trx.selectFrom('requests').select('dedup_code').where('account_id', '=', account.id).where('dedup_code', 'in', codes).execute();
@@ -90,22 +80,30 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       while (affordable > 0 && !canSpend(account, balance, price * affordable)) affordable--;
     }
     const now = clock.now();
-    webhooks = await insertLookups(trx, fresh.slice(0, affordable).map((code) => ({
-      id: newBulkToken(now),
-      accountId: account.id,
-      code,
-      kind: code.length === 16 ? 'cf16' as const : 'cf11' as const,
-      reference: account.default_reference,
-      callbackUrl: null,
-      priceCents: price,
-      via: 'batch' as const,
-      batchId,
-      answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
-    })), { now, maxAttempts: deps.maxAttempts });
+    webhooks = await insertLookups(
+      trx,
+      fresh.slice(0, affordable).map((code) => ({
+        id: newBulkToken(now),
+        accountId: account.id,
+        code,
+        kind: code.length === 16 ? ('cf16' as const) : ('cf11' as const),
+        reference: account.default_reference,
+        callbackUrl: null,
+        priceCents: price,
+        via: 'batch' as const,
+        batchId,
+        answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
+      })),
+      { now, maxAttempts: deps.maxAttempts },
+    );
     await trx
       .updateTable('batch_rows')
       .set((eb) => ({
-        request_id: eb.selectFrom('requests').select('requests.id').where('requests.account_id', '=', account.id).whereRef('requests.dedup_code', '=', 'batch_rows.code'),
+        request_id: eb
+          .selectFrom('requests')
+          .select('requests.id')
+          .where('requests.account_id', '=', account.id)
+          .whereRef('requests.dedup_code', '=', 'batch_rows.code'),
       }))
       .where(unlinkedRows(batchId, from, to))
       .execute();

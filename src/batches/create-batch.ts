@@ -81,20 +81,49 @@ export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<Cr
   }
   const id = newId('bat', clock.now());
   const now = clock.now();
-  await store.db.insertInto('batches').values({
-    id, account_id: account.id, status: BatchStatus.uploading, format: input.format, column_name: null, input_columns: '[]',
-    csv_delimiter: null, total_rows: 0, valid_rows: 0, invalid_rows: 0, distinct_codes: 0, new_lookups: 0, charged_cents: 0,
-    counts: null, created_at: now, updated_at: now, completed_at: null, callback_url: input.callbackUrl ?? null,
-  }).execute();
+  await store.db
+    .insertInto('batches')
+    .values({
+      id,
+      account_id: account.id,
+      status: BatchStatus.uploading,
+      format: input.format,
+      column_name: null,
+      input_columns: '[]',
+      csv_delimiter: null,
+      total_rows: 0,
+      valid_rows: 0,
+      invalid_rows: 0,
+      distinct_codes: 0,
+      new_lookups: 0,
+      charged_cents: 0,
+      counts: null,
+      created_at: now,
+      updated_at: now,
+      completed_at: null,
+      callback_url: input.callbackUrl ?? null,
+    })
+    .execute();
   const bodyHash = { value: '' };
   try {
     const rows = await readUpload(deps, id, input, hash, bodyHash);
     const created = await createBatchLookups(deps, account, id, rows);
     await store.db.transaction().execute(async (trx) => {
-      await trx.updateTable('batches').set({
-        status: BatchStatus.processing, new_lookups: created, charged_cents: created * account.price_cents, updated_at: clock.now(),
-      }).where('id', '=', id).execute();
-      if (key) await trx.insertInto('batch_idempotency_keys').values({ account_id: account.id, key, body_hash: bodyHash.value, batch_id: id, created_at: clock.now() }).execute();
+      await trx
+        .updateTable('batches')
+        .set({
+          status: BatchStatus.processing,
+          new_lookups: created,
+          charged_cents: created * account.price_cents,
+          updated_at: clock.now(),
+        })
+        .where('id', '=', id)
+        .execute();
+      if (key)
+        await trx
+          .insertInto('batch_idempotency_keys')
+          .values({ account_id: account.id, key, body_hash: bodyHash.value, batch_id: id, created_at: clock.now() })
+          .execute();
     });
   } catch (error) {
     await rollbackBatch(store, clock, id).catch((rollbackError: unknown) => {
@@ -115,11 +144,17 @@ export async function batchOfIdempotencyKey(store: Store, accountId: string, key
 }
 
 async function findKey(store: Store, accountId: string, key: string) {
-  return store.db.selectFrom('batch_idempotency_keys').select(['body_hash', 'batch_id']).where('account_id', '=', accountId).where('key', '=', key).executeTakeFirst();
+  return store.db
+    .selectFrom('batch_idempotency_keys')
+    .select(['body_hash', 'batch_id'])
+    .where('account_id', '=', accountId)
+    .where('key', '=', key)
+    .executeTakeFirst();
 }
 
 function replay(seen: { body_hash: string; batch_id: string }, bodyHash: string): CreatedBatch {
-  if (seen.body_hash !== bodyHash) throw new CercapecError(ErrorCode.idempotencyConflict, 'this Idempotency-Key was used with another upload (bytes, content type, column or callbackUrl)');
+  if (seen.body_hash !== bodyHash)
+    throw new CercapecError(ErrorCode.idempotencyConflict, 'this Idempotency-Key was used with another upload (bytes, content type, column or callbackUrl)');
   return { id: seen.batch_id, replayed: true };
 }
 
@@ -139,12 +174,25 @@ async function readUpload(deps: LookupDeps, id: string, input: NewBatch, hash: H
     const codes = await countNewCodes(store, account.id, id);
     const cost = codes.fresh * account.price_cents;
     if (cost > 0 && !canSpend(account, await balanceOf(store.db, account.id), cost)) {
-      throw new CercapecError(ErrorCode.insufficientCredit, `the batch needs ${codes.fresh} new lookups (${formatEuro(cost)} euro) and the credit does not cover them`);
+      throw new CercapecError(
+        ErrorCode.insufficientCredit,
+        `the batch needs ${codes.fresh} new lookups (${formatEuro(cost)} euro) and the credit does not cover them`,
+      );
     }
-    await store.db.updateTable('batches').set({
-      column_name: table.codeColumn, input_columns: JSON.stringify(table.columns), csv_delimiter: delimiter,
-      total_rows: totals.total, valid_rows: totals.valid, invalid_rows: totals.invalid, distinct_codes: codes.distinct, updated_at: clock.now(),
-    }).where('id', '=', id).execute();
+    await store.db
+      .updateTable('batches')
+      .set({
+        column_name: table.codeColumn,
+        input_columns: JSON.stringify(table.columns),
+        csv_delimiter: delimiter,
+        total_rows: totals.total,
+        valid_rows: totals.valid,
+        invalid_rows: totals.invalid,
+        distinct_codes: codes.distinct,
+        updated_at: clock.now(),
+      })
+      .where('id', '=', id)
+      .execute();
     return totals.total;
   } finally {
     upload.destroy();
@@ -163,7 +211,12 @@ async function readToEnd(upload: Transform): Promise<void> {
   await ended;
 }
 
-async function openTable(upload: Readable, format: BatchFormat, column: string | undefined, maxInflatedBytes?: number): Promise<{ table: Table; delimiter: ';' | ',' | null }> {
+async function openTable(
+  upload: Readable,
+  format: BatchFormat,
+  column: string | undefined,
+  maxInflatedBytes?: number,
+): Promise<{ table: Table; delimiter: ';' | ',' | null }> {
   if (format === 'json') {
     if (column !== undefined && column !== 'code') throw new BatchError('invalid', 'a JSON upload has its codes in "code": ?column= does not apply');
     return { table: readJsonBatch(upload), delimiter: null };
@@ -172,4 +225,3 @@ async function openTable(upload: Readable, format: BatchFormat, column: string |
   const csv = await readCsvBatch(upload);
   return { table: await tabulate(csv.rows, column), delimiter: csv.delimiter };
 }
-

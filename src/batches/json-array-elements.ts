@@ -34,9 +34,9 @@ export async function* jsonArrayElements(input: AsyncIterable<Buffer | string>):
           else if (ch === '"') inString = false;
         } else if (ch === '"') inString = true;
         else if (ch === '{' || ch === '[') {
-          if (++depth > MAX_ELEMENT_DEPTH) throw new BatchError('invalid', `array element ${index + 1} is nested more than ${MAX_ELEMENT_DEPTH} levels deep`, 'nested_too_deep');
-        }
-        else if ((ch === '}' || ch === ']') && depth > 0) depth--;
+          if (++depth > MAX_ELEMENT_DEPTH)
+            throw new BatchError('invalid', `array element ${index + 1} is nested more than ${MAX_ELEMENT_DEPTH} levels deep`, 'nested_too_deep');
+        } else if ((ch === '}' || ch === ']') && depth > 0) depth--;
         else if (depth === 0 && (ch === ',' || ch === ']')) {
           yield parseElement(element + text.slice(from, i), index++);
           element = '';

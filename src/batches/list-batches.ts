@@ -15,5 +15,9 @@ export async function listBatches(db: Kysely<Database>, accountId: string, o: Li
   const { after } = o;
   let query = db.selectFrom('batches').selectAll().where('account_id', '=', accountId);
   if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit + 1).execute();
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(o.limit + 1)
+    .execute();
 }

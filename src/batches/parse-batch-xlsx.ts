@@ -10,8 +10,14 @@ import ExcelJS, { type CellValue } from 'exceljs';
 import type { RawRow } from './batch-table.ts';
 import { asBatchError } from './batch-error.ts';
 import {
-  countInflated, inflateBudget, MAX_MODEL_PART_BYTES, MAX_ROW_BYTES, MAX_SHARED_STRING_BYTES, MAX_SHARED_STRINGS_BYTES,
-  type InflateBudget, type PartLimits,
+  countInflated,
+  inflateBudget,
+  MAX_MODEL_PART_BYTES,
+  MAX_ROW_BYTES,
+  MAX_SHARED_STRING_BYTES,
+  MAX_SHARED_STRINGS_BYTES,
+  type InflateBudget,
+  type PartLimits,
 } from './inflate-budget.ts';
 
 /** Default of config batchMaxInflatedBytes. */
@@ -27,13 +33,17 @@ export const DEFAULT_MAX_INFLATED_BYTES = 200 * 1024 * 1024;
 export async function* readXlsxBatch(input: Readable, maxInflatedBytes = DEFAULT_MAX_INFLATED_BYTES): AsyncGenerator<RawRow> {
   const failed = new Promise<never>((_, reject) => input.once('error', reject));
   failed.catch(() => {});
-  const reader = new Utf8WorkbookReader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    styles: 'cache', // tells dates from numbers
-    hyperlinks: 'ignore',
-    entries: 'ignore',
-  }, inflateBudget(maxInflatedBytes));
+  const reader = new Utf8WorkbookReader(
+    input,
+    {
+      worksheets: 'emit',
+      sharedStrings: 'cache',
+      styles: 'cache', // tells dates from numbers
+      hyperlinks: 'ignore',
+      entries: 'ignore',
+    },
+    inflateBudget(maxInflatedBytes),
+  );
   const step = <T>(next: Promise<T>) => Promise.race([next, failed]);
   const sheets = reader[Symbol.asyncIterator]();
   try {
@@ -105,7 +115,10 @@ const unzipper = createRequire(createRequire(import.meta.url).resolve('exceljs')
 
 const SHEET = /^xl\/worksheets\/sheet(\d+)\.xml$/;
 const MODEL_PART: PartLimits = { maxPartBytes: MAX_MODEL_PART_BYTES };
-const SHARED_STRINGS: PartLimits = { maxPartBytes: MAX_SHARED_STRINGS_BYTES, element: { end: '</si>', maxBytes: MAX_SHARED_STRING_BYTES, what: 'a shared string' } };
+const SHARED_STRINGS: PartLimits = {
+  maxPartBytes: MAX_SHARED_STRINGS_BYTES,
+  element: { end: '</si>', maxBytes: MAX_SHARED_STRING_BYTES, what: 'a shared string' },
+};
 const SHEET_ROWS: PartLimits = { element: { end: '</row>', maxBytes: MAX_ROW_BYTES, what: 'a row' } };
 const base = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as ReaderInternals;
 

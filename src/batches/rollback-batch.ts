@@ -25,7 +25,16 @@ export async function rollbackBatch(store: Store, clock: Clock, batchId: string)
       await store.dialect.lockAccount(trx, requests[0].account_id);
       // A lookup that a later, accepted batch of the account linked to (the client uploaded again
       // while this one was left behind) belongs to that batch now: it stays, charged once.
-      const linked = await trx.selectFrom('batch_rows').select(['request_id', 'batch_id']).where('request_id', 'in', requests.map((r) => r.id)).where('batch_id', '!=', batchId).execute();
+      const linked = await trx
+        .selectFrom('batch_rows')
+        .select(['request_id', 'batch_id'])
+        .where(
+          'request_id',
+          'in',
+          requests.map((r) => r.id),
+        )
+        .where('batch_id', '!=', batchId)
+        .execute();
       const adopted = new Map(linked.map((l) => [l.request_id!, l.batch_id]));
       for (const [requestId, owner] of adopted) await trx.updateTable('requests').set({ batch_id: owner }).where('id', '=', requestId).execute();
       const ids = requests.map((r) => r.id).filter((id) => !adopted.has(id));
@@ -51,9 +60,19 @@ export async function rollbackBatch(store: Store, clock: Clock, batchId: string)
 /** Deletes a batch that has no lookup of its own (left), in chunks of rows; its webhook and idempotency key too. */
 export async function deleteBatch(store: Store, id: string): Promise<void> {
   for (;;) {
-    const last = await store.db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', id).orderBy('row_index', 'desc').limit(1).executeTakeFirst();
+    const last = await store.db
+      .selectFrom('batch_rows')
+      .select('row_index')
+      .where('batch_id', '=', id)
+      .orderBy('row_index', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (!last) break;
-    await store.db.deleteFrom('batch_rows').where('batch_id', '=', id).where('row_index', '>', Number(last.row_index) - 5000).execute();
+    await store.db
+      .deleteFrom('batch_rows')
+      .where('batch_id', '=', id)
+      .where('row_index', '>', Number(last.row_index) - 5000)
+      .execute();
   }
   await store.db.deleteFrom('batch_idempotency_keys').where('batch_id', '=', id).execute();
   await store.db.deleteFrom('webhook_deliveries').where('batch_id', '=', id).execute();

@@ -78,16 +78,18 @@ function resultsJson({ columns, pages }: ResultSource): Readable {
     yield '[';
     let first = true;
     for await (const page of pages) {
-      const items = page.map((r) => JSON.stringify({
-        row: r.row,
-        input: Object.fromEntries(columns.map((c, i) => [c, r.input[i] ?? ''])),
-        code: r.code,
-        status: r.status,
-        pec: r.pec,
-        addresses: r.addresses,
-        source: r.source,
-        error: r.error,
-      }));
+      const items = page.map((r) =>
+        JSON.stringify({
+          row: r.row,
+          input: Object.fromEntries(columns.map((c, i) => [c, r.input[i] ?? ''])),
+          code: r.code,
+          status: r.status,
+          pec: r.pec,
+          addresses: r.addresses,
+          source: r.source,
+          error: r.error,
+        }),
+      );
       yield (first ? '\n' : ',\n') + items.join(',\n');
       first = false;
     }

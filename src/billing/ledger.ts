@@ -24,20 +24,28 @@ export interface LedgerEntryInput {
 export async function appendLedgerRows(trx: Transaction<Database>, entries: readonly LedgerEntryInput[]): Promise<string[]> {
   if (entries.length === 0) return [];
   const ids = entries.map((e) => newId('led', e.now));
-  await insertRows(trx, 'ledger', entries.map((e, i) => ({
-    id: ids[i],
-    account_id: e.accountId,
-    amount_cents: e.amountCents,
-    kind: e.kind,
-    request_id: e.requestId ?? null,
-    reason: e.reason ?? null,
-    created_at: e.now,
-  })));
+  await insertRows(
+    trx,
+    'ledger',
+    entries.map((e, i) => ({
+      id: ids[i],
+      account_id: e.accountId,
+      amount_cents: e.amountCents,
+      kind: e.kind,
+      request_id: e.requestId ?? null,
+      reason: e.reason ?? null,
+      created_at: e.now,
+    })),
+  );
   const deltas = new Map<string, number>();
   for (const e of entries) deltas.set(e.accountId, (deltas.get(e.accountId) ?? 0) + e.amountCents);
   for (const [accountId, delta] of deltas) {
     if (delta === 0) continue;
-    await trx.updateTable('accounts').set({ balance_cents: sql`balance_cents + ${delta}` }).where('id', '=', accountId).execute();
+    await trx
+      .updateTable('accounts')
+      .set({ balance_cents: sql`balance_cents + ${delta}` })
+      .where('id', '=', accountId)
+      .execute();
   }
   return ids;
 }
@@ -54,11 +62,7 @@ export async function appendLedger(trx: Transaction<Database>, entry: LedgerEntr
  * constraint errors. Returns the cents refunded (0 when nothing was charged or already refunded).
  */
 export async function refundRequest(trx: Transaction<Database>, requestId: string, now: number, reason: string): Promise<number> {
-  const rows = await trx
-    .selectFrom('ledger')
-    .select(['kind', 'amount_cents', 'account_id'])
-    .where('request_id', '=', requestId)
-    .execute();
+  const rows = await trx.selectFrom('ledger').select(['kind', 'amount_cents', 'account_id']).where('request_id', '=', requestId).execute();
   const charge = rows.find((r) => r.kind === 'charge');
   if (!charge || rows.some((r) => r.kind === 'refund')) return 0;
   const amount = -Number(charge.amount_cents);
@@ -78,14 +82,7 @@ export interface LedgerRow {
 
 /** The ledger in time order with a running balance, for statements and the back office. */
 export async function listLedger(db: Db, accountId: string, limit = 1000): Promise<LedgerRow[]> {
-  const rows = await db
-    .selectFrom('ledger')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const rows = await db.selectFrom('ledger').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').limit(limit).execute();
   let running = 0;
   return rows.map((r) => {
     running += Number(r.amount_cents);

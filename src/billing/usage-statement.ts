@@ -70,7 +70,16 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
   const searches = out.filter((r) => r.kind === 'search');
   const searchedCents = -searches.reduce((sum, r) => sum + r.amountCents, 0);
   return {
-    month, from, to, rows: out, charges: charges.length, refunds: refunds.length, chargedCents, refundedCents,
-    searches: searches.length, searchedCents, netCents: chargedCents - refundedCents + searchedCents,
+    month,
+    from,
+    to,
+    rows: out,
+    charges: charges.length,
+    refunds: refunds.length,
+    chargedCents,
+    refundedCents,
+    searches: searches.length,
+    searchedCents,
+    netCents: chargedCents - refundedCents + searchedCents,
   };
 }

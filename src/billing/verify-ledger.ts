@@ -17,7 +17,12 @@ export async function verifyLedger(db: Kysely<Database>): Promise<{ accounts: nu
   const rows = await db
     .selectFrom('accounts')
     .leftJoin(
-      (eb) => eb.selectFrom('ledger').select(['account_id', sql<number>`sum(amount_cents)`.as('total')]).groupBy('account_id').as('sums'),
+      (eb) =>
+        eb
+          .selectFrom('ledger')
+          .select(['account_id', sql<number>`sum(amount_cents)`.as('total')])
+          .groupBy('account_id')
+          .as('sums'),
       (join) => join.onRef('sums.account_id', '=', 'accounts.id'),
     )
     .select(['accounts.id', 'accounts.name', 'accounts.balance_cents', 'sums.total'])

@@ -3,10 +3,7 @@ import { isCercapecError } from '../errors.ts';
 import { UsageError } from './usage-error.ts';
 import { registerCommands } from './command-modules.ts';
 
-const program = new Command('cercapec')
-  .description('PEC lookup service: the trovapec web-service protocol, self-hosted')
-  .exitOverride()
-  .showHelpAfterError();
+const program = new Command('cercapec').description('PEC lookup service: the trovapec web-service protocol, self-hosted').exitOverride().showHelpAfterError();
 
 try {
   await registerCommands(program, process.argv[2]);

@@ -42,7 +42,11 @@ function promptHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.W
  * (`printf '%s\n' "$PW" | cercapec users add ...`). Never from argv: arguments show in `ps`
  * and in shell history.
  */
-export async function readNewPassword(options: { fromStdin: boolean }, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export async function readNewPassword(
+  options: { fromStdin: boolean },
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   if (options.fromStdin || !input.isTTY) {
     const password = await readStdin(input);
     if (!password) throw new UsageError('no password on stdin');

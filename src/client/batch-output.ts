@@ -23,12 +23,7 @@ export function outputColumns(table: InputTable): string[] {
  * Every input row, in input order, padded to the header's width, plus its answer. With
  * `keepNumbers` (xlsx output) cells that were numbers in an xlsx input are numbers again.
  */
-export function* outputRows(
-  table: InputTable,
-  plan: BatchPlan,
-  answers: ReadonlyMap<string, Answer>,
-  keepNumbers: boolean,
-): Generator<(string | number)[]> {
+export function* outputRows(table: InputTable, plan: BatchPlan, answers: ReadonlyMap<string, Answer>, keepNumbers: boolean): Generator<(string | number)[]> {
   for (let row = 0; row < table.rows.length; row++) {
     const planned = plan.rows[row];
     const answer = 'answer' in planned ? planned.answer : (answers.get(planned.code) ?? PENDING);

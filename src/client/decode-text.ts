@@ -25,8 +25,8 @@ export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEnc
 // lost. Map that range as the WHATWG table does; a correct decoder never yields these
 // characters (the five undefined bytes map to themselves), so this is right on fixed versions too.
 const C1_TO_CP1252 = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d,
+  0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 
 function fixC1(text: string): string {
@@ -39,7 +39,11 @@ function fixC1(text: string): string {
  */
 export function detectDelimiter(text: string): string {
   const firstLine = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
-  const counts = new Map<string, number>([[';', 0], [',', 0], ['\t', 0]]);
+  const counts = new Map<string, number>([
+    [';', 0],
+    [',', 0],
+    ['\t', 0],
+  ]);
   let quoted = false;
   for (const char of firstLine) {
     if (char === '"') quoted = !quoted;

@@ -21,7 +21,11 @@ const CODE_HEADERS = new Set(['cf', 'vat', 'vatno', 'vatnumber', 'vatcode', 'vat
 
 /** Whether a header names a column of codici fiscali / partite IVA. */
 export function isCodeHeader(header: string): boolean {
-  const key = header.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  const key = header
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
   return CODE_HEADERS.has(key) || CODE_HEADER_WORDS.some((word) => key.includes(word));
 }
 
@@ -50,10 +54,7 @@ export function findCodeColumn(table: InputTable, file: string, named?: string):
     if (counts[best].valid > 0 || byContent < 0) return best;
   }
   if (byContent >= 0) return byContent;
-  throw new ClientError(
-    ClientErrorCode.noCodeColumn,
-    `${file}: no column of codici fiscali / partite IVA found (columns: ${list}); name it with --column`,
-  );
+  throw new ClientError(ClientErrorCode.noCodeColumn, `${file}: no column of codici fiscali / partite IVA found (columns: ${list}); name it with --column`);
 }
 
 /** Non-empty values and valid codes among the first SAMPLE_ROWS rows of a column. */

@@ -15,7 +15,7 @@ export interface PromptIo {
  * `question()`: with piped input (`printf 'url\nkey\n' | cercapec client init`) readline emits
  * every line at once and `question()` would miss the ones that arrived before it was asked.
  */
-export async function askConfig(io: PromptIo, current: ConfigFile): Promise<Required<Pick<ConfigFile, "server" | "key">>> {
+export async function askConfig(io: PromptIo, current: ConfigFile): Promise<Required<Pick<ConfigFile, 'server' | 'key'>>> {
   const rl = createInterface({ input: io.input, output: io.interactive ? io.output : undefined, terminal: io.interactive });
   const lines = rl[Symbol.asyncIterator]();
   const ask = async (label: string, fallback: string | undefined, shown: string | undefined = fallback): Promise<string> => {

@@ -24,7 +24,8 @@ export function createJsonTransport(options: JsonTransportOptions): Transport {
       return await fn();
     } catch (error) {
       if (isApiProblem(error, 'unauthorized')) throw new ClientError(ClientErrorCode.keyInvalid, 'the server refused the key (401): check --key');
-      if (isApiProblem(error, 'unavailable', 'rate_limited')) throw new ClientError(ClientErrorCode.unavailable, `the server is unavailable: ${(error as Error).message}`);
+      if (isApiProblem(error, 'unavailable', 'rate_limited'))
+        throw new ClientError(ClientErrorCode.unavailable, `the server is unavailable: ${(error as Error).message}`);
       if (error instanceof ApiNetworkError) throw new ClientError(ClientErrorCode.unreachable, `cannot reach the server: ${error.message}`);
       throw error;
     }

@@ -27,7 +27,7 @@ export function costNotice(offer: CostOffer): string {
       : `--refresh: the requests for ${codes} will be deleted and the codes requested again`;
   const cost =
     offer.priceCents === null
-      ? 'each is charged again at the account\'s price per lookup (the text protocol does not say the price; a deleted request that was not answered yet is refunded)'
+      ? "each is charged again at the account's price per lookup (the text protocol does not say the price; a deleted request that was not answered yet is refunded)"
       : `each is charged again: ${offer.codes} × ${formatEuro(offer.priceCents)} € = ${formatEuro(offer.codes * offer.priceCents)} € at most (a deleted request that was not answered yet is refunded)`;
   return `${what}; ${cost}.`;
 }

@@ -40,7 +40,11 @@ export async function resolveAll(
   };
   const polls: Promise<void>[] = [];
   const poll = (code: string, token: string) => {
-    polls.push(pollToken(inner, token).then((resolution) => onResolved(code, resolution)).catch(fail));
+    polls.push(
+      pollToken(inner, token)
+        .then((resolution) => onResolved(code, resolution))
+        .catch(fail),
+    );
   };
 
   try {

@@ -90,7 +90,11 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
 
   // One cheap request checks the URL and the key before thousands of requests use them.
   if (jobs.length > 0) await deps.transport.balance();
-  if (options.refresh && jobs.length > 0 && !(await deps.confirmCost({ what: 'refresh', codes: jobs.length, priceCents: await offeredPrice(deps.transport) }))) {
+  if (
+    options.refresh &&
+    jobs.length > 0 &&
+    !(await deps.confirmCost({ what: 'refresh', codes: jobs.length, priceCents: await offeredPrice(deps.transport) }))
+  ) {
     throw new ClientError(ClientErrorCode.declined, 'not confirmed: nothing was deleted or requested');
   }
   const run = { submitted: 0, rebought: 0, retryable: 0, statePath };
@@ -168,14 +172,20 @@ async function resolveJobs(
     );
   try {
     await pass(options.refresh, jobs);
-    const again = alreadyRequestedCodes(answers, jobs.map((job) => job.code));
+    const again = alreadyRequestedCodes(
+      answers,
+      jobs.map((job) => job.code),
+    );
     if (!options.rebuy || again.length === 0) return;
     // The question must not be redrawn over by the bar.
     progress.stop();
     if (!(await deps.confirmCost({ what: 'rebuy', codes: again.length, priceCents: await offeredPrice(deps.transport) }))) return;
     run.rebought += again.length;
     progress = stopOnce(deps.progress(plan.rows.length, counts.answered, counts.errors));
-    await pass(true, again.map((code) => ({ code })));
+    await pass(
+      true,
+      again.map((code) => ({ code })),
+    );
   } finally {
     progress.stop();
   }

@@ -51,10 +51,16 @@ export async function runLookup(deps: LookupDeps, inputs: readonly string[]): Pr
       jobs,
       (code, resolution) => answers.set(code, resolution.answer),
     );
-  await pass(false, codes.map((code) => ({ code })));
+  await pass(
+    false,
+    codes.map((code) => ({ code })),
+  );
   const again = alreadyRequestedCodes(answers, codes);
   if (deps.rebuy && again.length > 0 && (await deps.confirmCost({ what: 'rebuy', codes: again.length, priceCents: await offeredPrice(deps.transport) }))) {
-    await pass(true, again.map((code) => ({ code })));
+    await pass(
+      true,
+      again.map((code) => ({ code })),
+    );
   }
   return checked.map((c, i) => {
     const answer = c.valid ? answers.get(c.code)! : invalidAnswer(c.message);

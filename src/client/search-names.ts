@@ -14,7 +14,8 @@ export interface ClientSearch {
  * The server's problems become ClientErrors with its own detail (bad query, no credit).
  */
 export async function searchByName(config: ClientConfig, query: ClientSearch, fetchImpl?: typeof fetch): Promise<NameResult[]> {
-  if (config.protocol === 'text') throw new ClientError(ClientErrorCode.config, 'name search needs the JSON API (cercapec /v1): the text protocol looks up codes only');
+  if (config.protocol === 'text')
+    throw new ClientError(ClientErrorCode.config, 'name search needs the JSON API (cercapec /v1): the text protocol looks up codes only');
   const api = createApiClient({ baseUrl: config.endpoint, key: config.key, fetch: fetchImpl });
   try {
     return (await api.search({ q: query.q, province: query.province, category: query.category, limit: query.limit })).items;

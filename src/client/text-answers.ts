@@ -30,7 +30,10 @@ function checkKey(message: string): void {
 }
 
 function unexpected(what: string, line: string): ClientError {
-  return new ClientError(ClientErrorCode.badAnswer, `unexpected answer to ${what}: ${JSON.stringify(line.slice(0, 120))} (is the server URL a trovapec /index_ws.php?)`);
+  return new ClientError(
+    ClientErrorCode.badAnswer,
+    `unexpected answer to ${what}: ${JSON.stringify(line.slice(0, 120))} (is the server URL a trovapec /index_ws.php?)`,
+  );
 }
 
 export function parseSubmitAnswer(line: string): SubmitResult {

@@ -49,7 +49,10 @@ export function createTextTransport(options: TextTransportOptions): Transport {
         throw new ClientError(ClientErrorCode.unavailable, `the server at ${endpoint.origin} is unavailable (HTTP ${response.status})`);
       }
       if (response.status !== 200) {
-        throw new ClientError(ClientErrorCode.badAnswer, `the server at ${endpoint.href} answered HTTP ${response.status}: ${JSON.stringify(text.trim().slice(0, 120))}`);
+        throw new ClientError(
+          ClientErrorCode.badAnswer,
+          `the server at ${endpoint.href} answered HTTP ${response.status}: ${JSON.stringify(text.trim().slice(0, 120))}`,
+        );
       }
       return text.trim();
     }

@@ -58,7 +58,9 @@ export async function watchFolder(deps: WatchDeps, options: WatchOptions): Promi
       await rename(input, join(dir('done'), name));
       // A later file with the same name is new work: it must not inherit these answers.
       await rm(statePath, { force: true });
-      deps.log(`watch: done ${name}: ${summary.rows} rows, ${summary.found} found, ${summary.notFound} not found, ${summary.invalid} invalid, ${summary.errors} errors`);
+      deps.log(
+        `watch: done ${name}: ${summary.rows} rows, ${summary.found} found, ${summary.notFound} not found, ${summary.invalid} invalid, ${summary.errors} errors`,
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (deps.signal.aborted) return deps.log(`watch: ${name} interrupted; it resumes on the next start`);

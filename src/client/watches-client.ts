@@ -28,11 +28,22 @@ export async function addWatchesFromFile(api: WatchApi, file: string, o: { colum
   const report: AddReport = { added: 0, alreadyWatched: 0, rejected: [] };
   for (let i = 0; i < rows.length; i += PER_CALL) {
     const slice = rows.slice(i, i + PER_CALL);
-    const answer = await api.addWatches(slice.map((r) => r.code), { reference: o.reference }).catch((error: unknown) => {
-      // Every code of the slice invalid: a 422 problem; report them row by row instead.
-      if ((error as { status?: number }).status === 422) return { added: 0, alreadyWatched: 0, rejected: slice.map((r) => ({ input: r.code, reason: 'invalid', message: 'codice non valido' })), chargedCents: 0 };
-      throw error;
-    });
+    const answer = await api
+      .addWatches(
+        slice.map((r) => r.code),
+        { reference: o.reference },
+      )
+      .catch((error: unknown) => {
+        // Every code of the slice invalid: a 422 problem; report them row by row instead.
+        if ((error as { status?: number }).status === 422)
+          return {
+            added: 0,
+            alreadyWatched: 0,
+            rejected: slice.map((r) => ({ input: r.code, reason: 'invalid', message: 'codice non valido' })),
+            chargedCents: 0,
+          };
+        throw error;
+      });
     report.added += answer.added;
     report.alreadyWatched += answer.alreadyWatched;
     // The server answers rejected codes in input order: match them to rows in that order.
@@ -57,7 +68,10 @@ const COLUMNS = ['id', 'type', 'code', 'before', 'after', 'source', 'at'] as con
 export async function fetchWatchEvents(api: WatchApi, out: string): Promise<number> {
   const cursorFile = `${out}.cursor`;
   let cursor = (await readFile(cursorFile, 'utf8').catch(() => '')).trim() || undefined;
-  const exists = await stat(out).then(() => true, () => false);
+  const exists = await stat(out).then(
+    () => true,
+    () => false,
+  );
   if (!exists) await writeFile(out, stringify([COLUMNS as unknown as string[]]));
   let written = 0;
   for (;;) {

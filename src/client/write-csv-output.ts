@@ -12,9 +12,12 @@ import { defuseCell, defuseFormula } from '../security/defuse-formula.ts';
 export async function writeCsvOutput(path: string, columns: string[], rows: Iterable<(string | number)[]>, delimiter: string): Promise<void> {
   await writeAtomically(path, async (tmp) => {
     // Input cells come back as they were read: defused, so that opening the file runs no formula.
-    const source = Readable.from((function* () {
-      for (const row of rows) yield row.map(defuseCell);
-    })(), { objectMode: true });
+    const source = Readable.from(
+      (function* () {
+        for (const row of rows) yield row.map(defuseCell);
+      })(),
+      { objectMode: true },
+    );
     const csv = stringify({ header: true, columns: columns.map(defuseFormula), delimiter, bom: true, record_delimiter: 'windows', cast: { number: String } });
     await pipeline(source, csv, createWriteStream(tmp, { mode: 0o644 }));
   });

@@ -5,7 +5,14 @@ import type { Database, RequestStatus } from '../store/schema.ts';
 export const HOUR_MS = 3_600_000;
 
 /** The outcomes the dashboard draws; queued and running are one "in corso" line. */
-export const OUTCOMES = [LookupStatus.found, LookupStatus.notFound, LookupStatus.failed, LookupStatus.cancelled, LookupStatus.waitingOperator, 'in_progress'] as const;
+export const OUTCOMES = [
+  LookupStatus.found,
+  LookupStatus.notFound,
+  LookupStatus.failed,
+  LookupStatus.cancelled,
+  LookupStatus.waitingOperator,
+  'in_progress',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export function outcomeOf(status: RequestStatus): Outcome {

@@ -7,9 +7,7 @@ import type { Observation } from './observe.ts';
  * Sources that failed or were skipped said nothing.
  */
 export function answerObservations(code: string, result: Exclude<Resolution, { outcome: 'error' }>): Observation[] {
-  const items: Observation[] = result.attempts
-    .filter((a) => a.outcome === 'not_found')
-    .map((a) => ({ code, source: a.source, pec: null }));
+  const items: Observation[] = result.attempts.filter((a) => a.outcome === 'not_found').map((a) => ({ code, source: a.source, pec: null }));
   if (result.outcome === 'found') {
     const first = result.addresses[0];
     items.push({ code, source: first.source, pec: first.pec, kind: first.kind, validFrom: first.validFrom ?? null, validTo: first.validUntil ?? null });

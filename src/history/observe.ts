@@ -67,22 +67,46 @@ export async function observe(db: Db, items: readonly Observation[], now: number
       const validFrom = o.validFrom ?? row.valid_from;
       const validTo = o.validTo ?? row.valid_to;
       if (validFrom !== row.valid_from || validTo !== row.valid_to) {
-        await db.updateTable('address_observations').set({ valid_from: validFrom, valid_to: validTo, last_seen_at: Math.max(now, Number(row.last_seen_at)) }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('address_observations')
+          .set({ valid_from: validFrom, valid_to: validTo, last_seen_at: Math.max(now, Number(row.last_seen_at)) })
+          .where('id', '=', row.id)
+          .execute();
       } else if (options.touch !== false) touched.push(row.id);
       continue;
     }
     const id = newId('obs', now);
-    inserted.push({ id, code: o.code, source: o.source, pec, kind: o.kind ?? null, first_seen_at: now, last_seen_at: now, valid_from: o.validFrom ?? null, valid_to: o.validTo ?? null, superseded_at: null });
+    inserted.push({
+      id,
+      code: o.code,
+      source: o.source,
+      pec,
+      kind: o.kind ?? null,
+      first_seen_at: now,
+      last_seen_at: now,
+      valid_from: o.validFrom ?? null,
+      valid_to: o.validTo ?? null,
+      superseded_at: null,
+    });
     if (row) {
       superseded.push(row.id);
       changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: id, at: now });
     }
   }
   for (let i = 0; i < touched.length; i += CHUNK) {
-    await db.updateTable('address_observations').set({ last_seen_at: now }).where('id', 'in', touched.slice(i, i + CHUNK)).where('last_seen_at', '<', now).execute();
+    await db
+      .updateTable('address_observations')
+      .set({ last_seen_at: now })
+      .where('id', 'in', touched.slice(i, i + CHUNK))
+      .where('last_seen_at', '<', now)
+      .execute();
   }
   for (let i = 0; i < superseded.length; i += CHUNK) {
-    await db.updateTable('address_observations').set({ superseded_at: now }).where('id', 'in', superseded.slice(i, i + CHUNK)).execute();
+    await db
+      .updateTable('address_observations')
+      .set({ superseded_at: now })
+      .where('id', 'in', superseded.slice(i, i + CHUNK))
+      .execute();
   }
   await insertRows(db, 'address_observations', inserted);
   return changes;

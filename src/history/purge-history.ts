@@ -23,7 +23,9 @@ export async function purgeHistory(db: Db, now: number, retentionDays: number, c
         .selectFrom('address_observations as o')
         .select('o.id')
         .where('o.last_seen_at', '<', before)
-        .where((eb) => eb.or([eb('o.superseded_at', 'is not', null), eb.not(eb.exists(eb.selectFrom('watches as w').select('w.code').whereRef('w.code', '=', 'o.code')))]))
+        .where((eb) =>
+          eb.or([eb('o.superseded_at', 'is not', null), eb.not(eb.exists(eb.selectFrom('watches as w').select('w.code').whereRef('w.code', '=', 'o.code')))]),
+        )
         .limit(chunkSize)
         .execute()
     ).map((r) => r.id);

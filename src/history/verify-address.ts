@@ -27,9 +27,7 @@ export function coverage(row: AddressObservationsTable): { from: number; to: num
   const first = Number(row.first_seen_at);
   const from = row.valid_from !== null ? Math.min(Number(row.valid_from), first) : first;
   // A local source's row holds until superseded; a remote answer only when it was given.
-  let to: number | null = isLocalSource(row.source)
-    ? (row.superseded_at === null ? null : Number(row.superseded_at))
-    : Number(row.last_seen_at);
+  let to: number | null = isLocalSource(row.source) ? (row.superseded_at === null ? null : Number(row.superseded_at)) : Number(row.last_seen_at);
   if (row.valid_to !== null) {
     const validTo = Number(row.valid_to);
     // A stated end beyond what we saw still counts, until the source said otherwise.
@@ -54,7 +52,14 @@ export async function verifyAddress(db: Kysely<Database> | Transaction<Database>
     if (at < from || (to !== null && at > to)) continue;
     // The instant of a change belongs to the new answer.
     if (to !== null && at === to && row.superseded_at !== null && Number(row.superseded_at) === at) continue;
-    evidence.push({ source: row.source, pec: row.pec, matches: row.pec?.toLowerCase() === wanted, observedAt: iso(Number(row.last_seen_at)), validFrom: iso(from), validTo: to === null ? null : iso(to) });
+    evidence.push({
+      source: row.source,
+      pec: row.pec,
+      matches: row.pec?.toLowerCase() === wanted,
+      observedAt: iso(Number(row.last_seen_at)),
+      validFrom: iso(from),
+      validTo: to === null ? null : iso(to),
+    });
   }
   return { outcome: outcomeOf(evidence), evidence };
 }
@@ -70,6 +75,15 @@ export async function codeHistory(db: Kysely<Database>, code: string) {
   const rows = await db.selectFrom('address_observations').selectAll().where('code', '=', code).orderBy('first_seen_at').orderBy('id').execute();
   return rows.map((row) => {
     const { from, to } = coverage(row);
-    return { source: row.source, pec: row.pec, kind: row.kind, firstObservedAt: iso(Number(row.first_seen_at)), lastObservedAt: iso(Number(row.last_seen_at)), validFrom: iso(from), validTo: to === null ? null : iso(to), current: row.superseded_at === null };
+    return {
+      source: row.source,
+      pec: row.pec,
+      kind: row.kind,
+      firstObservedAt: iso(Number(row.first_seen_at)),
+      lastObservedAt: iso(Number(row.last_seen_at)),
+      validFrom: iso(from),
+      validTo: to === null ? null : iso(to),
+      current: row.superseded_at === null,
+    };
   });
 }

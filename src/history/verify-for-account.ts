@@ -14,12 +14,21 @@ const REMOTE_TIMEOUT_MS = 15_000;
  * own verification price, charged in the transaction that reads the history (a prepaid account
  * that cannot pay gets insufficient_credit and nothing is read).
  */
-export async function verifyForAccount(store: Store, accountId: string, q: { code: string; pec: string; at: number; now: number }, remote?: Registry): Promise<Verification & { chargedCents: number }> {
+export async function verifyForAccount(
+  store: Store,
+  accountId: string,
+  q: { code: string; pec: string; at: number; now: number },
+  remote?: Registry,
+): Promise<Verification & { chargedCents: number }> {
   const checked = validateTaxId(q.code);
   if (!checked.valid) throw new CercapecError(ErrorCode.codeInvalid, checked.message, { reason: checked.reason });
   const local = await store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, accountId);
-    const account = await trx.selectFrom('accounts').select(['billing_mode', 'credit_limit_cents', 'balance_cents', 'price_cents', 'verification_price_cents', 'default_reference']).where('id', '=', accountId).executeTakeFirstOrThrow();
+    const account = await trx
+      .selectFrom('accounts')
+      .select(['billing_mode', 'credit_limit_cents', 'balance_cents', 'price_cents', 'verification_price_cents', 'default_reference'])
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     const price = Number(account.verification_price_cents ?? account.price_cents);
     if (!canSpend(account, Number(account.balance_cents), price)) throw new CercapecError(ErrorCode.insufficientCredit, 'credito insufficiente');
     if (price > 0) await appendLedger(trx, { accountId, amountCents: -price, kind: 'charge', reason: 'verifica PEC', now: q.now });

@@ -65,19 +65,26 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
   // The terms are read from the locked row, not from the (possibly cached) account the key
   // opened: a price, a credit limit or a disabled account changed a moment ago applies here.
   // Rows are locked in id order, so concurrent groups never deadlock on each other.
-  const terms = new Map((await trx
-    .selectFrom('accounts')
-    .select(['id', 'balance_cents', 'price_cents', 'billing_mode', 'credit_limit_cents', 'status'])
-    .where('id', 'in', accountIds)
-    .orderBy('id')
-    .$if(deps.store.dialect.rowLocks, (q) => q.forUpdate())
-    .execute()).map((r) => [r.id, {
-      balance: Number(r.balance_cents),
-      price: Number(r.price_cents),
-      billing_mode: r.billing_mode,
-      credit_limit_cents: r.credit_limit_cents === null ? null : Number(r.credit_limit_cents),
-      active: r.status === 'active',
-    }]));
+  const terms = new Map(
+    (
+      await trx
+        .selectFrom('accounts')
+        .select(['id', 'balance_cents', 'price_cents', 'billing_mode', 'credit_limit_cents', 'status'])
+        .where('id', 'in', accountIds)
+        .orderBy('id')
+        .$if(deps.store.dialect.rowLocks, (q) => q.forUpdate())
+        .execute()
+    ).map((r) => [
+      r.id,
+      {
+        balance: Number(r.balance_cents),
+        price: Number(r.price_cents),
+        billing_mode: r.billing_mode,
+        credit_limit_cents: r.credit_limit_cents === null ? null : Number(r.credit_limit_cents),
+        active: r.status === 'active',
+      },
+    ]),
+  );
   const existing = await existingRequests(trx, accountIds, items);
   const replays = await idempotencyKeys(trx, accountIds, items);
 
@@ -151,7 +158,11 @@ async function existingRequests(trx: Transaction<Database>, accountIds: string[]
   return new Map(rows.map((r) => [`${r.account_id}\n${r.dedup_code}`, r.id]));
 }
 
-async function idempotencyKeys(trx: Transaction<Database>, accountIds: string[], items: readonly PreparedSubmission[]): Promise<Map<string, { bodyHash: string; requestId: string }>> {
+async function idempotencyKeys(
+  trx: Transaction<Database>,
+  accountIds: string[],
+  items: readonly PreparedSubmission[],
+): Promise<Map<string, { bodyHash: string; requestId: string }>> {
   const keys = [...new Set(items.flatMap((i) => (i.idempotency ? [i.idempotency.key] : [])))];
   if (keys.length === 0) return new Map();
   const rows = await trx

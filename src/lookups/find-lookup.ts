@@ -33,7 +33,11 @@ export async function loadLookupResources(store: Store, rows: RequestsTable[]): 
   const addresses = await store.db
     .selectFrom('request_addresses')
     .selectAll()
-    .where('request_id', 'in', rows.map((r) => r.id))
+    .where(
+      'request_id',
+      'in',
+      rows.map((r) => r.id),
+    )
     .orderBy('request_id')
     .orderBy('position')
     .execute();

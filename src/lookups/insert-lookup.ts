@@ -45,47 +45,74 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
   if (lookups.length === 0) return 0;
   const { now } = options;
   // A known answer is written with the request itself: no pending row to update afterwards.
-  await insertRows(trx, 'requests', lookups.map((l) => {
-    const found = l.answer?.result.outcome === 'found' ? l.answer.result : null;
-    return {
-      id: l.id,
-      account_id: l.accountId,
-      code: l.code,
-      kind: l.kind,
-      status: l.answer ? (found ? LookupStatus.found : LookupStatus.notFound) : LookupStatus.queued,
-      dedup_code: l.code,
-      reference: l.reference,
-      callback_url: l.callbackUrl,
-      pec: found ? found.addresses[0].pec : null,
-      source: found ? found.source : null,
-      error_code: null,
-      error_message: null,
-      charged_cents: l.priceCents,
-      via: l.via,
-      batch_id: l.batchId ?? null,
-      created_at: now,
-      updated_at: now,
-      answered_at: l.answer ? l.answer.at : null,
-      deleted_at: null,
-    };
-  }));
+  await insertRows(
+    trx,
+    'requests',
+    lookups.map((l) => {
+      const found = l.answer?.result.outcome === 'found' ? l.answer.result : null;
+      return {
+        id: l.id,
+        account_id: l.accountId,
+        code: l.code,
+        kind: l.kind,
+        status: l.answer ? (found ? LookupStatus.found : LookupStatus.notFound) : LookupStatus.queued,
+        dedup_code: l.code,
+        reference: l.reference,
+        callback_url: l.callbackUrl,
+        pec: found ? found.addresses[0].pec : null,
+        source: found ? found.source : null,
+        error_code: null,
+        error_message: null,
+        charged_cents: l.priceCents,
+        via: l.via,
+        batch_id: l.batchId ?? null,
+        created_at: now,
+        updated_at: now,
+        answered_at: l.answer ? l.answer.at : null,
+        deleted_at: null,
+      };
+    }),
+  );
   const charged = lookups.filter((l) => l.priceCents > 0);
-  await appendLedgerRows(trx, charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: 'charge' as const, requestId: l.id, now })));
+  await appendLedgerRows(
+    trx,
+    charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: 'charge' as const, requestId: l.id, now })),
+  );
   const answered = lookups.filter((l) => l.answer);
-  await insertRows(trx, 'attempts', answered.flatMap((l) => attemptRows(l.id, l.answer!.result.attempts)));
-  await insertRows(trx, 'request_addresses', answered.flatMap((l) => addressRows(l.id, l.answer!.result, l.answer!.at)));
+  await insertRows(
+    trx,
+    'attempts',
+    answered.flatMap((l) => attemptRows(l.id, l.answer!.result.attempts)),
+  );
+  await insertRows(
+    trx,
+    'request_addresses',
+    answered.flatMap((l) => addressRows(l.id, l.answer!.result, l.answer!.at)),
+  );
   let webhooks = 0;
-  if (answered.length > 0) webhooks += (await recordObservations(trx, answered.flatMap((l) => answerObservations(l.code, l.answer!.result)), now)).webhooks;
+  if (answered.length > 0)
+    webhooks += (
+      await recordObservations(
+        trx,
+        answered.flatMap((l) => answerObservations(l.code, l.answer!.result)),
+        now,
+      )
+    ).webhooks;
   if (answered.length > 0) {
     // Most batches go to accounts without a webhook: one read instead of one per lookup.
     const accountIds = [...new Set(answered.map((l) => l.accountId))];
-    const hooked = new Set((await trx.selectFrom('account_webhooks').select('account_id').where('account_id', 'in', accountIds).execute()).map((r) => r.account_id));
+    const hooked = new Set(
+      (await trx.selectFrom('account_webhooks').select('account_id').where('account_id', 'in', accountIds).execute()).map((r) => r.account_id),
+    );
     for (const l of answered) {
       if (l.callbackUrl || hooked.has(l.accountId)) webhooks += await enqueueLookupWebhooks(trx, l.id, l.answer!.at);
     }
   }
   const queued = lookups.filter((l) => !l.answer);
-  await addJobs(trx, queued.map((l) => ({ queue: LOOKUP_QUEUE, payload: { requestId: l.id }, now, maxAttempts: options.maxAttempts })));
+  await addJobs(
+    trx,
+    queued.map((l) => ({ queue: LOOKUP_QUEUE, payload: { requestId: l.id }, now, maxAttempts: options.maxAttempts })),
+  );
   return webhooks;
 }
 

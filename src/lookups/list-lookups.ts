@@ -27,10 +27,7 @@ export async function listLookups(db: Kysely<Database>, accountId: string, f: Lo
  * those whose code starts with `codePrefix` when given (LIKE wildcards in it are dropped).
  */
 export async function recentLookups(db: Kysely<Database>, accountId: string, codePrefix: string, limit: number) {
-  let query = db
-    .selectFrom('requests')
-    .select(['id', 'code', 'status', 'pec', 'reference', 'created_at'])
-    .where('account_id', '=', accountId);
+  let query = db.selectFrom('requests').select(['id', 'code', 'status', 'pec', 'reference', 'created_at']).where('account_id', '=', accountId);
   if (codePrefix) query = query.where('code', 'like', `${codePrefix.replace(/[%_\\]/g, '')}%`);
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }

@@ -23,7 +23,11 @@ const DEADLINE_MESSAGE = 'tempo massimo di ricerca superato';
 
 /** An error every source returned that retrying cannot fix. */
 class ResolutionFailed extends Error {
-  constructor(message: string, readonly transient: boolean, readonly code = 'lookup_failed') {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly code = 'lookup_failed',
+  ) {
     super(message);
   }
 }
@@ -42,7 +46,16 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
       const request = await store.db
         .selectFrom('requests')
         .innerJoin('accounts', 'accounts.id', 'requests.account_id')
-        .select(['requests.id', 'requests.code', 'requests.kind', 'requests.status', 'requests.reference', 'requests.created_at', 'accounts.default_reference', 'accounts.operator_fallback'])
+        .select([
+          'requests.id',
+          'requests.code',
+          'requests.kind',
+          'requests.status',
+          'requests.reference',
+          'requests.created_at',
+          'accounts.default_reference',
+          'accounts.operator_fallback',
+        ])
         .where('requests.id', '=', requestId)
         .executeTakeFirst();
       if (!request || request.status === LookupStatus.waitingOperator || !PENDING_STATUSES.includes(request.status)) {

@@ -11,13 +11,33 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Attempt rows: the sources asked for a request, with their outcome (the back office shows them). */
 export function attemptRows(requestId: string, attempts: readonly Attempt[]): Insertable<AttemptsTable>[] {
-  return attempts.map((a) => ({ id: newId('att', a.startedAt), request_id: requestId, source: a.source, started_at: a.startedAt, finished_at: a.finishedAt, outcome: a.outcome, error: a.error?.slice(0, 1000) ?? null }));
+  return attempts.map((a) => ({
+    id: newId('att', a.startedAt),
+    request_id: requestId,
+    source: a.source,
+    started_at: a.startedAt,
+    finished_at: a.finishedAt,
+    outcome: a.outcome,
+    error: a.error?.slice(0, 1000) ?? null,
+  }));
 }
 
 /** Address rows of a found answer, in the order the sources gave them (the first is the primary). */
 export function addressRows(requestId: string, result: Exclude<Resolution, { outcome: 'error' }>, foundAt: number): Insertable<RequestAddressesTable>[] {
   if (result.outcome !== 'found') return [];
-  return result.addresses.map((a, position) => ({ request_id: requestId, position, pec: a.pec, source: a.source, kind: a.kind, dataset_id: a.datasetId ?? null, label: a.label ?? null, profession: a.profession ?? null, valid_from: a.validFrom ?? null, valid_until: a.validUntil ?? null, found_at: foundAt }));
+  return result.addresses.map((a, position) => ({
+    request_id: requestId,
+    position,
+    pec: a.pec,
+    source: a.source,
+    kind: a.kind,
+    dataset_id: a.datasetId ?? null,
+    label: a.label ?? null,
+    profession: a.profession ?? null,
+    valid_from: a.validFrom ?? null,
+    valid_until: a.validUntil ?? null,
+    found_at: foundAt,
+  }));
 }
 
 /** Stores attempts of a request (see attemptRows). */

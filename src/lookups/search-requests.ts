@@ -72,7 +72,18 @@ function newer(q: Query, c: { at: number; id: string }): Query {
 }
 
 function selectRows(q: Query) {
-  return q.select(['requests.id', 'requests.code', 'requests.kind', 'requests.status', 'requests.via', 'requests.account_id', 'accounts.name', 'requests.created_at', 'requests.answered_at', 'requests.deleted_at']);
+  return q.select([
+    'requests.id',
+    'requests.code',
+    'requests.kind',
+    'requests.status',
+    'requests.via',
+    'requests.account_id',
+    'accounts.name',
+    'requests.created_at',
+    'requests.answered_at',
+    'requests.deleted_at',
+  ]);
 }
 
 function toRow(r: Awaited<ReturnType<ReturnType<typeof selectRows>['execute']>>[number]): RequestRow {
@@ -106,7 +117,9 @@ export async function searchRequests(db: Kysely<Database>, f: RequestFilter): Pr
   let rows: RequestRow[];
   if (before) {
     // The page just newer than `before`: read upwards, then show newest first.
-    rows = (await selectRows(newer(base, before)).orderBy('requests.created_at', 'asc').orderBy('requests.id', 'asc').limit(limit).execute()).map(toRow).reverse();
+    rows = (await selectRows(newer(base, before)).orderBy('requests.created_at', 'asc').orderBy('requests.id', 'asc').limit(limit).execute())
+      .map(toRow)
+      .reverse();
   } else {
     const q = after ? older(base, after) : base;
     rows = (await selectRows(q).orderBy('requests.created_at', 'desc').orderBy('requests.id', 'desc').limit(limit).execute()).map(toRow);
@@ -129,7 +142,13 @@ export async function* allRequests(db: Kysely<Database>, f: RequestFilter, max: 
     const wanted = Math.min(chunk, max - sent);
     const c = parseCursor(after);
     const q = filtered(db, f);
-    const rows = (await selectRows(c ? older(q, c) : q).orderBy('requests.created_at', 'desc').orderBy('requests.id', 'desc').limit(wanted).execute()).map(toRow);
+    const rows = (
+      await selectRows(c ? older(q, c) : q)
+        .orderBy('requests.created_at', 'desc')
+        .orderBy('requests.id', 'desc')
+        .limit(wanted)
+        .execute()
+    ).map(toRow);
     for (const row of rows) yield row;
     sent += rows.length;
     if (rows.length < wanted) return;

@@ -67,7 +67,14 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
  * wait for the connection the transaction holds). Any failure just sends the request through
  * the queue, where retries and the rest of the chain apply.
  */
-async function answerInline(deps: LookupDeps, id: string, code: string, kind: 'cf16' | 'cf11', reference: string | null, operatorFallback: boolean): Promise<Exclude<Resolution, { outcome: 'error' }> | null> {
+async function answerInline(
+  deps: LookupDeps,
+  id: string,
+  code: string,
+  kind: 'cf16' | 'cf11',
+  reference: string | null,
+  operatorFallback: boolean,
+): Promise<Exclude<Resolution, { outcome: 'error' }> | null> {
   if (!deps.inline) return null;
   const result = await resolveCode(deps.inline.chainFor(kind), { requestId: id, code, kind, reference }, deps.clock, AbortSignal.timeout(5000));
   if (result.outcome === 'found') return result;

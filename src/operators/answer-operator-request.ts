@@ -18,9 +18,7 @@ export const OPERATOR_SOURCE = 'operator';
 
 export const OPERATOR_KINDS = ['sconosciuto', 'impresa', 'professionista', 'ente', 'persona'] as const satisfies readonly AddressKind[];
 
-export type OperatorAnswer =
-  | { outcome: 'found'; pec: string; kind?: AddressKind; note?: string | null }
-  | { outcome: 'not_found'; note?: string | null };
+export type OperatorAnswer = { outcome: 'found'; pec: string; kind?: AddressKind; note?: string | null } | { outcome: 'not_found'; note?: string | null };
 
 export interface AnswerInput {
   user: { id: string; username: string };
@@ -53,8 +51,9 @@ export async function answerOperatorRequest(deps: AnswerDeps, input: AnswerInput
   const note = answer.note?.trim().slice(0, 500) || null;
   const pec = answer.outcome === 'found' ? normalizePec(answer.pec) : null;
   if (answer.outcome === 'found' && !pec) throw new CercapecError(ErrorCode.invalidArgument, 'not a valid PEC address', { field: 'pec' });
-  const kind: AddressKind = answer.outcome === 'found' ? answer.kind ?? 'sconosciuto' : 'sconosciuto';
-  if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number])) throw new CercapecError(ErrorCode.invalidArgument, 'unknown address kind', { field: 'kind' });
+  const kind: AddressKind = answer.outcome === 'found' ? (answer.kind ?? 'sconosciuto') : 'sconosciuto';
+  if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number]))
+    throw new CercapecError(ErrorCode.invalidArgument, 'unknown address kind', { field: 'kind' });
   const now = deps.clock.now();
   const result = await deps.store.db.transaction().execute(async (trx) => {
     const job = await getJob(trx, input.jobId);

@@ -58,7 +58,14 @@ export async function claimOperatorRequest(store: Store, input: ClaimInput): Pro
     const { requestId } = job.payload as { requestId: string };
     const request = await store.db.selectFrom('requests').select('status').where('id', '=', requestId).executeTakeFirst();
     if (request?.status === LookupStatus.waitingOperator) {
-      if (input.audit) await recordAudit(store.db, { at: input.now, actor: input.audit.actor, action: 'request.claim', target: requestId, after: { job_id: job.id, locked_until: job.lockedUntil } });
+      if (input.audit)
+        await recordAudit(store.db, {
+          at: input.now,
+          actor: input.audit.actor,
+          action: 'request.claim',
+          target: requestId,
+          after: { job_id: job.id, locked_until: job.lockedUntil },
+        });
       return toClaim(job);
     }
     await completeJob(store.db, job.id, workerId);

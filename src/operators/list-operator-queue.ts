@@ -40,17 +40,19 @@ export async function listOperatorQueue(db: Kysely<Database>, now: number, limit
     const request = byId.get(ids[i]);
     if (!request) return []; // cancelled meanwhile: the next claim retires its job
     const held = job.status === JobStatus.running && job.lockedUntil > now;
-    return [{
-      jobId: job.id,
-      requestId: request.id,
-      code: request.code,
-      kind: request.kind,
-      accountId: request.account_id,
-      accountName: request.name,
-      waitingSince: job.createdAt,
-      claimedBy: held ? job.lockedBy : null,
-      lockedUntil: held ? job.lockedUntil : null,
-    }];
+    return [
+      {
+        jobId: job.id,
+        requestId: request.id,
+        code: request.code,
+        kind: request.kind,
+        accountId: request.account_id,
+        accountName: request.name,
+        waitingSince: job.createdAt,
+        claimedBy: held ? job.lockedBy : null,
+        lockedUntil: held ? job.lockedUntil : null,
+      },
+    ];
   });
 }
 

@@ -52,7 +52,7 @@ export async function eraseCode(store: Store, clock: Clock, input: string, by: A
     const pending = requests.filter((r) => PENDING_STATUSES.includes(r.status));
     for (const accountId of [...new Set(pending.map((r) => r.account_id))].sort()) await store.dialect.lockAccount(trx, accountId);
     let refunded = 0;
-    for (const r of pending) if ((await refundRequest(trx, r.id, now, 'dati cancellati su richiesta dell\'interessato')) > 0) refunded++;
+    for (const r of pending) if ((await refundRequest(trx, r.id, now, "dati cancellati su richiesta dell'interessato")) > 0) refunded++;
     const ids = requests.map((r) => r.id);
     let webhookDeliveries = 0;
     if (ids.length > 0) {
@@ -86,7 +86,12 @@ async function deleteDeliveries(db: Db, requestIds: string[]): Promise<number> {
 /** Watch event deliveries carry the code in their frozen body (toWatchEventView: `"code":"..."`). */
 async function deleteWatchDeliveries(db: Db, code: string): Promise<number> {
   const deliveries = (
-    await db.selectFrom('webhook_deliveries').select('id').where('event', 'in', ['pec.added', 'pec.changed', 'pec.removed']).where('body', 'like', `%"code":"${code}"%`).execute()
+    await db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('event', 'in', ['pec.added', 'pec.changed', 'pec.removed'])
+      .where('body', 'like', `%"code":"${code}"%`)
+      .execute()
   ).map((d) => d.id);
   if (deliveries.length === 0) return 0;
   await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();

@@ -36,9 +36,9 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
   if (retentionDays <= 0) return counts;
   const before = now - retentionDays * DAY;
   for (;;) {
-    const ids = (
-      await db.selectFrom('requests').select('id').where('status', 'in', SETTLED).where('created_at', '<', before).limit(chunkSize).execute()
-    ).map((r) => r.id);
+    const ids = (await db.selectFrom('requests').select('id').where('status', 'in', SETTLED).where('created_at', '<', before).limit(chunkSize).execute()).map(
+      (r) => r.id,
+    );
     if (ids.length === 0) break;
     counts.addresses += deleted(await db.deleteFrom('request_addresses').where('request_id', 'in', ids).executeTakeFirst());
     counts.attempts += deleted(await db.deleteFrom('attempts').where('request_id', 'in', ids).executeTakeFirst());
@@ -57,7 +57,11 @@ export async function purgeExpired(db: Db, now: number, retentionDays: number, c
       for (;;) {
         const last = await db.selectFrom('batch_rows').select('row_index').where('batch_id', '=', id).orderBy('row_index', 'desc').limit(1).executeTakeFirst();
         if (!last) break;
-        await db.deleteFrom('batch_rows').where('batch_id', '=', id).where('row_index', '>', Number(last.row_index) - chunkSize * 5).execute();
+        await db
+          .deleteFrom('batch_rows')
+          .where('batch_id', '=', id)
+          .where('row_index', '>', Number(last.row_index) - chunkSize * 5)
+          .execute();
       }
       await db.deleteFrom('webhook_deliveries').where('batch_id', '=', id).execute();
       await db.deleteFrom('batch_idempotency_keys').where('batch_id', '=', id).execute();

@@ -11,6 +11,10 @@ export function frameworkErrors(error: Error & { code?: string }, req: FastifyRe
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   // These answers skip the hooks, the security headers' included.
   reply.header('x-content-type-options', 'nosniff');
-  if (req.url.startsWith('/v1/')) return sendProblem(reply, 'invalid_request', tooLong ? 'a path parameter is too long' : 'the URL is not valid (bad %-encoding)');
-  return reply.code(tooLong ? 414 : 400).type('text/plain; charset=utf-8').send(tooLong ? 'URI Too Long' : 'Bad Request');
+  if (req.url.startsWith('/v1/'))
+    return sendProblem(reply, 'invalid_request', tooLong ? 'a path parameter is too long' : 'the URL is not valid (bad %-encoding)');
+  return reply
+    .code(tooLong ? 414 : 400)
+    .type('text/plain; charset=utf-8')
+    .send(tooLong ? 'URI Too Long' : 'Bad Request');
 }

@@ -32,15 +32,16 @@ export async function claimJobs(store: Store, o: ClaimOptions): Promise<Job[]> {
 export function claimStatement(store: Store, o: ClaimOptions) {
   const { db } = store;
   // Ready rows of one kind, in run_at order along that kind's index.
-  const ready = (status: typeof JobStatus.queued | typeof JobStatus.running, column: 'run_at' | 'locked_until') => db
-    .selectFrom('jobs')
-    .select(['id', 'run_at'])
-    .where('queue', '=', o.queue)
-    .where('status', '=', status)
-    .where(column, status === JobStatus.queued ? '<=' : '<', o.now)
-    .orderBy('run_at')
-    .limit(o.limit)
-    .$if(store.dialect.skipLocked, (qb) => qb.forUpdate().skipLocked());
+  const ready = (status: typeof JobStatus.queued | typeof JobStatus.running, column: 'run_at' | 'locked_until') =>
+    db
+      .selectFrom('jobs')
+      .select(['id', 'run_at'])
+      .where('queue', '=', o.queue)
+      .where('status', '=', status)
+      .where(column, status === JobStatus.queued ? '<=' : '<', o.now)
+      .orderBy('run_at')
+      .limit(o.limit)
+      .$if(store.dialect.skipLocked, (qb) => qb.forUpdate().skipLocked());
   const queued = ready(JobStatus.queued, 'run_at');
   const expired = ready(JobStatus.running, 'locked_until');
   return db

@@ -56,7 +56,8 @@ export function createCompletionBatcher(o: CompletionBatcherOptions): Completion
     flushing = (async () => {
       try {
         const removed = await completeJobs(o.store.db, inFlight, o.workerId);
-        if (removed < inFlight.length) o.logger.warn({ finished: inFlight.length, completed: removed }, 'leases lost before completion; those jobs run again elsewhere');
+        if (removed < inFlight.length)
+          o.logger.warn({ finished: inFlight.length, completed: removed }, 'leases lost before completion; those jobs run again elsewhere');
       } catch (err) {
         o.logger.error({ err, jobs: inFlight.length }, 'could not complete finished jobs; they will run again when their lease expires');
       } finally {

@@ -31,9 +31,9 @@ export async function listJobs(db: Kysely<Database>, queue: string, limit: numbe
  * while that equals limit, so no statement grows with the backlog.
  */
 export async function purgeFailedJobs(db: Kysely<Database> | Transaction<Database>, before: number, limit: number): Promise<number> {
-  const ids = (
-    await db.selectFrom('jobs').select('id').where('status', '=', JobStatus.failed).where('updated_at', '<', before).limit(limit).execute()
-  ).map((r) => r.id);
+  const ids = (await db.selectFrom('jobs').select('id').where('status', '=', JobStatus.failed).where('updated_at', '<', before).limit(limit).execute()).map(
+    (r) => r.id,
+  );
   if (ids.length === 0) return 0;
   const result = await db.deleteFrom('jobs').where('id', 'in', ids).where('status', '=', JobStatus.failed).executeTakeFirst();
   return Number(result.numDeletedRows);

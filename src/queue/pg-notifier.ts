@@ -45,7 +45,12 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
   let endWait: (() => void) | undefined;
 
   async function connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: o.url, application_name: o.applicationName ?? 'cercapec-listen', keepAlive: true, connectionTimeoutMillis: 5000 });
+    const client = new pg.Client({
+      connectionString: o.url,
+      application_name: o.applicationName ?? 'cercapec-listen',
+      keepAlive: true,
+      connectionTimeoutMillis: 5000,
+    });
     client.on('notification', (msg) => {
       if (msg.channel === jobsChannel && msg.payload) local.jobAdded(msg.payload);
       else if (msg.channel === answersChannel && msg.payload) local.answered(msg.payload);
@@ -55,7 +60,9 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
     client.on('end', () => lost(client, 'connection ended'));
     try {
       await client.connect();
-      await client.query(`LISTEN ${client.escapeIdentifier(jobsChannel)}; LISTEN ${client.escapeIdentifier(answersChannel)}; LISTEN ${client.escapeIdentifier(authChannel)}`);
+      await client.query(
+        `LISTEN ${client.escapeIdentifier(jobsChannel)}; LISTEN ${client.escapeIdentifier(answersChannel)}; LISTEN ${client.escapeIdentifier(authChannel)}`,
+      );
     } catch (err) {
       client.removeAllListeners('end');
       client.removeAllListeners('error');

@@ -43,7 +43,9 @@ export function createAnswerCache(store: Store): AnswerCache {
       await store.db
         .insertInto('registry_cache')
         .values(values)
-        .onConflict((oc) => oc.columns(['source', 'code']).doUpdateSet({ outcome: values.outcome, addresses: values.addresses, cached_at: now, expires_at: values.expires_at }))
+        .onConflict((oc) =>
+          oc.columns(['source', 'code']).doUpdateSet({ outcome: values.outcome, addresses: values.addresses, cached_at: now, expires_at: values.expires_at }),
+        )
         .execute();
     },
   };

@@ -54,16 +54,19 @@ export function buildRegistries(o: BuildOptions): Registries {
   const common = CommonSourceSchema.parse({});
   const tasks: MaintenanceTask[] = [];
 
-  sources.set('directory', guardSource(createLocalDirectory(o.store), {
-    limits: SourceLimitsSchema.parse({ retries: 0 }),
-    breaker: common.breaker,
-    cache: common.cache,
-    answerCache: null,
-    metrics: o.metrics,
-    clock: o.clock,
-    logger: o.logger,
-    sleep: o.sleep,
-  }));
+  sources.set(
+    'directory',
+    guardSource(createLocalDirectory(o.store), {
+      limits: SourceLimitsSchema.parse({ retries: 0 }),
+      breaker: common.breaker,
+      cache: common.cache,
+      answerCache: null,
+      metrics: o.metrics,
+      clock: o.clock,
+      logger: o.logger,
+      sleep: o.sleep,
+    }),
+  );
 
   for (const [id, section] of Object.entries(file.sources)) {
     const definition = definitions.get(id);
@@ -87,18 +90,27 @@ export function buildRegistries(o: BuildOptions): Registries {
       resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
     });
     tasks.push(...(client.tasks ?? []));
-    const inner = { ...client, close: async () => { await client.close?.(); await http.close(); } };
-    sources.set(id, guardSource(inner, {
-      limits,
-      breaker: commonParsed.data.breaker,
-      cache: commonParsed.data.cache,
-      answerCache: commonParsed.data.cache.ttlDays > 0 || commonParsed.data.cache.notFoundTtlHours > 0 ? answerCache : null,
-      metrics: o.metrics,
-      clock: o.clock,
-      logger: o.logger,
-      sleep: o.sleep,
-      details: client.details?.bind(client),
-    }));
+    const inner = {
+      ...client,
+      close: async () => {
+        await client.close?.();
+        await http.close();
+      },
+    };
+    sources.set(
+      id,
+      guardSource(inner, {
+        limits,
+        breaker: commonParsed.data.breaker,
+        cache: commonParsed.data.cache,
+        answerCache: commonParsed.data.cache.ttlDays > 0 || commonParsed.data.cache.notFoundTtlHours > 0 ? answerCache : null,
+        metrics: o.metrics,
+        clock: o.clock,
+        logger: o.logger,
+        sleep: o.sleep,
+        details: client.details?.bind(client),
+      }),
+    );
   }
 
   const chains = new Map<CodeKind, GuardedSource[]>();
@@ -110,7 +122,10 @@ export function buildRegistries(o: BuildOptions): Registries {
         throw new CercapecError(ErrorCode.invalidArgument, `registries file: routing.${kind} names unknown source "${id}"`);
       }
     }
-    chains.set(kind, file.routing[kind].map((id) => sources.get(id)).filter((s): s is GuardedSource => s?.kinds.includes(kind) === true));
+    chains.set(
+      kind,
+      file.routing[kind].map((id) => sources.get(id)).filter((s): s is GuardedSource => s?.kinds.includes(kind) === true),
+    );
   }
 
   return {

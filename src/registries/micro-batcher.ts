@@ -37,10 +37,11 @@ export function createMicroBatcher<I, O>(o: BatcherOptions<I, O>): MicroBatcher<
           else w.resolve(answer);
         }
       },
-      (error) => batch.forEach((w) => {
-        w.done();
-        w.reject(error);
-      }),
+      (error) =>
+        batch.forEach((w) => {
+          w.done();
+          w.reject(error);
+        }),
     );
   }
 

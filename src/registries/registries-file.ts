@@ -23,13 +23,23 @@ export const RegistriesFileSchema = z
     /** The order sources are asked in, per kind of code. Unconfigured sources are skipped. */
     routing: z
       .object({
-        cf11: z.array(SourceId).min(1).default([...DEFAULT_ROUTING.cf11]),
-        cf16: z.array(SourceId).min(1).default([...DEFAULT_ROUTING.cf16]),
+        cf11: z
+          .array(SourceId)
+          .min(1)
+          .default([...DEFAULT_ROUTING.cf11]),
+        cf16: z
+          .array(SourceId)
+          .min(1)
+          .default([...DEFAULT_ROUTING.cf16]),
       })
       .strict()
       .default({ cf11: [...DEFAULT_ROUTING.cf11], cf16: [...DEFAULT_ROUTING.cf16] }),
     /** A request still unanswered this long after it was accepted fails with a clear error and a refund. */
-    deadlineMinutes: z.number().min(1).max(7 * 24 * 60).default(120),
+    deadlineMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(120),
     sources: z.record(SourceId, z.record(z.string(), z.unknown())).default({}),
   })
   .strict();

@@ -20,10 +20,7 @@ export interface FoundAddress {
   validUntil?: number | null;
 }
 
-export type RegistryAnswer =
-  | { outcome: 'found'; addresses: FoundAddress[] }
-  | { outcome: 'not_found' };
-
+export type RegistryAnswer = { outcome: 'found'; addresses: FoundAddress[] } | { outcome: 'not_found' };
 
 export interface LookupQuery {
   requestId: string;

@@ -42,7 +42,13 @@ export async function resolveCode(chain: readonly Registry[], query: LookupQuery
     } catch (error) {
       const transient = !(error instanceof RegistryError) || error.transient;
       const message = error instanceof Error ? error.message : String(error);
-      attempts.push({ source: registry.id, startedAt, finishedAt: clock.now(), outcome: transient ? AttemptOutcome.transientError : AttemptOutcome.permanentError, error: message });
+      attempts.push({
+        source: registry.id,
+        startedAt,
+        finishedAt: clock.now(),
+        outcome: transient ? AttemptOutcome.transientError : AttemptOutcome.permanentError,
+        error: message,
+      });
     }
   }
   const failures = attempts.filter((a) => a.outcome.endsWith('_error'));

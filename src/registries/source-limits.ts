@@ -38,7 +38,11 @@ export const CacheSchema = z.object({
   /** How long a found answer is reused for the same code. 0 turns the cache off for the source. */
   ttlDays: z.number().min(0).max(365).default(14),
   /** How long "not found" is reused: addresses appear every day, so much shorter. */
-  notFoundTtlHours: z.number().min(0).max(24 * 365).default(24),
+  notFoundTtlHours: z
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(24),
 });
 
 export type CacheOptions = z.infer<typeof CacheSchema>;

@@ -33,10 +33,13 @@ export function createThrottle(concurrency: number, ratePerSecond: number): Thro
     }
     if (waiters.length > 0 && active < concurrency && tokens < 1 && !timer) {
       // Wake when the next token is due (a full slot wakes us through release()).
-      timer = setTimeout(() => {
-        timer = null;
-        pump();
-      }, Math.ceil(((1 - tokens) / ratePerSecond) * 1000));
+      timer = setTimeout(
+        () => {
+          timer = null;
+          pump();
+        },
+        Math.ceil(((1 - tokens) / ratePerSecond) * 1000),
+      );
       timer.unref();
     }
   }

@@ -18,8 +18,15 @@ const count = z.number().int().min(0);
 
 export const BatchCountsSchema = z
   .object({
-    queued: count, running: count, waiting_operator: count, found: count, not_found: count,
-    failed: count, cancelled: count, invalid: count, refused: count,
+    queued: count,
+    running: count,
+    waiting_operator: count,
+    found: count,
+    not_found: count,
+    failed: count,
+    cancelled: count,
+    invalid: count,
+    refused: count,
   })
   .describe('Rows by status (rows sharing a lookup count once each)')
   .meta({ id: 'BatchCounts' });
@@ -46,9 +53,7 @@ export const BatchSchema = z
   })
   .meta({ id: 'Batch' });
 
-export const BatchListSchema = z
-  .object({ items: z.array(BatchSchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'BatchList' });
+export const BatchListSchema = z.object({ items: z.array(BatchSchema), nextCursor: z.string().nullable() }).meta({ id: 'BatchList' });
 
 export const BatchResultRowSchema = z
   .object({
@@ -70,12 +75,19 @@ export const BatchResultRowSchema = z
  * does not refuse what the server accepts.
  */
 export const BatchJsonUploadSchema = z
-  .array(z.union([
-    z.string().describe('A code'),
-    z.number().describe('A code typed as a number: padded with zeros to 11 digits when that gives a valid code'),
-    z.object({ code: z.union([z.string(), z.number()]) }).catchall(z.unknown()).describe('A code with other fields, returned as input columns'),
-    z.union([z.null(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).describe('Anything else (null, true, an array, an object without code): an invalid row, reported in the results'),
-  ]))
+  .array(
+    z.union([
+      z.string().describe('A code'),
+      z.number().describe('A code typed as a number: padded with zeros to 11 digits when that gives a valid code'),
+      z
+        .object({ code: z.union([z.string(), z.number()]) })
+        .catchall(z.unknown())
+        .describe('A code with other fields, returned as input columns'),
+      z
+        .union([z.null(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())])
+        .describe('Anything else (null, true, an array, an object without code): an invalid row, reported in the results'),
+    ]),
+  )
   .describe('A JSON batch: codes, or objects with a code field; other elements are invalid rows')
   .meta({ id: 'BatchJsonUpload' });
 
@@ -86,7 +98,8 @@ const jsonUploadRef = { $ref: '#/components/schemas/BatchJsonUpload' };
  * through to the JSON schema, where @fastify/swagger takes it as the per-media-type bodies.
  */
 export const BatchUploadBody = z.unknown().meta({
-  description: 'The file, streamed. CSV: a header row (or a bare list of codes), `;` or `,`, UTF-8 with or without BOM. XLSX: the first worksheet. JSON: an array of codes or of objects with a code field.',
+  description:
+    'The file, streamed. CSV: a header row (or a bare list of codes), `;` or `,`, UTF-8 with or without BOM. XLSX: the first worksheet. JSON: an array of codes or of objects with a code field.',
   content: {
     [BATCH_MEDIA_TYPES.csv]: { schema: { type: 'string', description: 'CSV text' } },
     [BATCH_MEDIA_TYPES.xlsx]: { schema: { type: 'string', contentMediaType: BATCH_MEDIA_TYPES.xlsx, description: 'An XLSX workbook' } },

@@ -6,7 +6,9 @@ import { z } from 'zod';
  */
 export const LookupStatusSchema = z
   .enum(['queued', 'running', 'waiting_operator', 'found', 'not_found', 'failed', 'cancelled'])
-  .describe('queued/running/waiting_operator: not answered yet; found/not_found: answered; failed: a technical failure (refunded); cancelled: deleted before it was answered (refunded)');
+  .describe(
+    'queued/running/waiting_operator: not answered yet; found/not_found: answered; failed: a technical failure (refunded); cancelled: deleted before it was answered (refunded)',
+  );
 
 export const AddressSchema = z
   .object({
@@ -77,9 +79,7 @@ export const LedgerEntrySchema = z
   })
   .meta({ id: 'LedgerEntry' });
 
-export const LedgerPageSchema = z
-  .object({ items: z.array(LedgerEntrySchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'LedgerPage' });
+export const LedgerPageSchema = z.object({ items: z.array(LedgerEntrySchema), nextCursor: z.string().nullable() }).meta({ id: 'LedgerPage' });
 
 export const UsageSchema = z
   .object({

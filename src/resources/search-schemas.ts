@@ -6,9 +6,21 @@ export const MAX_QUERY_LENGTH = 200;
 export const MAX_SEARCH_LIMIT = 100;
 
 export const SearchQuerySchema = z.object({
-  q: z.string().min(1).max(MAX_QUERY_LENGTH).describe('Words of the name, in any order; accents, case and punctuation do not matter; each word matches as a prefix'),
-  province: z.string().regex(/^[A-Za-z]{2}$/).optional().describe('Province abbreviation (GE, RM): IPA bodies only'),
-  category: z.string().regex(/^[A-Za-z0-9]{1,10}$/).optional().describe('IPA category code (L6: comuni)'),
+  q: z
+    .string()
+    .min(1)
+    .max(MAX_QUERY_LENGTH)
+    .describe('Words of the name, in any order; accents, case and punctuation do not matter; each word matches as a prefix'),
+  province: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/)
+    .optional()
+    .describe('Province abbreviation (GE, RM): IPA bodies only'),
+  category: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,10}$/)
+    .optional()
+    .describe('IPA category code (L6: comuni)'),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).default(20),
   cursor: z.string().max(200).optional(),
 });

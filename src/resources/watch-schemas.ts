@@ -43,7 +43,9 @@ export const HistoryEntrySchema = z
   })
   .meta({ id: 'HistoryEntry' });
 
-export const WatchDetailSchema = WatchSchema.extend({ history: z.array(HistoryEntrySchema).describe('The code’s addresses over time, oldest first') }).meta({ id: 'WatchDetail' });
+export const WatchDetailSchema = WatchSchema.extend({ history: z.array(HistoryEntrySchema).describe('The code’s addresses over time, oldest first') }).meta({
+  id: 'WatchDetail',
+});
 
 export const WatchEventSchema = z
   .object({
@@ -58,7 +60,10 @@ export const WatchEventSchema = z
   .meta({ id: 'WatchEvent' });
 
 export const WatchEventListSchema = z
-  .object({ items: z.array(WatchEventSchema), nextCursor: z.string().nullable().describe('Pass it back to resume: also on the last page, where it returns only later events') })
+  .object({
+    items: z.array(WatchEventSchema),
+    nextCursor: z.string().nullable().describe('Pass it back to resume: also on the last page, where it returns only later events'),
+  })
   .meta({ id: 'WatchEventList' });
 
 export const VerificationSchema = z

@@ -8,7 +8,9 @@ export const AccountWebhookSchema = z
     secret: z
       .string()
       .optional()
-      .describe('The whole signing secret, present only the one time it is shown: the first read after it was created, and the answer to rotate-secret. Store it: afterwards only secretHint is shown'),
+      .describe(
+        'The whole signing secret, present only the one time it is shown: the first read after it was created, and the answer to rotate-secret. Store it: afterwards only secretHint is shown',
+      ),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -44,7 +46,11 @@ export const WebhookDeliverySchema = z
     url: z.string(),
     lookupId: z.string().nullable(),
     batchId: z.string().nullable(),
-    status: z.enum(['pending', 'delivered', 'failed']).describe('pending: not delivered yet, another attempt is due at nextAttemptAt; delivered: a 2xx answer; failed: attempts ran out (retry window) or the target is not allowed'),
+    status: z
+      .enum(['pending', 'delivered', 'failed'])
+      .describe(
+        'pending: not delivered yet, another attempt is due at nextAttemptAt; delivered: a 2xx answer; failed: attempts ran out (retry window) or the target is not allowed',
+      ),
     lastStatusCode: z.number().int().nullable(),
     lastError: z.string().nullable(),
     nextAttemptAt: z.string().nullable(),

@@ -56,7 +56,16 @@ export function problemFromResponse(status: number, statusText: string, contentT
       const body = JSON.parse(text) as Partial<Problem>;
       if (typeof body.type === 'string' && typeof body.title === 'string' && typeof body.code === 'string') {
         const detail = typeof body.detail === 'string' ? body.detail : undefined;
-        return new ApiProblemError({ type: body.type, title: body.title, status: typeof body.status === 'number' ? body.status : status, code: body.code, ...(detail ? { detail } : {}) }, retryAfterMs);
+        return new ApiProblemError(
+          {
+            type: body.type,
+            title: body.title,
+            status: typeof body.status === 'number' ? body.status : status,
+            code: body.code,
+            ...(detail ? { detail } : {}),
+          },
+          retryAfterMs,
+        );
       }
     } catch {
       // not JSON after all: described below like any other error page

@@ -85,7 +85,9 @@ export function createSend(options: HttpOptions): Send {
       try {
         return { status: response.status, headers: response.headers, body: JSON.parse(text) as T };
       } catch (error) {
-        throw new ApiNetworkError('bad_response', `${where}: HTTP ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`, { cause: error });
+        throw new ApiNetworkError('bad_response', `${where}: HTTP ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`, {
+          cause: error,
+        });
       }
     }
   };

@@ -111,7 +111,9 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** POST /v1/watches: start watching up to 10,000 codes; invalid ones come back in `rejected`. */
     async addWatches(codes: readonly string[], opts: { reference?: string } & CallOptions = {}): Promise<WatchAddResult> {
-      return (await send<WatchAddResult>('POST', 'v1/watches', { body: { codes, ...(opts.reference ? { reference: opts.reference } : {}) }, signal: opts.signal })).body;
+      return (
+        await send<WatchAddResult>('POST', 'v1/watches', { body: { codes, ...(opts.reference ? { reference: opts.reference } : {}) }, signal: opts.signal })
+      ).body;
     },
 
     /** GET /v1/watches/events: one page, oldest first; pass the last nextCursor back to resume. */
@@ -201,8 +203,12 @@ export function createApiClient(options: ApiClientOptions) {
      * @example
      * const batch = await api.createBatch([{ code: '82003050109', rif: 'pratica 7' }]);
      */
-    async createBatch(rows: Array<string | ({ code: string } & Record<string, string | number>)>, opts: { callbackUrl?: string } & CallOptions = {}): Promise<Batch> {
-      return (await send<Batch>('POST', 'v1/batches', { body: rows, query: { callbackUrl: opts.callbackUrl }, signal: opts.signal, extraTimeoutMs: 120_000 })).body;
+    async createBatch(
+      rows: Array<string | ({ code: string } & Record<string, string | number>)>,
+      opts: { callbackUrl?: string } & CallOptions = {},
+    ): Promise<Batch> {
+      return (await send<Batch>('POST', 'v1/batches', { body: rows, query: { callbackUrl: opts.callbackUrl }, signal: opts.signal, extraTimeoutMs: 120_000 }))
+        .body;
     },
 
     /** GET /v1/batches/{id}: counts by status and progress (0..1). */
@@ -212,7 +218,13 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** GET /v1/batches/{id}/results?format=json: one row per input row, in input order. */
     async batchResults(id: string, opts: CallOptions = {}): Promise<BatchResultRow[]> {
-      return (await send<BatchResultRow[]>('GET', `v1/batches/${encodeURIComponent(id)}/results`, { query: { format: 'json' }, signal: opts.signal, extraTimeoutMs: 120_000 })).body;
+      return (
+        await send<BatchResultRow[]>('GET', `v1/batches/${encodeURIComponent(id)}/results`, {
+          query: { format: 'json' },
+          signal: opts.signal,
+          extraTimeoutMs: 120_000,
+        })
+      ).body;
     },
 
     /** true when the server takes batches (POST /v1/batches); older servers only take lookups. */

@@ -59,7 +59,11 @@ export async function insertNames(db: Db, datasetId: string, rows: readonly Name
 
 async function allocateDocs(db: Db, count: number): Promise<number> {
   // Created on first use, not by the migration: a fresh store stays empty for copy-store.
-  await db.insertInto('name_doc_counter').values({ id: 1, next_doc: 1 }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await db
+    .insertInto('name_doc_counter')
+    .values({ id: 1, next_doc: 1 })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
   const row = await db
     .updateTable('name_doc_counter')
     .set({ next_doc: sql`next_doc + ${count}` })

@@ -16,7 +16,8 @@ export interface NameMatch {
 
 const sqliteMatch: NameMatch = {
   // FTS5 prefix queries: "rezzo"* AND "comune"*; answered from the prefix indexes.
-  matches: (required) => sql<boolean>`n.doc in (select rowid from name_entries_fts where name_entries_fts match ${required.map((w) => `"${w}"*`).join(' AND ')})`,
+  matches: (required) =>
+    sql<boolean>`n.doc in (select rowid from name_entries_fts where name_entries_fts match ${required.map((w) => `"${w}"*`).join(' AND ')})`,
   ordered: (column) => sql<string>`${sql.ref(column)}`,
   position: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
 };

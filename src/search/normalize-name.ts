@@ -11,18 +11,20 @@ export const MAX_NAME_LENGTH = 500;
  * which a schema-scoped PostgreSQL install may not be allowed to create).
  */
 export function nameWords(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    // Letters the decomposition keeps whole.
-    .replace(/ß/g, 'ss')
-    .replace(/æ/g, 'ae')
-    .replace(/œ/g, 'oe')
-    .replace(/ø/g, 'o')
-    .replace(/ł/g, 'l')
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 0);
+  return (
+    text
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+      // Letters the decomposition keeps whole.
+      .replace(/ß/g, 'ss')
+      .replace(/æ/g, 'ae')
+      .replace(/œ/g, 'oe')
+      .replace(/ø/g, 'o')
+      .replace(/ł/g, 'l')
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 0)
+  );
 }
 
 /** The indexed form: the words joined by single spaces. */

@@ -75,7 +75,21 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
   let ranked = store.reader
     .selectFrom('name_entries as n')
     .innerJoin('datasets as d', 'd.id', 'n.dataset_id')
-    .select(['n.dataset_id', 'n.code', 'n.ipa_code', 'n.name', 'n.terms', 'n.words', 'n.municipality_code', 'n.province', 'n.postcode', 'n.address', 'n.category', 'd.name as dataset_name', 'd.managed_by'])
+    .select([
+      'n.dataset_id',
+      'n.code',
+      'n.ipa_code',
+      'n.name',
+      'n.terms',
+      'n.words',
+      'n.municipality_code',
+      'n.province',
+      'n.postcode',
+      'n.address',
+      'n.category',
+      'd.name as dataset_name',
+      'd.managed_by',
+    ])
     .select(score.as('score'))
     .where(m.matches(parsed.required));
   if (province) ranked = ranked.where('n.province', '=', province);
@@ -131,7 +145,11 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
 }
 
 /** Sum over the query's words: 2 x weight when a word of the name starts with it, 1 x more when it is that word. */
-function scoreOf(words: readonly QueryWord[], padded: RawBuilder<string>, position: (h: RawBuilder<string>, n: string) => RawBuilder<number>): RawBuilder<number> {
+function scoreOf(
+  words: readonly QueryWord[],
+  padded: RawBuilder<string>,
+  position: (h: RawBuilder<string>, n: string) => RawBuilder<number>,
+): RawBuilder<number> {
   const parts = words.map(({ word, common }) => {
     const weight = common ? 1 : 10;
     // Literal weights: PostgreSQL cannot type a bare parameter in a CASE result.

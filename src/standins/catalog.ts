@@ -17,8 +17,4 @@ export interface StandinDefinition {
   sampleCodes(dataset: StandinDataset): string[];
 }
 
-export const STANDIN_DEFINITIONS: readonly StandinDefinition[] = [
-  inipecStandin,
-  ipaCkanStandin, ipaWs23Standin,
-  inadStandin, openapiStandin,
-];
+export const STANDIN_DEFINITIONS: readonly StandinDefinition[] = [inipecStandin, ipaCkanStandin, ipaWs23Standin, inadStandin, openapiStandin];

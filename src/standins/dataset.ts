@@ -19,7 +19,6 @@ export interface StandinDataset {
   unknown: { cf11: string[]; cf16: string[] };
 }
 
-
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const MONTHS = 'ABCDEHLMPRST';
 const PLACES = ['H501', 'F205', 'L219', 'F839', 'G273', 'A944', 'D612', 'L736'];

@@ -72,5 +72,11 @@ export function withheldFrom(source: string, samples: Readonly<Record<string, re
 export function withoutCodes(dataset: StandinDataset, codes: ReadonlySet<string>): StandinDataset {
   if (codes.size === 0) return dataset;
   const keep = <T extends { cf: string }>(list: readonly T[]) => list.filter((entry) => !codes.has(entry.cf));
-  return { ...dataset, companies: keep(dataset.companies), professionals: keep(dataset.professionals), persons: keep(dataset.persons), enti: keep(dataset.enti) };
+  return {
+    ...dataset,
+    companies: keep(dataset.companies),
+    professionals: keep(dataset.professionals),
+    persons: keep(dataset.persons),
+    enti: keep(dataset.enti),
+  };
 }

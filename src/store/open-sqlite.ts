@@ -116,7 +116,9 @@ export function openSqlite(options: SqliteOptions): Store {
     // SQLite's own words ("unable to open database file") do not say what to check.
     const code = (error as { code?: string }).code ?? '';
     if (!/^(SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM)|EACCES|EROFS|ENOSPC|EPERM)/.test(code)) throw error;
-    throw new Error(`cannot open the store ${file}: ${(error as Error).message} (${code}); the data folder must be writable by this user and have free space`, { cause: error });
+    throw new Error(`cannot open the store ${file}: ${(error as Error).message} (${code}); the data folder must be writable by this user and have free space`, {
+      cause: error,
+    });
   }
   raw.pragma('synchronous = NORMAL');
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);

@@ -83,7 +83,9 @@ function checkCercapecDatabase(path: string, shown: string): string[] {
     const tables = new Set((db.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[]).map((t) => t.name));
     const missing = CORE_TABLES.filter((t) => !tables.has(t));
     if (!tables.has('kysely_migration') || missing.length > 0) {
-      throw new StoreFileError(`${shown} is not a cercapec store (missing ${[...(tables.has('kysely_migration') ? [] : ['kysely_migration']), ...missing].join(', ')})`);
+      throw new StoreFileError(
+        `${shown} is not a cercapec store (missing ${[...(tables.has('kysely_migration') ? [] : ['kysely_migration']), ...missing].join(', ')})`,
+      );
     }
     const applied = (db.prepare('select name from kysely_migration order by name').all() as { name: string }[]).map((m) => m.name);
     const known = knownMigrations();

@@ -77,7 +77,8 @@ export const TABLE_KEYS = {
   account_webhooks: ['account_id'],
   webhook_deliveries: ['id'],
   webhook_attempts: ['id'],
-  batches: ['id'], batch_rows: ['batch_id', 'row_index'],
+  batches: ['id'],
+  batch_rows: ['batch_id', 'row_index'],
   // registries (0005)
   registry_cache: ['source', 'code'],
   registry_sync: ['source'],

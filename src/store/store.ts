@@ -44,13 +44,16 @@ export interface OpenStoreOptions {
 }
 
 /** The store a configuration names. */
-export function openConfiguredStore(config: {
-  databaseUrl?: string;
-  dataDir: string;
-  databaseSchema?: string;
-  databasePoolSize?: number;
-  databaseStatementTimeoutMs?: number;
-}, migrate = true): Promise<Store> {
+export function openConfiguredStore(
+  config: {
+    databaseUrl?: string;
+    dataDir: string;
+    databaseSchema?: string;
+    databasePoolSize?: number;
+    databaseStatementTimeoutMs?: number;
+  },
+  migrate = true,
+): Promise<Store> {
   return openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

@@ -80,9 +80,7 @@ function nonDigitProblem(code: string): TaxIdProblem | null {
   if (index < 0) return null;
   return {
     reason: 'format',
-    message:
-      `formato non valido (posizione ${index + 1}: un codice di 11 caratteri ` +
-      `deve contenere solo cifre, trovato "${code[index]}")`,
+    message: `formato non valido (posizione ${index + 1}: un codice di 11 caratteri ` + `deve contenere solo cifre, trovato "${code[index]}")`,
   };
 }
 

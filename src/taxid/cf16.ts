@@ -9,9 +9,7 @@ import type { TaxIdProblem } from './validate.ts';
 
 // Values of characters in odd positions (1st, 3rd, … 15th), indexed by A=0 … Z=25. A digit
 // has the value of the letter in the same column (0/A, 1/B, … 9/J), so digits index it too.
-const ODD_VALUES = [
-  1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-];
+const ODD_VALUES = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 
 const MONTH_LETTERS = 'ABCDEHLMPRST';
 
@@ -103,15 +101,10 @@ function positionProblem(char: string, slot: string, index: number): TaxIdProble
     return format(`${where}: attesa una lettera${role}, ${found}`);
   }
   if (slot === 'N' && !isDigit(char) && !OMOCODE_LETTERS.includes(char)) {
-    return format(
-      `${where}: attesa una cifra o una lettera di omocodia (${OMOCODE_LETTERS}), ` +
-        `trovata la lettera "${char}"`,
-    );
+    return format(`${where}: attesa una cifra o una lettera di omocodia (${OMOCODE_LETTERS}), ` + `trovata la lettera "${char}"`);
   }
   if (slot === 'M' && !MONTH_LETTERS.includes(char)) {
-    const detail = isDigit(char)
-      ? `attesa la lettera del mese, ${found}`
-      : `lettera del mese "${char}" inesistente`;
+    const detail = isDigit(char) ? `attesa la lettera del mese, ${found}` : `lettera del mese "${char}" inesistente`;
     return { reason: 'month', message: `formato non valido (${where}: ${detail})` };
   }
   return null;

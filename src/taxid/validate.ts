@@ -12,16 +12,7 @@ import { normalizeTaxId } from './normalize.ts';
 /** `cf16`: person's codice fiscale. `cf11`: partita IVA or numeric codice fiscale (same format). */
 export type CodeKind = 'cf16' | 'cf11';
 
-export type InvalidReason =
-  | 'empty'
-  | 'length'
-  | 'characters'
-  | 'format'
-  | 'month'
-  | 'check_char'
-  | 'date'
-  | 'check_digit'
-  | 'zero_matricola';
+export type InvalidReason = 'empty' | 'length' | 'characters' | 'format' | 'month' | 'check_char' | 'date' | 'check_digit' | 'zero_matricola';
 
 export type TaxIdResult =
   | { valid: true; code: string; kind: CodeKind; officeCodeInVatRange?: boolean }
@@ -69,11 +60,7 @@ export function validateTaxId(input: string): TaxIdResult {
 
 function findProblem(code: string): TaxIdProblem | null {
   if (code === '') return { reason: 'empty', message: 'codice vuoto' };
-  return (
-    characterProblem(code) ??
-    lengthProblem(code) ??
-    (code.length === 16 ? validateCf16(code) : validateCf11(code))
-  );
+  return characterProblem(code) ?? lengthProblem(code) ?? (code.length === 16 ? validateCf16(code) : validateCf11(code));
 }
 
 function characterProblem(code: string): TaxIdProblem | null {

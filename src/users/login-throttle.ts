@@ -129,5 +129,8 @@ export async function recordFailure(db: Kysely<Database>, source: LoginSource, n
 /** A successful login clears its (username, address) counter and drops every forgotten one. */
 export async function clearFailures(db: Kysely<Database>, source: LoginSource, now: number, policy: ThrottlePolicy): Promise<void> {
   await db.deleteFrom('login_failures').where('username', '=', source.username).where('address', '=', source.address).execute();
-  await db.deleteFrom('login_failures').where('last_failed_at', '<=', now - MEMORY_FACTOR * policy.windowMs).execute();
+  await db
+    .deleteFrom('login_failures')
+    .where('last_failed_at', '<=', now - MEMORY_FACTOR * policy.windowMs)
+    .execute();
 }

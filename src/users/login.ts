@@ -28,7 +28,11 @@ export type LoginResult =
  * scrypt like a wrong password. Logins and the moments a throttle starts go to the audit log
  * (single failures do not: anyone can make them, and they are counted in login_failures).
  */
-export async function login(store: Store, input: { username: string; password: string; address: string; now: number }, policy: LoginPolicy): Promise<LoginResult> {
+export async function login(
+  store: Store,
+  input: { username: string; password: string; address: string; now: number },
+  policy: LoginPolicy,
+): Promise<LoginResult> {
   const { now } = input;
   const username = input.username.trim().toLowerCase().slice(0, 64);
   const source = { username, address: input.address || 'unknown' };
@@ -40,7 +44,14 @@ export async function login(store: Store, input: { username: string; password: s
   if (!row || !passwordOk || row.status !== 'active' || !inRealm(row.role, policy.realm ?? 'staff')) {
     const failure = await recordFailure(store.db, source, now, policy.throttle);
     if (failure.started.length > 0) {
-      await recordAudit(store.db, { at: now, actor: 'system', action: 'auth.throttle', target: row?.id ?? null, before: null, after: { username, address: source.address, counters: failure.started, retry_at: failure.retryAt } });
+      await recordAudit(store.db, {
+        at: now,
+        actor: 'system',
+        action: 'auth.throttle',
+        target: row?.id ?? null,
+        before: null,
+        after: { username, address: source.address, counters: failure.started, retry_at: failure.retryAt },
+      });
     }
     return failure.retryAt === null ? { ok: false, reason: 'invalid' } : { ok: false, reason: 'throttled', retryAt: failure.retryAt };
   }

@@ -42,7 +42,11 @@ function open(sessionId: string, sealed: string): Flash | null {
 
 /** Leaves a flash for the session's next page (replacing one not yet shown). */
 export async function setFlash(db: Kysely<Database>, sessionId: string, flash: Flash): Promise<void> {
-  await db.updateTable('admin_sessions').set({ flash: seal(sessionId, flash) }).where('token_hash', '=', hashSessionId(sessionId)).execute();
+  await db
+    .updateTable('admin_sessions')
+    .set({ flash: seal(sessionId, flash) })
+    .where('token_hash', '=', hashSessionId(sessionId))
+    .execute();
 }
 
 /**
@@ -55,6 +59,11 @@ export async function takeFlash(db: Kysely<Database>, sessionId: string, wanted:
   if (!row?.flash) return null;
   const flash = open(sessionId, row.flash);
   if (flash && !wanted(flash)) return null;
-  const cleared = await db.updateTable('admin_sessions').set({ flash: null }).where('token_hash', '=', tokenHash).where('flash', '=', row.flash).executeTakeFirst();
+  const cleared = await db
+    .updateTable('admin_sessions')
+    .set({ flash: null })
+    .where('token_hash', '=', tokenHash)
+    .where('flash', '=', row.flash)
+    .executeTakeFirst();
   return Number(cleared.numUpdatedRows) === 1 ? flash : null;
 }

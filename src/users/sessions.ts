@@ -39,7 +39,10 @@ export function csrfTokenFor(sessionId: string): string {
 
 export async function createSession(db: Kysely<Database>, userId: string, now: number): Promise<string> {
   const sessionId = randomBytes(32).toString('base64url');
-  await db.insertInto('admin_sessions').values({ token_hash: hashSessionId(sessionId), user_id: userId, created_at: now, last_seen_at: now }).execute();
+  await db
+    .insertInto('admin_sessions')
+    .values({ token_hash: hashSessionId(sessionId), user_id: userId, created_at: now, last_seen_at: now })
+    .execute();
   return sessionId;
 }
 

@@ -33,8 +33,10 @@ export function normalizeUsername(input: string): string {
 }
 
 export function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new CercapecError(ErrorCode.invalidArgument, `the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PASSWORD_LENGTH) throw new CercapecError(ErrorCode.invalidArgument, `the password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new CercapecError(ErrorCode.invalidArgument, `the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH)
+    throw new CercapecError(ErrorCode.invalidArgument, `the password must be at most ${MAX_PASSWORD_LENGTH} characters`);
 }
 
 export function toUser(row: UsersTable): User {
@@ -53,7 +55,13 @@ export function toUser(row: UsersTable): User {
  * `scrypt`: the hashing cost (config passwordHashCost); the stored hash carries it. A customer
  * needs `accountId` (an existing account); staff must not have one.
  */
-export async function createUser(store: Store, now: number, input: { username: string; password: string; role: UserRole; accountId?: string | null }, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<User> {
+export async function createUser(
+  store: Store,
+  now: number,
+  input: { username: string; password: string; role: UserRole; accountId?: string | null },
+  audit?: AuditBy,
+  scrypt: ScryptParams = SCRYPT_PARAMS,
+): Promise<User> {
   const username = normalizeUsername(input.username);
   if (!Object.values(UserRole).includes(input.role)) throw new CercapecError(ErrorCode.invalidArgument, 'the role must be admin, operator or customer');
   const accountId = input.accountId ?? null;
@@ -70,9 +78,27 @@ export async function createUser(store: Store, now: number, input: { username: s
     if (existing) throw new CercapecError(ErrorCode.invalidArgument, `a user "${username}" already exists`);
     await trx
       .insertInto('users')
-      .values({ id, username, password_hash: passwordHash, role: input.role, status: 'active', created_at: now, updated_at: now, last_login_at: null, account_id: accountId })
+      .values({
+        id,
+        username,
+        password_hash: passwordHash,
+        role: input.role,
+        status: 'active',
+        created_at: now,
+        updated_at: now,
+        last_login_at: null,
+        account_id: accountId,
+      })
       .execute();
-    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.create', target: id, before: null, after: { username, role: input.role, ...(accountId ? { account: accountId } : {}) } });
+    if (audit)
+      await recordAudit(trx, {
+        at: now,
+        actor: audit.actor,
+        action: 'user.create',
+        target: id,
+        before: null,
+        after: { username, role: input.role, ...(accountId ? { account: accountId } : {}) },
+      });
   });
   return (await findUser(store, username))!;
 }
@@ -97,7 +123,14 @@ async function requireUser(store: Store, username: string): Promise<User> {
 }
 
 /** Sets a new password and ends the user's sessions (a stolen session does not outlive it). */
-export async function setPassword(store: Store, now: number, username: string, password: string, audit?: AuditBy, scrypt: ScryptParams = SCRYPT_PARAMS): Promise<void> {
+export async function setPassword(
+  store: Store,
+  now: number,
+  username: string,
+  password: string,
+  audit?: AuditBy,
+  scrypt: ScryptParams = SCRYPT_PARAMS,
+): Promise<void> {
   const user = await requireUser(store, username);
   checkPassword(password);
   const passwordHash = await hashPassword(password, scrypt);
@@ -105,7 +138,8 @@ export async function setPassword(store: Store, now: number, username: string, p
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
     await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
     await trx.deleteFrom('login_failures').where('username', '=', user.username).execute();
-    if (audit) await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.passwd', target: user.id, before: null, after: { username: user.username } });
+    if (audit)
+      await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.passwd', target: user.id, before: null, after: { username: user.username } });
   });
 }
 
@@ -116,7 +150,14 @@ export async function setUserStatus(store: Store, now: number, username: string,
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', user.id).execute();
     if (status === 'disabled') await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
     if (audit && status !== user.status) {
-      await recordAudit(trx, { at: now, actor: audit.actor, action: status === 'disabled' ? 'user.disable' : 'user.enable', target: user.id, before: { status: user.status }, after: { status } });
+      await recordAudit(trx, {
+        at: now,
+        actor: audit.actor,
+        action: status === 'disabled' ? 'user.disable' : 'user.enable',
+        target: user.id,
+        before: { status: user.status },
+        after: { status },
+      });
     }
   });
   return { ...user, status };

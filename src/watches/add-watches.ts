@@ -35,7 +35,12 @@ export interface AddReport {
  * prepaid account that cannot pay it adds none (insufficient_credit). A baseline of each code's
  * address in the local sources is recorded, so the next import that changes it is an event.
  */
-export async function addWatches(store: Store, accountId: string, inputs: readonly string[], o: { reference: string | null; now: number; maxCodes?: number }): Promise<AddReport> {
+export async function addWatches(
+  store: Store,
+  accountId: string,
+  inputs: readonly string[],
+  o: { reference: string | null; now: number; maxCodes?: number },
+): Promise<AddReport> {
   // A file upload is bounded by the batch limits instead (maxCodes).
   const max = o.maxCodes ?? MAX_WATCH_CODES;
   if (inputs.length > max) throw new CercapecError(ErrorCode.invalidArgument, `at most ${max} codes per call`);
@@ -48,11 +53,20 @@ export async function addWatches(store: Store, accountId: string, inputs: readon
   }
   return store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, accountId);
-    const account = await trx.selectFrom('accounts').select(['billing_mode', 'credit_limit_cents', 'balance_cents', 'watch_price_cents']).where('id', '=', accountId).executeTakeFirstOrThrow();
+    const account = await trx
+      .selectFrom('accounts')
+      .select(['billing_mode', 'credit_limit_cents', 'balance_cents', 'watch_price_cents'])
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     const codes = [...valid.keys()];
     const existing = new Set<string>();
     for (let i = 0; i < codes.length; i += CHUNK) {
-      const rows = await trx.selectFrom('watches').select('code').where('account_id', '=', accountId).where('code', 'in', codes.slice(i, i + CHUNK)).execute();
+      const rows = await trx
+        .selectFrom('watches')
+        .select('code')
+        .where('account_id', '=', accountId)
+        .where('code', 'in', codes.slice(i, i + CHUNK))
+        .execute();
       for (const r of rows) existing.add(r.code);
     }
     const fresh = codes.filter((c) => !existing.has(c));
@@ -62,9 +76,28 @@ export async function addWatches(store: Store, accountId: string, inputs: readon
       throw new CercapecError(ErrorCode.insufficientCredit, `credito insufficiente: ${fresh.length} sorveglianze costano ${cost} centesimi questo mese`);
     }
     const month = monthOf(o.now);
-    await recordBaselines(trx, fresh.map((code) => ({ code, kind: valid.get(code)! })), o.now);
-    await insertRows(trx, 'watches', fresh.map((code) => ({ account_id: accountId, code, kind: valid.get(code)!, reference: o.reference, created_at: o.now, billed_month: price > 0 ? month : null })));
-    if (price > 0) await appendLedgerRows(trx, fresh.map(() => ({ accountId, amountCents: -price, kind: 'charge' as const, reason: watchChargeReason(month), now: o.now })));
+    await recordBaselines(
+      trx,
+      fresh.map((code) => ({ code, kind: valid.get(code)! })),
+      o.now,
+    );
+    await insertRows(
+      trx,
+      'watches',
+      fresh.map((code) => ({
+        account_id: accountId,
+        code,
+        kind: valid.get(code)!,
+        reference: o.reference,
+        created_at: o.now,
+        billed_month: price > 0 ? month : null,
+      })),
+    );
+    if (price > 0)
+      await appendLedgerRows(
+        trx,
+        fresh.map(() => ({ accountId, amountCents: -price, kind: 'charge' as const, reason: watchChargeReason(month), now: o.now })),
+      );
     return { added: fresh.length, alreadyWatched: existing.size, rejected, chargedCents: cost };
   });
 }
@@ -76,9 +109,16 @@ async function recordBaselines(trx: Transaction<Database>, codes: readonly { cod
   for (let i = 0; i < codes.length; i += CHUNK) {
     const slice = codes.slice(i, i + CHUNK);
     const items: Observation[] = [];
-    const sources: [string, typeof slice][] = [[DIRECTORY_SOURCE, slice], ...mirrors.map((m): [string, typeof slice] => [m, slice.filter((c) => c.kind === 'cf11')])];
+    const sources: [string, typeof slice][] = [
+      [DIRECTORY_SOURCE, slice],
+      ...mirrors.map((m): [string, typeof slice] => [m, slice.filter((c) => c.kind === 'cf11')]),
+    ];
     for (const [source, wanted] of sources) {
-      const found = await localAddresses(trx, source, wanted.map((c) => c.code));
+      const found = await localAddresses(
+        trx,
+        source,
+        wanted.map((c) => c.code),
+      );
       for (const { code } of wanted) items.push({ code, source, pec: found.get(code)?.pec ?? null, kind: found.get(code)?.kind ?? null });
     }
     await recordObservations(trx, items, now);

@@ -27,9 +27,21 @@ export async function chargeWatchMonth(trx: Transaction<Database>, now: number, 
       .limit(chunk)
       .execute();
     if (due.length === 0) break;
-    await appendLedgerRows(trx, due.map((w) => ({ accountId: w.account_id, amountCents: -Number(w.watch_price_cents), kind: 'charge' as const, reason: watchChargeReason(month), now })));
+    await appendLedgerRows(
+      trx,
+      due.map((w) => ({ accountId: w.account_id, amountCents: -Number(w.watch_price_cents), kind: 'charge' as const, reason: watchChargeReason(month), now })),
+    );
     for (const accountId of new Set(due.map((w) => w.account_id))) {
-      await trx.updateTable('watches').set({ billed_month: month }).where('account_id', '=', accountId).where('code', 'in', due.filter((w) => w.account_id === accountId).map((w) => w.code)).execute();
+      await trx
+        .updateTable('watches')
+        .set({ billed_month: month })
+        .where('account_id', '=', accountId)
+        .where(
+          'code',
+          'in',
+          due.filter((w) => w.account_id === accountId).map((w) => w.code),
+        )
+        .execute();
     }
     charged += due.length;
     cents += due.reduce((sum, w) => sum + Number(w.watch_price_cents), 0);

@@ -7,7 +7,11 @@ import { toWatchEventView, type WatchEventView } from './watch-event.ts';
  * with time (ids.ts), so a cursor taken from the last page resumes the feed later: new events
  * come after it. The cursor is the last id itself, so an empty page still hands one back.
  */
-export async function listWatchEvents(db: Kysely<Database>, accountId: string, o: { after: string | null; limit: number }): Promise<{ items: WatchEventView[]; last: string | null }> {
+export async function listWatchEvents(
+  db: Kysely<Database>,
+  accountId: string,
+  o: { after: string | null; limit: number },
+): Promise<{ items: WatchEventView[]; last: string | null }> {
   let query = db.selectFrom('watch_events').selectAll().where('account_id', '=', accountId);
   if (o.after) query = query.where('id', '>', o.after);
   const rows = await query.orderBy('id').limit(o.limit).execute();

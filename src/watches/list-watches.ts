@@ -22,10 +22,24 @@ export async function listWatches(db: Kysely<Database>, accountId: string, o: { 
     const { at, id } = o.after;
     query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('code', '>', id)])]));
   }
-  const rows = await query.orderBy('created_at').orderBy('code').limit(o.limit + 1).execute();
+  const rows = await query
+    .orderBy('created_at')
+    .orderBy('code')
+    .limit(o.limit + 1)
+    .execute();
   const page = rows.slice(0, o.limit);
-  const current = await currentAddresses(db, page.map((r) => r.code));
-  const items: WatchView[] = page.map((r) => ({ code: r.code, kind: r.kind, reference: r.reference, createdAt: iso(r.created_at), pec: current.get(r.code)?.pec ?? null, source: current.get(r.code)?.source ?? null }));
+  const current = await currentAddresses(
+    db,
+    page.map((r) => r.code),
+  );
+  const items: WatchView[] = page.map((r) => ({
+    code: r.code,
+    kind: r.kind,
+    reference: r.reference,
+    createdAt: iso(r.created_at),
+    pec: current.get(r.code)?.pec ?? null,
+    source: current.get(r.code)?.source ?? null,
+  }));
   const last = page.at(-1);
   return { items, next: rows.length > o.limit && last ? { at: Number(last.created_at), id: last.code } : null };
 }
@@ -37,7 +51,14 @@ export async function listWatches(db: Kysely<Database>, accountId: string, o: { 
 export async function currentAddresses(db: Kysely<Database>, codes: readonly string[]): Promise<Map<string, { pec: string; source: string }>> {
   const found = new Map<string, { pec: string; source: string }>();
   if (codes.length === 0) return found;
-  const rows = await db.selectFrom('address_observations').select(['code', 'source', 'pec', 'last_seen_at']).where('code', 'in', codes).where('superseded_at', 'is', null).where('pec', 'is not', null).orderBy('last_seen_at', 'desc').execute();
+  const rows = await db
+    .selectFrom('address_observations')
+    .select(['code', 'source', 'pec', 'last_seen_at'])
+    .where('code', 'in', codes)
+    .where('superseded_at', 'is', null)
+    .where('pec', 'is not', null)
+    .orderBy('last_seen_at', 'desc')
+    .execute();
   for (const row of rows) {
     const held = found.get(row.code);
     if (!held || (row.source === DIRECTORY_SOURCE && held.source !== DIRECTORY_SOURCE)) found.set(row.code, { pec: row.pec!, source: row.source });
@@ -53,7 +74,14 @@ export async function removeWatch(db: Kysely<Database>, accountId: string, code:
 
 /** Counts for the back office dashboard. */
 export async function watchCounts(db: Kysely<Database>, since: number): Promise<{ watches: number; codes: number; events: number }> {
-  const w = await db.selectFrom('watches').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('code').distinct().as('codes')]).executeTakeFirstOrThrow();
-  const e = await db.selectFrom('watch_events').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '>=', since).executeTakeFirstOrThrow();
+  const w = await db
+    .selectFrom('watches')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('code').distinct().as('codes')])
+    .executeTakeFirstOrThrow();
+  const e = await db
+    .selectFrom('watch_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('at', '>=', since)
+    .executeTakeFirstOrThrow();
   return { watches: Number(w.n), codes: Number(w.codes), events: Number(e.n) };
 }

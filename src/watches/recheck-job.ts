@@ -62,17 +62,26 @@ export function createRecheckHandler(d: RecheckHandlerDeps): JobHandler {
           return;
         }
         // Remote sources are slow: a slice is a few hundred codes, not a lease's worth of calls.
-        report = await recheckRemoteSource(d.store, source, { after: payload.after, chunk: Math.min(chunk, 100), limit: Math.min(perJob, 500), staleBefore: payload.staleBefore, now: () => d.clock.now(), signal: ctx.signal });
+        report = await recheckRemoteSource(d.store, source, {
+          after: payload.after,
+          chunk: Math.min(chunk, 100),
+          limit: Math.min(perJob, 500),
+          staleBefore: payload.staleBefore,
+          now: () => d.clock.now(),
+          signal: ctx.signal,
+        });
       } else {
         report = await recheckLocalSource(d.store, payload.source, { after: payload.after, chunk, limit: perJob, now: payload.changedAt ?? d.clock.now() });
       }
       await d.store.db.transaction().execute(async (trx) => {
         await ctx.complete(trx);
-        if (!report.done) await addJob(trx, { queue: WATCH_QUEUE, payload: { ...payload, after: report.last } satisfies RecheckPayload, now: d.clock.now(), maxAttempts: 20 });
+        if (!report.done)
+          await addJob(trx, { queue: WATCH_QUEUE, payload: { ...payload, after: report.last } satisfies RecheckPayload, now: d.clock.now(), maxAttempts: 20 });
       });
       if (!report.done) d.notifier.jobAdded(WATCH_QUEUE);
       if (report.webhooks > 0) d.notifier.jobAdded(WEBHOOK_QUEUE);
-      if (report.changes > 0 || report.done) d.logger.info({ source: payload.source, checked: report.checked, changes: report.changes, done: report.done }, 'watch re-check');
+      if (report.changes > 0 || report.done)
+        d.logger.info({ source: payload.source, checked: report.checked, changes: report.changes, done: report.done }, 'watch re-check');
     },
     async giveUp() {},
     isPermanent: () => false,

@@ -53,11 +53,17 @@ export async function recheckLocalSource(store: Store, source: string, s: Rechec
     // reads their current rows again inside its transaction (a lookup may have moved them).
     const now = await localAddresses(store.db, source, codes);
     const differ = held.filter((r) => !samePec(r.pec, now.get(r.code)?.pec ?? null));
-    const result = differ.length === 0
-      ? { changes: 0, webhooks: 0 }
-      : await store.db.transaction().execute((trx) =>
-          recordObservations(trx, differ.map((r) => ({ code: r.code, source, pec: now.get(r.code)?.pec ?? null, kind: now.get(r.code)?.kind ?? null })), s.now, { touch: false }),
-        );
+    const result =
+      differ.length === 0
+        ? { changes: 0, webhooks: 0 }
+        : await store.db.transaction().execute((trx) =>
+            recordObservations(
+              trx,
+              differ.map((r) => ({ code: r.code, source, pec: now.get(r.code)?.pec ?? null, kind: now.get(r.code)?.kind ?? null })),
+              s.now,
+              { touch: false },
+            ),
+          );
     report.checked += codes.length;
     report.changes += result.changes;
     report.webhooks += result.webhooks;

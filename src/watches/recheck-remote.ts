@@ -26,7 +26,10 @@ export interface RemoteReport {
 /** Parses `inad=24,inipec=168` (config watchRecheckHours) into milliseconds per source. */
 export function parseRecheckHours(text: string): Map<string, number> {
   const intervals = new Map<string, number>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [source, hours] = part.split('=');
     intervals.set(source.trim(), Number(hours) * 3_600_000);
   }
@@ -54,7 +57,16 @@ export async function recheckRemoteSource(store: Store, source: Registry, s: Rem
     const codes = new Map(rows.map((r) => [r.code, { kind: r.kind as 'cf16' | 'cf11', reference: r.reference as string | null }]));
     if (codes.size === 0) return { ...report, done: true };
     const fresh = new Set(
-      (await store.db.selectFrom('address_observations').select('code').where('code', 'in', [...codes.keys()]).where('source', '=', source.id).where('superseded_at', 'is', null).where('last_seen_at', '>=', s.staleBefore).execute()).map((r) => r.code),
+      (
+        await store.db
+          .selectFrom('address_observations')
+          .select('code')
+          .where('code', 'in', [...codes.keys()])
+          .where('source', '=', source.id)
+          .where('superseded_at', 'is', null)
+          .where('last_seen_at', '>=', s.staleBefore)
+          .execute()
+      ).map((r) => r.code),
     );
     const items: Observation[] = [];
     for (const [code, w] of codes) {
@@ -65,7 +77,11 @@ export async function recheckRemoteSource(store: Store, source: Registry, s: Rem
       try {
         const answer = await source.lookup(query, s.signal);
         const first = answer.outcome === 'found' ? answer.addresses[0] : null;
-        items.push(first ? { code, source: source.id, pec: first.pec, kind: first.kind, validFrom: first.validFrom ?? null, validTo: first.validUntil ?? null } : { code, source: source.id, pec: null });
+        items.push(
+          first
+            ? { code, source: source.id, pec: first.pec, kind: first.kind, validFrom: first.validFrom ?? null, validTo: first.validUntil ?? null }
+            : { code, source: source.id, pec: null },
+        );
       } catch {
         report.failed++;
       }

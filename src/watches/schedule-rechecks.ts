@@ -17,7 +17,12 @@ export function scheduleRechecksTask(intervals: ReadonlyMap<string, number>, con
     async run(trx, now) {
       let queued = 0;
       const pending = await trx.selectFrom('jobs').select('payload').where('queue', '=', WATCH_QUEUE).execute();
-      const busy = new Set(pending.map((j) => (JSON.parse(j.payload) as { kind: string; source: string })).filter((p) => p.kind === 'remote').map((p) => p.source));
+      const busy = new Set(
+        pending
+          .map((j) => JSON.parse(j.payload) as { kind: string; source: string })
+          .filter((p) => p.kind === 'remote')
+          .map((p) => p.source),
+      );
       for (const [source, interval] of intervals) {
         if (!configured(source) || busy.has(source)) continue;
         await enqueueRemoteRecheck(trx, source, now - interval, now);

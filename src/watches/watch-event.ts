@@ -14,7 +14,15 @@ export interface WatchEventView {
 }
 
 export function toWatchEventView(row: WatchEventsTable): WatchEventView {
-  return { id: row.id, type: row.type, code: row.code, before: row.before_pec, after: row.after_pec, source: row.source, at: new Date(Number(row.at)).toISOString() };
+  return {
+    id: row.id,
+    type: row.type,
+    code: row.code,
+    before: row.before_pec,
+    after: row.after_pec,
+    source: row.source,
+    at: new Date(Number(row.at)).toISOString(),
+  };
 }
 
 /** The event a change of address is: none when nothing changed (none to none). */

@@ -63,7 +63,13 @@ const SNIPPET_BYTES = 200;
 export async function postWebhook(o: PostOptions): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const refuse = (why: string): PostResult => ({ statusCode: null, error: TARGET_UNREACHABLE, detail: `refused: ${why}`, refused: true, durationMs: elapsed() });
+  const refuse = (why: string): PostResult => ({
+    statusCode: null,
+    error: TARGET_UNREACHABLE,
+    detail: `refused: ${why}`,
+    refused: true,
+    durationMs: elapsed(),
+  });
   const unreachable = (detail: string): PostResult => ({ statusCode: null, error: TARGET_UNREACHABLE, detail, refused: false, durationMs: elapsed() });
   const why = callbackUrlProblem(o.url, o.allowPrivate);
   if (why) return refuse(why);

@@ -52,7 +52,15 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
       'x-cercapec-timestamp': String(timestamp),
       'x-cercapec-signature': signWebhook(secret, timestamp, delivery.body),
     };
-    return postWebhook({ url: delivery.url, body: delivery.body, headers, timeoutMs: deps.timeoutMs, allowPrivate: deps.allowPrivate, resolve: deps.resolve, signal });
+    return postWebhook({
+      url: delivery.url,
+      body: delivery.body,
+      headers,
+      timeoutMs: deps.timeoutMs,
+      allowPrivate: deps.allowPrivate,
+      resolve: deps.resolve,
+      signal,
+    });
   }
 
   /** When to try again, or null when the window is over. */
@@ -71,7 +79,14 @@ export function createWebhookHandler(deps: WebhookDeliveryDeps): JobHandler {
       else await ctx.retryAt(trx, next, result.error!);
       await trx
         .insertInto('webhook_attempts')
-        .values({ id: newId('wha', now), delivery_id: delivery.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs })
+        .values({
+          id: newId('wha', now),
+          delivery_id: delivery.id,
+          at: now,
+          status_code: result.statusCode,
+          error: result.error,
+          duration_ms: result.durationMs,
+        })
         .execute();
       await trx
         .updateTable('webhook_deliveries')

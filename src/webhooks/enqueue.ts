@@ -78,8 +78,19 @@ export async function enqueueBatchWebhook(trx: Transaction<Database>, batchId: s
  * pec.removed) to the account's default URL, in the transaction that made the event (which is
  * unique per account and observation, so this runs once per event). Returns the delivery id.
  */
-export async function enqueueWatchWebhook(trx: Transaction<Database>, input: { accountId: string; url: string; event: WebhookEvent; body: unknown; now: number }): Promise<string> {
-  return insertDelivery(trx, { accountId: input.accountId, requestId: null, batchId: null, url: input.url, event: input.event, body: JSON.stringify(input.body), now: input.now });
+export async function enqueueWatchWebhook(
+  trx: Transaction<Database>,
+  input: { accountId: string; url: string; event: WebhookEvent; body: unknown; now: number },
+): Promise<string> {
+  return insertDelivery(trx, {
+    accountId: input.accountId,
+    requestId: null,
+    batchId: null,
+    url: input.url,
+    event: input.event,
+    body: JSON.stringify(input.body),
+    now: input.now,
+  });
 }
 
 interface NewDelivery {

@@ -4,14 +4,17 @@ import { ManualClock } from '../../src/clock.ts';
 import { cachedAuthenticate } from '../../src/accounts/key-cache.ts';
 import type { Account } from '../../src/accounts/api-keys.ts';
 
-test('a key\'s account is remembered for ttlMs; unknown keys are never remembered', async () => {
+test("a key's account is remembered for ttlMs; unknown keys are never remembered", async () => {
   const clock = new ManualClock();
   const known = new Map<string, Account>([['good', { id: 'acc_1' } as Account]]);
   const calls: string[] = [];
-  const auth = cachedAuthenticate(async (key) => {
-    calls.push(key);
-    return known.get(key) ?? null;
-  }, { ttlMs: 1000, clock, max: 2, epoch: () => 0 });
+  const auth = cachedAuthenticate(
+    async (key) => {
+      calls.push(key);
+      return known.get(key) ?? null;
+    },
+    { ttlMs: 1000, clock, max: 2, epoch: () => 0 },
+  );
   assert.equal((await auth('good'))?.id, 'acc_1');
   assert.equal((await auth('good'))?.id, 'acc_1');
   assert.deepEqual(calls, ['good'], 'the second came from memory');

@@ -26,7 +26,17 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
   });
 
   async function serve(store: TestStore | Awaited<ReturnType<typeof openStore>>, schema?: string): Promise<{ app: FastifyInstance; services: Services }> {
-    const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, authFailuresPerMinute: 0, logLevel: 'silent', inlineAnswers: false, ...(schema ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {}) }, {});
+    const config = loadConfig(
+      {
+        rateLimitPerKey: 0,
+        rateLimitPerIp: 0,
+        authFailuresPerMinute: 0,
+        logLevel: 'silent',
+        inlineAnswers: false,
+        ...(schema ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {}),
+      },
+      {},
+    );
     assert.ok(config.keyCacheMs > 0, 'the cache is on by default');
     const services = await createServices(config, { clock: new ManualClock(), store, logger: pino({ level: 'silent' }) });
     const app = await buildApp(services);
@@ -38,7 +48,9 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
   }
 
   const saldo = (app: FastifyInstance, key: string) =>
-    app.inject({ method: 'POST', url: '/index_ws.php', payload: `key=${key}&saldo=`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then((r) => r.body);
+    app
+      .inject({ method: 'POST', url: '/index_ws.php', payload: `key=${key}&saldo=`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      .then((r) => r.body);
 
   test('a key revoked under load is refused on the next request; a disabled account too', async () => {
     const store = await openTestStore(dialect);
@@ -48,9 +60,11 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const other = await createAccount(store, 1, { name: 'b', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     // Load: polls keep both keys hot in the cache while the revocation happens.
     let stop = false;
-    const load = Promise.all(Array.from({ length: 8 }, async () => {
-      while (!stop) await saldo(app, other.key.key);
-    }));
+    const load = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (!stop) await saldo(app, other.key.key);
+      }),
+    );
     assert.equal(await saldo(app, key.key), '5.00');
     assert.equal(await saldo(app, key.key), '5.00');
     await revokeApiKey(store, key.id, 2);
@@ -69,16 +83,20 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const { key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     assert.equal(await saldo(app, key.key), '5.00');
     // Another process: its own store (own connections) on the same data.
-    const elsewhere = dialect === 'sqlite'
-      ? await openStore({ dataDir: dir })
-      : await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema: store.schema });
+    const elsewhere =
+      dialect === 'sqlite' ? await openStore({ dataDir: dir }) : await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema: store.schema });
     opened.push(() => elsewhere.close());
     await revokeApiKey(elsewhere, key.id, 2);
     // SQLite reads the epoch at each request: the very next one is refused. PostgreSQL hears
     // the NOTIFY a moment after the commit.
     const refused = 'Error|Chiave non valida o disabilitata';
     if (dialect === 'sqlite') assert.equal(await saldo(app, key.key), refused);
-    else await waitFor(() => saldo(app, key.key), (line) => line === refused, 'the revocation to reach the other process');
+    else
+      await waitFor(
+        () => saldo(app, key.key),
+        (line) => line === refused,
+        'the revocation to reach the other process',
+      );
   });
 });
 

@@ -31,16 +31,29 @@ export async function staff(store: Store, now: number): Promise<{ admin: User; o
  * accepted (and charged) through the protocol path, then moved to waiting_operator with its job
  * in the operator queue, in one transaction. The registry side is not needed.
  */
-export async function waitingRequest(h: Pick<Harness, 'services' | 'store' | 'clock'>, accountId: string, code: string): Promise<{ requestId: string; jobId: string }> {
+export async function waitingRequest(
+  h: Pick<Harness, 'services' | 'store' | 'clock'>,
+  accountId: string,
+  code: string,
+): Promise<{ requestId: string; jobId: string }> {
   const account = (await getAccount(h.store, accountId))!;
   const { id } = await submitLookup(h.services.lookups, { account, code, via: 'text' });
   const now = h.clock.now();
   await h.store.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('jobs').where('queue', '=', LOOKUP_QUEUE).where('payload', '=', JSON.stringify({ requestId: id })).execute();
+    await trx
+      .deleteFrom('jobs')
+      .where('queue', '=', LOOKUP_QUEUE)
+      .where('payload', '=', JSON.stringify({ requestId: id }))
+      .execute();
     await trx.updateTable('requests').set({ status: 'waiting_operator', updated_at: now }).where('id', '=', id).execute();
     await enqueueOperatorRequest(trx, id, now);
   });
-  const job = await h.store.db.selectFrom('jobs').select('id').where('queue', '=', 'operator').where('payload', '=', JSON.stringify({ requestId: id })).executeTakeFirstOrThrow();
+  const job = await h.store.db
+    .selectFrom('jobs')
+    .select('id')
+    .where('queue', '=', 'operator')
+    .where('payload', '=', JSON.stringify({ requestId: id }))
+    .executeTakeFirstOrThrow();
   return { requestId: id, jobId: job.id };
 }
 
@@ -58,7 +71,11 @@ export class AdminClient {
   readonly cookies = new Map<string, string>();
   csrf = '';
   /** `remoteAddress`: the client address the server sees (the login throttle counts per address). */
-  constructor(private readonly app: FastifyInstance, readonly origin = 'http://localhost', readonly remoteAddress = '127.0.0.1') {}
+  constructor(
+    private readonly app: FastifyInstance,
+    readonly origin = 'http://localhost',
+    readonly remoteAddress = '127.0.0.1',
+  ) {}
 
   private remember(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
     for (const c of res.cookies) {
@@ -80,7 +97,11 @@ export class AdminClient {
     return res;
   }
 
-  async post(url: string, fields: Record<string, string>, o: { origin?: string | null; csrf?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
+  async post(
+    url: string,
+    fields: Record<string, string>,
+    o: { origin?: string | null; csrf?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const form = new URLSearchParams(fields);
     const csrf = o.csrf === undefined ? this.csrf : o.csrf;
     if (csrf !== null) form.set('_csrf', csrf);

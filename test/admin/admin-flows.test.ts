@@ -61,12 +61,20 @@ describe('back office flows', () => {
     assert.equal(invalid.statusCode, 400);
     assert.match(invalid.body, /Indirizzo PEC non valido/);
     assert.match(invalid.body, /value="non una pec"/, 'what was typed comes back');
-    const answered = await operator.post(`/admin/queue/${jobId}/answer`, { outcome: 'found', pec: 'protocollo@pec.esempio.it', kind: 'ente', note: 'albo pretorio' });
+    const answered = await operator.post(`/admin/queue/${jobId}/answer`, {
+      outcome: 'found',
+      pec: 'protocollo@pec.esempio.it',
+      kind: 'ente',
+      note: 'albo pretorio',
+    });
     assert.equal(answered.headers.location, '/admin/queue?done=answered');
     const json = JSON.parse((await longPoll).body);
     assert.equal(json.status, 'found');
     assert.equal(json.pec, 'protocollo@pec.esempio.it');
-    assert.deepEqual(json.addresses.map((a: { source: string; kind: string; label: string }) => [a.source, a.kind, a.label]), [['operator', 'ente', 'albo pretorio']]);
+    assert.deepEqual(
+      json.addresses.map((a: { source: string; kind: string; label: string }) => [a.source, a.kind, a.label]),
+      [['operator', 'ente', 'albo pretorio']],
+    );
     assert.equal(await poll(key, requestId), 'OK|protocollo@pec.esempio.it|pec trovata');
     assert.match((await operator.get('/admin/queue?done=answered')).body, /Risposta registrata/);
 
@@ -107,14 +115,22 @@ describe('back office flows', () => {
   test('a top-up moves saldo; an adjustment takes it back; both need a reason and a valid amount', async () => {
     const { id, key } = await h.account({ initialCreditCents: 1000 });
     assert.equal(await saldo(key), '10.00');
-    assert.equal((await admin.post(`/admin/accounts/${id}/topup`, { amount: '12,50', reason: 'bonifico 3/12' })).headers.location, `/admin/accounts/${id}?done=topup`);
+    assert.equal(
+      (await admin.post(`/admin/accounts/${id}/topup`, { amount: '12,50', reason: 'bonifico 3/12' })).headers.location,
+      `/admin/accounts/${id}?done=topup`,
+    );
     assert.equal(await saldo(key), '22.50');
     const page = (await admin.get(`/admin/accounts/${id}?done=topup`)).body;
     assert.match(page, /Nuovo saldo: 22,50 €/);
     assert.match(page, /<td class="num">12,50<\/td><td class="num">22,50<\/td>\s*<td>bonifico 3\/12<\/td>/, 'ledger row with the running balance');
     await admin.post(`/admin/accounts/${id}/topup`, { amount: '-2.5', reason: 'storno' });
     assert.equal(await saldo(key), '20.00');
-    for (const fields of [{ amount: 'dieci', reason: 'x' }, { amount: '0', reason: 'x' }, { amount: '1,234', reason: 'x' }, { amount: '5', reason: '' }]) {
+    for (const fields of [
+      { amount: 'dieci', reason: 'x' },
+      { amount: '0', reason: 'x' },
+      { amount: '1,234', reason: 'x' },
+      { amount: '5', reason: '' },
+    ]) {
       assert.equal((await admin.post(`/admin/accounts/${id}/topup`, fields)).statusCode, 400, JSON.stringify(fields));
     }
     // The mistake shows on the account's page, on the form it came from, with what was typed.
@@ -123,7 +139,13 @@ describe('back office flows', () => {
     assert.match(wrong.body, /id="amount" name="amount" inputmode="decimal" required value="dieci"[^>]*autofocus>/);
     assert.match(wrong.body, /id="reason" name="reason" required maxlength="200" value="bonifico &lt;3\/12&gt;">/);
     assert.match(wrong.body, /<dd id="balance">20,00 €<\/dd>/, 'the account page itself');
-    const terms = await admin.post(`/admin/accounts/${id}`, { name: 'Nuovo nome', billing_mode: 'postpaid', price: '-1', credit_limit: '7', status: 'disabled' });
+    const terms = await admin.post(`/admin/accounts/${id}`, {
+      name: 'Nuovo nome',
+      billing_mode: 'postpaid',
+      price: '-1',
+      credit_limit: '7',
+      status: 'disabled',
+    });
     assert.equal(terms.statusCode, 400);
     assert.match(terms.body, /role="alert">Prezzo non valido/);
     assert.match(terms.body, /id="name" name="name" required maxlength="200" value="Nuovo nome">/);
@@ -142,11 +164,24 @@ describe('back office flows', () => {
     assert.match((await admin.get('/admin/requests/nessuna', { referer: 'http://evil.example/admin/x' })).body, /<a href="\/admin">Torna indietro<\/a>/);
     assert.equal(await saldo(key), '20.00');
     const audit = await listAudit(h.store.db, { target: id });
-    assert.deepEqual(audit.map((r) => [r.actor, r.action]), [['user:anna', 'ledger.adjustment'], ['user:anna', 'ledger.topup']]);
+    assert.deepEqual(
+      audit.map((r) => [r.actor, r.action]),
+      [
+        ['user:anna', 'ledger.adjustment'],
+        ['user:anna', 'ledger.topup'],
+      ],
+    );
   });
 
   test('accounts: create (key shown once), edit terms, add and revoke keys', async () => {
-    const posted = await admin.post('/admin/accounts', { name: 'Studio Verdi', billing_mode: 'postpaid', price: '0,12', credit_limit: '', opening: '0', operator_fallback: '1' });
+    const posted = await admin.post('/admin/accounts', {
+      name: 'Studio Verdi',
+      billing_mode: 'postpaid',
+      price: '0,12',
+      credit_limit: '',
+      opening: '0',
+      operator_fallback: '1',
+    });
     assert.equal(posted.statusCode, 303, 'post/redirect/get');
     const location = String(posted.headers.location);
     assert.match(location, /^\/admin\/accounts\/acc_[^?]+\?done=created$/);
@@ -166,11 +201,17 @@ describe('back office flows', () => {
     assert.equal((await h.store.db.selectFrom('accounts').select('id').where('name', '=', 'Studio Verdi').execute()).length, 1);
     assert.equal((await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', id).execute()).length, 1);
     const account = await h.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    assert.deepEqual([account.billing_mode, Number(account.price_cents), account.credit_limit_cents, Number(account.operator_fallback)], ['postpaid', 12, null, 1]);
+    assert.deepEqual(
+      [account.billing_mode, Number(account.price_cents), account.credit_limit_cents, Number(account.operator_fallback)],
+      ['postpaid', 12, null, 1],
+    );
 
     await admin.post(`/admin/accounts/${id}`, { name: 'Studio Verdi', billing_mode: 'prepaid', price: '0.2', credit_limit: '5', status: 'active' });
     const edited = await h.store.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    assert.deepEqual([edited.billing_mode, Number(edited.price_cents), Number(edited.credit_limit_cents), Number(edited.operator_fallback)], ['prepaid', 20, 500, 0]);
+    assert.deepEqual(
+      [edited.billing_mode, Number(edited.price_cents), Number(edited.credit_limit_cents), Number(edited.operator_fallback)],
+      ['prepaid', 20, 500, 0],
+    );
     assert.equal((await admin.post(`/admin/accounts/${id}`, { name: 'Studio Verdi', billing_mode: 'prepaid', price: '-1' })).statusCode, 400);
 
     const keyPosted = await admin.post(`/admin/accounts/${id}/keys`, { label: 'gestionale' });
@@ -188,20 +229,35 @@ describe('back office flows', () => {
     const keyId = (await h.store.db.selectFrom('api_keys').select('id').where('key_prefix', '=', key.slice(0, 7)).executeTakeFirstOrThrow()).id;
     // One click does not revoke: the account page links to a confirmation page, and a POST
     // without its confirm field only leads there.
-    assert.match((await admin.get(`/admin/accounts/${id}`)).body, new RegExp(`<a href="/admin/accounts/${id}/keys/${keyId}/revoke" class="button small danger">`));
+    assert.match(
+      (await admin.get(`/admin/accounts/${id}`)).body,
+      new RegExp(`<a href="/admin/accounts/${id}/keys/${keyId}/revoke" class="button small danger">`),
+    );
     assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, {})).headers.location, `/admin/accounts/${id}/keys/${keyId}/revoke`);
     assert.equal(await saldo(key), '0.00', 'not revoked yet');
     const confirm = await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`);
     assert.equal(confirm.statusCode, 200);
     assert.match(confirm.body, /<h1>Revocare la chiave cp_/);
-    assert.match(confirm.body, new RegExp(`<form method="post" action="/admin/accounts/${id}/keys/${keyId}/revoke"[^>]*><input type="hidden" name="_csrf"[^>]*>\\s*<input type="hidden" name="confirm" value="1">`));
+    assert.match(
+      confirm.body,
+      new RegExp(
+        `<form method="post" action="/admin/accounts/${id}/keys/${keyId}/revoke"[^>]*><input type="hidden" name="_csrf"[^>]*>\\s*<input type="hidden" name="confirm" value="1">`,
+      ),
+    );
     assert.match(confirm.body, new RegExp(`<a href="/admin/accounts/${id}" autofocus>No, torna indietro</a>`));
     assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, { confirm: '1' })).headers.location, `/admin/accounts/${id}?done=revoked`);
-    assert.equal((await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`)).headers.location, `/admin/accounts/${id}?done=revoked`, 'nothing left to confirm');
+    assert.equal(
+      (await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`)).headers.location,
+      `/admin/accounts/${id}?done=revoked`,
+      'nothing left to confirm',
+    );
     assert.equal(await saldo(key), 'Error|Chiave non valida o disabilitata');
     assert.equal(await saldo(second), '0.00');
     const actions = (await listAudit(h.store.db, { actor: 'user:anna' })).map((r) => r.action).reverse();
-    assert.deepEqual(actions.filter((a) => a !== 'auth.login'), ['account.create', 'key.create', 'account.update', 'key.create', 'key.revoke']);
+    assert.deepEqual(
+      actions.filter((a) => a !== 'auth.login'),
+      ['account.create', 'key.create', 'account.update', 'key.create', 'key.revoke'],
+    );
     assert.ok(!JSON.stringify(await h.store.db.selectFrom('audit_log').selectAll().execute()).includes(key));
   });
 
@@ -209,8 +265,15 @@ describe('back office flows', () => {
     const { id, key } = await h.account({ initialCreditCents: 1000, priceCents: 10 });
     const { requestId } = await waitingRequest(h, id, cf11(4));
     assert.equal(await saldo(key), '9.90');
-    assert.match((await operator.get(`/admin/requests/${requestId}`)).body, new RegExp(`<a href="/admin/requests/${requestId}/cancel" class="button danger">Cancella la richiesta</a>`));
-    assert.equal((await operator.post(`/admin/requests/${requestId}/cancel`, {})).headers.location, `/admin/requests/${requestId}/cancel`, 'one click does not cancel');
+    assert.match(
+      (await operator.get(`/admin/requests/${requestId}`)).body,
+      new RegExp(`<a href="/admin/requests/${requestId}/cancel" class="button danger">Cancella la richiesta</a>`),
+    );
+    assert.equal(
+      (await operator.post(`/admin/requests/${requestId}/cancel`, {})).headers.location,
+      `/admin/requests/${requestId}/cancel`,
+      'one click does not cancel',
+    );
     assert.equal(await saldo(key), '9.90');
     const confirm = await operator.get(`/admin/requests/${requestId}/cancel`);
     assert.match(confirm.body, new RegExp(`<h1>Cancellare la richiesta per ${cf11(4)}\\?</h1>`));
@@ -298,11 +361,20 @@ describe('back office flows', () => {
     assert.equal(csv.statusCode, 200);
     assert.match(String(csv.headers['content-type']), /^text\/csv/);
     assert.match(String(csv.headers['content-disposition']), /attachment; filename="richieste-\d{4}-\d{2}-\d{2}\.csv"/);
-    const lines = csv.body.replace(/^\ufeff/, '').trim().split('\r\n');
+    const lines = csv.body
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
     assert.equal(lines[0], 'creata_il;codice;tipo;account_id;account;stato;canale;risposta_il;cancellata_il;richiesta');
     assert.equal(lines.length, 102, 'every request of the filter, not one page');
     assert.ok(lines.slice(1).every((l) => l.includes(`;${id};Esporta Srl;`)));
-    assert.equal((await operator.get('/admin/requests.csv?account=nessuno')).body.replace(/^\ufeff/, '').trim().split('\r\n').length, 1);
+    assert.equal(
+      (await operator.get('/admin/requests.csv?account=nessuno')).body
+        .replace(/^\ufeff/, '')
+        .trim()
+        .split('\r\n').length,
+      1,
+    );
   });
 
   test('the dashboard embeds its chart data as JSON and draws nothing inline', async () => {

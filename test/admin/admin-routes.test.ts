@@ -209,9 +209,14 @@ describe('back office routes', () => {
     const client = new AdminClient(h.app);
     await client.get('/admin/login');
     const res = await h.app.inject({
-      method: 'POST', url: '/admin/login',
+      method: 'POST',
+      url: '/admin/login',
       payload: new URLSearchParams({ username: 'anna', password: PASSWORD, _csrf: client.csrf }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `cercapec_admin_login=${client.cookies.get('cercapec_admin_login')}`, origin: 'http://localhost' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `cercapec_admin_login=${client.cookies.get('cercapec_admin_login')}`,
+        origin: 'http://localhost',
+      },
     });
     const session = res.cookies.find((c) => c.name === 'cercapec_admin')!;
     assert.equal(session.httpOnly, true);

@@ -20,7 +20,15 @@ import { PASSWORD, staff, waitingRequest, cf11 } from './admin-fixture.ts';
 const CHROMIUM = '/usr/bin/chromium';
 /** axe-core's browser bundle, evaluated in each page (a context that bypasses the CSP for it: the pages allow no injected script). */
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
 const TMP = fileURLToPath(new URL('../../.tmp/', import.meta.url));
 const haveChromium = existsSync(CHROMIUM);
@@ -149,7 +157,9 @@ describe('back office in headless Chromium', { skip }, () => {
     assert.equal(await saldo(key), '5.00');
     const { page } = await newPage(t);
     await login(page, 'anna');
-    await page.goto(`${base}/admin/accounts?q=${encodeURIComponent((await harness().store.db.selectFrom('accounts').select('name').where('id', '=', id).executeTakeFirstOrThrow()).name)}`);
+    await page.goto(
+      `${base}/admin/accounts?q=${encodeURIComponent((await harness().store.db.selectFrom('accounts').select('name').where('id', '=', id).executeTakeFirstOrThrow()).name)}`,
+    );
     await Promise.all([page.waitForURL(`${base}/admin/accounts/${id}`), page.locator('#accounts a').first().click()]);
     await page.locator('#amount').fill('20,00');
     await page.locator('#reason').fill('bonifico del 28/11');
@@ -198,10 +208,13 @@ describe('back office in headless Chromium', { skip }, () => {
     const { id } = await harness().account({ operatorFallback: true });
     const { requestId } = await waitingRequest(harness(), id, cf11(3));
     const now = harness().clock.now();
-    await harness().store.db.insertInto('attempts').values([
-      { id: 'att_dash_1', request_id: requestId, source: 'directory', started_at: now, finished_at: now + 2, outcome: 'not_found', error: null },
-      { id: 'att_dash_2', request_id: requestId, source: 'inipec', started_at: now, finished_at: now + 900, outcome: 'transient_error', error: 'timeout' },
-    ]).execute();
+    await harness()
+      .store.db.insertInto('attempts')
+      .values([
+        { id: 'att_dash_1', request_id: requestId, source: 'directory', started_at: now, finished_at: now + 2, outcome: 'not_found', error: null },
+        { id: 'att_dash_2', request_id: requestId, source: 'inipec', started_at: now, finished_at: now + 900, outcome: 'transient_error', error: 'timeout' },
+      ])
+      .execute();
     const { page, errors } = await newPage(t);
     await login(page, 'otto');
     await page.goto(`${base}/admin`);
@@ -235,14 +248,23 @@ describe('back office in headless Chromium', { skip }, () => {
     await page.context().clearCookies();
     await login(page, 'anna');
     const pages = [
-      '/admin/accounts', `/admin/accounts?q=${encodeURIComponent('100%')}`, `/admin/accounts/${id}`, `/admin/accounts/${id}/keys/${keyId}/revoke`,
-      `/admin/requests/${requestId}`, `/admin/requests/${requestId}/cancel`, `/admin/queue?held=${jobId}`, '/admin/audit', '/admin/nope',
+      '/admin/accounts',
+      `/admin/accounts?q=${encodeURIComponent('100%')}`,
+      `/admin/accounts/${id}`,
+      `/admin/accounts/${id}/keys/${keyId}/revoke`,
+      `/admin/requests/${requestId}`,
+      `/admin/requests/${requestId}/cancel`,
+      `/admin/queue?held=${jobId}`,
+      '/admin/audit',
+      '/admin/nope',
     ];
     for (const path of pages) {
       for (const lang of ['it', 'en']) {
         await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
         await page.evaluate(AXE_SOURCE);
-        const violations = (await page.evaluate('axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))')) as string[];
+        const violations = (await page.evaluate(
+          'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
+        )) as string[];
         assert.deepEqual(violations, [], `${path} (${lang})`);
       }
     }
@@ -254,7 +276,15 @@ describe('back office in headless Chromium', { skip }, () => {
     const { page } = await newPage(t, { width: 360, height: 740 });
     await login(page, 'anna');
     mkdirSync(TMP, { recursive: true });
-    for (const [name, path] of [['dashboard', '/admin'], ['queue', '/admin/queue'], ['requests', '/admin/requests'], ['request', `/admin/requests/${requestId}`], ['accounts', '/admin/accounts'], ['account', `/admin/accounts/${id}`], ['audit', '/admin/audit']]) {
+    for (const [name, path] of [
+      ['dashboard', '/admin'],
+      ['queue', '/admin/queue'],
+      ['requests', '/admin/requests'],
+      ['request', `/admin/requests/${requestId}`],
+      ['accounts', '/admin/accounts'],
+      ['account', `/admin/accounts/${id}`],
+      ['audit', '/admin/audit'],
+    ]) {
       await page.goto(`${base}${path}`);
       if (path === '/admin') await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
       await page.screenshot({ path: `${TMP}admin-${name}-360.png`, fullPage: true });

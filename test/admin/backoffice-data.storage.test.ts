@@ -51,7 +51,12 @@ await eachDialect(describe, 'back office data', (dialect) => {
 
   test('account, key and credit changes are audited with who made them; the key never is', async () => {
     const now = h.clock.now();
-    const { account, key } = await createAccount(h.store, now, { name: 'Studio Rossi', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 }, { audit: CLI_ACTOR });
+    const { account, key } = await createAccount(
+      h.store,
+      now,
+      { name: 'Studio Rossi', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 },
+      { audit: CLI_ACTOR },
+    );
     await topUp(h.store, account.id, 250, now, 'bonifico 12/11', ADMIN);
     await topUp(h.store, account.id, -30, now, 'storno', CLI_ACTOR);
     const second = await addApiKey(h.store, account.id, now, { label: 'gestionale', audit: ADMIN });
@@ -62,15 +67,18 @@ await eachDialect(describe, 'back office data', (dialect) => {
     await topUp(h.store, account.id, 100, now); // no actor: not audited (internal callers)
 
     const rows = (await listAudit(h.store.db)).reverse();
-    assert.deepEqual(rows.map((r) => [r.actor, r.action, r.target]), [
-      ['cli', 'account.create', account.id],
-      ['cli', 'key.create', key.id],
-      ['user:anna', 'ledger.topup', account.id],
-      ['cli', 'ledger.adjustment', account.id],
-      ['user:anna', 'key.create', second.id],
-      ['user:anna', 'key.revoke', key.id],
-      ['user:anna', 'account.update', account.id],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.actor, r.action, r.target]),
+      [
+        ['cli', 'account.create', account.id],
+        ['cli', 'key.create', key.id],
+        ['user:anna', 'ledger.topup', account.id],
+        ['cli', 'ledger.adjustment', account.id],
+        ['user:anna', 'key.create', second.id],
+        ['user:anna', 'key.revoke', key.id],
+        ['user:anna', 'account.update', account.id],
+      ],
+    );
     assert.deepEqual(rows[2].before, { balance_cents: 500 });
     assert.deepEqual(rows[2].after, { balance_cents: 750, amount_cents: 250, reason: 'bonifico 12/11' });
     assert.deepEqual(rows[6].before, { billing_mode: 'prepaid', price_cents: 10, credit_limit_cents: null, operator_fallback: 0 });
@@ -163,18 +171,36 @@ await eachDialect(describe, 'back office data', (dialect) => {
     const first = await searchAccountPage(h.store.db, 'srl', 3, 0);
     const second = await searchAccountPage(h.store.db, 'srl', 3, 3);
     assert.deepEqual([first.total, first.rows.length, second.total, second.rows.length], [4, 3, 4, 1]);
-    assert.deepEqual([...first.rows, ...second.rows].map((a) => a.name), await names('srl'));
+    assert.deepEqual(
+      [...first.rows, ...second.rows].map((a) => a.name),
+      await names('srl'),
+    );
     assert.equal((await searchAccountPage(h.store.db, '%', 10, 0)).total, 1);
   });
 
   test('searches: accounts by name, id or key prefix; requests by code, account, status and date', async () => {
     const rossi = await h.account({ name: 'Studio Rossi & C.' });
     const bianchi = await h.account({ name: 'Bianchi SpA' });
-    assert.deepEqual((await searchAccounts(h.store.db, 'rossi')).map((a) => a.id), [rossi.id]);
-    assert.deepEqual((await searchAccounts(h.store.db, bianchi.id)).map((a) => a.id), [bianchi.id]);
-    assert.deepEqual((await searchAccounts(h.store.db, bianchi.key.slice(0, 7))).map((a) => a.id), [bianchi.id]);
+    assert.deepEqual(
+      (await searchAccounts(h.store.db, 'rossi')).map((a) => a.id),
+      [rossi.id],
+    );
+    assert.deepEqual(
+      (await searchAccounts(h.store.db, bianchi.id)).map((a) => a.id),
+      [bianchi.id],
+    );
+    assert.deepEqual(
+      (await searchAccounts(h.store.db, bianchi.key.slice(0, 7))).map((a) => a.id),
+      [bianchi.id],
+    );
     const all = await searchAccounts(h.store.db, '');
-    assert.deepEqual(all.map((a) => [a.name, a.balanceCents, a.activeKeys]), [['Bianchi SpA', 1000, 1], ['Studio Rossi & C.', 1000, 1]]);
+    assert.deepEqual(
+      all.map((a) => [a.name, a.balanceCents, a.activeKeys]),
+      [
+        ['Bianchi SpA', 1000, 1],
+        ['Studio Rossi & C.', 1000, 1],
+      ],
+    );
 
     const day1 = Date.UTC(2026, 10, 28, 10);
     h.clock.set(day1);
@@ -206,14 +232,24 @@ await eachDialect(describe, 'back office data', (dialect) => {
     const p1 = await searchRequests(h.store.db, { limit: 2 });
     const p2 = await searchRequests(h.store.db, { limit: 2, after: p1.next! });
     const p3 = await searchRequests(h.store.db, { limit: 2, after: p2.next! });
-    assert.deepEqual([...p1.rows, ...p2.rows, ...p3.rows].map((r) => r.id), all);
+    assert.deepEqual(
+      [...p1.rows, ...p2.rows, ...p3.rows].map((r) => r.id),
+      all,
+    );
     assert.deepEqual([p1.total, p2.total, p3.total], [5, 5, 5]);
     assert.deepEqual([p1.prev, p3.next], [null, null]);
     assert.ok(p2.prev && p3.prev);
     const back2 = await searchRequests(h.store.db, { limit: 2, before: p3.prev! });
-    assert.deepEqual(back2.rows.map((r) => r.id), p2.rows.map((r) => r.id), 'previous page of the third is the second');
+    assert.deepEqual(
+      back2.rows.map((r) => r.id),
+      p2.rows.map((r) => r.id),
+      'previous page of the third is the second',
+    );
     const back1 = await searchRequests(h.store.db, { limit: 2, before: back2.prev! });
-    assert.deepEqual(back1.rows.map((r) => r.id), p1.rows.map((r) => r.id));
+    assert.deepEqual(
+      back1.rows.map((r) => r.id),
+      p1.rows.map((r) => r.id),
+    );
     assert.equal(back1.prev, null);
     assert.equal((await searchRequests(h.store.db, { account: '100%' })).total, 5, '% is a character');
     assert.equal((await searchRequests(h.store.db, { account: '0%' })).total, 5);
@@ -235,13 +271,36 @@ await eachDialect(describe, 'back office data', (dialect) => {
     const q = await submitLookup(h.services.lookups, { account, code: cf11(22), via: 'text' }); // hour 0, queued
     h.clock.set(start + HOUR_MS + 10 * 60_000);
     const f = await submitLookup(h.services.lookups, { account, code: cf11(23), via: 'text' }); // hour 1, answered in 2 s
-    await h.store.db.updateTable('requests').set({ status: 'found', answered_at: h.clock.now() + 2000 }).where('id', '=', f.id).execute();
-    await h.store.db.insertInto('attempts').values([
-      { id: 'att_a', request_id: f.id, source: 'directory', started_at: h.clock.now(), finished_at: h.clock.now() + 5, outcome: 'not_found', error: null },
-      { id: 'att_b', request_id: f.id, source: 'inipec', started_at: h.clock.now(), finished_at: h.clock.now() + 1900, outcome: 'transient_error', error: 'timeout' },
-      { id: 'att_c', request_id: f.id, source: 'inipec', started_at: h.clock.now(), finished_at: h.clock.now() + 2000, outcome: 'found', error: null },
-      { id: 'att_old', request_id: q.id, source: 'inipec', started_at: start - HOUR_MS, finished_at: start - HOUR_MS, outcome: 'permanent_error', error: 'x' },
-    ]).execute();
+    await h.store.db
+      .updateTable('requests')
+      .set({ status: 'found', answered_at: h.clock.now() + 2000 })
+      .where('id', '=', f.id)
+      .execute();
+    await h.store.db
+      .insertInto('attempts')
+      .values([
+        { id: 'att_a', request_id: f.id, source: 'directory', started_at: h.clock.now(), finished_at: h.clock.now() + 5, outcome: 'not_found', error: null },
+        {
+          id: 'att_b',
+          request_id: f.id,
+          source: 'inipec',
+          started_at: h.clock.now(),
+          finished_at: h.clock.now() + 1900,
+          outcome: 'transient_error',
+          error: 'timeout',
+        },
+        { id: 'att_c', request_id: f.id, source: 'inipec', started_at: h.clock.now(), finished_at: h.clock.now() + 2000, outcome: 'found', error: null },
+        {
+          id: 'att_old',
+          request_id: q.id,
+          source: 'inipec',
+          started_at: start - HOUR_MS,
+          finished_at: start - HOUR_MS,
+          outcome: 'permanent_error',
+          error: 'x',
+        },
+      ])
+      .execute();
 
     const now = start + HOUR_MS + 30 * 60_000;
     const hourly = await requestsPerHour(h.store.db, start, now);
@@ -250,13 +309,28 @@ await eachDialect(describe, 'back office data', (dialect) => {
     assert.deepEqual(hourly.counts.in_progress, [1, 0]);
     assert.deepEqual(hourly.counts.found, [0, 1]);
     const times = await answerTimes(h.store.db, start, now);
-    assert.deepEqual(times.p50.map((v) => v === null), [true, false]);
+    assert.deepEqual(
+      times.p50.map((v) => v === null),
+      [true, false],
+    );
     assert.ok(times.p50[1]! > 1000 && times.p50[1]! <= 2500, `p50 ${times.p50[1]} in the 1-2.5 s bucket`);
     assert.equal(times.overall.answered, 1);
     const health = await sourceHealth(h.store.db, now - HOUR_MS);
-    assert.deepEqual(health.map((s) => [s.source, s.total, s.errorRate]), [['directory', 1, 0], ['inipec', 2, 0.5]]);
+    assert.deepEqual(
+      health.map((s) => [s.source, s.total, s.errorRate]),
+      [
+        ['directory', 1, 0],
+        ['inipec', 2, 0.5],
+      ],
+    );
     const depth = await queueDepth(h.store.db, now);
-    assert.deepEqual(depth.map((d) => [d.queue, d.ready, d.running]), [['lookup', 2, 0], ['operator', 1, 0]]);
+    assert.deepEqual(
+      depth.map((d) => [d.queue, d.ready, d.running]),
+      [
+        ['lookup', 2, 0],
+        ['operator', 1, 0],
+      ],
+    );
     assert.ok(w.jobId);
   });
 });

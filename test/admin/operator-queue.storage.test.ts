@@ -44,7 +44,10 @@ await eachDialect(describe, 'operator queue', (dialect) => {
     assert.equal(await claim(people.admin.id), null, 'nothing left');
     assert.equal(await claim(people.admin.id, first.jobId), null, 'a held job cannot be claimed by id');
     const listed = await listOperatorQueue(h.store.db, h.clock.now());
-    assert.deepEqual(listed.map((r) => r.requestId), [first.requestId, second.requestId]);
+    assert.deepEqual(
+      listed.map((r) => r.requestId),
+      [first.requestId, second.requestId],
+    );
     assert.ok(listed.every((r) => r.claimedBy?.startsWith('operator:')));
     assert.deepEqual(await operatorQueueDepth(h.store.db), { waiting: 2, oldestSince: listed[0].waitingSince });
   });
@@ -73,9 +76,8 @@ await eachDialect(describe, 'operator queue', (dialect) => {
     h.clock.advance(2000);
     assert.equal(await heldRequest(h.store, people.operator.id, h.clock.now()), null);
     assert.equal((await claim(people.operator2.id))?.requestId, requestId, 'taken over after expiry');
-    await assert.rejects(
-      answerOperatorRequest(deps(), { user: people.operator, jobId, answer: { outcome: 'found', pec: 'tardi@pec.example.it' } }),
-      (e) => isCercapecError(e, 'operator_lease_lost'),
+    await assert.rejects(answerOperatorRequest(deps(), { user: people.operator, jobId, answer: { outcome: 'found', pec: 'tardi@pec.example.it' } }), (e) =>
+      isCercapecError(e, 'operator_lease_lost'),
     );
     assert.equal(await renewOperatorLease(h.store, people.operator.id, jobId, h.clock.now(), LEASE), false);
     const request = await h.store.db.selectFrom('requests').select('status').where('id', '=', requestId).executeTakeFirstOrThrow();
@@ -89,7 +91,9 @@ await eachDialect(describe, 'operator queue', (dialect) => {
     h.clock.advance(90_000);
     const woken = h.services.notifier.waitForAnswer(requestId, 5000);
     const result = await answerOperatorRequest(deps(), {
-      user: people.operator, jobId, answer: { outcome: 'found', pec: ' Ufficio@PEC.Example.IT ', kind: 'impresa', note: 'dal sito della camera di commercio' },
+      user: people.operator,
+      jobId,
+      answer: { outcome: 'found', pec: ' Ufficio@PEC.Example.IT ', kind: 'impresa', note: 'dal sito della camera di commercio' },
     });
     assert.deepEqual(result, { requestId, answered: true });
     assert.equal(await woken, true, 'long polls wake at once');
@@ -98,7 +102,10 @@ await eachDialect(describe, 'operator queue', (dialect) => {
     assert.equal(request.pec, 'Ufficio@pec.example.it', 'normalised: domain lower-cased');
     assert.equal(request.source, 'operator');
     const addresses = await h.store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', requestId).execute();
-    assert.deepEqual(addresses.map((a) => [a.pec, a.source, a.kind, a.label]), [['Ufficio@pec.example.it', 'operator', 'impresa', 'dal sito della camera di commercio']]);
+    assert.deepEqual(
+      addresses.map((a) => [a.pec, a.source, a.kind, a.label]),
+      [['Ufficio@pec.example.it', 'operator', 'impresa', 'dal sito della camera di commercio']],
+    );
     const attempts = await h.store.db.selectFrom('attempts').selectAll().where('request_id', '=', requestId).where('source', '=', 'operator').execute();
     assert.equal(attempts.length, 1);
     assert.equal(attempts[0].outcome, 'found');
@@ -116,7 +123,11 @@ await eachDialect(describe, 'operator queue', (dialect) => {
     const { requestId, jobId } = await waitingRequest(h, accountId, cf11(5));
     await claim(people.operator.id);
     for (const pec of ['', 'mario rossi', 'nessuna@', '@dominio.it', 'a@b']) {
-      await assert.rejects(answerOperatorRequest(deps(), { user: people.operator, jobId, answer: { outcome: 'found', pec } }), (e) => isCercapecError(e, 'invalid_argument'), pec);
+      await assert.rejects(
+        answerOperatorRequest(deps(), { user: people.operator, jobId, answer: { outcome: 'found', pec } }),
+        (e) => isCercapecError(e, 'invalid_argument'),
+        pec,
+      );
     }
     assert.ok(await heldRequest(h.store, people.operator.id, h.clock.now()), 'still held after refused answers');
     await answerOperatorRequest(deps(), { user: people.operator, jobId, answer: { outcome: 'not_found', note: 'cessata nel 2019' } });

@@ -8,7 +8,13 @@ import { readNewPassword } from '../../src/cli/read-password.ts';
 function fakeTerminal(typed: string[]): { input: NodeJS.ReadStream; output: NodeJS.WriteStream; shown: () => string; rawModes: boolean[] } {
   const input = new PassThrough() as unknown as NodeJS.ReadStream & PassThrough;
   const rawModes: boolean[] = [];
-  Object.assign(input, { isTTY: true, setRawMode: (on: boolean) => { rawModes.push(on); return input; } });
+  Object.assign(input, {
+    isTTY: true,
+    setRawMode: (on: boolean) => {
+      rawModes.push(on);
+      return input;
+    },
+  });
   const output = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
   let shown = '';
   output.on('data', (c: Buffer) => (shown += c.toString()));

@@ -58,16 +58,36 @@ describe('cercapec users', { timeout: 180_000 }, () => {
     assert.ok(!short.stderr.includes('    at '), 'no stack trace');
 
     const list = await cliOk(['users', 'list', '--data', dir]);
-    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3)), [['username', 'role', 'status'], ['anna', 'admin', 'active'], ['otto', 'operator', 'active']]);
+    assert.deepEqual(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t').slice(0, 3)),
+      [
+        ['username', 'role', 'status'],
+        ['anna', 'admin', 'active'],
+        ['otto', 'operator', 'active'],
+      ],
+    );
 
-    assert.equal((await runWithStdin(['users', 'passwd', 'anna', '--password-stdin', '--data', dir], 'seconda-password-lunga\n', { CERCAPEC_PASSWORD_HASH_COST: '11' })).code, 0);
+    assert.equal(
+      (await runWithStdin(['users', 'passwd', 'anna', '--password-stdin', '--data', dir], 'seconda-password-lunga\n', { CERCAPEC_PASSWORD_HASH_COST: '11' }))
+        .code,
+      0,
+    );
     await cliOk(['users', 'disable', 'otto', '--data', dir]);
     const store = await openStore({ dataDir: dir });
     try {
       const now = Date.now();
       // The hashing cost comes from CERCAPEC_PASSWORD_HASH_COST: the tests' 10, then 11 for passwd.
       const hashes = await store.db.selectFrom('users').select(['username', 'password_hash']).orderBy('username').execute();
-      assert.deepEqual(hashes.map((u) => [u.username, u.password_hash.split('$')[1]]), [['anna', '2048'], ['otto', '1024']]);
+      assert.deepEqual(
+        hashes.map((u) => [u.username, u.password_hash.split('$')[1]]),
+        [
+          ['anna', '2048'],
+          ['otto', '1024'],
+        ],
+      );
       assert.equal((await login(store, { username: 'anna', password: 'prima-password-lunga', address: '127.0.0.1', now }, policy)).ok, false);
       assert.equal((await login(store, { username: 'anna', password: 'seconda-password-lunga', address: '127.0.0.1', now }, policy)).ok, true);
       assert.equal((await login(store, { username: 'otto', password: 'password-operatore', address: '127.0.0.1', now }, policy)).ok, false);
@@ -79,7 +99,20 @@ describe('cercapec users', { timeout: 180_000 }, () => {
   });
 
   test('account and key commands are audited with the actor "cli"', async () => {
-    const added = await cliOk(['accounts', 'add', '--name', 'Studio Rossi', '--billing', 'prepaid', '--price-cents', '10', '--credit-cents', '100', '--data', dir]);
+    const added = await cliOk([
+      'accounts',
+      'add',
+      '--name',
+      'Studio Rossi',
+      '--billing',
+      'prepaid',
+      '--price-cents',
+      '10',
+      '--credit-cents',
+      '100',
+      '--data',
+      dir,
+    ]);
     const key = lastLine(added.stdout);
     await cliOk(['accounts', 'topup', 'Studio Rossi', '250', '--reason', 'bonifico', '--data', dir]);
     const second = await cliOk(['keys', 'add', 'Studio Rossi', '--label', 'gestionale', '--data', dir]);
@@ -88,7 +121,10 @@ describe('cercapec users', { timeout: 180_000 }, () => {
     const store = await openStore({ dataDir: dir });
     try {
       const rows = (await listAudit(store.db, { actor: 'cli' })).filter((r) => !r.action.startsWith('user.')).reverse();
-      assert.deepEqual(rows.map((r) => r.action), ['account.create', 'key.create', 'ledger.topup', 'key.create', 'key.revoke']);
+      assert.deepEqual(
+        rows.map((r) => r.action),
+        ['account.create', 'key.create', 'ledger.topup', 'key.create', 'key.revoke'],
+      );
       assert.deepEqual(rows[2].after, { balance_cents: 350, amount_cents: 250, reason: 'bonifico' });
       assert.ok(!JSON.stringify(rows).includes(key), 'the key itself is never recorded');
     } finally {

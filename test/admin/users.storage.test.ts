@@ -55,11 +55,16 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
     assert.equal(user.username, 'anna.rossi');
     const { password_hash } = await store.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow();
     assert.match(password_hash, /^scrypt\$1024\$8\$1\$/, 'hashed at the cost it was given');
-    await assert.rejects(createUser(store, clock.now(), { username: 'ANNA.ROSSI', password: PW, role: 'operator' }, undefined, TEST_SCRYPT), (e) => isCercapecError(e, 'invalid_argument'));
+    await assert.rejects(createUser(store, clock.now(), { username: 'ANNA.ROSSI', password: PW, role: 'operator' }, undefined, TEST_SCRYPT), (e) =>
+      isCercapecError(e, 'invalid_argument'),
+    );
     await assert.rejects(createUser(store, clock.now(), { username: 'b', password: PW, role: 'operator' }, undefined, TEST_SCRYPT), /username/);
     await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: 'corta', role: 'operator' }, undefined, TEST_SCRYPT), /at least 10/);
     await assert.rejects(createUser(store, clock.now(), { username: 'bruno', password: PW, role: 'boss' as 'admin' }, undefined, TEST_SCRYPT), /role/);
-    assert.deepEqual((await listUsers(store)).map((u) => [u.username, u.role, u.status]), [['anna.rossi', 'admin', 'active']]);
+    assert.deepEqual(
+      (await listUsers(store)).map((u) => [u.username, u.role, u.status]),
+      [['anna.rossi', 'admin', 'active']],
+    );
     const [audit] = await listAudit(store.db, { action: 'user.create' });
     assert.equal(audit.actor, 'cli');
     assert.deepEqual(audit.after, { username: 'anna.rossi', role: 'admin' }, 'no password, no hash');
@@ -81,7 +86,8 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
 
     const again = await login(store, { username: 'otto', password: PW, address: HOME, now: clock.now() }, policy);
     assert.ok(again.ok);
-    for (let i = 0; i < 25; i++) { // 25 x 29 min > 12 h
+    for (let i = 0; i < 25; i++) {
+      // 25 x 29 min > 12 h
       clock.advance(29 * MIN);
       await resumeSession(store.db, again.sessionId, clock.now(), policy.session);
     }
@@ -100,7 +106,11 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
     assert.ok(second.ok);
     await setUserStatus(store, clock.now(), 'otto', 'disabled', CLI_ACTOR);
     assert.equal(await resumeSession(store.db, second.sessionId, clock.now(), policy.session), null);
-    assert.deepEqual(await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy), { ok: false, reason: 'invalid' }, 'disabled looks like a wrong password');
+    assert.deepEqual(
+      await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy),
+      { ok: false, reason: 'invalid' },
+      'disabled looks like a wrong password',
+    );
     await setUserStatus(store, clock.now(), 'otto', 'active', CLI_ACTOR);
     assert.ok((await login(store, { username: 'otto', password: 'nuova-password-lunga', address: HOME, now: clock.now() }, policy)).ok);
     await assert.rejects(setPassword(store, clock.now(), 'nessuno', PW), (e) => isCercapecError(e, 'user_not_found'));
@@ -140,7 +150,7 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
       clock.advance(50 * MIN);
     }
     assert.equal((await attempt('no')).ok, false);
-    assert.equal((await attempt('no') as { reason: string }).reason, 'throttled', 'five failures 50 minutes apart still count');
+    assert.equal(((await attempt('no')) as { reason: string }).reason, 'throttled', 'five failures 50 minutes apart still count');
     clock.advance(60 * MIN);
     for (let i = 0; i < 4; i++) assert.deepEqual(await attempt('no'), { ok: false, reason: 'invalid' }, 'forgotten after a quiet window');
     assert.equal((await attempt(PW)).ok, true);
@@ -149,9 +159,19 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
   test('throttle: one address trying many usernames waits after 20 failures; other addresses do not', async () => {
     await createUser(store, clock.now(), { username: 'anna', password: PW, role: 'admin' }, undefined, TEST_SCRYPT);
     const SPRAYER = '203.0.113.99';
-    for (let i = 0; i < 19; i++) assert.deepEqual(await login(store, { username: `nome${i}`, password: 'x', address: SPRAYER, now: clock.now() }, policy), { ok: false, reason: 'invalid' });
-    assert.equal((await login(store, { username: 'nome19', password: 'x', address: SPRAYER, now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
-    assert.equal((await login(store, { username: 'anna', password: PW, address: SPRAYER, now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
+    for (let i = 0; i < 19; i++)
+      assert.deepEqual(await login(store, { username: `nome${i}`, password: 'x', address: SPRAYER, now: clock.now() }, policy), {
+        ok: false,
+        reason: 'invalid',
+      });
+    assert.equal(
+      ((await login(store, { username: 'nome19', password: 'x', address: SPRAYER, now: clock.now() }, policy)) as { reason: string }).reason,
+      'throttled',
+    );
+    assert.equal(
+      ((await login(store, { username: 'anna', password: PW, address: SPRAYER, now: clock.now() }, policy)) as { reason: string }).reason,
+      'throttled',
+    );
     assert.equal((await login(store, { username: 'anna', password: PW, address: HOME, now: clock.now() }, policy)).ok, true);
   });
 
@@ -160,18 +180,32 @@ await eachDialect(describe, 'users and sessions', (dialect) => {
     const bot = (n: number) => `203.0.${Math.floor(n / 250)}.${n % 250}`;
     // 50 failures (10 x 5) from 50 addresses: the global brake for anna is on.
     for (let n = 0; n < 50; n++) await login(store, { username: 'anna', password: 'x', address: bot(n), now: clock.now() }, policy);
-    assert.equal((await login(store, { username: 'anna', password: 'x', address: bot(3), now: clock.now() }, policy) as { reason: string }).reason, 'throttled', 'an address that failed once waits');
-    assert.equal((await login(store, { username: 'anna', password: PW, address: bot(4), now: clock.now() }, policy) as { reason: string }).reason, 'throttled');
+    assert.equal(
+      ((await login(store, { username: 'anna', password: 'x', address: bot(3), now: clock.now() }, policy)) as { reason: string }).reason,
+      'throttled',
+      'an address that failed once waits',
+    );
+    assert.equal(
+      ((await login(store, { username: 'anna', password: PW, address: bot(4), now: clock.now() }, policy)) as { reason: string }).reason,
+      'throttled',
+    );
     // The owner, from an address with no failure for anna, is not slowed.
     assert.equal((await login(store, { username: 'anna', password: PW, address: HOME, now: clock.now() }, policy)).ok, true);
     const audit = await listAudit(store.db, { action: 'auth.throttle' });
-    assert.ok(audit.some((r) => (r.after as { counters: string[] }).counters.includes('username')), 'the brake is in the audit log');
+    assert.ok(
+      audit.some((r) => (r.after as { counters: string[] }).counters.includes('username')),
+      'the brake is in the audit log',
+    );
   });
 
   test('concurrent failures are all counted, on every counter', async () => {
     await Promise.all(Array.from({ length: 12 }, () => recordFailure(store.db, { username: 'mallory', address: '203.0.113.5' }, clock.now(), policy.throttle)));
     const rows = await store.db.selectFrom('login_failures').selectAll().execute();
-    assert.deepEqual(rows.map((r) => [r.username, r.address, Number(r.failures)]).sort(), [['', '203.0.113.5', 12], ['mallory', '', 12], ['mallory', '203.0.113.5', 12]]);
+    assert.deepEqual(rows.map((r) => [r.username, r.address, Number(r.failures)]).sort(), [
+      ['', '203.0.113.5', 12],
+      ['mallory', '', 12],
+      ['mallory', '203.0.113.5', 12],
+    ]);
   });
 });
 

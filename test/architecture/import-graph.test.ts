@@ -10,7 +10,11 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
  */
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
-interface Edge { from: string; to: string; typeOnly: boolean }
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -31,7 +35,11 @@ function importsOf(file: string): Edge[] {
   for (const m of text.matchAll(STATIC)) {
     const spec = m[3] ?? m[4];
     // `import { type A, type B }` is as type-only as `import type { A, B }`.
-    const names = /^\{([^}]*)\}$/.exec((m[2] ?? '').trim())?.[1].split(',').map((n) => n.trim()).filter(Boolean);
+    const names = /^\{([^}]*)\}$/
+      .exec((m[2] ?? '').trim())?.[1]
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     const typeOnly = Boolean(m[1]) || (names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type ')));
     edges.push({ from, to: to(spec), typeOnly });
   }
@@ -86,19 +94,43 @@ test('no cycle between files (imports that run code): module initialisation orde
 });
 
 test('the lower layers never import the protocols, the web pages or the command line', () => {
-  const lower = ['store', 'taxid', 'billing', 'queue', 'resources', 'registries', 'lookups', 'batches', 'webhooks', 'directory', 'operators', 'accounts', 'audit', 'privacy'];
+  const lower = [
+    'store',
+    'taxid',
+    'billing',
+    'queue',
+    'resources',
+    'registries',
+    'lookups',
+    'batches',
+    'webhooks',
+    'directory',
+    'operators',
+    'accounts',
+    'audit',
+    'privacy',
+  ];
   const wrong = edges.filter((e) => lower.includes(unitOf(e.from)) && ['protocol', 'web', 'cli'].includes(unitOf(e.to)));
-  assert.deepEqual(wrong.map((e) => `${e.from} -> ${e.to}`), []);
+  assert.deepEqual(
+    wrong.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });
 
 test('the client and the SDK carry no server code: only client/, sdk/, resources/, taxid/ and security/', () => {
   const allowed = ['client', 'sdk', 'resources', 'taxid', 'security'];
   const wrong = edges.filter((e) => ['client', 'sdk'].includes(unitOf(e.from)) && !allowed.includes(unitOf(e.to)));
-  assert.deepEqual(wrong.map((e) => `${e.from} -> ${e.to}`), []);
+  assert.deepEqual(
+    wrong.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });
 
 test('domain modules take option objects, not the wiring (config.ts, services.ts)', () => {
   const wiring = ['config.ts', 'services.ts'];
   const wrong = edges.filter((e) => wiring.includes(e.to) && !['cli', 'app.ts', 'server.ts', 'demo.ts', 'services.ts'].includes(unitOf(e.from)));
-  assert.deepEqual(wrong.map((e) => `${e.from} -> ${e.to}`), []);
+  assert.deepEqual(
+    wrong.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });

@@ -18,7 +18,11 @@ export interface Answer {
  * JSON token can fall across two chunks.
  */
 export function batchClient(base: string, defaultKey: string) {
-  async function call(method: string, path: string, init: { key?: string; type?: string; body?: string | Uint8Array | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async function call(
+    method: string,
+    path: string,
+    init: { key?: string; type?: string; body?: string | Uint8Array | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const key = init.key ?? defaultKey;
     const r = await fetch(base + path, {
       method,
@@ -35,7 +39,8 @@ export function batchClient(base: string, defaultKey: string) {
   }
   return {
     call,
-    upload: (content: string | Uint8Array, type: string, query = '', key?: string) => call('POST', `/v1/batches${query}`, { type, body: streamOf(content), key }),
+    upload: (content: string | Uint8Array, type: string, query = '', key?: string) =>
+      call('POST', `/v1/batches${query}`, { type, body: streamOf(content), key }),
     get: (path: string, key?: string) => call('GET', path, { key }),
   };
 }
@@ -101,5 +106,9 @@ export async function answerBatch(h: Harness, batchId: string): Promise<void> {
     .execute();
   const waits = rows.map((r) => h.services.notifier.waitForAnswer(r.id, 20_000));
   h.worker.start();
-  assert.deepEqual(await Promise.all(waits), rows.map(() => true), 'every lookup of the batch answered');
+  assert.deepEqual(
+    await Promise.all(waits),
+    rows.map(() => true),
+    'every lookup of the batch answered',
+  );
 }

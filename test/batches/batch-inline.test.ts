@@ -44,22 +44,37 @@ await eachDialect(describe, 'batch lookups answered from the directory while the
     assert.equal(up.status, 202, JSON.stringify(up.body));
 
     const requests = await h.store.db.selectFrom('requests').selectAll().orderBy('code').execute();
-    assert.deepEqual(requests.map((r) => [r.code, r.status, r.pec, r.source]), [
-      [TWO, 'found', 'prima@pec.example.it', 'directory'],
-      [ONE, 'found', 'unica@pec.example.it', 'directory'],
-      [MISSING, 'not_found', null, null],
-    ]);
+    assert.deepEqual(
+      requests.map((r) => [r.code, r.status, r.pec, r.source]),
+      [
+        [TWO, 'found', 'prima@pec.example.it', 'directory'],
+        [ONE, 'found', 'unica@pec.example.it', 'directory'],
+        [MISSING, 'not_found', null, null],
+      ],
+    );
     assert.ok(requests.every((r) => r.answered_at !== null));
     const two = requests.find((r) => r.code === TWO)!;
-    const addresses = await h.store.db.selectFrom('request_addresses').select(['pec', 'position']).where('request_id', '=', two.id).orderBy('position').execute();
-    assert.deepEqual(addresses.map((a) => a.pec), ['prima@pec.example.it', 'seconda@pec.example.it']);
+    const addresses = await h.store.db
+      .selectFrom('request_addresses')
+      .select(['pec', 'position'])
+      .where('request_id', '=', two.id)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(
+      addresses.map((a) => a.pec),
+      ['prima@pec.example.it', 'seconda@pec.example.it'],
+    );
     assert.equal((await h.store.db.selectFrom('attempts').selectAll().execute()).length, 3, 'one directory attempt per lookup');
     assert.equal((await h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').execute()).length, 0, 'nothing queued');
     const charges = await h.store.db.selectFrom('ledger').select('request_id').where('kind', '=', 'charge').execute();
     assert.deepEqual(charges.map((c) => c.request_id).sort(), requests.map((r) => r.id).sort(), 'one charge per lookup');
     assert.equal(await balanceOf(h.store.db, accountId), 1000 - 30);
     const events = (await h.store.db.selectFrom('webhook_deliveries').select('event').execute()).map((d) => d.event).sort();
-    assert.deepEqual(events, ['batch.completed', 'lookup.answered', 'lookup.answered', 'lookup.answered'], 'the account webhook hears of each answer, and of the batch');
+    assert.deepEqual(
+      events,
+      ['batch.completed', 'lookup.answered', 'lookup.answered', 'lookup.answered'],
+      'the account webhook hears of each answer, and of the batch',
+    );
 
     // Settled while it was created: complete at once, and nothing left for the sweeper.
     const sweeper = createBatchSweeper({ deps: h.services.lookups, logger: pino({ level: 'silent' }) });
@@ -75,7 +90,13 @@ await eachDialect(describe, 'batch lookups answered from the directory while the
     const up = await batchClient(base, key).upload(`cf\n${ONE}\n${MISSING}\n`, 'text/csv');
     assert.equal(up.status, 202, JSON.stringify(up.body));
     const requests = await h.store.db.selectFrom('requests').select(['code', 'status']).orderBy('code').execute();
-    assert.deepEqual(requests.map((r) => [r.code, r.status]), [[ONE, 'found'], [MISSING, 'queued']]);
+    assert.deepEqual(
+      requests.map((r) => [r.code, r.status]),
+      [
+        [ONE, 'found'],
+        [MISSING, 'queued'],
+      ],
+    );
     assert.equal((await h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').execute()).length, 1);
   });
 

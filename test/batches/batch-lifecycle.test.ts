@@ -37,11 +37,12 @@ await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted up
    * Reads the store rather than waiting for answer events: the worker may answer a request
    * before a wait on it begins, and that wait would sit out its whole timeout.
    */
-  const allAnswered = () => waitFor(
-    () => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(),
-    (pending) => pending.length === 0,
-    'every lookup of the batch answered',
-  );
+  const allAnswered = () =>
+    waitFor(
+      () => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(),
+      (pending) => pending.length === 0,
+      'every lookup of the batch answered',
+    );
 
   test('a batch with a callbackUrl is posted, signed, once, when its last row is answered', async () => {
     const { key, client, sweeper } = await setup();
@@ -84,12 +85,33 @@ await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted up
     const now = h.clock.now();
     const insertBatch = async (passedCheck: boolean) => {
       const id = newId('bat', now);
-      await h.store.db.insertInto('batches').values({
-        id, account_id: accountId, status: 'uploading', format: 'csv', column_name: passedCheck ? 'cf' : null, input_columns: passedCheck ? '["cf"]' : '[]',
-        csv_delimiter: ',', total_rows: passedCheck ? 3 : 0, valid_rows: passedCheck ? 3 : 0, invalid_rows: 0, distinct_codes: passedCheck ? 3 : 0, new_lookups: 0,
-        charged_cents: 0, counts: null, created_at: now, updated_at: now, completed_at: null, callback_url: null,
-      }).execute();
-      await h.store.db.insertInto('batch_rows').values(CODES.map((code, i) => ({ batch_id: id, row_index: i, input: JSON.stringify([code]), code, error: null, request_id: null }))).execute();
+      await h.store.db
+        .insertInto('batches')
+        .values({
+          id,
+          account_id: accountId,
+          status: 'uploading',
+          format: 'csv',
+          column_name: passedCheck ? 'cf' : null,
+          input_columns: passedCheck ? '["cf"]' : '[]',
+          csv_delimiter: ',',
+          total_rows: passedCheck ? 3 : 0,
+          valid_rows: passedCheck ? 3 : 0,
+          invalid_rows: 0,
+          distinct_codes: passedCheck ? 3 : 0,
+          new_lookups: 0,
+          charged_cents: 0,
+          counts: null,
+          created_at: now,
+          updated_at: now,
+          completed_at: null,
+          callback_url: null,
+        })
+        .execute();
+      await h.store.db
+        .insertInto('batch_rows')
+        .values(CODES.map((code, i) => ({ batch_id: id, row_index: i, input: JSON.stringify([code]), code, error: null, request_id: null })))
+        .execute();
       return id;
     };
     const checked = await insertBatch(true);

@@ -84,7 +84,10 @@ test(`a batch of ${ROWS} codes is uploaded and its results downloaded in bounded
   const created = await client.call('POST', '/v1/batches?column=codice%20fiscale', { type: 'text/csv', body: generatedCsv(ROWS, (i) => cf11(i + 1)) });
   const upload = memory.stop();
   assert.equal(created.status, 202, JSON.stringify(created.body));
-  assert.deepEqual([created.body.rows, created.body.validRows, created.body.distinctCodes, created.body.newLookups, created.body.chargedCents], [ROWS, ROWS, ROWS, ROWS, ROWS]);
+  assert.deepEqual(
+    [created.body.rows, created.body.validRows, created.body.distinctCodes, created.body.newLookups, created.body.chargedCents],
+    [ROWS, ROWS, ROWS, ROWS, ROWS],
+  );
   assert.equal((await client.get('/v1/account')).body.balanceCents, 0, 'every code charged exactly once');
 
   const results = (format: string) => fetch(`${base}/v1/batches/${created.body.id}/results?format=${format}`, { headers: { authorization: `Bearer ${key}` } });
@@ -99,7 +102,8 @@ test(`a batch of ${ROWS} codes is uploaded and its results downloaded in bounded
     downloads[format] = memory.stop();
   }
 
-  const line = (what: string, m: { heapMb: number; liveMb: number; rssMb: number }) => `${what}: heap peak +${m.heapMb} MB, live +${m.liveMb} MB, rss +${m.rssMb} MB`;
+  const line = (what: string, m: { heapMb: number; liveMb: number; rssMb: number }) =>
+    `${what}: heap peak +${m.heapMb} MB, live +${m.liveMb} MB, rss +${m.rssMb} MB`;
   t.diagnostic(line('upload', upload));
   for (const [format, d] of Object.entries(downloads)) t.diagnostic(line(`results ${format}`, d));
   // What is kept stays flat (a chunk, a page); the peaks add garbage not yet collected. RSS is

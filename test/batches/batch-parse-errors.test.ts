@@ -25,7 +25,11 @@ async function upload(type: string, payload: string | Buffer, url = '/v1/batches
 
 describe('batch parse failures answer stable messages', () => {
   test('an XLSX whose cells lack their "r" reference', async () => {
-    const file = await zipOf(workbookParts(sheetOf(() => [Buffer.from('<row><c t="inlineStr"><is><t>82003050109</t></is></c></row><row><c t="inlineStr"><is><t>00743110157</t></is></c></row>')])));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => [Buffer.from('<row><c t="inlineStr"><is><t>82003050109</t></is></c></row><row><c t="inlineStr"><is><t>00743110157</t></is></c></row>')]),
+      ),
+    );
     const r = await upload(XLSX, file);
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.match(r.type, /application\/problem\+json/);

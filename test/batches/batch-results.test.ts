@@ -18,12 +18,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const dataset = join(dir, 'two-pecs.csv');
 writeFileSync(dataset, `codice_fiscale,pec,denominazione\n${TWO_PECS},sede@pec.example.it,Alfa\n${TWO_PECS},filiale@pec.example.it,Alfa\n`);
 
-const UPLOAD = 'rif,codice,Città\n'
-  + `r1,${REZZOAGLIO},Rezzoaglio\n`
-  + `r2,${TWO_PECS},Rhêmes\n`
-  + `r3,${UNKNOWN},Milano\n`
-  + 'r4,boh,Roma\n'
-  + `r5,${REZZOAGLIO},Rezzoaglio\n`;
+const UPLOAD =
+  'rif,codice,Città\n' +
+  `r1,${REZZOAGLIO},Rezzoaglio\n` +
+  `r2,${TWO_PECS},Rhêmes\n` +
+  `r3,${UNKNOWN},Milano\n` +
+  'r4,boh,Roma\n' +
+  `r5,${REZZOAGLIO},Rezzoaglio\n`;
 
 await eachDialect(describe, 'batches: progress and results', (dialect) => {
   let h: Harness;
@@ -67,7 +68,17 @@ await eachDialect(describe, 'batches: progress and results', (dialect) => {
       ['r1', REZZOAGLIO, 'Rezzoaglio', REZZOAGLIO, 'found', REZZOAGLIO_PEC, REZZOAGLIO_PEC, 'directory', ''],
       ['r2', TWO_PECS, 'Rhêmes', TWO_PECS, 'found', 'sede@pec.example.it', 'sede@pec.example.it;filiale@pec.example.it', 'directory', ''],
       ['r3', UNKNOWN, 'Milano', UNKNOWN, 'not_found', '', '', '', ''],
-      ['r4', 'boh', 'Roma', '', 'invalid', '', '', '', 'Codice fiscale non valido: lunghezza errata (3 caratteri; attesi 16 per una persona fisica o 11 cifre)'],
+      [
+        'r4',
+        'boh',
+        'Roma',
+        '',
+        'invalid',
+        '',
+        '',
+        '',
+        'Codice fiscale non valido: lunghezza errata (3 caratteri; attesi 16 per una persona fisica o 11 cifre)',
+      ],
       ['r5', REZZOAGLIO, 'Rezzoaglio', REZZOAGLIO, 'found', REZZOAGLIO_PEC, REZZOAGLIO_PEC, 'directory', ''],
     ];
     const header = ['rif', 'codice', 'Città', 'code', 'status', 'pec', 'addresses', 'source', 'error'];
@@ -81,10 +92,13 @@ await eachDialect(describe, 'batches: progress and results', (dialect) => {
 
     const json = await client.get(`/v1/batches/${id}/results?format=json`);
     assert.equal(json.status, 200);
-    assert.deepEqual(json.body.map((r: { row: number }) => r.row), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      json.body.map((r: { row: number }) => r.row),
+      [1, 2, 3, 4, 5],
+    );
     assert.deepEqual(json.body[1], {
       row: 2,
-      input: { rif: 'r2', codice: TWO_PECS, 'Città': 'Rhêmes' },
+      input: { rif: 'r2', codice: TWO_PECS, Città: 'Rhêmes' },
       code: TWO_PECS,
       status: 'found',
       pec: 'sede@pec.example.it',
@@ -105,7 +119,16 @@ await eachDialect(describe, 'batches: progress and results', (dialect) => {
     assert.equal(again.status, 202, JSON.stringify(again.body));
     assert.deepEqual([again.body.rows, again.body.validRows, again.body.newLookups], [5, 4, 0], 'codes the account has: linked, not charged');
     const echoed = csvRows((await client.get(`/v1/batches/${again.body.id}/results`)).body);
-    assert.deepEqual(echoed[0], [...header.slice(0, 3), 'input_code', 'input_status', 'input_pec', 'input_addresses', 'input_source', 'input_error', ...header.slice(3)]);
+    assert.deepEqual(echoed[0], [
+      ...header.slice(0, 3),
+      'input_code',
+      'input_status',
+      'input_pec',
+      'input_addresses',
+      'input_source',
+      'input_error',
+      ...header.slice(3),
+    ]);
     assert.deepEqual(echoed[2].slice(0, 5), ['r2', TWO_PECS, 'Rhêmes', TWO_PECS, 'found']);
     assert.deepEqual(echoed[2].slice(9, 11), [TWO_PECS, 'found']);
   });

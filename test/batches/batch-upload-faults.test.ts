@@ -24,21 +24,29 @@ const csvOf = (list: string[]) => `partita iva\n${list.join('\n')}\n`;
 async function injectFaults(h: Harness, dialect: DialectName): Promise<void> {
   await sql`create table fault_refunds (x integer)`.execute(h.store.db);
   if (dialect === 'sqlite') {
-    await sql.raw(`create trigger fail_second_chunk before insert on requests
+    await sql
+      .raw(`create trigger fail_second_chunk before insert on requests
       when new.batch_id is not null and (select count(*) from requests where batch_id = new.batch_id) >= 2000
-      begin select raise(abort, 'database or disk is full (simulated)'); end`).execute(h.store.db);
-    await sql.raw(`create trigger fail_refunds before insert on ledger
+      begin select raise(abort, 'database or disk is full (simulated)'); end`)
+      .execute(h.store.db);
+    await sql
+      .raw(`create trigger fail_refunds before insert on ledger
       when new.kind = 'refund' and exists (select 1 from fault_refunds)
-      begin select raise(abort, 'database or disk is full (simulated)'); end`).execute(h.store.db);
+      begin select raise(abort, 'database or disk is full (simulated)'); end`)
+      .execute(h.store.db);
     return;
   }
-  await sql.raw(`create function fail_second_chunk() returns trigger language plpgsql as $$ begin
+  await sql
+    .raw(`create function fail_second_chunk() returns trigger language plpgsql as $$ begin
       if new.batch_id is not null and (select count(*) from requests where batch_id = new.batch_id) >= 2000 then raise exception 'could not extend file: No space left on device (simulated)'; end if;
-      return new; end $$`).execute(h.store.db);
+      return new; end $$`)
+    .execute(h.store.db);
   await sql.raw('create trigger fail_second_chunk before insert on requests for each row execute function fail_second_chunk()').execute(h.store.db);
-  await sql.raw(`create function fail_refunds() returns trigger language plpgsql as $$ begin
+  await sql
+    .raw(`create function fail_refunds() returns trigger language plpgsql as $$ begin
       if new.kind = 'refund' and exists (select 1 from fault_refunds) then raise exception 'could not extend file: No space left on device (simulated)'; end if;
-      return new; end $$`).execute(h.store.db);
+      return new; end $$`)
+    .execute(h.store.db);
   await sql.raw('create trigger fail_refunds before insert on ledger for each row execute function fail_refunds()').execute(h.store.db);
 }
 
@@ -59,7 +67,8 @@ await eachDialect(describe, 'batches: an upload answered with an error is never 
   });
   afterEach(() => h.close());
 
-  const count = async (table: 'requests' | 'batches') => Number((await h.store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()).n);
+  const count = async (table: 'requests' | 'batches') =>
+    Number((await h.store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()).n);
   const rows = async () => Number((await h.store.db.selectFrom('batch_rows').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
   const sweeper = () => createBatchSweeper({ deps: h.services.lookups, logger: pino({ level: 'silent' }), stuckAfterMs: 15 * 60_000 });
 
@@ -67,7 +76,7 @@ await eachDialect(describe, 'batches: an upload answered with an error is never 
     const r = await client.upload(csvOf(codes(5000)), 'text/csv');
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.code, 'unavailable');
-    assert.equal(await balanceOf(h.store.db, accountId), CREDIT, 'the first chunk\'s 2,000 charges were refunded');
+    assert.equal(await balanceOf(h.store.db, accountId), CREDIT, "the first chunk's 2,000 charges were refunded");
     assert.deepEqual([await count('batches'), await count('requests'), await rows()], [0, 0, 0], 'the upload is gone');
     h.clock.advance(16 * 60_000);
     assert.deepEqual(await sweeper().sweep(), { completed: 0, deleted: 0 });
@@ -89,8 +98,22 @@ await eachDialect(describe, 'batches: an upload answered with an error is never 
     assert.deepEqual(await sweeper().sweep(), { completed: 0, deleted: 1 });
     assert.equal(await balanceOf(h.store.db, accountId), CREDIT, 'refunded, and nothing else charged');
     assert.deepEqual([await count('batches'), await count('requests'), await rows()], [0, 0, 0]);
-    const ledger = await h.store.db.selectFrom('ledger').select(['kind', sql<number>`count(*)`.as('n')]).where('account_id', '=', accountId).groupBy('kind').orderBy('kind').execute();
-    assert.deepEqual(ledger.map((l) => [l.kind, Number(l.n)]), [['charge', 2000], ['refund', 2000], ['topup', 1]], 'each charge refunded once');
+    const ledger = await h.store.db
+      .selectFrom('ledger')
+      .select(['kind', sql<number>`count(*)`.as('n')])
+      .where('account_id', '=', accountId)
+      .groupBy('kind')
+      .orderBy('kind')
+      .execute();
+    assert.deepEqual(
+      ledger.map((l) => [l.kind, Number(l.n)]),
+      [
+        ['charge', 2000],
+        ['refund', 2000],
+        ['topup', 1],
+      ],
+      'each charge refunded once',
+    );
   });
 
   test('a left-behind upload whose lookups a later accepted batch linked: those stay, charged once; the rest is refunded', async () => {
@@ -106,9 +129,17 @@ await eachDialect(describe, 'batches: an upload answered with an error is never 
     h.clock.advance(16 * 60_000);
     assert.deepEqual(await sweeper().sweep(), { completed: 0, deleted: 1 });
     assert.equal(await balanceOf(h.store.db, accountId), CREDIT - 200 * PRICE, 'charged once for each code of the accepted batch, nothing for the rest');
-    const linked = await h.store.db.selectFrom('batch_rows').innerJoin('requests', 'requests.id', 'batch_rows.request_id').select(['requests.batch_id']).where('batch_rows.batch_id', '=', retry.body.id).execute();
+    const linked = await h.store.db
+      .selectFrom('batch_rows')
+      .innerJoin('requests', 'requests.id', 'batch_rows.request_id')
+      .select(['requests.batch_id'])
+      .where('batch_rows.batch_id', '=', retry.body.id)
+      .execute();
     assert.equal(linked.length, 200, 'every row of the accepted batch still has its lookup');
-    assert.ok(linked.every((l) => l.batch_id === retry.body.id), 'the lookups it linked now belong to it');
+    assert.ok(
+      linked.every((l) => l.batch_id === retry.body.id),
+      'the lookups it linked now belong to it',
+    );
   });
 
   test('Idempotency-Key: a retry after a failure creates the batch once; a replay answers 200 with it; another upload under the key is 422', async () => {

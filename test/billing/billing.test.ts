@@ -50,11 +50,14 @@ await eachDialect(describe, 'ledger', (dialect) => {
     assert.equal(await topUp(store, account.id, 250, NOW + 1, 'bonifico'), 1250);
     assert.equal(await topUp(store, account.id, -50, NOW + 2), 1200);
     const rows = await listLedger(store.db, account.id);
-    assert.deepEqual(rows.map((r) => [r.kind, r.amountCents, r.runningBalanceCents]), [
-      ['topup', 1000, 1000],
-      ['topup', 250, 1250],
-      ['adjustment', -50, 1200],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.kind, r.amountCents, r.runningBalanceCents]),
+      [
+        ['topup', 1000, 1000],
+        ['topup', 250, 1250],
+        ['adjustment', -50, 1200],
+      ],
+    );
     assert.equal(rows[1].reason, 'bonifico');
   });
 

@@ -31,19 +31,26 @@ await eachDialect(describe, 'ledger invariant under concurrency', (dialect) => {
         fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 60 }), async (ops, opening) => {
           const { id } = await h.account({ priceCents: 10, initialCreditCents: opening });
           const account = (await getAccount(h.store, id))!;
-          await Promise.all(ops.map(async (o) => {
-            try {
-              if (o.kind === 'submit') await submitLookup(h.services.lookups, { account, code: codeAt(o.code), via: 'text' });
-              else if (o.kind === 'cancel') await cancelLookupByCode(h.services.lookups, account, codeAt(o.code));
-              else await topUp(h.store, id, o.cents, h.clock.now());
-            } catch (error) {
-              if (!isCercapecError(error)) throw error;
-            }
-          }));
+          await Promise.all(
+            ops.map(async (o) => {
+              try {
+                if (o.kind === 'submit') await submitLookup(h.services.lookups, { account, code: codeAt(o.code), via: 'text' });
+                else if (o.kind === 'cancel') await cancelLookupByCode(h.services.lookups, account, codeAt(o.code));
+                else await topUp(h.store, id, o.cents, h.clock.now());
+              } catch (error) {
+                if (!isCercapecError(error)) throw error;
+              }
+            }),
+          );
           const { mismatches } = await verifyLedger(h.store.db);
           assert.deepEqual(mismatches, []);
           assert.ok((await balanceOf(h.store.db, id)) >= 0, 'a prepaid account without a credit limit never owes');
-          const rows = await h.store.db.selectFrom('ledger').select(['request_id', 'kind']).where('account_id', '=', id).where('request_id', 'is not', null).execute();
+          const rows = await h.store.db
+            .selectFrom('ledger')
+            .select(['request_id', 'kind'])
+            .where('account_id', '=', id)
+            .where('request_id', 'is not', null)
+            .execute();
           const seen = new Set<string>();
           for (const r of rows) {
             const k = `${r.request_id}/${r.kind}`;

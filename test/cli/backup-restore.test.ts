@@ -1,4 +1,4 @@
-import { describe, test, } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, copyFile, stat, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -32,7 +32,13 @@ const tmp = () => sandbox.tmpDir();
 async function prepare(dataDir: string): Promise<string> {
   const store = await openStore({ dataDir });
   try {
-    const { key } = await createAccount(store, Date.now(), { name: 'studio', billingMode: 'prepaid', priceCents: PRICE, initialCreditCents: CREDIT, creditLimitCents: null });
+    const { key } = await createAccount(store, Date.now(), {
+      name: 'studio',
+      billingMode: 'prepaid',
+      priceCents: PRICE,
+      initialCreditCents: CREDIT,
+      creditLimitCents: null,
+    });
     await importDataset(store, systemClock, { file: IPA_SAMPLE, format: 'ipa-enti' });
     return key.key;
   } finally {
@@ -83,9 +89,15 @@ function inspect(file: string): { tokens: Set<string>; balance: number } {
   try {
     assert.equal(db.pragma('quick_check', { simple: true }), 'ok');
     const requests = db.prepare('select id from requests').all() as { id: string }[];
-    const charges = db.prepare("select request_id, count(*) as n from ledger where kind = 'charge' group by request_id").all() as { request_id: string; n: number }[];
+    const charges = db.prepare("select request_id, count(*) as n from ledger where kind = 'charge' group by request_id").all() as {
+      request_id: string;
+      n: number;
+    }[];
     assert.equal(charges.length, requests.length, 'one charge per request, none without one');
-    assert.ok(charges.every((c) => c.n === 1), 'no request charged twice');
+    assert.ok(
+      charges.every((c) => c.n === 1),
+      'no request charged twice',
+    );
     const { balance } = db.prepare('select sum(amount_cents) as balance from ledger').get() as { balance: number };
     assert.equal(balance, CREDIT - PRICE * requests.length);
     return { tokens: new Set(requests.map((r) => r.id)), balance };
@@ -102,7 +114,12 @@ describe('cercapec backup and restore (real processes)', () => {
     const server = await start(dataDir);
     const traffic = load(server.url, key);
     const failuresSoFar = () => `failures: ${traffic.failures.slice(0, 5).join(' / ')}`;
-    await waitFor(() => traffic.accepted.length, (n) => n >= 200, '200 accepted requests before the backup', { timeoutMs: 60_000, detail: failuresSoFar });
+    await waitFor(
+      () => traffic.accepted.length,
+      (n) => n >= 200,
+      '200 accepted requests before the backup',
+      { timeoutMs: 60_000, detail: failuresSoFar },
+    );
 
     const backupFile = join(dir, 'backups', 'cercapec-backup.sqlite');
     const startedAt = Date.now();
@@ -110,7 +127,12 @@ describe('cercapec backup and restore (real processes)', () => {
     const endedAt = Date.now();
     assert.match(made.stdout, /backup written: .*cercapec-backup\.sqlite \(\d+ bytes, \d+ pages, checked\)/);
     const beforeEnd = traffic.accepted.filter((a) => a.at <= endedAt).length;
-    await waitFor(() => traffic.accepted.length, (n) => n >= beforeEnd + 100, '100 requests accepted after the backup', { timeoutMs: 60_000, detail: failuresSoFar });
+    await waitFor(
+      () => traffic.accepted.length,
+      (n) => n >= beforeEnd + 100,
+      '100 requests accepted after the backup',
+      { timeoutMs: 60_000, detail: failuresSoFar },
+    );
     await traffic.stop();
     assert.deepEqual(traffic.failures, [], 'the load was answered throughout the backup');
 
@@ -119,15 +141,25 @@ describe('cercapec backup and restore (real processes)', () => {
     const saved = inspect(backupFile);
     const before = traffic.accepted.filter((a) => a.at < startedAt).map((a) => a.token);
     const afterwards = traffic.accepted.filter((a) => a.at > endedAt).map((a) => a.token);
-    assert.ok(before.every((t) => saved.tokens.has(t)), 'every token accepted before the backup started is in it');
-    assert.ok(afterwards.every((t) => !saved.tokens.has(t)), 'no token accepted after it ended');
+    assert.ok(
+      before.every((t) => saved.tokens.has(t)),
+      'every token accepted before the backup started is in it',
+    );
+    assert.ok(
+      afterwards.every((t) => !saved.tokens.has(t)),
+      'no token accepted after it ended',
+    );
 
     await assert.rejects(backupSqlite(dataDir, backupFile), /exists: remove it or pass --force/);
 
     const refused = await runCli(['restore', backupFile, '--data', dataDir]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /in use by another process .*stop it first/);
-    assert.equal(await wsGet(server.url, { key, token: afterwards[0] }).then((l) => l.startsWith('OK|') || l.startsWith('WAIT|')), true, 'the running store is untouched');
+    assert.equal(
+      await wsGet(server.url, { key, token: afterwards[0] }).then((l) => l.startsWith('OK|') || l.startsWith('WAIT|')),
+      true,
+      'the running store is untouched',
+    );
 
     assert.equal((await server.stop()).code, 0);
     const allTokens = traffic.accepted.length;

@@ -26,7 +26,10 @@ const TIMEOUT = { timeout: 120_000 };
 
 /** The rows of `accounts list` as objects keyed by its header. */
 function parseList(stdout: string): Record<string, string>[] {
-  const [header, ...rows] = stdout.trim().split('\n').map((l) => l.split('\t'));
+  const [header, ...rows] = stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   return rows.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i]])));
 }
 
@@ -251,11 +254,7 @@ describe('cercapec CLI', () => {
   test('validate prints one line per code; exit 0 when all are valid', TIMEOUT, async () => {
     const r = await runCli(['validate', 'rssmra85t10a562s', 'IT 00743110157', ' 82003050109 ']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-      'RSSMRA85T10A562S\tvalid\tcf16',
-      '00743110157\tvalid\tcf11',
-      '82003050109\tvalid\tcf11',
-    ]);
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), ['RSSMRA85T10A562S\tvalid\tcf16', '00743110157\tvalid\tcf11', '82003050109\tvalid\tcf11']);
   });
 
   test('validate exits 1 when any code is invalid, with the reason', TIMEOUT, async () => {
@@ -282,7 +281,10 @@ describe('cercapec CLI', () => {
     assertUsageError(await runCli(['keys', 'revoke', 'key_nonexistent', ...data()]), /no API key key_nonexistent/);
     // The mistakes above changed nothing.
     const rows = parseList((await cliOk(['accounts', 'list', ...data()])).stdout);
-    assert.deepEqual(rows.map((r) => [r.name, r.balance]), [[NAME, '15.00']]);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.balance]),
+      [[NAME, '15.00']],
+    );
   });
 
   test('admin commands on the data folder of a running server take effect at once', TIMEOUT, async () => {

@@ -10,7 +10,12 @@ const sandbox = processSandbox('first-hour');
 const TIMEOUT = { timeout: 180_000 };
 
 /** `cercapec <args>` run in `cwd` (the README's flow works in the user's folder), to its end or until `until` is printed. */
-function cercapecIn(cwd: string, args: string[], env: Record<string, string> = {}, until?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cercapecIn(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  until?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/cercapec.js'), ...args], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -43,13 +48,17 @@ test('standins --write-config writes registries.json 0600; registries status fin
   // Without the variable: "none", and a pointer at the file lying in the folder.
   const bare = await cercapecIn(dir, ['registries', 'status', '--data', data]);
   assert.equal(bare.code, 0, bare.stderr);
-  assert.match(bare.stdout, /registries file: none \(the local directory only\); \.\/registries\.json is here but not in use: pass --registries registries\.json or export CERCAPEC_REGISTRIES_FILE=registries\.json/);
+  assert.match(
+    bare.stdout,
+    /registries file: none \(the local directory only\); \.\/registries\.json is here but not in use: pass --registries registries\.json or export CERCAPEC_REGISTRIES_FILE=registries\.json/,
+  );
 
   // As the README now says: exported, so status reads it as serve does.
   const exported = await cercapecIn(dir, ['registries', 'status', '--data', data], { CERCAPEC_REGISTRIES_FILE: 'registries.json' });
   assert.equal(exported.code, 0, exported.stderr);
   assert.match(exported.stdout, /^registries file: registries\.json$/m);
-  for (const source of ['ipa-mirror', 'ipa-ws23', 'inipec', 'inad', 'openapi']) assert.match(exported.stdout, new RegExp(`^${source} +enabled`, 'm'), exported.stdout);
+  for (const source of ['ipa-mirror', 'ipa-ws23', 'inipec', 'inad', 'openapi'])
+    assert.match(exported.stdout, new RegExp(`^${source} +enabled`, 'm'), exported.stdout);
 });
 
 test('serve warns once, not twice, about a registries file others can read', TIMEOUT, async () => {
@@ -59,7 +68,10 @@ test('serve warns once, not twice, about a registries file others can read', TIM
   await chmod(file, 0o644);
   const server = await sandbox.start({ dataDir: join(dir, 'data'), env: { CERCAPEC_REGISTRIES_FILE: file } });
   await server.stop();
-  const warnings = server.output().split('\n').filter((line) => line.includes('holds secrets'));
+  const warnings = server
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('holds secrets'));
   assert.equal(warnings.length, 1, server.output());
 });
 
@@ -70,7 +82,13 @@ test("the README's POST /v1/lookups example matches the demo's answer", TIMEOUT,
   const request = /-d '(\{"code":"\d+"\})' http:\/\/127\.0\.0\.1:8080\/v1\/lookups/.exec(section);
   // The answer as the README prints it: comment lines after the request, one JSON object wrapped.
   const answerLines = section.slice(section.indexOf('\n# ', request?.index ?? 0) + 1).split('\n');
-  const answer = answerLines.slice(0, answerLines.findIndex((line) => !line.startsWith('#'))).map((line) => line.replace(/^#\s*/, '')).join('');
+  const answer = answerLines
+    .slice(
+      0,
+      answerLines.findIndex((line) => !line.startsWith('#')),
+    )
+    .map((line) => line.replace(/^#\s*/, ''))
+    .join('');
   const shown = /^(\d{3}) \{.*?"status":"(\w+)"(?:,"pec":(null|"[^"]*"))/.exec(answer);
   assert.ok(request && shown, 'the example and its answer are in the README');
   const dir = await sandbox.tmpDir();

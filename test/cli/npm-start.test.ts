@@ -56,7 +56,13 @@ test('exitWithNpm: only for npm scripts; a changed parent or grandparent calls o
   const stop = exitWithNpm({ env: {}, onGone: () => calls++, everyMs: 5, parentPid: () => 2, parentOf: () => 3 });
   let parent = 10;
   let grandparent: number | null = 20;
-  const stopWatching = exitWithNpm({ env: { npm_lifecycle_event: 'start' }, onGone: () => calls++, everyMs: 5, parentPid: () => parent, parentOf: () => grandparent });
+  const stopWatching = exitWithNpm({
+    env: { npm_lifecycle_event: 'start' },
+    onGone: () => calls++,
+    everyMs: 5,
+    parentPid: () => parent,
+    parentOf: () => grandparent,
+  });
   await delay(30);
   assert.equal(calls, 0, 'nothing changed');
   grandparent = 1; // npm died, its shell was adopted by init

@@ -72,7 +72,10 @@ describe('command modules: the CLI loads one module for a known command', () => 
     for (const module of COMMAND_MODULES) {
       const program = new Command('cercapec');
       (await module.load())(program);
-      assert.deepEqual(program.commands.map((c) => c.name()), [...module.names]);
+      assert.deepEqual(
+        program.commands.map((c) => c.name()),
+        [...module.names],
+      );
       for (const name of module.names) {
         assert.ok(!seen.has(name), `${name} listed twice`);
         seen.add(name);
@@ -155,7 +158,10 @@ describe('the built package', { timeout: 300_000 }, () => {
     for (const result of [validate, help]) {
       const imported = packagesImported(result.stderr);
       assert.ok(imported.includes('commander'), `the trace saw nothing: ${result.stderr}`);
-      assert.deepEqual(imported.filter((p) => HEAVY.includes(p)), []);
+      assert.deepEqual(
+        imported.filter((p) => HEAVY.includes(p)),
+        [],
+      );
     }
   });
 
@@ -167,7 +173,17 @@ describe('the built package', { timeout: 300_000 }, () => {
 
   test('serve --demo from dist/: pages, back-office assets, API docs and the demo data read from the package', async () => {
     const server = await sandbox.start({ dataDir: await sandbox.tmpDir(), root, args: ['--demo'], env: { CERCAPEC_RATE_LIMIT_PER_IP: '0' } });
-    for (const path of ['/', '/en', '/index_post.html', '/style.css', '/admin/assets/admin.css', '/admin/assets/dashboard.js', '/admin/assets/uPlot.iife.min.js', '/docs/', '/openapi.json']) {
+    for (const path of [
+      '/',
+      '/en',
+      '/index_post.html',
+      '/style.css',
+      '/admin/assets/admin.css',
+      '/admin/assets/dashboard.js',
+      '/admin/assets/uPlot.iife.min.js',
+      '/docs/',
+      '/openapi.json',
+    ]) {
       const response = await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(30_000) });
       assert.equal(response.status, 200, path);
       assert.ok((await response.text()).length > 0, path);

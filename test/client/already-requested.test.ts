@@ -4,7 +4,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { openStore } from '../../src/store/store.ts';
-import { assertNoStack, clientOk, countRequests, expectedFor, generatedCodes, runClient, SAMPLE, startClientFixture, type ClientFixture } from './client-fixture.ts';
+import {
+  assertNoStack,
+  clientOk,
+  countRequests,
+  expectedFor,
+  generatedCodes,
+  runClient,
+  SAMPLE,
+  startClientFixture,
+  type ClientFixture,
+} from './client-fixture.ts';
 
 const TIMEOUT = { timeout: 300_000 };
 
@@ -78,9 +88,13 @@ describe('cercapec client batch --protocol text: codes already requested', TIMEO
 
     // Confirmed: the cost is stated first, then exactly those codes are bought again.
     const rebuy = await clientOk(['batch', input, '-o', output, '--rebuy', '--yes'], fx.env);
-    assert.match(rebuy.stderr, /5 codes already requested with this key will be deleted \(cf-delete\) and requested again; each is charged again at the account's price/);
+    assert.match(
+      rebuy.stderr,
+      /5 codes already requested with this key will be deleted \(cf-delete\) and requested again; each is charged again at the account's price/,
+    );
     rows = readOutput(await readFile(output, 'utf8'));
-    for (const [i, code] of [...earlier, ...fresh].entries()) assert.deepEqual([rows[i].stato, rows[i].pec], [expectedFor(code).stato, expectedFor(code).pec], code);
+    for (const [i, code] of [...earlier, ...fresh].entries())
+      assert.deepEqual([rows[i].stato, rows[i].pec], [expectedFor(code).stato, expectedFor(code).pec], code);
     assert.match(rebuy.stdout, /0 already requested \(5 codes submitted by this run, 5 of them bought again with --rebuy\)/);
     const afterRebuy = await countRequests(fx.dataDir);
     assert.equal(afterRebuy.deleted, afterFirst.deleted + earlier.length);

@@ -85,7 +85,10 @@ describe('cercapec client batch: a 10,000-row CSV end to end', TIMEOUT, () => {
       if (!ok) wrong.push({ line: i + 2, row, got });
     });
     assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} rows wrong`);
-    assert.ok(out.some((r) => r['partita iva'].startsWith('00') && r.stato === 'non trovata'), 'leading zeros kept');
+    assert.ok(
+      out.some((r) => r['partita iva'].startsWith('00') && r.stato === 'non trovata'),
+      'leading zeros kept',
+    );
     assert.ok(out.some((r) => r.stato === 'trovata'));
 
     const distinct = new Set(rows.flatMap((r) => (r.code === null ? [] : [r.code])));

@@ -72,11 +72,17 @@ describe('cercapec client batch: killed with SIGKILL, then resumed', TIMEOUT, ()
     const lost = Number(/(\d+) already requested/.exec(second.stdout)?.[1]);
     const lostRows = readRows(await readFile(output, 'utf8')).filter((r) => r.stato === 'già richiesta');
     assert.equal(lostRows.length, lost, second.stdout);
-    assert.ok(new Set(lostRows.map((r) => r.codice)).size <= CONCURRENCY, `${lost} rows already requested: at most ${CONCURRENCY} codes were in flight at the kill`);
+    assert.ok(
+      new Set(lostRows.map((r) => r.codice)).size <= CONCURRENCY,
+      `${lost} rows already requested: at most ${CONCURRENCY} codes were in flight at the kill`,
+    );
 
     // Third run, with --rebuy confirmed: those codes (and only those) are deleted and bought again.
     const third = await clientOk([...args, '--rebuy', '--yes'], fx.env, { timeoutMs: 400_000 });
-    const state = (await readFile(statePath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; code: string });
+    const state = (await readFile(statePath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; code: string });
     assert.ok(state.length > linesBefore, 'the state file was appended to');
 
     const out = readRows(await readFile(output, 'utf8'));
@@ -104,6 +110,9 @@ describe('cercapec client batch: killed with SIGKILL, then resumed', TIMEOUT, ()
     const submissions = new Map<string, number>();
     for (const entry of state) if (entry.type === 'submitted') submissions.set(entry.code, (submissions.get(entry.code) ?? 0) + 1);
     assert.equal(submissions.size, codes.length);
-    assert.ok([...submissions.values()].every((n) => n === 1), 'no code submitted twice with a token recorded');
+    assert.ok(
+      [...submissions.values()].every((n) => n === 1),
+      'no code submitted twice with a token recorded',
+    );
   });
 });

@@ -19,7 +19,13 @@ test('loadState folds the lines per code; a refresh line forgets what came befor
   log.append({ type: 'submitted', row: 2, code: 'B', token: 't2', at });
   log.close();
   let state = loadState(path);
-  assert.deepEqual([...state.tokens], [['A', 't1'], ['B', 't2']]);
+  assert.deepEqual(
+    [...state.tokens],
+    [
+      ['A', 't1'],
+      ['B', 't2'],
+    ],
+  );
   assert.deepEqual([...state.answers], [['A', found]]);
 
   const again = openStateLog(path);
@@ -42,7 +48,13 @@ test('a line cut short by a crash is skipped, and the next append starts on a ne
   reopened.close();
   const state = loadState(path);
   assert.equal(state.unreadable, 1);
-  assert.deepEqual([...state.tokens], [['A', 't1'], ['C', 't3']]);
+  assert.deepEqual(
+    [...state.tokens],
+    [
+      ['A', 't1'],
+      ['C', 't3'],
+    ],
+  );
   assert.equal(readFileSync(path, 'utf8').split('\n').length, 4);
   assert.equal(loadState(join(dir, 'missing.jsonl')).tokens.size, 0);
 });

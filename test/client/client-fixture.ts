@@ -32,7 +32,20 @@ export async function startClientFixture(name: string, serverEnv: Record<string,
   let key: string;
   let server: ServerProcess;
   try {
-    const added = await cliOk(['accounts', 'add', '--name', `client-${name}`, '--billing', 'prepaid', '--price-cents', '1', '--credit-cents', '100000000', '--data', dataDir]);
+    const added = await cliOk([
+      'accounts',
+      'add',
+      '--name',
+      `client-${name}`,
+      '--billing',
+      'prepaid',
+      '--price-cents',
+      '1',
+      '--credit-cents',
+      '100000000',
+      '--data',
+      dataDir,
+    ]);
     key = lastLine(added.stdout);
     await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
     server = await startServerProcess({ dataDir, env: { ...NO_LIMITS, ...serverEnv } });
@@ -61,7 +74,11 @@ process.once('exit', () => {
 });
 
 /** `node bin/cercapec-client.js ...` as a child; drains its output; optional stdin text. */
-export function spawnClient(args: string[], env: Record<string, string | undefined>, stdin?: string): { child: ChildProcess; done: Promise<CliResult>; output: () => string } {
+export function spawnClient(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin?: string,
+): { child: ChildProcess; done: Promise<CliResult>; output: () => string } {
   const child = spawn(process.execPath, ['bin/cercapec-client.js', ...args], {
     cwd: REPO_ROOT,
     env: childEnv(env),
@@ -84,7 +101,11 @@ export function spawnClient(args: string[], env: Record<string, string | undefin
 }
 
 /** Runs the client to its end (SIGKILL after timeoutMs, then rejects with its output). */
-export async function runClient(args: string[], env: Record<string, string | undefined>, options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runClient(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { stdin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const run = spawnClient(args, env, options.stdin);
   const timeoutMs = options.timeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
@@ -101,7 +122,11 @@ export async function runClient(args: string[], env: Record<string, string | und
   }
 }
 
-export async function clientOk(args: string[], env: Record<string, string | undefined>, options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function clientOk(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { stdin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const result = await runClient(args, env, options);
   assert.equal(result.code, 0, `client ${args.join(' ')} exited with ${result.code ?? result.signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
   return result;

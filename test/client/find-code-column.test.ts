@@ -18,16 +18,25 @@ test('repadNumericCode: zeros back only when the padded code is valid', () => {
 });
 
 test('findCodeColumn: --column by name (case-insensitive), else the first column of mostly valid codes', () => {
-  const t = table(['id', 'note', 'P.IVA'], [
-    ['1', 'x', '00743110157'],
-    ['2', '00743110157', '82003050109'],
-    ['3', 'y', 'NON VALIDO'],
-  ]);
+  const t = table(
+    ['id', 'note', 'P.IVA'],
+    [
+      ['1', 'x', '00743110157'],
+      ['2', '00743110157', '82003050109'],
+      ['3', 'y', 'NON VALIDO'],
+    ],
+  );
   assert.equal(findCodeColumn(t, 'f.csv'), 2);
   assert.equal(findCodeColumn(t, 'f.csv', 'note'), 1);
   assert.equal(findCodeColumn(t, 'f.csv', ' p.iva '), 2);
-  assert.throws(() => findCodeColumn(t, 'f.csv', 'cf'), (e) => isClientError(e, 'column_not_found'));
-  assert.throws(() => findCodeColumn(table(['a'], [['x'], ['y']]), 'f.csv'), (e) => isClientError(e, 'no_code_column'));
+  assert.throws(
+    () => findCodeColumn(t, 'f.csv', 'cf'),
+    (e) => isClientError(e, 'column_not_found'),
+  );
+  assert.throws(
+    () => findCodeColumn(table(['a'], [['x'], ['y']]), 'f.csv'),
+    (e) => isClientError(e, 'no_code_column'),
+  );
 });
 
 test('codeAt pads only cells that were numbers', () => {
@@ -38,7 +47,27 @@ test('codeAt pads only cells that were numbers', () => {
 });
 
 test('isCodeHeader: the usual spellings of a code column, and not other columns', () => {
-  for (const header of ['partita_iva', 'Partita IVA', 'p_iva', 'P.IVA', 'p. iva', 'piva', 'PIVA', 'codice_fiscale', 'Codice Fiscale', 'codice fiscale', 'CF', 'c.f.', 'Cod. Fiscale', 'cod_fisc', 'VAT', 'vat number', 'Codice fiscale / Partita IVA', 'P.IVA/C.F.', 'Partita Iva Cliente']) {
+  for (const header of [
+    'partita_iva',
+    'Partita IVA',
+    'p_iva',
+    'P.IVA',
+    'p. iva',
+    'piva',
+    'PIVA',
+    'codice_fiscale',
+    'Codice Fiscale',
+    'codice fiscale',
+    'CF',
+    'c.f.',
+    'Cod. Fiscale',
+    'cod_fisc',
+    'VAT',
+    'vat number',
+    'Codice fiscale / Partita IVA',
+    'P.IVA/C.F.',
+    'Partita Iva Cliente',
+  ]) {
     assert.ok(isCodeHeader(header), header);
   }
   for (const header of ['nome', 'ragione sociale', 'id', 'indirizzo', 'pec', 'email', 'note', 'comune', 'cap']) assert.ok(!isCodeHeader(header), header);
@@ -46,21 +75,61 @@ test('isCodeHeader: the usual spellings of a code column, and not other columns'
 
 test('findCodeColumn: a small file is read by its header when its values are too few to be sure', () => {
   // Issue #17: two rows, one with a typo, were refused ("no column of codici fiscali").
-  const small = table(['ragione sociale', 'partita_iva'], [
-    ['Alfa S.r.l.', '00743110157'],
-    ['Beta S.p.A.', '0074311015X'],
-  ]);
+  const small = table(
+    ['ragione sociale', 'partita_iva'],
+    [
+      ['Alfa S.r.l.', '00743110157'],
+      ['Beta S.p.A.', '0074311015X'],
+    ],
+  );
   assert.equal(findCodeColumn(small, 'f.csv'), 1);
   for (const header of ['p_iva', 'piva', 'codice_fiscale', 'cf', 'vat', 'codice fiscale', 'p.iva']) {
-    assert.equal(findCodeColumn(table(['nome', header], small.rows.map((r) => [r[0], r[1]])), 'f.csv'), 1, header);
+    assert.equal(
+      findCodeColumn(
+        table(
+          ['nome', header],
+          small.rows.map((r) => [r[0], r[1]]),
+        ),
+        'f.csv',
+      ),
+      1,
+      header,
+    );
   }
   // Only typos under the header, and no other column of codes: still that column (each row then says why).
-  assert.equal(findCodeColumn(table(['nome', 'P.IVA'], [['a', '123'], ['b', '']]), 'f.csv'), 1);
+  assert.equal(
+    findCodeColumn(
+      table(
+        ['nome', 'P.IVA'],
+        [
+          ['a', '123'],
+          ['b', ''],
+        ],
+      ),
+      'f.csv',
+    ),
+    1,
+  );
   // In doubt, the content decides: a "cf" column of something else, codes in an unnamed one.
-  const mislabelled = table(['cf', 'codice'], [['x1', '00743110157'], ['x2', '82003050109']]);
+  const mislabelled = table(
+    ['cf', 'codice'],
+    [
+      ['x1', '00743110157'],
+      ['x2', '82003050109'],
+    ],
+  );
   assert.equal(findCodeColumn(mislabelled, 'f.csv'), 1);
   // Two named columns: the one holding codes.
-  const two = table(['codice fiscale', 'partita iva'], [['', '00743110157'], ['', '82003050109']]);
+  const two = table(
+    ['codice fiscale', 'partita iva'],
+    [
+      ['', '00743110157'],
+      ['', '82003050109'],
+    ],
+  );
   assert.equal(findCodeColumn(two, 'f.csv'), 1);
-  assert.throws(() => findCodeColumn(table(['partita_iva'], []), 'f.csv'), (e) => isClientError(e, 'no_code_column') && /no data rows/.test((e as Error).message));
+  assert.throws(
+    () => findCodeColumn(table(['partita_iva'], []), 'f.csv'),
+    (e) => isClientError(e, 'no_code_column') && /no data rows/.test((e as Error).message),
+  );
 });

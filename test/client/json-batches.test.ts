@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { openStore } from '../../src/store/store.ts';
 import { delay } from '../helpers/cli.ts';
-import { assertNoStack, clientOk, countRequests, expectedFor, generatedCodes, SAMPLE, spawnClient, startClientFixture, type ClientFixture } from './client-fixture.ts';
+import {
+  assertNoStack,
+  clientOk,
+  countRequests,
+  expectedFor,
+  generatedCodes,
+  SAMPLE,
+  spawnClient,
+  startClientFixture,
+  type ClientFixture,
+} from './client-fixture.ts';
 
 const TIMEOUT = { timeout: 400_000 };
 
@@ -22,7 +32,10 @@ async function serverFacts(dataDir: string): Promise<{ batches: number; charges:
 
 async function stateLines(path: string): Promise<Array<{ type: string; batchId?: string; code?: string }>> {
   try {
-    return (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    return (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
   } catch {
     return [];
   }
@@ -80,8 +93,14 @@ describe('cercapec client batch over the JSON API: one server batch per file', T
     const second = await clientOk(['batch', input, '-o', output], env, { timeoutMs: 300_000 });
     assert.match(second.stderr + second.stdout, /watching server batch/);
     const out = parse(await readFile(output, 'utf8'), { bom: true, delimiter: ',', columns: true }) as Record<string, string>[];
-    assert.deepEqual(out.map((r) => r.codice), codes);
-    assert.ok(out.every((r) => r.stato === 'non trovata'), JSON.stringify(out.find((r) => r.stato !== 'non trovata')));
+    assert.deepEqual(
+      out.map((r) => r.codice),
+      codes,
+    );
+    assert.ok(
+      out.every((r) => r.stato === 'non trovata'),
+      JSON.stringify(out.find((r) => r.stato !== 'non trovata')),
+    );
     const after = await serverFacts(fx.dataDir);
     assert.equal(after.batches, before.batches + 1, 'the resumed run uploaded nothing');
     assert.equal(after.charges, before.charges + codes.length, 'each code charged once');

@@ -20,10 +20,16 @@ describe('cercapec client over the JSON API', TIMEOUT, () => {
     const [absent] = generatedCodes(1, 11);
     const env = { ...fx.env, CERCAPEC_PROTOCOL: 'json' };
     const first = await clientOk(['lookup', '--json', found, absent], env);
-    assert.deepEqual(first.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
-      { code: found, stato: 'trovata', pec: SAMPLE.get(found)![0], errore: '' },
-      { code: absent, stato: 'non trovata', pec: '', errore: '' },
-    ]);
+    assert.deepEqual(
+      first.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [
+        { code: found, stato: 'trovata', pec: SAMPLE.get(found)![0], errore: '' },
+        { code: absent, stato: 'non trovata', pec: '', errore: '' },
+      ],
+    );
     await clientOk(['lookup', '--json', found], env);
     const counts = await countRequests(fx.dataDir);
     assert.equal(counts.deleted, 0, 'the JSON API returns the existing lookup: nothing deleted, nothing charged twice');
@@ -40,8 +46,14 @@ describe('cercapec client over the JSON API', TIMEOUT, () => {
     assertNoStack(result);
     assert.equal(result.code, 0, result.stderr);
     const rows = parse(await readFile(output), { columns: true, bom: true, delimiter: [';', ','] }) as Record<string, string>[];
-    assert.deepEqual(rows.map((r) => r.codice), codes);
-    assert.ok(rows.every((r) => r.stato === 'trovata' && r.fonte === 'directory'), JSON.stringify(rows[0]));
+    assert.deepEqual(
+      rows.map((r) => r.codice),
+      codes,
+    );
+    assert.ok(
+      rows.every((r) => r.stato === 'trovata' && r.fonte === 'directory'),
+      JSON.stringify(rows[0]),
+    );
   });
 
   test('an unknown protocol is a readable error', async () => {

@@ -31,7 +31,10 @@ describe('cercapec client: lookup, configuration, readable errors', TIMEOUT, () 
     const result = await runClient(['lookup', '--json', found, ` it ${foundWithZeros} `, absent, 'ABC', found], fx.env);
     assertNoStack(result);
     assert.equal(result.code, 1, 'exit 1: one input was invalid');
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(lines, [
       { code: found, stato: 'trovata', pec: SAMPLE.get(found)![0], errore: '' },
       { code: foundWithZeros, stato: 'trovata', pec: SAMPLE.get(foundWithZeros)![0], errore: '' },
@@ -82,7 +85,9 @@ describe('cercapec client: lookup, configuration, readable errors', TIMEOUT, () 
     assert.match(balance.stdout.trim(), /^\d+\.\d\d$/);
     // The default path (~/.config/cercapec/client.json, HOME in the temp dir).
     await mkdir(join(fx.tmp, '.config', 'cercapec'), { recursive: true });
-    await writeFile(join(fx.tmp, '.config', 'cercapec', 'client.json'), JSON.stringify({ server: fx.server.url, key: 'cp_wrong_key_in_file' }), { mode: 0o600 });
+    await writeFile(join(fx.tmp, '.config', 'cercapec', 'client.json'), JSON.stringify({ server: fx.server.url, key: 'cp_wrong_key_in_file' }), {
+      mode: 0o600,
+    });
     const fromFile = await runClient(['balance'], { HOME: fx.tmp, XDG_CONFIG_HOME: undefined });
     assert.match(fromFile.stderr, /refused the key/);
     // Env beats the file, a flag beats env.
@@ -100,7 +105,10 @@ describe('cercapec client: lookup, configuration, readable errors', TIMEOUT, () 
     const down = await runClient(['batch', join(fx.tmp, 'x.csv'), '-o', join(fx.tmp, 'y.csv')], { ...fx.env, CERCAPEC_SERVER: `http://127.0.0.1:${port}` });
     assert.match(down.stderr, /input file not found/, 'the file is checked first');
     await writeFile(join(fx.tmp, 'codes.csv'), 'piva\n82003050109\n');
-    const unreachable = await runClient(['batch', join(fx.tmp, 'codes.csv'), '-o', join(fx.tmp, 'out.csv')], { ...fx.env, CERCAPEC_SERVER: `http://127.0.0.1:${port}` });
+    const unreachable = await runClient(['batch', join(fx.tmp, 'codes.csv'), '-o', join(fx.tmp, 'out.csv')], {
+      ...fx.env,
+      CERCAPEC_SERVER: `http://127.0.0.1:${port}`,
+    });
     assert.match(unreachable.stderr, /cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 
     await writeFile(join(fx.tmp, 'names.csv'), 'nome;citta\nRossi;Genova\nBianchi;Milano\n');

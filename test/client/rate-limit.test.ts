@@ -17,7 +17,10 @@ describe('cercapec client against a rate-limited server', TIMEOUT, () => {
   test('HTTP 429 makes the client wait and carry on: every code is answered', TIMEOUT, async () => {
     const codes = [...[...SAMPLE.keys()].slice(0, 8), ...generatedCodes(8, 3)];
     const result = await clientOk(['lookup', '--json', ...codes], fx.env, { timeoutMs: 150_000 });
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { code: string; stato: string; pec: string });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { code: string; stato: string; pec: string });
     assert.deepEqual(
       lines.map((l) => ({ code: l.code, stato: l.stato, pec: l.pec })),
       codes.map((code) => ({ code, ...expectedFor(code) })),

@@ -32,11 +32,26 @@ test('slots: an aborted waiter leaves the queue', async () => {
 });
 
 test('backoffDelay: doubles from 1 s, capped at 30 s, jittered within [half, full]', () => {
-  assert.equal(backoffDelay(0, POLL_BACKOFF, () => 0), 500);
-  assert.equal(backoffDelay(0, POLL_BACKOFF, () => 0.999999), 1000);
-  assert.equal(backoffDelay(3, POLL_BACKOFF, () => 0.999999), 8000);
-  assert.equal(backoffDelay(10, POLL_BACKOFF, () => 0.999999), 30_000);
-  assert.equal(backoffDelay(1000, POLL_BACKOFF, () => 0), 15_000);
+  assert.equal(
+    backoffDelay(0, POLL_BACKOFF, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffDelay(0, POLL_BACKOFF, () => 0.999999),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, POLL_BACKOFF, () => 0.999999),
+    8000,
+  );
+  assert.equal(
+    backoffDelay(10, POLL_BACKOFF, () => 0.999999),
+    30_000,
+  );
+  assert.equal(
+    backoffDelay(1000, POLL_BACKOFF, () => 0),
+    15_000,
+  );
 });
 
 test('retryAfterMs: seconds or an HTTP date', () => {

@@ -7,8 +7,14 @@ test('parseSubmitAnswer: token, duplicate, other errors; a refused key throws', 
   assert.deepEqual(parseSubmitAnswer('OK|pS9v0r3mQeQYxNn1pZ2k8bqW'), { kind: 'accepted', token: 'pS9v0r3mQeQYxNn1pZ2k8bqW' });
   assert.deepEqual(parseSubmitAnswer('Error|Richiesta già presente'), { kind: 'duplicate' });
   assert.deepEqual(parseSubmitAnswer('Error|Credito insufficiente'), { kind: 'error', message: 'Credito insufficiente' });
-  assert.throws(() => parseSubmitAnswer('Error|Chiave non valida o disabilitata'), (e) => isClientError(e, 'key_invalid'));
-  assert.throws(() => parseSubmitAnswer('<html>Not found</html>'), (e) => isClientError(e, 'bad_answer'));
+  assert.throws(
+    () => parseSubmitAnswer('Error|Chiave non valida o disabilitata'),
+    (e) => isClientError(e, 'key_invalid'),
+  );
+  assert.throws(
+    () => parseSubmitAnswer('<html>Not found</html>'),
+    (e) => isClientError(e, 'bad_answer'),
+  );
 });
 
 test('parsePollAnswer: WAIT, found, not found (also the original "Ok||"), errors', () => {
@@ -17,7 +23,10 @@ test('parsePollAnswer: WAIT, found, not found (also the original "Ok||"), errors
   assert.deepEqual(parsePollAnswer('OK||pec non trovata'), { kind: 'notFound' });
   assert.deepEqual(parsePollAnswer('Ok||pec non trovata'), { kind: 'notFound' });
   assert.deepEqual(parsePollAnswer('ERROR|Richiesta cancellata'), { kind: 'error', message: 'Richiesta cancellata' });
-  assert.throws(() => parsePollAnswer('ERROR|Chiave non valida o disabilitata'), (e) => isClientError(e, 'key_invalid'));
+  assert.throws(
+    () => parsePollAnswer('ERROR|Chiave non valida o disabilitata'),
+    (e) => isClientError(e, 'key_invalid'),
+  );
 });
 
 test('parseCancelAnswer and parseBalanceAnswer', () => {
@@ -25,5 +34,8 @@ test('parseCancelAnswer and parseBalanceAnswer', () => {
   assert.deepEqual(parseCancelAnswer('Error|Nessuna richiesta presente per questo codice'), { kind: 'none' });
   assert.equal(parseBalanceAnswer('12.50'), 1250);
   assert.equal(parseBalanceAnswer('-3.20'), -320);
-  assert.throws(() => parseBalanceAnswer('Error|Chiave non valida o disabilitata'), (e) => isClientError(e, 'key_invalid'));
+  assert.throws(
+    () => parseBalanceAnswer('Error|Chiave non valida o disabilitata'),
+    (e) => isClientError(e, 'key_invalid'),
+  );
 });

@@ -47,16 +47,25 @@ await eachDialect(describe, 'directory import', (dialect) => {
     const answer = await lookup('82003050109');
     assert.equal(answer.outcome, 'found');
     if (answer.outcome === 'found') {
-      assert.deepEqual(answer.addresses.map((a) => [a.pec, a.kind, a.label]), [['protocollo@pec.comune.rezzoaglio.ge.it', 'ente', 'Comune di Rezzoaglio']]);
+      assert.deepEqual(
+        answer.addresses.map((a) => [a.pec, a.kind, a.label]),
+        [['protocollo@pec.comune.rezzoaglio.ge.it', 'ente', 'Comune di Rezzoaglio']],
+      );
     }
   });
 
   test('generic CSV: ; separator, BOM, leading zeros, several addresses, rejected rows with reasons', async () => {
-    const csv = file('a.csv', '\uFEFFcodice_fiscale;pec;denominazione\r\n00743110157;uno@pec.it;Alfa\r\nIT 00743110157;due@pec.it;Alfa\r\n00743110158;x@pec.it;bad\r\nRSSMRA85T10A562S;non-una-pec;\r\nrssmra85t10a562s;mario@pec.it;\r\n');
+    const csv = file(
+      'a.csv',
+      '\uFEFFcodice_fiscale;pec;denominazione\r\n00743110157;uno@pec.it;Alfa\r\nIT 00743110157;due@pec.it;Alfa\r\n00743110158;x@pec.it;bad\r\nRSSMRA85T10A562S;non-una-pec;\r\nrssmra85t10a562s;mario@pec.it;\r\n',
+    );
     const report = await importDataset(store, clock, { file: csv, format: 'csv', name: 'clienti' });
     assert.equal(report.rowsRead, 5);
     assert.equal(report.entriesImported, 3);
-    assert.deepEqual(report.rejected.map((r) => r.line), [4, 5]);
+    assert.deepEqual(
+      report.rejected.map((r) => r.line),
+      [4, 5],
+    );
     assert.match(report.rejected[0].reason, /cifra di controllo/);
     assert.match(report.rejected[1].reason, /pec/);
     const company = await lookup('00743110157');

@@ -113,7 +113,12 @@ describe('multi-process on PostgreSQL', { skip: pgSkip ?? false }, () => {
         assert.equal(await count(sql`select coalesce(sum(amount_cents), 0) as n from ledger`), -PRICE * TOTAL);
         assert.equal(await count(sql`select count(*) as n from jobs`), 0);
         // Answered exactly once: one definite attempt per request, however many workers touched it.
-        assert.equal(await count(sql`select count(*) as n from (select request_id from attempts where outcome in ('found','not_found') group by request_id having count(*) <> 1) x`), 0);
+        assert.equal(
+          await count(
+            sql`select count(*) as n from (select request_id from attempts where outcome in ('found','not_found') group by request_id having count(*) <> 1) x`,
+          ),
+          0,
+        );
         assert.equal(await count(sql`select count(distinct request_id) as n from request_addresses`), sample.size);
       } finally {
         await store.db.schema.dropSchema(schema).ifExists().cascade().execute();

@@ -1,4 +1,4 @@
-import { describe, test, } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';
@@ -36,7 +36,20 @@ function start(dataDir: string, env: Record<string, string>): Promise<ServerProc
 
 /** The account and the IPA sample, set up with the CLI as an operator would. */
 async function prepare(dataDir: string): Promise<string> {
-  const added = await cliOk(['accounts', 'add', '--name', ACCOUNT, '--billing', 'prepaid', '--price-cents', String(PRICE), '--credit-cents', String(CREDIT), '--data', dataDir]);
+  const added = await cliOk([
+    'accounts',
+    'add',
+    '--name',
+    ACCOUNT,
+    '--billing',
+    'prepaid',
+    '--price-cents',
+    String(PRICE),
+    '--credit-cents',
+    String(CREDIT),
+    '--data',
+    dataDir,
+  ]);
   const key = lastLine(added.stdout);
   assert.match(key, /^cp_[A-Za-z0-9_-]{32}$/);
   await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
@@ -100,7 +113,13 @@ async function pollAll(url: string, key: string, tokens: Map<string, string>): P
     });
     waiting = still;
     if (waiting.length === 0) break;
-    if (Date.now() > deadline) assert.fail(`${waiting.length} tokens still WAIT after ${POLL_DEADLINE_MS} ms, e.g. ${waiting.slice(0, 5).map((c) => tokens.get(c)).join(', ')}`);
+    if (Date.now() > deadline)
+      assert.fail(
+        `${waiting.length} tokens still WAIT after ${POLL_DEADLINE_MS} ms, e.g. ${waiting
+          .slice(0, 5)
+          .map((c) => tokens.get(c))
+          .join(', ')}`,
+      );
     await delay(200);
   }
   return answers;
@@ -137,10 +156,7 @@ async function checkStore(dataDir: string, expected: Expected): Promise<void> {
     // before the kill whose OK| never arrived. Nothing else.
     const byCode = new Map(requests.map((r) => [r.code, r]));
     assert.equal(byCode.size, requests.length, 'one request per code');
-    assert.deepEqual(
-      new Set(requests.map((r) => r.code)),
-      new Set([...expected.tokens.keys(), ...expected.committedWithoutToken]),
-    );
+    assert.deepEqual(new Set(requests.map((r) => r.code)), new Set([...expected.tokens.keys(), ...expected.committedWithoutToken]));
     for (const [code, token] of expected.tokens) assert.equal(byCode.get(code)?.id, token, `the request of ${code} is the token it was given`);
 
     for (const r of requests) {
@@ -159,7 +175,10 @@ async function checkStore(dataDir: string, expected: Expected): Promise<void> {
     assert.deepEqual(new Set(charges.map((c) => c.request_id)), new Set(requests.map((r) => r.id)));
     assert.ok(charges.every((c) => Number(c.amount_cents) === -PRICE));
     assert.equal(ledger.filter((l) => l.kind === 'refund').length, 0, 'no refund for answered requests');
-    assert.deepEqual(ledger.filter((l) => l.kind !== 'charge').map((l) => [l.kind, Number(l.amount_cents)]), [['topup', CREDIT]]);
+    assert.deepEqual(
+      ledger.filter((l) => l.kind !== 'charge').map((l) => [l.kind, Number(l.amount_cents)]),
+      [['topup', CREDIT]],
+    );
     const balance = ledger.reduce((sum, l) => sum + Number(l.amount_cents), 0);
     assert.equal(balance, CREDIT - PRICE * requests.length);
     const orphanCharges = await db.selectFrom('ledger').select('id').where('kind', '=', 'charge').where('account_id', '!=', account.id).execute();
@@ -167,14 +186,21 @@ async function checkStore(dataDir: string, expected: Expected): Promise<void> {
 
     // No job left: every one was completed with its answer.
     const jobs = await db.selectFrom('jobs').selectAll().execute();
-    assert.deepEqual(jobs.map((j) => ({ id: j.id, status: j.status, payload: j.payload })), [], 'the jobs table is empty');
+    assert.deepEqual(
+      jobs.map((j) => ({ id: j.id, status: j.status, payload: j.payload })),
+      [],
+      'the jobs table is empty',
+    );
 
     // Addresses only for found requests, as many as the sample has for the code, in order.
     const addresses = await db.selectFrom('request_addresses').selectAll().orderBy('request_id').orderBy('position').execute();
     const addressesOf = new Map<string, string[]>();
     for (const a of addresses) addressesOf.set(a.request_id, [...(addressesOf.get(a.request_id) ?? []), a.pec]);
     const requestIds = new Set(requests.map((r) => r.id));
-    assert.ok(addresses.every((a) => requestIds.has(a.request_id)), 'no address of an unknown request');
+    assert.ok(
+      addresses.every((a) => requestIds.has(a.request_id)),
+      'no address of an unknown request',
+    );
     for (const r of requests) {
       assert.deepEqual(addressesOf.get(r.id) ?? [], sample.get(r.code) ?? [], `addresses of ${r.code}`);
     }
@@ -244,7 +270,9 @@ describe('SIGKILL durability (real server processes)', () => {
     const stopped = await all.stop();
     assert.equal(stopped.code, 0, `graceful stop; output:\n${all.output()}`);
 
-    t.diagnostic(`found ${[...answers.values()].filter((a) => a.endsWith('pec trovata')).length}, not found ${[...answers.values()].filter((a) => a.endsWith('non trovata')).length}`);
+    t.diagnostic(
+      `found ${[...answers.values()].filter((a) => a.endsWith('pec trovata')).length}, not found ${[...answers.values()].filter((a) => a.endsWith('non trovata')).length}`,
+    );
     await checkStore(dataDir, { tokens, committedWithoutToken: new Set() });
   });
 
@@ -282,7 +310,10 @@ describe('SIGKILL durability (real server processes)', () => {
     const stored = new Map(before.requests.map((r) => [r.code, r]));
     for (const [code, token] of tokens) assert.equal(stored.get(code)?.id, token, `accepted ${code} is stored`);
     const unsent = new Set(codes.filter((c) => !tokens.has(c) && !interrupted.includes(c)));
-    assert.ok([...stored.keys()].every((c) => !unsent.has(c)), 'nothing stored that was never sent');
+    assert.ok(
+      [...stored.keys()].every((c) => !unsent.has(c)),
+      'nothing stored that was never sent',
+    );
     assert.equal(before.charges.length, before.requests.length, 'charges == requests at the moment of the kill');
     t.diagnostic(
       `at the kill: ${tokens.size} OK, ${interrupted.length} interrupted, ${unsent.size} unsent; stored ${before.requests.length}, ` +

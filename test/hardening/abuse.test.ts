@@ -45,7 +45,13 @@ async function setup(overrides: Partial<Config>): Promise<Setup> {
   const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, authFailuresPerMinute: 0, inlineAnswers: false, ...overrides }, {});
   const services = await createServices(config, { clock, store, logger: createLogger('info', sink) });
   const app = await buildApp(services);
-  const { key } = await createAccount(store, clock.now(), { name: 'studio', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 1000, creditLimitCents: null });
+  const { key } = await createAccount(store, clock.now(), {
+    name: 'studio',
+    billingMode: 'prepaid',
+    priceCents: 10,
+    initialCreditCents: 1000,
+    creditLimitCents: null,
+  });
   return { app, services, store, clock, logs, key: key.key };
 }
 
@@ -71,7 +77,13 @@ describe('rate limits per address', () => {
   afterEach(() => teardown(s));
 
   test('text protocol: past the per-address budget a submit is Error|Troppe richieste and a poll ERROR|…, 429 with Retry-After, whatever the key', async () => {
-    const { key: other } = await createAccount(s.store, s.clock.now(), { name: 'altro', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 1000, creditLimitCents: null });
+    const { key: other } = await createAccount(s.store, s.clock.now(), {
+      name: 'altro',
+      billingMode: 'prepaid',
+      priceCents: 10,
+      initialCreditCents: 1000,
+      creditLimitCents: null,
+    });
     let limited = 0;
     for (let i = 0; i < 25; i++) if ((await post(s, { key: i % 2 ? s.key : other.key, saldo: '' })).statusCode === 429) limited++;
     assert.ok(limited >= 5, `${limited} of 25 throttled`);

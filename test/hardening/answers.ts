@@ -38,7 +38,25 @@ export const hostileText = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   { weight: 1, arbitrary: fc.string({ minLength: 500, maxLength: 3000 }) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', '\u0000', '%', '%zz', '&', '=', '\r\n', '[]', '__proto__', 'constructor', '../../etc/passwd', "' or 1=1 --", '<script>') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      '%',
+      '%zz',
+      '&',
+      '=',
+      '\r\n',
+      '[]',
+      '__proto__',
+      'constructor',
+      '../../etc/passwd',
+      "' or 1=1 --",
+      '<script>',
+    ),
+  },
 );
 
 /** Bytes that are not text at all, or text in a legacy encoding. */

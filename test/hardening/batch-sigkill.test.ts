@@ -1,4 +1,4 @@
-import { describe, test, } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -86,7 +86,20 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
   test('killed mid-upload and again mid-processing: every valid row answered once, every lookup charged once', { timeout: 180_000 }, async (t) => {
     const dir = await sandbox.tmpDir();
     const dataDir = join(dir, 'data');
-    const added = await cliOk(['accounts', 'add', '--name', 'studio', '--billing', 'prepaid', '--price-cents', String(PRICE), '--credit-cents', String(CREDIT), '--data', dataDir]);
+    const added = await cliOk([
+      'accounts',
+      'add',
+      '--name',
+      'studio',
+      '--billing',
+      'prepaid',
+      '--price-cents',
+      String(PRICE),
+      '--credit-cents',
+      String(CREDIT),
+      '--data',
+      dataDir,
+    ]);
     const key = lastLine(added.stdout);
     await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
     const { csv, valid, rows } = batchCsv();
@@ -108,8 +121,20 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
     const second = await start(dataDir);
     const watcher = new BetterSqlite3(join(dataDir, 'cercapec.sqlite'), { readonly: true });
     const count = watcher.prepare('select count(*) as n from requests');
-    const uploading = fetch(`${second.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: csv }).then((r) => `answered ${r.status}`, (e: Error) => e.message);
-    await waitFor(() => (count.get() as { n: number }).n, (n) => n > 0, 'the first lookups of the upload', { intervalMs: 2, timeoutMs: 60_000, detail: second.output });
+    const uploading = fetch(`${second.url}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      body: csv,
+    }).then(
+      (r) => `answered ${r.status}`,
+      (e: Error) => e.message,
+    );
+    await waitFor(
+      () => (count.get() as { n: number }).n,
+      (n) => n > 0,
+      'the first lookups of the upload',
+      { intervalMs: 2, timeoutMs: 60_000, detail: second.output },
+    );
     await second.kill('SIGKILL');
     watcher.close();
     const secondSeen = await uploading;
@@ -123,7 +148,11 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
 
     // 3. The client, without its 202, uploads again; the server is killed as soon as the 202 arrives.
     const third = await start(dataDir);
-    const created = await fetch(`${third.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: csv });
+    const created = await fetch(`${third.url}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
     const batch = (await created.json()) as { id: string; rows: number; validRows: number; distinctCodes: number; newLookups: number; status: string };
     await third.kill('SIGKILL');
     assert.equal(created.status, 202, JSON.stringify(batch));
@@ -145,7 +174,13 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
       await delay(200);
       status = (await api(fourth.url, key, `/v1/batches/${batch.id}`)).body.status;
     }
-    const results = (await api(fourth.url, key, `/v1/batches/${batch.id}/results?format=json`)).body as { row: number; code: string | null; status: string; pec: string | null; input: Record<string, string> }[];
+    const results = (await api(fourth.url, key, `/v1/batches/${batch.id}/results?format=json`)).body as {
+      row: number;
+      code: string | null;
+      status: string;
+      pec: string | null;
+      input: Record<string, string>;
+    }[];
     assert.equal(results.length, rows);
     const wrong = results.filter((r) => {
       const code = r.input['Partita IVA'];
@@ -162,7 +197,10 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
       const requests = await store.db.selectFrom('requests').selectAll().execute();
       assert.equal(requests.length, valid.size, 'one lookup per distinct valid code, over the three uploads');
       const rowsOfBatch = await store.db.selectFrom('batch_rows').select(['code', 'request_id']).where('batch_id', '=', batch.id).execute();
-      assert.ok(rowsOfBatch.every((r) => (r.code === null) === (r.request_id === null)), 'every valid row of the accepted batch has its lookup');
+      assert.ok(
+        rowsOfBatch.every((r) => (r.code === null) === (r.request_id === null)),
+        'every valid row of the accepted batch has its lookup',
+      );
       const charges = await store.db.selectFrom('ledger').select('request_id').where('kind', '=', 'charge').execute();
       assert.equal(charges.length, requests.length, 'one charge per lookup');
       assert.equal(new Set(charges.map((c) => c.request_id)).size, requests.length, 'no lookup charged twice');
@@ -185,5 +223,9 @@ describe('SIGKILL during a batch (real server processes, SQLite)', () => {
 });
 
 function csvCodes(csv: string): string[] {
-  return csv.split('\r\n').slice(1).filter(Boolean).map((line) => line.split(';')[0]);
+  return csv
+    .split('\r\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((line) => line.split(';')[0]);
 }

@@ -48,7 +48,20 @@ describe('admin commands beside a running server (SQLite)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cercapec-busy-'));
     tmpDirs.push(dir);
     const dataDir = join(dir, 'data');
-    const added = await cliOk(['accounts', 'add', '--name', 'studio', '--billing', 'prepaid', '--price-cents', '1', '--credit-cents', '100000', '--data', dataDir]);
+    const added = await cliOk([
+      'accounts',
+      'add',
+      '--name',
+      'studio',
+      '--billing',
+      'prepaid',
+      '--price-cents',
+      '1',
+      '--credit-cents',
+      '100000',
+      '--data',
+      dataDir,
+    ]);
     const key = lastLine(added.stdout);
     await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
     const dataset = join(dir, 'imprese.csv');

@@ -86,7 +86,20 @@ describe('a full data folder (tmpfs)', { skip }, () => {
 
   test('requests get "try later" (503), never a 500 or a crash; accepted ones survive; space back, service back', { timeout: 120_000 }, async (t) => {
     const dataDir = join(mnt, 'data');
-    const added = await cliOk(['accounts', 'add', '--name', 'studio', '--billing', 'prepaid', '--price-cents', '1', '--credit-cents', '1000000', '--data', dataDir]);
+    const added = await cliOk([
+      'accounts',
+      'add',
+      '--name',
+      'studio',
+      '--billing',
+      'prepaid',
+      '--price-cents',
+      '1',
+      '--credit-cents',
+      '1000000',
+      '--data',
+      dataDir,
+    ]);
     key = lastLine(added.stdout);
     await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
     server = await startServerProcess({ dataDir, env: NO_LIMITS });
@@ -115,13 +128,21 @@ describe('a full data folder (tmpfs)', { skip }, () => {
     assert.ok(refusedWithStatus > 0, `the disk never filled up: ${JSON.stringify([...answers])}`);
     t.diagnostic(`with the disk full: ${JSON.stringify([...answers])}`);
 
-    const json = await fetch(`${server.url}/v1/lookups`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ code: code(1000) }) });
+    const json = await fetch(`${server.url}/v1/lookups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: code(1000) }),
+    });
     assert.ok([202, 503].includes(json.status), `JSON submit: ${json.status}`);
     if (json.status === 503) {
       assert.match(json.headers.get('content-type') ?? '', /^application\/problem\+json/);
       assert.equal(((await json.json()) as { code: string }).code, 'unavailable');
     }
-    const batch = await fetch(`${server.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: `codice\n${Array.from({ length: 300 }, (_, i) => code(2000 + i)).join('\n')}\n` });
+    const batch = await fetch(`${server.url}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      body: `codice\n${Array.from({ length: 300 }, (_, i) => code(2000 + i)).join('\n')}\n`,
+    });
     assert.ok([202, 503].includes(batch.status), `batch upload: ${batch.status} ${await batch.text()}`);
     // Reads go on: the accepted tokens still answer.
     for (const token of accepted.slice(0, 10)) assert.match(await wsGet(server.url, { key, token }), /^(OK|WAIT)\|/);
@@ -142,7 +163,10 @@ describe('a full data folder (tmpfs)', { skip }, () => {
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'no corruption');
       const requests = db.prepare('select id from requests').all() as { id: string }[];
       const ids = new Set(requests.map((r) => r.id));
-      assert.ok(accepted.every((t) => ids.has(t)), 'every accepted request is stored');
+      assert.ok(
+        accepted.every((t) => ids.has(t)),
+        'every accepted request is stored',
+      );
       const charges = db.prepare("select count(*) as n, count(distinct request_id) as d from ledger where kind = 'charge'").get() as { n: number; d: number };
       assert.deepEqual([charges.n, charges.d], [requests.length, requests.length], 'one charge per stored request, none for a refused one');
     } finally {

@@ -70,7 +70,11 @@ describe('file modes', { skip: process.platform === 'win32' ? 'POSIX modes only'
   test('standins --write-config writes the registries file 0600, an existing 0644 one included', { timeout: 60_000 }, async () => {
     const config = join(root, 'registries.json');
     writeFileSync(config, '{}\n', { mode: 0o644 });
-    const child = spawn(process.execPath, ['bin/cercapec.js', 'standins', '--write-config', config], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/cercapec.js', 'standins', '--write-config', config], {
+      cwd: REPO_ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const written = await new Promise<string>((resolve, reject) => {
         let out = '';

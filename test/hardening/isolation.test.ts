@@ -27,7 +27,7 @@ function lookalike(id: string): string {
   return prefix + Array.from(randomBytes(body.length), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-await eachDialect(describe, 'isolation: account B on account A\'s objects', (dialect) => {
+await eachDialect(describe, "isolation: account B on account A's objects", (dialect) => {
   let h: WebhookHarness;
   let receiver: Receiver;
   let a: { id: string; key: string };
@@ -40,7 +40,17 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
     const requests = await db.selectFrom('requests').selectAll().where('account_id', '=', a.id).orderBy('id').execute();
     return {
       requests,
-      addresses: await db.selectFrom('request_addresses').selectAll().where('request_id', 'in', requests.map((r) => r.id)).orderBy('request_id').orderBy('position').execute(),
+      addresses: await db
+        .selectFrom('request_addresses')
+        .selectAll()
+        .where(
+          'request_id',
+          'in',
+          requests.map((r) => r.id),
+        )
+        .orderBy('request_id')
+        .orderBy('position')
+        .execute(),
       ledger: await db.selectFrom('ledger').selectAll().where('account_id', '=', a.id).orderBy('id').execute(),
       batches: await db.selectFrom('batches').selectAll().where('account_id', '=', a.id).execute(),
       batchRows: await db.selectFrom('batch_rows').selectAll().where('batch_id', '=', objects.batchId).orderBy('row_index').execute(),
@@ -51,10 +61,23 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
   }
 
   const text = (method: 'GET' | 'POST', key: string, fields: Record<string, string>) =>
-    h.app.inject(method === 'GET' ? { method, url: `/index_ws.php?${new URLSearchParams({ key, ...fields })}` } : { method, url: '/index_ws.php', payload: { key, ...fields } });
+    h.app.inject(
+      method === 'GET'
+        ? { method, url: `/index_ws.php?${new URLSearchParams({ key, ...fields })}` }
+        : { method, url: '/index_ws.php', payload: { key, ...fields } },
+    );
   const json = (key: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
-    h.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${key}`, ...headers }, ...(body === undefined ? {} : { payload: body as object }) });
-  const seen = (r: { statusCode: number; headers: Record<string, unknown>; body: string }) => ({ status: r.statusCode, type: r.headers['content-type'], body: r.body });
+    h.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${key}`, ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  const seen = (r: { statusCode: number; headers: Record<string, unknown>; body: string }) => ({
+    status: r.statusCode,
+    type: r.headers['content-type'],
+    body: r.body,
+  });
 
   before(async () => {
     h = await createWebhookHarness(dialect, { inlineAnswers: false });
@@ -68,14 +91,23 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
     const created = await json(a.key, 'POST', '/v1/lookups', { code: '84000970131' }, { 'idempotency-key': 'shared-key-1' });
     assert.equal(created.statusCode, 202, created.body);
     objects.jsonId = JSON.parse(created.body).id;
-    const batch = await h.app.inject({ method: 'POST', url: '/v1/batches', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'text/csv' }, payload: `partita iva\n${BATCH_CODES.join('\n')}\n` });
+    const batch = await h.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'text/csv' },
+      payload: `partita iva\n${BATCH_CODES.join('\n')}\n`,
+    });
     assert.equal(batch.statusCode, 202, batch.body);
     objects.batchId = JSON.parse(batch.body).id;
     // Answer everything so far (deliveries are made at the answer), then leave one pending.
     const waits = [objects.textToken, objects.jsonId].map((id) => h.services.notifier.waitForAnswer(id, 10_000));
     h.worker.start();
     await Promise.all(waits);
-    await waitFor(async () => JSON.parse((await json(a.key, 'GET', `/v1/batches/${objects.batchId}`)).body).progress as number, (p) => p >= 1, 'the batch answered');
+    await waitFor(
+      async () => JSON.parse((await json(a.key, 'GET', `/v1/batches/${objects.batchId}`)).body).progress as number,
+      (p) => p >= 1,
+      'the batch answered',
+    );
     await h.worker.stop(1000);
     objects.pendingId = JSON.parse((await json(a.key, 'POST', '/v1/lookups', { code: PENDING })).body).id;
     const deliveries = JSON.parse((await json(a.key, 'GET', '/v1/webhooks/deliveries')).body).items;
@@ -91,7 +123,7 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
     await h.close();
   });
 
-  test('every operation of B on A\'s objects answers as for an object that does not exist; A is untouched', async () => {
+  test("every operation of B on A's objects answers as for an object that does not exist; A is untouched", async () => {
     const before = await snapshotOfA();
     const balanceOfA = (await text('POST', a.key, { saldo: '' })).body;
     const { textToken, jsonId, pendingId, batchId, deliveryId } = objects;
@@ -100,69 +132,155 @@ await eachDialect(describe, 'isolation: account B on account A\'s objects', (dia
       const got = seen(await attempt());
       const expected = seen(await control());
       if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push(`${what}: ${JSON.stringify(got)} != ${JSON.stringify(expected)}`);
-      if (got.status >= 200 && got.status < 300 && /"(id|lookupId)":"(?:[^"]*)"/.test(got.body) && [textToken, jsonId, pendingId, batchId, deliveryId].some((id) => got.body.includes(id))) {
+      if (
+        got.status >= 200 &&
+        got.status < 300 &&
+        /"(id|lookupId)":"(?:[^"]*)"/.test(got.body) &&
+        [textToken, jsonId, pendingId, batchId, deliveryId].some((id) => got.body.includes(id))
+      ) {
         mismatches.push(`${what}: shows one of A's ids`);
       }
     };
 
     // --- text protocol ---
     for (const token of [textToken, jsonId, pendingId]) {
-      await same(`text poll ${token}`, () => text('GET', b.key, { token }), () => text('GET', b.key, { token: lookalike(token) }));
-      await same(`text POST with a token ${token}`, () => text('POST', b.key, { token }), () => text('POST', b.key, { token: lookalike(token) }));
+      await same(
+        `text poll ${token}`,
+        () => text('GET', b.key, { token }),
+        () => text('GET', b.key, { token: lookalike(token) }),
+      );
+      await same(
+        `text POST with a token ${token}`,
+        () => text('POST', b.key, { token }),
+        () => text('POST', b.key, { token: lookalike(token) }),
+      );
     }
-    await same('text cf-delete of A\'s code', () => text('POST', b.key, { 'cf-delete': FOUND }), () => text('POST', b.key, { 'cf-delete': '00138030077' }));
-    await same('text cf-delete of A\'s pending code', () => text('POST', b.key, { 'cf-delete': PENDING }), () => text('POST', b.key, { 'cf-delete': '00893240150' }));
+    await same(
+      "text cf-delete of A's code",
+      () => text('POST', b.key, { 'cf-delete': FOUND }),
+      () => text('POST', b.key, { 'cf-delete': '00138030077' }),
+    );
+    await same(
+      "text cf-delete of A's pending code",
+      () => text('POST', b.key, { 'cf-delete': PENDING }),
+      () => text('POST', b.key, { 'cf-delete': '00893240150' }),
+    );
 
     // --- JSON API: lookups ---
     for (const id of [textToken, jsonId, pendingId]) {
-      await same(`GET lookup ${id}`, () => json(b.key, 'GET', `/v1/lookups/${id}`), () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}`));
-      await same(`GET lookup ${id}?wait=1`, () => json(b.key, 'GET', `/v1/lookups/${id}?wait=1`), () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}?wait=1`));
-      await same(`DELETE lookup ${id}`, () => json(b.key, 'DELETE', `/v1/lookups/${id}`), () => json(b.key, 'DELETE', `/v1/lookups/${lookalike(id)}`));
-      await same(`deliveries of lookup ${id}`, () => json(b.key, 'GET', `/v1/lookups/${id}/deliveries`), () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}/deliveries`));
+      await same(
+        `GET lookup ${id}`,
+        () => json(b.key, 'GET', `/v1/lookups/${id}`),
+        () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}`),
+      );
+      await same(
+        `GET lookup ${id}?wait=1`,
+        () => json(b.key, 'GET', `/v1/lookups/${id}?wait=1`),
+        () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}?wait=1`),
+      );
+      await same(
+        `DELETE lookup ${id}`,
+        () => json(b.key, 'DELETE', `/v1/lookups/${id}`),
+        () => json(b.key, 'DELETE', `/v1/lookups/${lookalike(id)}`),
+      );
+      await same(
+        `deliveries of lookup ${id}`,
+        () => json(b.key, 'GET', `/v1/lookups/${id}/deliveries`),
+        () => json(b.key, 'GET', `/v1/lookups/${lookalike(id)}/deliveries`),
+      );
     }
-    await same('list lookups by A\'s code', () => json(b.key, 'GET', `/v1/lookups?code=${FOUND}`), () => json(b.key, 'GET', '/v1/lookups?code=00138030077'));
-    await same('list lookups by status', () => json(b.key, 'GET', '/v1/lookups?status=found'), () => json(b.key, 'GET', '/v1/lookups?status=failed'));
-    await same('list lookups with A\'s cursor', () => json(b.key, 'GET', `/v1/lookups?cursor=${objects.ledgerCursor}`), () => json(b.key, 'GET', '/v1/lookups'));
+    await same(
+      "list lookups by A's code",
+      () => json(b.key, 'GET', `/v1/lookups?code=${FOUND}`),
+      () => json(b.key, 'GET', '/v1/lookups?code=00138030077'),
+    );
+    await same(
+      'list lookups by status',
+      () => json(b.key, 'GET', '/v1/lookups?status=found'),
+      () => json(b.key, 'GET', '/v1/lookups?status=failed'),
+    );
+    await same(
+      "list lookups with A's cursor",
+      () => json(b.key, 'GET', `/v1/lookups?cursor=${objects.ledgerCursor}`),
+      () => json(b.key, 'GET', '/v1/lookups'),
+    );
 
     // --- batches and their results ---
-    await same('GET batch', () => json(b.key, 'GET', `/v1/batches/${batchId}`), () => json(b.key, 'GET', `/v1/batches/${lookalike(batchId)}`));
+    await same(
+      'GET batch',
+      () => json(b.key, 'GET', `/v1/batches/${batchId}`),
+      () => json(b.key, 'GET', `/v1/batches/${lookalike(batchId)}`),
+    );
     for (const format of ['csv', 'json', 'xlsx']) {
-      await same(`batch results ${format}`, () => json(b.key, 'GET', `/v1/batches/${batchId}/results?format=${format}`), () => json(b.key, 'GET', `/v1/batches/${lookalike(batchId)}/results?format=${format}`));
+      await same(
+        `batch results ${format}`,
+        () => json(b.key, 'GET', `/v1/batches/${batchId}/results?format=${format}`),
+        () => json(b.key, 'GET', `/v1/batches/${lookalike(batchId)}/results?format=${format}`),
+      );
     }
-    await same('list batches', () => json(b.key, 'GET', '/v1/batches'), () => json(b.key, 'GET', '/v1/batches?limit=20'));
+    await same(
+      'list batches',
+      () => json(b.key, 'GET', '/v1/batches'),
+      () => json(b.key, 'GET', '/v1/batches?limit=20'),
+    );
 
     // --- webhooks and deliveries ---
-    await same('GET delivery', () => json(b.key, 'GET', `/v1/webhooks/deliveries/${deliveryId}`), () => json(b.key, 'GET', `/v1/webhooks/deliveries/${lookalike(deliveryId)}`));
-    await same('list deliveries', () => json(b.key, 'GET', '/v1/webhooks/deliveries?status=pending'), () => json(b.key, 'GET', '/v1/webhooks/deliveries?status=failed'));
+    await same(
+      'GET delivery',
+      () => json(b.key, 'GET', `/v1/webhooks/deliveries/${deliveryId}`),
+      () => json(b.key, 'GET', `/v1/webhooks/deliveries/${lookalike(deliveryId)}`),
+    );
+    await same(
+      'list deliveries',
+      () => json(b.key, 'GET', '/v1/webhooks/deliveries?status=pending'),
+      () => json(b.key, 'GET', '/v1/webhooks/deliveries?status=failed'),
+    );
 
     // --- ledger and usage ---
     const withCursor = JSON.parse((await json(b.key, 'GET', `/v1/account/ledger?cursor=${objects.ledgerCursor}`)).body).items as { id: string }[];
     const idsOfA = new Set(before.ledger.map((l) => l.id));
-    assert.ok(withCursor.every((l) => !idsOfA.has(l.id)), 'A\'s cursor pages through B\'s own ledger only');
+    assert.ok(
+      withCursor.every((l) => !idsOfA.has(l.id)),
+      "A's cursor pages through B's own ledger only",
+    );
     const ledgerOfB = JSON.parse((await json(b.key, 'GET', '/v1/account/ledger')).body).items;
-    assert.deepEqual(ledgerOfB.map((l: { kind: string; lookupId: string | null }) => [l.kind, l.lookupId]), [['topup', null]], 'B\'s ledger holds B\'s top-up only');
+    assert.deepEqual(
+      ledgerOfB.map((l: { kind: string; lookupId: string | null }) => [l.kind, l.lookupId]),
+      [['topup', null]],
+      "B's ledger holds B's top-up only",
+    );
     const usage = JSON.parse((await json(b.key, 'GET', '/v1/account/usage?month=2026-11')).body);
     assert.deepEqual([usage.lookups, usage.chargedCents], [0, 0]);
 
-    assert.deepEqual(mismatches, [], 'B learns nothing from A\'s ids');
-    assert.deepEqual(await snapshotOfA(), before, 'A\'s objects are unchanged');
+    assert.deepEqual(mismatches, [], "B learns nothing from A's ids");
+    assert.deepEqual(await snapshotOfA(), before, "A's objects are unchanged");
     assert.equal((await text('POST', a.key, { saldo: '' })).body, balanceOfA, 'A neither charged nor refunded');
   });
 
-  test('B reusing A\'s Idempotency-Key, codes and batch rows gets lookups of its own, charged to B', async () => {
+  test("B reusing A's Idempotency-Key, codes and batch rows gets lookups of its own, charged to B", async () => {
     const before = await snapshotOfA();
     const replay = await json(b.key, 'POST', '/v1/lookups', { code: '84000970131' }, { 'idempotency-key': 'shared-key-1' });
-    assert.equal(replay.statusCode, 202, 'a new lookup for B, not A\'s replay');
+    assert.equal(replay.statusCode, 202, "a new lookup for B, not A's replay");
     assert.notEqual(JSON.parse(replay.body).id, objects.jsonId);
     const same = await text('POST', b.key, { cf: FOUND });
     assert.match(same.body, /^OK\|/);
     assert.notEqual(same.body.slice(3), objects.textToken);
-    const batch = await h.app.inject({ method: 'POST', url: '/v1/batches', headers: { authorization: `Bearer ${b.key}`, 'content-type': 'text/csv' }, payload: `codice\n${BATCH_CODES.join('\n')}\n${PENDING}\n` });
+    const batch = await h.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: { authorization: `Bearer ${b.key}`, 'content-type': 'text/csv' },
+      payload: `codice\n${BATCH_CODES.join('\n')}\n${PENDING}\n`,
+    });
     assert.equal(batch.statusCode, 202);
-    assert.equal(JSON.parse(batch.body).newLookups, 3, 'A\'s lookups are never linked to B\'s batch');
-    const linked = await h.store.db.selectFrom('batch_rows as br').innerJoin('requests as r', 'r.id', 'br.request_id').select('r.account_id').where('br.batch_id', '=', JSON.parse(batch.body).id).execute();
+    assert.equal(JSON.parse(batch.body).newLookups, 3, "A's lookups are never linked to B's batch");
+    const linked = await h.store.db
+      .selectFrom('batch_rows as br')
+      .innerJoin('requests as r', 'r.id', 'br.request_id')
+      .select('r.account_id')
+      .where('br.batch_id', '=', JSON.parse(batch.body).id)
+      .execute();
     assert.ok(linked.every((r) => r.account_id === b.id));
     assert.equal((await text('POST', b.key, { saldo: '' })).body, '9.50', 'B paid for its five lookups');
-    assert.deepEqual(await snapshotOfA(), before, 'A\'s objects are unchanged');
+    assert.deepEqual(await snapshotOfA(), before, "A's objects are unchanged");
   });
 });

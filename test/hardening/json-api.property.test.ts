@@ -55,8 +55,25 @@ const ROUTES: [string, string][] = [
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 /** JSON bodies shaped like the real ones, with hostile values, extra fields or missing ones. */
 const jsonBody = fc.oneof(
-  fc.record({ code: fc.oneof(hostileText, fc.constantFrom('82003050109', 'RSSMRA85T10A562S', 'IT00743110157')), reference: fc.option(hostileText, { nil: undefined }), callbackUrl: fc.option(fc.oneof(hostileText, fc.webUrl(), fc.constantFrom('http://127.0.0.1/x', 'http://[::1]/', 'file:///etc/passwd', 'http://169.254.169.254/latest', 'https://example.com:99999/')), { nil: undefined }) }, { requiredKeys: [] }),
-  fc.record({ url: fc.oneof(hostileText, fc.webUrl(), fc.constantFrom('http://localhost/', 'https://10.0.0.1/')), secret: fc.option(hostileText, { nil: undefined }) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      code: fc.oneof(hostileText, fc.constantFrom('82003050109', 'RSSMRA85T10A562S', 'IT00743110157')),
+      reference: fc.option(hostileText, { nil: undefined }),
+      callbackUrl: fc.option(
+        fc.oneof(
+          hostileText,
+          fc.webUrl(),
+          fc.constantFrom('http://127.0.0.1/x', 'http://[::1]/', 'file:///etc/passwd', 'http://169.254.169.254/latest', 'https://example.com:99999/'),
+        ),
+        { nil: undefined },
+      ),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    { url: fc.oneof(hostileText, fc.webUrl(), fc.constantFrom('http://localhost/', 'https://10.0.0.1/')), secret: fc.option(hostileText, { nil: undefined }) },
+    { requiredKeys: [] },
+  ),
   fc.dictionary(hostileText, jsonValue, { maxKeys: 4 }),
   jsonValue,
 );
@@ -65,7 +82,22 @@ type Sent = { type?: string; payload?: string | Buffer };
 const body: fc.Arbitrary<Sent> = fc.oneof(
   { weight: 4, arbitrary: jsonBody.map((b): Sent => ({ type: 'application/json', payload: JSON.stringify(b) })) },
   { weight: 1, arbitrary: hostileBytes.map((b): Sent => ({ type: 'application/json', payload: b })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/xml', ''), hostileBytes).map(([type, b]): Sent => ({ type: type || undefined, payload: b })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/json; charset=utf-16',
+          'application/xml',
+          '',
+        ),
+        hostileBytes,
+      )
+      .map(([type, b]): Sent => ({ type: type || undefined, payload: b })),
+  },
   { weight: 1, arbitrary: fc.constant<Sent>({}) },
 );
 
@@ -85,7 +117,10 @@ describe('JSON API: generated hostile requests', () => {
       fc.asyncProperty(
         fc.constantFrom(...ROUTES),
         param,
-        fc.array(fc.oneof(hostileText, fc.constantFrom('1', '0', '-1', '100', '1e3', 'found', 'csv', 'xlsx', '2026-11', 'eyJ9')), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.oneof(hostileText, fc.constantFrom('1', '0', '-1', '100', '1e3', 'found', 'csv', 'xlsx', '2026-11', 'eyJ9')), {
+          minLength: 4,
+          maxLength: 4,
+        }),
         body,
         authorization,
         fc.option(hostileText, { nil: undefined }),

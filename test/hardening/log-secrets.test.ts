@@ -40,7 +40,11 @@ after(async () => {
 async function json(url: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
   const r = await fetch(`${url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await r.text();
@@ -48,14 +52,20 @@ async function json(url: string, key: string, method: string, path: string, body
 }
 
 describe('server logs carry no secrets and no personal data', () => {
-  test('a debug-level session on both protocols: keys, tokens, webhook secret, persons\' codes and PECs never logged', { timeout: 120_000 }, async () => {
+  test("a debug-level session on both protocols: keys, tokens, webhook secret, persons' codes and PECs never logged", { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cercapec-logs-'));
     tmpDirs.push(dir);
     const dataDir = join(dir, 'data');
-    const keyA = lastLine((await cliOk(['accounts', 'add', '--name', 'studio-a', '--billing', 'prepaid', '--price-cents', '10', '--credit-cents', '10000', '--data', dataDir])).stdout);
+    const keyA = lastLine(
+      (await cliOk(['accounts', 'add', '--name', 'studio-a', '--billing', 'prepaid', '--price-cents', '10', '--credit-cents', '10000', '--data', dataDir]))
+        .stdout,
+    );
     const keyB = lastLine((await cliOk(['accounts', 'add', '--name', 'studio-b', '--billing', 'postpaid', '--price-cents', '10', '--data', dataDir])).stdout);
     const persons = join(dir, 'persone.csv');
-    await writeFile(persons, `codice_fiscale,pec,denominazione,tipo\n${PERSON},${PERSON_PEC},Mario Rossi,persona\n${OTHER_PERSON},${OTHER_PEC},Giuseppina Verdi,persona\n`);
+    await writeFile(
+      persons,
+      `codice_fiscale,pec,denominazione,tipo\n${PERSON},${PERSON_PEC},Mario Rossi,persona\n${OTHER_PERSON},${OTHER_PEC},Giuseppina Verdi,persona\n`,
+    );
     await cliOk(['import', persons, '--format', 'csv', '--name', 'albo', '--data', dataDir]);
     await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--data', dataDir]);
     receiver = await startReceiver();
@@ -83,7 +93,14 @@ describe('server logs carry no secrets and no personal data', () => {
     const webhook = await json(apiUrl, keyB, 'PUT', '/v1/account/webhook', { url: `${receiver.url}/hook` });
     assert.match(webhook.secret, /^whsec_/, JSON.stringify(webhook));
     secrets.push(webhook.secret);
-    const created = await json(apiUrl, keyB, 'POST', '/v1/lookups', { code: OTHER_PERSON.toLowerCase(), callbackUrl: `${receiver.url}/own`, reference: 'pratica 12' }, { 'idempotency-key': 'idem-123' });
+    const created = await json(
+      apiUrl,
+      keyB,
+      'POST',
+      '/v1/lookups',
+      { code: OTHER_PERSON.toLowerCase(), callbackUrl: `${receiver.url}/own`, reference: 'pratica 12' },
+      { 'idempotency-key': 'idem-123' },
+    );
     assert.ok(created.id, JSON.stringify(created));
     {
       secrets.push(created.id);
@@ -124,7 +141,10 @@ describe('server logs carry no secrets and no personal data', () => {
       if (log.toLowerCase().includes(value.toLowerCase())) found.push({ what: value, needle: value });
     }
     // Anything shaped like a key or a personal codice fiscale, whoever it belongs to.
-    for (const m of log.matchAll(/cp_[A-Za-z0-9_-]{20,}|whsec_[A-Za-z0-9_-]{20,}|\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b/gi)) found.push({ what: m[0], needle: m[0] });
+    for (const m of log.matchAll(
+      /cp_[A-Za-z0-9_-]{20,}|whsec_[A-Za-z0-9_-]{20,}|\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b/gi,
+    ))
+      found.push({ what: m[0], needle: m[0] });
     const lines = log.split('\n');
     const where = found.map((f) => `${f.what} in: ${lines.find((l) => l.toLowerCase().includes(f.needle.toLowerCase()))?.slice(0, 300)}`);
     assert.deepEqual(where, [], 'nothing secret or personal in the logs');

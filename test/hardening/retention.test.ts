@@ -30,7 +30,7 @@ const COMPANY = '82003050109';
 /** The directory's own tables: source data, imported by the operator, not requests. */
 const SOURCE_TABLES = new Set(['datasets', 'directory_entries']);
 
-await eachDialect(describe, 'retention of persons\' data', (dialect) => {
+await eachDialect(describe, "retention of persons' data", (dialect) => {
   let h: WebhookHarness;
   let receiver: Receiver;
   let key: string;
@@ -56,9 +56,20 @@ await eachDialect(describe, 'retention of persons\' data', (dialect) => {
     const found: string[] = [];
     const tables = Object.keys(TABLE_KEYS).filter((t) => !SOURCE_TABLES.has(t));
     // Tables added by migrations that TABLE_KEYS does not list yet are searched too.
-    const all = dialect === 'sqlite'
-      ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(h.store.db)).rows.map((r) => r.name)
-      : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name not like 'kysely_%'`.execute(h.store.db)).rows.map((r) => r.name);
+    const all =
+      dialect === 'sqlite'
+        ? (
+            await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(
+              h.store.db,
+            )
+          ).rows.map((r) => r.name)
+        : (
+            await sql<{
+              name: string;
+            }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name not like 'kysely_%'`.execute(
+              h.store.db,
+            )
+          ).rows.map((r) => r.name);
     for (const table of new Set([...tables, ...all.filter((t) => !SOURCE_TABLES.has(t))])) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(h.store.db);
       for (const row of rows.rows) {
@@ -70,7 +81,7 @@ await eachDialect(describe, 'retention of persons\' data', (dialect) => {
     return [...new Set(found)];
   }
 
-  test('a person\'s code and PEC are in no table once retention passed (requests, addresses, batches, webhooks, caches)', async () => {
+  test("a person's code and PEC are in no table once retention passed (requests, addresses, batches, webhooks, caches)", async () => {
     const call = (method: string, path: string, body?: unknown) => h.call(key, method, path, body);
     assert.equal((await call('PUT', '/v1/account/webhook', { url: `${receiver.url}/hook` })).status, 200);
     const viaJson = await call('POST', '/v1/lookups', { code: PERSON.toLowerCase(), callbackUrl: `${receiver.url}/own` });
@@ -103,7 +114,10 @@ await eachDialect(describe, 'retention of persons\' data', (dialect) => {
     assert.match(submitted.body, /^OK\|/);
 
     const before = await whereIs(PERSON_PEC);
-    assert.ok(before.includes('requests.pec') && before.includes('request_addresses.pec') && before.includes('webhook_deliveries.body'), `the PEC is stored while fresh: ${before.join(', ')}`);
+    assert.ok(
+      before.includes('requests.pec') && before.includes('request_addresses.pec') && before.includes('webhook_deliveries.body'),
+      `the PEC is stored while fresh: ${before.join(', ')}`,
+    );
     assert.ok((await whereIs(PERSON)).includes('batch_rows.input'), 'the batch holds the code while fresh');
 
     h.clock.advance(91 * DAY);
@@ -121,10 +135,14 @@ await eachDialect(describe, 'retention of persons\' data', (dialect) => {
     h.clock.advance(91 * DAY);
     await maintenance.runAll();
 
-    assert.deepEqual(await whereIs(PERSON_PEC), [], 'the person\'s PEC is gone from every table');
-    assert.deepEqual(await whereIs(PERSON), [], 'and the person\'s code');
+    assert.deepEqual(await whereIs(PERSON_PEC), [], "the person's PEC is gone from every table");
+    assert.deepEqual(await whereIs(PERSON), [], "and the person's code");
     const directory = await h.store.db.selectFrom('directory_entries').select('pec').where('code', '=', PERSON).execute();
-    assert.deepEqual(directory.map((d) => d.pec), [PERSON_PEC], 'the imported directory keeps its source data');
+    assert.deepEqual(
+      directory.map((d) => d.pec),
+      [PERSON_PEC],
+      'the imported directory keeps its source data',
+    );
     const ledger = await h.store.db.selectFrom('ledger').select('kind').where('kind', '=', 'charge').execute();
     assert.ok(ledger.length >= 3, 'the charges stay: the ledger is the accounting record');
   });

@@ -45,8 +45,10 @@ test('secretsEqual takes the same time for a near miss, a far miss and a wrong l
 });
 
 /** Identifiers that hold secrets compared with === or !== (lengths, types, null checks and paths are fine). */
-const SECRET_COMPARISON = /(\b[\w.]*(secret|signature|csrf|password|passwd|token|authorization)\w*\b(\(\))?\s*[!=]==?\s*[^=\s])|([!=]==?\s*[\w.]*(secret|signature|csrf|password|passwd|token|authorization)\w*\b)/i;
-const HARMLESS = /(\.length|typeof|null|undefined|\w*(Path|Url|Count|Kind|Type|Name|Id|Hint|ShownAt|_shown_at|Expires\w*|At)\b\s*[!=]==|[!=]==\s*['"]|[!=]==\s*`[^$`]*`|[!=]==\s*[\w.]*(Path|Url)\b)/;
+const SECRET_COMPARISON =
+  /(\b[\w.]*(secret|signature|csrf|password|passwd|token|authorization)\w*\b(\(\))?\s*[!=]==?\s*[^=\s])|([!=]==?\s*[\w.]*(secret|signature|csrf|password|passwd|token|authorization)\w*\b)/i;
+const HARMLESS =
+  /(\.length|typeof|null|undefined|\w*(Path|Url|Count|Kind|Type|Name|Id|Hint|ShownAt|_shown_at|Expires\w*|At)\b\s*[!=]==|[!=]==\s*['"]|[!=]==\s*`[^$`]*`|[!=]==\s*[\w.]*(Path|Url)\b)/;
 
 test('no secret is compared with === or !== anywhere in src/', () => {
   const offenders: string[] = [];
@@ -55,10 +57,12 @@ test('no secret is compared with === or !== anywhere in src/', () => {
       const path = join(folder, name);
       if (statSync(path).isDirectory()) walk(path);
       else if (name.endsWith('.ts')) {
-        readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-          const code = line.replace(/\/\/.*$/, '');
-          if (SECRET_COMPARISON.test(code) && !HARMLESS.test(code)) offenders.push(`${relative(REPO_ROOT, path)}:${i + 1}: ${line.trim()}`);
-        });
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            const code = line.replace(/\/\/.*$/, '');
+            if (SECRET_COMPARISON.test(code) && !HARMLESS.test(code)) offenders.push(`${relative(REPO_ROOT, path)}:${i + 1}: ${line.trim()}`);
+          });
       }
     }
   };
@@ -74,7 +78,13 @@ test('checkSecretFile: owner-only files pass; group or world access, other owner
   chmodSync(file, 0o400);
   assert.equal(checkSecretFile(file), null);
 
-  for (const [mode, who] of [[0o640, 'its group'], [0o604, 'other users'], [0o644, 'its group and other users'], [0o660, 'its group'], [0o602, 'other users']] as const) {
+  for (const [mode, who] of [
+    [0o640, 'its group'],
+    [0o604, 'other users'],
+    [0o644, 'its group and other users'],
+    [0o660, 'its group'],
+    [0o602, 'other users'],
+  ] as const) {
     chmodSync(file, mode);
     const problem = checkSecretFile(file);
     assert.ok(problem, `mode ${mode.toString(8)}`);
@@ -109,13 +119,19 @@ test('guardSecretFile warns or refuses', () => {
   assert.equal(warned.length, 1);
   assert.throws(() => guardSecretFile(file, 'refuse', () => {}), UnsafeSecretFileError);
   chmodSync(file, 0o600);
-  assert.equal(guardSecretFile(file, 'refuse', () => assert.fail('no warning')), null);
+  assert.equal(
+    guardSecretFile(file, 'refuse', () => assert.fail('no warning')),
+    null,
+  );
 });
 
 test('cercapec serve warns when its registries file (which may hold credentials) is readable by others', { timeout: 60_000 }, async () => {
   const file = join(dir, 'registries.json');
   writeFileSync(file, JSON.stringify({ routing: { cf11: ['directory'], cf16: ['directory'] } }));
-  for (const [mode, warned] of [[0o644, true], [0o600, false]] as const) {
+  for (const [mode, warned] of [
+    [0o644, true],
+    [0o600, false],
+  ] as const) {
     chmodSync(file, mode);
     const server = await startServerProcess({ dataDir: join(dir, `data-${mode.toString(8)}`), env: { CERCAPEC_REGISTRIES_FILE: file } });
     const output = server.output();

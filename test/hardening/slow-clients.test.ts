@@ -134,7 +134,9 @@ describe('timeouts of a real `cercapec serve` come from the environment', () => 
   });
 
   test('slowloris is cut off after about CERCAPEC_HEADERS_TIMEOUT_MS while other clients are served', async () => {
-    const attackers = Array.from({ length: 20 }, () => talk(server.url, bytes(`GET /healthz HTTP/1.1\r\nHost: x\r\n${'X-Slow: 1\r\n'.repeat(30)}\r\n`), 100, 15_000));
+    const attackers = Array.from({ length: 20 }, () =>
+      talk(server.url, bytes(`GET /healthz HTTP/1.1\r\nHost: x\r\n${'X-Slow: 1\r\n'.repeat(30)}\r\n`), 100, 15_000),
+    );
     const served = await fetch(`${server.url}/healthz`);
     assert.equal(served.status, 200, 'a normal client is served meanwhile');
     for (const r of await Promise.all(attackers)) {
@@ -145,13 +147,26 @@ describe('timeouts of a real `cercapec serve` come from the environment', () => 
 });
 
 test('the configuration refuses limits that cannot work', () => {
-  assert.throws(() => loadConfig({ headersTimeoutMs: 5000, requestTimeoutMs: 2000 }, {}), (e: Error) => e instanceof ConfigError && /headersTimeoutMs \(5000\) must not exceed requestTimeoutMs/.test(e.message));
-  assert.throws(() => loadConfig({}, { CERCAPEC_CONNECTION_TIMEOUT_MS: '30000' }), /connectionTimeoutMs \(30000\) must be 0 or longer than maxWaitSeconds \(60 s\)/);
+  assert.throws(
+    () => loadConfig({ headersTimeoutMs: 5000, requestTimeoutMs: 2000 }, {}),
+    (e: Error) => e instanceof ConfigError && /headersTimeoutMs \(5000\) must not exceed requestTimeoutMs/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({}, { CERCAPEC_CONNECTION_TIMEOUT_MS: '30000' }),
+    /connectionTimeoutMs \(30000\) must be 0 or longer than maxWaitSeconds \(60 s\)/,
+  );
   assert.equal(loadConfig({}, { CERCAPEC_CONNECTION_TIMEOUT_MS: '0' }).connectionTimeoutMs, 0);
   assert.throws(() => loadConfig({}, { CERCAPEC_MAX_HEADER_BYTES: '100' }), /maxHeaderBytes/);
   const defaults = loadConfig({}, {});
   assert.deepEqual(
-    [defaults.requestTimeoutMs, defaults.headersTimeoutMs, defaults.keepAliveTimeoutMs, defaults.connectionTimeoutMs, defaults.maxHeaderBytes, defaults.authFailuresPerMinute],
+    [
+      defaults.requestTimeoutMs,
+      defaults.headersTimeoutMs,
+      defaults.keepAliveTimeoutMs,
+      defaults.connectionTimeoutMs,
+      defaults.maxHeaderBytes,
+      defaults.authFailuresPerMinute,
+    ],
     [120_000, 20_000, 10_000, 120_000, 16_384, 20],
   );
 });

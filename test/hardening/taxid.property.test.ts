@@ -36,12 +36,10 @@ const cf16 = fc
   });
 
 /** A valid 11-digit code: a non-zero matricola, any office, the Luhn check digit. */
-const cf11 = fc
-  .tuple(fc.integer({ min: 1, max: 9_999_999 }), fc.integer({ min: 0, max: 999 }))
-  .map(([matricola, office]) => {
-    const first10 = `${String(matricola).padStart(7, '0')}${String(office).padStart(3, '0')}`;
-    return first10 + cf11CheckDigit(first10);
-  });
+const cf11 = fc.tuple(fc.integer({ min: 1, max: 9_999_999 }), fc.integer({ min: 0, max: 999 })).map(([matricola, office]) => {
+  const first10 = `${String(matricola).padStart(7, '0')}${String(office).padStart(3, '0')}`;
+  return first10 + cf11CheckDigit(first10);
+});
 
 /** What people wrap a code in: case, spaces (also no-break), dashes, dots, colons. */
 const decorated = (code: string) =>
@@ -92,12 +90,15 @@ test('valid codes are canonical: normalising or validating them again changes no
 
 test('spaces, separators, lower case and an IT prefix before a partita IVA do not change the code', () => {
   fc.assert(
-    fc.property(fc.oneof(cf16, cf11).chain((code) => fc.tuple(fc.constant(code), decorated(code), fc.boolean())), ([code, typed, prefix]) => {
-      const input = prefix && code.length === 11 ? `IT ${typed}` : typed;
-      const result = validateTaxId(input);
-      assert.ok(result.valid, `${JSON.stringify(input)}: ${result.valid ? '' : result.message}`);
-      assert.equal(result.code, code);
-    }),
+    fc.property(
+      fc.oneof(cf16, cf11).chain((code) => fc.tuple(fc.constant(code), decorated(code), fc.boolean())),
+      ([code, typed, prefix]) => {
+        const input = prefix && code.length === 11 ? `IT ${typed}` : typed;
+        const result = validateTaxId(input);
+        assert.ok(result.valid, `${JSON.stringify(input)}: ${result.valid ? '' : result.message}`);
+        assert.equal(result.code, code);
+      },
+    ),
     RUNS,
   );
 });
@@ -137,7 +138,14 @@ test('the check letter of a 16-character code catches a wrong check letter and s
 });
 
 test('huge and hostile inputs are answered quickly', () => {
-  const inputs = ['A'.repeat(1_000_000), ' '.repeat(1_000_000), '\u0000'.repeat(100_000), 'IT'.repeat(500_000), '\uD800'.repeat(10_000), '-'.repeat(1_000_000) + '00743110157'];
+  const inputs = [
+    'A'.repeat(1_000_000),
+    ' '.repeat(1_000_000),
+    '\u0000'.repeat(100_000),
+    'IT'.repeat(500_000),
+    '\uD800'.repeat(10_000),
+    '-'.repeat(1_000_000) + '00743110157',
+  ];
   for (const input of inputs) {
     const started = performance.now();
     const result = validateTaxId(input);

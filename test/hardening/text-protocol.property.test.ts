@@ -51,7 +51,9 @@ function pairs(f: Record<string, string | string[]>): [string, string][] {
 }
 
 function urlencoded(f: Record<string, string | string[]>): string {
-  return pairs(f).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return pairs(f)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
 }
 
 function multipart(f: Record<string, string | string[]>, boundary: string, file: boolean): Buffer {
@@ -66,11 +68,36 @@ type MakeBody = (f: Form) => Body;
 
 const body: fc.Arbitrary<MakeBody> = fc.oneof(
   fc.constant<MakeBody>((f) => ({ type: 'application/x-www-form-urlencoded', payload: urlencoded(f) })),
-  fc.constant<MakeBody>((f) => ({ type: 'application/x-www-form-urlencoded; charset=iso-8859-1', payload: Buffer.from(pairs(f).map(([k, v]) => `${k}=${v}`).join('&'), 'latin1') })),
-  fc.tuple(fc.constantFrom('b0undary', 'x'.repeat(70), '--', ''), fc.boolean()).map(([b, file]) => (f: Form) => ({ type: `multipart/form-data; boundary=${b}`, payload: multipart(f, b || 'z', file) })),
+  fc.constant<MakeBody>((f) => ({
+    type: 'application/x-www-form-urlencoded; charset=iso-8859-1',
+    payload: Buffer.from(
+      pairs(f)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('&'),
+      'latin1',
+    ),
+  })),
+  fc.tuple(fc.constantFrom('b0undary', 'x'.repeat(70), '--', ''), fc.boolean()).map(([b, file]) => (f: Form) => ({
+    type: `multipart/form-data; boundary=${b}`,
+    payload: multipart(f, b || 'z', file),
+  })),
   fc.constant<MakeBody>((f) => ({ type: 'text/plain', payload: urlencoded(f) })),
   fc.constant<MakeBody>((f) => ({ payload: urlencoded(f) })),
-  fc.tuple(fc.constantFrom('application/json', 'multipart/form-data', 'multipart/form-data; boundary=', 'application/xml', 'text/csv; charset=utf-16', '', ';;;', 'a/b; c="'), hostileBytes).map(([type, bytes]) => () => ({ type: type || undefined, payload: bytes })),
+  fc
+    .tuple(
+      fc.constantFrom(
+        'application/json',
+        'multipart/form-data',
+        'multipart/form-data; boundary=',
+        'application/xml',
+        'text/csv; charset=utf-16',
+        '',
+        ';;;',
+        'a/b; c="',
+      ),
+      hostileBytes,
+    )
+    .map(([type, bytes]) => () => ({ type: type || undefined, payload: bytes })),
   fc.constant<MakeBody>((f) => ({ type: 'application/json', payload: JSON.stringify(Object.fromEntries(pairs(f))) })),
   fc.constant(() => ({})),
 );
@@ -91,12 +118,16 @@ describe('text protocol: generated hostile requests', () => {
 
   test('bodies over the limit, declared or not, are 413 Richiesta troppo grande', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 8193, max: 200_000 }), fc.constantFrom('application/x-www-form-urlencoded', 'multipart/form-data; boundary=b', 'text/plain', 'application/octet-stream'), async (size, type) => {
-        const payload = Buffer.alloc(size, 'a');
-        const r = await h.app.inject({ method: 'POST', url: '/index_ws.php', headers: { 'content-type': type }, payload });
-        assertTextAnswer(r, 'POST', `${size} bytes of ${type}`);
-        if (r.statusCode !== 413) throw new Error(`${size} bytes of ${type}: ${r.statusCode} ${r.body}`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 8193, max: 200_000 }),
+        fc.constantFrom('application/x-www-form-urlencoded', 'multipart/form-data; boundary=b', 'text/plain', 'application/octet-stream'),
+        async (size, type) => {
+          const payload = Buffer.alloc(size, 'a');
+          const r = await h.app.inject({ method: 'POST', url: '/index_ws.php', headers: { 'content-type': type }, payload });
+          assertTextAnswer(r, 'POST', `${size} bytes of ${type}`);
+          if (r.statusCode !== 413) throw new Error(`${size} bytes of ${type}: ${r.statusCode} ${r.body}`);
+        },
+      ),
       { numRuns: 30 },
     );
   });

@@ -75,51 +75,75 @@ describe('XLSX bombs on POST /v1/batches', () => {
   });
 
   test('one cell of 300 MB is refused at the size of one row', async () => {
-    const file = await zipOf(workbookParts(sheetOf(function* () {
-      yield Buffer.from('<row r="1"><c r="A1" t="inlineStr"><is><t>');
-      yield* repeat(Buffer.alloc(MB, 'A'), 300);
-      yield Buffer.from('</t></is></c></row>');
-    })));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(function* () {
+          yield Buffer.from('<row r="1"><c r="A1" t="inlineStr"><is><t>');
+          yield* repeat(Buffer.alloc(MB, 'A'), 300);
+          yield Buffer.from('</t></is></c></row>');
+        }),
+      ),
+    );
     assertRefused(await upload(file), /a row in the XLSX file is over/);
   });
 
   test('one shared string of 300 MB is refused at the size of one string', async () => {
-    const file = await zipOf(workbookParts(sheetOf(() => [Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')]), {
-      sharedStrings: function* () {
-        yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>');
-        yield* repeat(Buffer.alloc(MB, 'B'), 300);
-        yield Buffer.from('</t></si></sst>');
-      },
-    }));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => [Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')]),
+        {
+          sharedStrings: function* () {
+            yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>');
+            yield* repeat(Buffer.alloc(MB, 'B'), 300);
+            yield Buffer.from('</t></si></sst>');
+          },
+        },
+      ),
+    );
     assertRefused(await upload(file), /a shared string in the XLSX file is over/);
   });
 
   test('a flood of small shared strings is refused at the shared-strings cap, before the sheet', async () => {
-    const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), {
-      sharedStrings: function* () {
-        yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
-        yield* repeat(Buffer.from('<si><t>82003050109</t></si>'.repeat(4096)), 1000);
-        yield Buffer.from('</sst>');
-      },
-    }));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => [inlineRow(['82003050109'])]),
+        {
+          sharedStrings: function* () {
+            yield Buffer.from('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
+            yield* repeat(Buffer.from('<si><t>82003050109</t></si>'.repeat(4096)), 1000);
+            yield Buffer.from('</sst>');
+          },
+        },
+      ),
+    );
     const r = await upload(file);
     assert.equal(r.status, 413, JSON.stringify(r.body));
     assert.match(r.body.detail, /inflates to more than/);
   });
 
   test('a part the reader ignores (1 GB of zeros) still counts against the inflation budget', async () => {
-    const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), {
-      extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 1024) }],
-    }));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => [inlineRow(['82003050109'])]),
+        {
+          extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 1024) }],
+        },
+      ),
+    );
     assertRefused(await upload(file), new RegExp(`inflates to more than ${MAX_INFLATED} bytes`));
   });
 
   test('a sheet parked on disk (shared strings after it) is bounded the same way and its temporary file removed', async () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('cercapec-xlsx-'));
-    const file = await zipOf(workbookParts(sheetOf(() => repeat(Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'.repeat(1024)), 8192)), {
-      sharedStrings: () => [Buffer.from('<sst><si><t>82003050109</t></si></sst>')],
-      sharedStringsLast: true,
-    }));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => repeat(Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'.repeat(1024)), 8192)),
+        {
+          sharedStrings: () => [Buffer.from('<sst><si><t>82003050109</t></si></sst>')],
+          sharedStringsLast: true,
+        },
+      ),
+    );
     assertRefused(await upload(file), /inflates to more than/);
     const left = readdirSync(tmpdir()).filter((n) => n.startsWith('cercapec-xlsx-') && !before.includes(n));
     assert.deepEqual(left, [], 'no temporary folder left behind');
@@ -127,10 +151,16 @@ describe('XLSX bombs on POST /v1/batches', () => {
 
   test('a parked sheet refused after it was read (row limit, no column of codes) leaves no temporary file', async () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('cercapec-xlsx-'));
-    const parkedRows = (cell: string, n: number) => zipOf(workbookParts(sheetOf(() => repeat(Buffer.from(`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>${cell}</t></is></c></row>`), n)), {
-      sharedStrings: () => [Buffer.from('<sst><si><t>nome</t></si></sst>')],
-      sharedStringsLast: true,
-    }));
+    const parkedRows = (cell: string, n: number) =>
+      zipOf(
+        workbookParts(
+          sheetOf(() => repeat(Buffer.from(`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>${cell}</t></is></c></row>`), n)),
+          {
+            sharedStrings: () => [Buffer.from('<sst><si><t>nome</t></si></sst>')],
+            sharedStringsLast: true,
+          },
+        ),
+      );
     const overRows = await upload(await parkedRows('00743110157', 5000));
     assertRefused(overRows, /more than 1000 rows/);
     const noCodes = await upload(await parkedRows('nessun codice', 50));
@@ -142,10 +172,15 @@ describe('XLSX bombs on POST /v1/batches', () => {
   });
 
   test('a parked sheet within the limits is read after the shared strings', async () => {
-    const file = await zipOf(workbookParts(sheetOf(() => [Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="1"><c r="A1" t="s"><v>1</v></c></row>')]), {
-      sharedStrings: () => [Buffer.from('<sst><si><t>partita iva</t></si><si><t>82003050109</t></si></sst>')],
-      sharedStringsLast: true,
-    }));
+    const file = await zipOf(
+      workbookParts(
+        sheetOf(() => [Buffer.from('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="1"><c r="A1" t="s"><v>1</v></c></row>')]),
+        {
+          sharedStrings: () => [Buffer.from('<sst><si><t>partita iva</t></si><si><t>82003050109</t></si></sst>')],
+          sharedStringsLast: true,
+        },
+      ),
+    );
     const r = await upload(file);
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.deepEqual([r.body.column, r.body.rows, r.body.validRows], ['partita iva', 1, 1]);
@@ -178,9 +213,13 @@ describe('XLSX parses are bounded (issue 15, item 2)', () => {
   });
   after(() => bounded.close());
 
-  const post = (body: string | Buffer | ReadableStream<Uint8Array>, type: string) => fetch(`${base}/v1/batches`, {
-    method: 'POST', headers: { authorization: `Bearer ${boundedKey}`, 'content-type': type }, body, duplex: 'half',
-  } as RequestInit);
+  const post = (body: string | Buffer | ReadableStream<Uint8Array>, type: string) =>
+    fetch(`${base}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${boundedKey}`, 'content-type': type },
+      body,
+      duplex: 'half',
+    } as RequestInit);
 
   test('while one XLSX is read, another waits, then gets 503 problem+json with Retry-After; CSV is not held back', async () => {
     const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['partita iva']), inlineRow(['82003050109'])])));
@@ -210,7 +249,12 @@ describe('XLSX parses are bounded (issue 15, item 2)', () => {
   });
 
   test('a bomb refused at the inflation budget frees its slot for the next upload', async () => {
-    const bomb = await zipOf(workbookParts(sheetOf(() => [inlineRow(['82003050109'])]), { extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 300) }] }));
+    const bomb = await zipOf(
+      workbookParts(
+        sheetOf(() => [inlineRow(['82003050109'])]),
+        { extra: [{ name: 'docProps/app.xml', chunks: () => repeat(Buffer.alloc(MB), 300) }] },
+      ),
+    );
     const refused = await post(bomb, XLSX);
     assert.equal(refused.status, 413);
     const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['partita iva']), inlineRow(['00743110157'])])));

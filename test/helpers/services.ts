@@ -18,7 +18,17 @@ export interface Harness {
   app: FastifyInstance;
   worker: Worker;
   /** Creates an account and returns its id and key. */
-  account(input?: Partial<{ name: string; billingMode: 'prepaid' | 'postpaid'; priceCents: number; initialCreditCents: number; creditLimitCents: number | null; operatorFallback: boolean; defaultReference: string | null }>): Promise<{ id: string; key: string }>;
+  account(
+    input?: Partial<{
+      name: string;
+      billingMode: 'prepaid' | 'postpaid';
+      priceCents: number;
+      initialCreditCents: number;
+      creditLimitCents: number | null;
+      operatorFallback: boolean;
+      defaultReference: string | null;
+    }>,
+  ): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -35,7 +45,21 @@ export async function createHarness(
   const store = await openTestStore(dialect);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 9, 0, 0));
   // Inline answers off by default: most suites test the queue path; the inline path has its own tests.
-  const config = loadConfig({ rateLimitPerKey: 0, rateLimitPerIp: 0, keyCacheMs: 0, authFailuresPerMinute: 0, logLevel: 'silent', pollIntervalMs: 20, leaseMs: 60_000, inlineAnswers: false, passwordHashCost: TEST_PASSWORD_HASH_COST, ...overrides }, {});
+  const config = loadConfig(
+    {
+      rateLimitPerKey: 0,
+      rateLimitPerIp: 0,
+      keyCacheMs: 0,
+      authFailuresPerMinute: 0,
+      logLevel: 'silent',
+      pollIntervalMs: 20,
+      leaseMs: 60_000,
+      inlineAnswers: false,
+      passwordHashCost: TEST_PASSWORD_HASH_COST,
+      ...overrides,
+    },
+    {},
+  );
   const services = await createServices(config, { clock, store, logger: pino({ level: 'silent' }), ...serviceOverrides });
   const app = await buildApp(services);
   const worker = createWorker({

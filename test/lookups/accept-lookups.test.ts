@@ -22,7 +22,16 @@ await eachDialect(describe, 'accepting submissions in groups', (dialect) => {
   });
 
   const prepared = (account: Account, code: string, extra: Partial<PreparedSubmission> = {}): PreparedSubmission => ({
-    id: newToken(), account, code, kind: 'cf11', reference: null, callbackUrl: null, via: 'text', idempotency: null, answer: null, ...extra,
+    id: newToken(),
+    account,
+    code,
+    kind: 'cf11',
+    reference: null,
+    callbackUrl: null,
+    via: 'text',
+    idempotency: null,
+    answer: null,
+    ...extra,
   });
 
   test('concurrent submissions share transactions and keep their own outcomes: duplicates, credit, accepted', async () => {

@@ -55,7 +55,10 @@ await eachDialect(describe, 'lookups', (dialect) => {
     assert.equal(addresses[0].kind, 'ente');
     assert.ok(addresses[0].dataset_id);
     const attempts = await h.store.db.selectFrom('attempts').selectAll().where('request_id', '=', id).execute();
-    assert.deepEqual(attempts.map((a) => [a.source, a.outcome]), [['directory', 'found']]);
+    assert.deepEqual(
+      attempts.map((a) => [a.source, a.outcome]),
+      [['directory', 'found']],
+    );
     assert.equal(await balanceOf(h.store.db, account.id), 90, 'answering charges nothing more');
   });
 
@@ -75,7 +78,10 @@ await eachDialect(describe, 'lookups', (dialect) => {
     await assert.rejects(submitLookup(h.services.lookups, { account, code: '82003050108', via: 'text' }), (e) => isCercapecError(e, 'code_invalid'));
     await assert.rejects(submitLookup(h.services.lookups, { account, code: NOT_IN_SAMPLE, via: 'text' }), (e) => isCercapecError(e, 'insufficient_credit'));
     assert.equal(await balanceOf(h.store.db, account.id), 5);
-    const count = await h.store.db.selectFrom('requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await h.store.db
+      .selectFrom('requests')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1);
   });
 
@@ -86,7 +92,9 @@ await eachDialect(describe, 'lookups', (dialect) => {
     assert.equal(await balanceOf(h.store.db, open.id), -50);
     const limited = await accountOf({ billingMode: 'postpaid', initialCreditCents: 0, priceCents: 25, creditLimitCents: 30 });
     await submitLookup(h.services.lookups, { account: limited, code: REZZOAGLIO, via: 'text' });
-    await assert.rejects(submitLookup(h.services.lookups, { account: limited, code: NOT_IN_SAMPLE, via: 'text' }), (e) => isCercapecError(e, 'insufficient_credit'));
+    await assert.rejects(submitLookup(h.services.lookups, { account: limited, code: NOT_IN_SAMPLE, via: 'text' }), (e) =>
+      isCercapecError(e, 'insufficient_credit'),
+    );
   });
 
   test('concurrent submissions of one code: one accepted, one charge', async () => {
@@ -163,18 +171,35 @@ await eachDialect(describe, 'lookups', (dialect) => {
     assert.equal(row?.dedup_code, null);
     assert.equal(await balanceOf(h.store.db, account.id), 100, 'refunded');
     const attempts = await h.store.db.selectFrom('attempts').select('outcome').where('request_id', '=', id).execute();
-    assert.deepEqual(attempts.map((a) => a.outcome), ['transient_error', 'transient_error', 'transient_error']);
+    assert.deepEqual(
+      attempts.map((a) => a.outcome),
+      ['transient_error', 'transient_error', 'transient_error'],
+    );
     await submitLookup(h.services.lookups, { account, code: NOT_IN_SAMPLE, via: 'text' });
   });
 
   test('a permanent error fails at once; a definite answer from a later source wins over an earlier failure', async () => {
-    const failing: Registry = { id: 'p', kinds: ['cf11'], async lookup() { throw new RegistryError('p', false, 'HTTP 400'); } };
+    const failing: Registry = {
+      id: 'p',
+      kinds: ['cf11'],
+      async lookup() {
+        throw new RegistryError('p', false, 'HTTP 400');
+      },
+    };
     const account = await accountOf({ initialCreditCents: 100 });
     const a = await submitLookup(h.services.lookups, { account, code: NOT_IN_SAMPLE, via: 'text' });
     const b = await submitLookup(h.services.lookups, { account, code: REZZOAGLIO, via: 'text' });
     const directory = h.services.chainFor('cf11')[0];
     const handler = createLookupHandler({ ...h.services.lookups, chainFor: () => [failing, directory] });
-    const worker = createWorker({ store: h.store, clock: h.clock, logger: h.services.logger, notifier: h.services.notifier, queue: LOOKUP_QUEUE, handler, pollIntervalMs: 5 });
+    const worker = createWorker({
+      store: h.store,
+      clock: h.clock,
+      logger: h.services.logger,
+      notifier: h.services.notifier,
+      queue: LOOKUP_QUEUE,
+      handler,
+      pollIntervalMs: 5,
+    });
     const done = Promise.all([h.services.notifier.waitForAnswer(a.id, 10_000), h.services.notifier.waitForAnswer(b.id, 10_000)]);
     worker.start();
     await done;
@@ -197,7 +222,10 @@ await eachDialect(describe, 'lookups', (dialect) => {
       if (!(await completeJob(trx, job.id, workerId))) throw new Error('lease lost');
     };
     const retryAt = () => async () => assert.fail('a found code is not retried');
-    await assert.rejects(handler.run(job, { workerId: 'slow', signal: new AbortController().signal, complete: complete('slow'), retryAt: retryAt() }), /lease lost/);
+    await assert.rejects(
+      handler.run(job, { workerId: 'slow', signal: new AbortController().signal, complete: complete('slow'), retryAt: retryAt() }),
+      /lease lost/,
+    );
     assert.equal((await findLookup(h.store, account.id, id))?.status, 'queued', 'the fenced worker wrote nothing');
     await handler.run(stolen, { workerId: 'fast', signal: new AbortController().signal, complete: complete('fast'), retryAt: retryAt() });
     assert.equal((await findLookup(h.store, account.id, id))?.status, 'found');

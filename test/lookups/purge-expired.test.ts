@@ -30,19 +30,56 @@ await eachDialect(describe, 'retention', (dialect) => {
     await h.store.db
       .insertInto('requests')
       .values({
-        id, account_id: accountId, code: '82003050109', kind: 'cf11', status, dedup_code: null, reference: null, callback_url: null,
-        pec: status === 'found' ? 'a@pec.example.it' : null, source: null, error_code: null, error_message: null,
-        charged_cents: 10, via: 'text', created_at: createdAt, updated_at: createdAt, answered_at: null, deleted_at: null,
+        id,
+        account_id: accountId,
+        code: '82003050109',
+        kind: 'cf11',
+        status,
+        dedup_code: null,
+        reference: null,
+        callback_url: null,
+        pec: status === 'found' ? 'a@pec.example.it' : null,
+        source: null,
+        error_code: null,
+        error_message: null,
+        charged_cents: 10,
+        via: 'text',
+        created_at: createdAt,
+        updated_at: createdAt,
+        answered_at: null,
+        deleted_at: null,
       })
       .execute();
     if (status === 'found') {
-      await h.store.db.insertInto('request_addresses').values({ request_id: id, position: 0, pec: 'a@pec.example.it', source: 'directory', kind: 'ente', dataset_id: null, label: null, found_at: createdAt }).execute();
+      await h.store.db
+        .insertInto('request_addresses')
+        .values({ request_id: id, position: 0, pec: 'a@pec.example.it', source: 'directory', kind: 'ente', dataset_id: null, label: null, found_at: createdAt })
+        .execute();
     }
-    await h.store.db.insertInto('attempts').values({ id: `att-${id}`, request_id: id, source: 'directory', started_at: createdAt, finished_at: createdAt, outcome: 'found', error: null }).execute();
+    await h.store.db
+      .insertInto('attempts')
+      .values({ id: `att-${id}`, request_id: id, source: 'directory', started_at: createdAt, finished_at: createdAt, outcome: 'found', error: null })
+      .execute();
   }
 
   async function insertJob(id: string, status: 'queued' | 'failed', at: number) {
-    await h.store.db.insertInto('jobs').values({ id, queue: 'lookup', payload: '{}', status, run_at: at, attempts: 3, max_attempts: 3, locked_by: null, locked_until: null, last_error: status === 'failed' ? 'x' : null, created_at: at, updated_at: at }).execute();
+    await h.store.db
+      .insertInto('jobs')
+      .values({
+        id,
+        queue: 'lookup',
+        payload: '{}',
+        status,
+        run_at: at,
+        attempts: 3,
+        max_attempts: 3,
+        locked_by: null,
+        locked_until: null,
+        last_error: status === 'failed' ? 'x' : null,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
   }
 
   test('old answered requests go with their addresses, attempts and idempotency keys; pending and recent ones, the ledger and the balance stay', async () => {
@@ -93,7 +130,11 @@ await eachDialect(describe, 'retention', (dialect) => {
     assert.deepEqual(left, ['boundary', 'pending-queued', 'pending-running', 'pending-waiting_operator', 'recent']);
     assert.equal(await count('request_addresses'), 2, 'the addresses of the boundary and the recent one');
     assert.equal(await count('attempts'), 5);
-    assert.deepEqual(await purgeExpired(h.store.db, now, 90, 2), { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0, batches: 0 }, 'nothing left to do');
+    assert.deepEqual(
+      await purgeExpired(h.store.db, now, 90, 2),
+      { requests: 0, addresses: 0, attempts: 0, idempotencyKeys: 0, jobs: 0, batches: 0 },
+      'nothing left to do',
+    );
   });
 
   test('jobs that failed for good past retention are removed; others stay; retention 0 keeps everything', async () => {

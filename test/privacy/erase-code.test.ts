@@ -26,7 +26,7 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
   });
   afterEach(() => h.close());
 
-  test('every account\'s requests, batch rows, directory entries and cached answers for the code go; the pending one is refunded; others stay', async () => {
+  test("every account's requests, batch rows, directory entries and cached answers for the code go; the pending one is refunded; others stay", async () => {
     const a = (await getAccount(h.store, (await h.account({ name: 'a', initialCreditCents: 1000, priceCents: 10 })).id))!;
     const b = (await getAccount(h.store, (await h.account({ name: 'b', initialCreditCents: 1000, priceCents: 10 })).id))!;
     const answered = await submitLookup(h.services.lookups, { account: a, code: CODE, via: 'json' });
@@ -37,10 +37,31 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
     await h.worker.stop();
     const pending = await submitLookup(h.services.lookups, { account: b, code: CODE, via: 'text' });
     const now = h.clock.now();
-    await h.store.db.insertInto('registry_cache').values({ source: 'inipec', code: CODE, outcome: 'found', addresses: '[]', cached_at: now, expires_at: now + 1000 }).execute();
+    await h.store.db
+      .insertInto('registry_cache')
+      .values({ source: 'inipec', code: CODE, outcome: 'found', addresses: '[]', cached_at: now, expires_at: now + 1000 })
+      .execute();
     await h.store.db
       .insertInto('batches')
-      .values({ id: 'bat_1', account_id: a.id, status: 'completed', format: 'csv', column_name: 'cf', input_columns: JSON.stringify(['cf', 'nome']), csv_delimiter: ';', total_rows: 2, valid_rows: 2, invalid_rows: 0, distinct_codes: 2, new_lookups: 0, charged_cents: 0, counts: null, created_at: now, updated_at: now, completed_at: now })
+      .values({
+        id: 'bat_1',
+        account_id: a.id,
+        status: 'completed',
+        format: 'csv',
+        column_name: 'cf',
+        input_columns: JSON.stringify(['cf', 'nome']),
+        csv_delimiter: ';',
+        total_rows: 2,
+        valid_rows: 2,
+        invalid_rows: 0,
+        distinct_codes: 2,
+        new_lookups: 0,
+        charged_cents: 0,
+        counts: null,
+        created_at: now,
+        updated_at: now,
+        completed_at: now,
+      })
       .execute();
     await h.store.db
       .insertInto('batch_rows')
@@ -53,7 +74,18 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
     const ledgerRows = (await h.store.db.selectFrom('ledger').selectAll().execute()).length;
 
     const counts = await eraseCode(h.store, h.clock, ` ${CODE} `, CLI_ACTOR);
-    assert.deepEqual(counts, { requests: 2, refunded: 1, batchRows: 1, directoryEntries: 1, names: 0, cacheEntries: 1, webhookDeliveries: 0, observations: 1, watches: 0, watchEvents: 0 });
+    assert.deepEqual(counts, {
+      requests: 2,
+      refunded: 1,
+      batchRows: 1,
+      directoryEntries: 1,
+      names: 0,
+      cacheEntries: 1,
+      webhookDeliveries: 0,
+      observations: 1,
+      watches: 0,
+      watchEvents: 0,
+    });
 
     assert.equal(await findLookup(h.store, a.id, answered.id), null);
     assert.equal(await findLookup(h.store, b.id, pending.id), null);
@@ -62,7 +94,10 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
       (await h.store.db.selectFrom(table).select('code').where('code', '=', CODE).execute()).length;
     for (const table of ['requests', 'directory_entries', 'registry_cache', 'batch_rows'] as const) assert.equal(await mentions(table), 0, table);
     const addresses = await h.store.db.selectFrom('request_addresses').select('request_id').execute();
-    assert.deepEqual(addresses.map((r) => r.request_id), [kept.id]);
+    assert.deepEqual(
+      addresses.map((r) => r.request_id),
+      [kept.id],
+    );
     const rows = await h.store.db.selectFrom('batch_rows').selectAll().orderBy('row_index').execute();
     assert.deepEqual(JSON.parse(rows[0].input), ['', '']);
     assert.equal(rows[0].error, ERASED_ROW_ERROR);
@@ -94,7 +129,10 @@ describe('cercapec erase', () => {
       const data = join(dir, 'data');
       await cliOk(['import', 'demo/enti-sample-comuni.csv', '--format', 'ipa-enti', '--data', data]);
       const out = await cliOk(['erase', '--stdin', '--data', data], { input: `${CODE}\n\n` });
-      assert.match(out.stdout, /^#1: erased 0 requests \(0 pending, refunded\), 0 batch rows, 1 directory entries, 0 searchable names, 0 cached answers, 0 webhook deliveries, 0 history entries, 0 watches, 0 watch events$/m);
+      assert.match(
+        out.stdout,
+        /^#1: erased 0 requests \(0 pending, refunded\), 0 batch rows, 1 directory entries, 0 searchable names, 0 cached answers, 0 webhook deliveries, 0 history entries, 0 watches, 0 watch events$/m,
+      );
       assert.ok(!out.stdout.includes(CODE));
       const bad = await runCli(['erase', '00000000000', '--data', data]);
       assert.equal(bad.code, 2);

@@ -44,7 +44,12 @@ function cf11(n: number): string {
   return first10 + cf11CheckDigit(first10);
 }
 
-async function rawCall(base: string, method: string, path: string, init: { body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Raw> {
+async function rawCall(
+  base: string,
+  method: string,
+  path: string,
+  init: { body?: unknown; key?: string | null; headers?: Record<string, string> } = {},
+): Promise<Raw> {
   const headers: Record<string, string> = { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...init.headers };
   let body: string | undefined;
   if (init.body !== undefined) {
@@ -118,10 +123,25 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
   const clientFor = (apiKey: string) => createApiClient({ baseUrl: base, key: apiKey, timeoutMs: 10_000 });
   const balance = async (client = api) => (await client.account()).balanceCents;
   const ledgerRows = async (account = accountId) =>
-    (await h.store.db.selectFrom('ledger').select(['kind', 'amount_cents', 'request_id']).where('account_id', '=', account).orderBy('created_at').orderBy('id').execute())
-      .map((r) => ({ kind: r.kind, amountCents: Number(r.amount_cents), requestId: r.request_id }));
+    (
+      await h.store.db
+        .selectFrom('ledger')
+        .select(['kind', 'amount_cents', 'request_id'])
+        .where('account_id', '=', account)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
+    ).map((r) => ({ kind: r.kind, amountCents: Number(r.amount_cents), requestId: r.request_id }));
   const requestCount = async (account = accountId) =>
-    Number((await h.store.db.selectFrom('requests').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', account).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await h.store.db
+          .selectFrom('requests')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('account_id', '=', account)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeEach(async () => {
     h = await createHarness(dialect);
@@ -134,7 +154,10 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
 
   describe('authentication', () => {
     test('401 problem with WWW-Authenticate without a key, with a wrong, malformed or revoked key', async () => {
-      for (const headers of [{}, { authorization: 'Bearer cp_nope' }, { authorization: `Basic ${key}` }, { authorization: 'Bearer' }] as Record<string, string>[]) {
+      for (const headers of [{}, { authorization: 'Bearer cp_nope' }, { authorization: `Basic ${key}` }, { authorization: 'Bearer' }] as Record<
+        string,
+        string
+      >[]) {
         const r = await call('GET', '/v1/account', { key: null, headers });
         assertProblem(r, 401, 'unauthorized');
         assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer realm="cercapec"/);
@@ -158,19 +181,22 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
       assert.deepEqual(Object.keys(r.body).sort(), LOOKUP_FIELDS);
       assert.match(r.body.id, /^[A-Za-z0-9_-]{24}$/);
-      assert.deepEqual({ ...r.body, id: '-' }, {
-        id: '-',
-        code: REZZOAGLIO,
-        kind: 'cf11',
-        status: 'queued',
-        pec: null,
-        addresses: [],
-        reference: 'recupero crediti',
-        callbackUrl: null,
-        createdAt: new Date(h.clock.now()).toISOString(),
-        answeredAt: null,
-        error: null,
-      });
+      assert.deepEqual(
+        { ...r.body, id: '-' },
+        {
+          id: '-',
+          code: REZZOAGLIO,
+          kind: 'cf11',
+          status: 'queued',
+          pec: null,
+          addresses: [],
+          reference: 'recupero crediti',
+          callbackUrl: null,
+          createdAt: new Date(h.clock.now()).toISOString(),
+          answeredAt: null,
+          error: null,
+        },
+      );
       const person = await api.submitLookup({ code: PERSON.toLowerCase() });
       assert.equal(person.outcome, 'created');
       assert.equal(person.lookup.code, PERSON);
@@ -215,7 +241,10 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.equal(retry.body.id, first.lookup.id);
       assert.equal((await api.submitLookup({ code: UNKNOWN, reference: 'fattura 7' }, { idempotencyKey: 'order-7' })).outcome, 'replayed');
       assert.equal(await requestCount(), 1);
-      assert.deepEqual((await ledgerRows()).filter((e) => e.kind === 'charge'), [{ kind: 'charge', amountCents: -10, requestId: first.lookup.id }]);
+      assert.deepEqual(
+        (await ledgerRows()).filter((e) => e.kind === 'charge'),
+        [{ kind: 'charge', amountCents: -10, requestId: first.lookup.id }],
+      );
     });
 
     test('Idempotency-Key under 20 concurrent retries: one lookup, one ledger charge', async () => {
@@ -225,7 +254,10 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       const ids = new Set(results.map((r) => r.body.id));
       assert.equal(ids.size, 1);
       assert.equal(await requestCount(), 1);
-      assert.deepEqual((await ledgerRows()).filter((e) => e.kind === 'charge'), [{ kind: 'charge', amountCents: -10, requestId: [...ids][0] }]);
+      assert.deepEqual(
+        (await ledgerRows()).filter((e) => e.kind === 'charge'),
+        [{ kind: 'charge', amountCents: -10, requestId: [...ids][0] }],
+      );
       assert.equal(await balance(), 990);
     });
 
@@ -259,7 +291,17 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
     });
 
     test('unknown fields, wrong types, missing or malformed bodies: 400 invalid-request', async () => {
-      const bodies: unknown[] = [{ code: REZZOAGLIO, extra: 1 }, { code: 82003050109 }, {}, [], { code: '' }, { code: REZZOAGLIO, reference: 'x'.repeat(201) }, { code: REZZOAGLIO, callbackUrl: 7 }, '{"code":', 'null'];
+      const bodies: unknown[] = [
+        { code: REZZOAGLIO, extra: 1 },
+        { code: 82003050109 },
+        {},
+        [],
+        { code: '' },
+        { code: REZZOAGLIO, reference: 'x'.repeat(201) },
+        { code: REZZOAGLIO, callbackUrl: 7 },
+        '{"code":',
+        'null',
+      ];
       for (const body of bodies) assertProblem(await call('POST', '/v1/lookups', { body }), 400, 'invalid_request');
       const r = await call('POST', '/v1/lookups', { body: { code: REZZOAGLIO, extra: 1 } });
       assert.ok(r.body.detail, 'the detail says what is wrong');
@@ -275,7 +317,15 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
     });
 
     test('callbackUrl: non-http and internal targets refused with 422, a public https URL accepted', async () => {
-      for (const callbackUrl of ['ftp://example.com/hook', 'http://127.0.0.1/', 'http://10.0.0.1/', 'http://localhost/', 'http://[::1]/hook', 'http://192.168.1.20/hook', 'not a url']) {
+      for (const callbackUrl of [
+        'ftp://example.com/hook',
+        'http://127.0.0.1/',
+        'http://10.0.0.1/',
+        'http://localhost/',
+        'http://[::1]/hook',
+        'http://192.168.1.20/hook',
+        'not a url',
+      ]) {
         const r = await call('POST', '/v1/lookups', { body: { code: REZZOAGLIO, callbackUrl } });
         assertProblem(r, 422, 'invalid_callback_url');
       }
@@ -288,7 +338,11 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
     test('over the body limit: 413 problem; a non-JSON content type: 415 problem', async () => {
       assertProblem(await call('POST', '/v1/lookups', { body: { code: REZZOAGLIO, reference: 'x'.repeat(70_000) } }), 413, 'payload_too_large');
       const form = new URLSearchParams({ code: REZZOAGLIO }).toString();
-      for (const [contentType, body] of [['text/plain', REZZOAGLIO], ['application/x-www-form-urlencoded', form], ['application/xml', '<code/>']]) {
+      for (const [contentType, body] of [
+        ['text/plain', REZZOAGLIO],
+        ['application/x-www-form-urlencoded', form],
+        ['application/xml', '<code/>'],
+      ]) {
         assertProblem(await call('POST', '/v1/lookups', { body, headers: { 'content-type': contentType } }), 415, 'unsupported_media_type');
       }
       const multipart = new FormData();
@@ -339,7 +393,10 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.ok(Date.now() - started < 30_000, 'woken by the answer, not by the end of the wait');
       assert.equal(answered.status, 'found');
       assert.equal(answered.pec, REZZOAGLIO_PEC);
-      assert.deepEqual(answered.addresses.map((a) => ({ pec: a.pec, source: a.source, kind: a.kind })), [{ pec: REZZOAGLIO_PEC, source: 'directory', kind: 'ente' }]);
+      assert.deepEqual(
+        answered.addresses.map((a) => ({ pec: a.pec, source: a.source, kind: a.kind })),
+        [{ pec: REZZOAGLIO_PEC, source: 'directory', kind: 'ente' }],
+      );
       assert.ok(answered.answeredAt);
     });
 
@@ -375,12 +432,19 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
     test("another account's lookup is a 404 exactly like an unknown id", async () => {
       const { lookup } = await api.submitLookup({ code: REZZOAGLIO });
       const other = await h.account();
-      for (const [method, suffix] of [['GET', ''], ['GET', '?wait=5'], ['DELETE', '']]) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['GET', '?wait=5'],
+        ['DELETE', ''],
+      ]) {
         const theirs = await call(method, `/v1/lookups/${lookup.id}${suffix}`, { key: other.key });
         const unknown = await call(method, `/v1/lookups/AAAAAAAAAAAAAAAAAAAAAAAA${suffix}`, { key: other.key });
         assertProblem(theirs, 404, 'not_found');
         assert.deepEqual(theirs.body, unknown.body);
-        assert.deepEqual([...theirs.headers.keys()].filter((k) => k !== 'date'), [...unknown.headers.keys()].filter((k) => k !== 'date'));
+        assert.deepEqual(
+          [...theirs.headers.keys()].filter((k) => k !== 'date'),
+          [...unknown.headers.keys()].filter((k) => k !== 'date'),
+        );
       }
       await rejectsWithProblem(clientFor(other.key).getLookup(lookup.id), 404, 'not_found');
       assert.equal((await api.getLookup(lookup.id)).status, 'queued', 'the owner still has it');
@@ -448,7 +512,8 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.equal(all.status, 200);
       assert.deepEqual(ids(all.body.items), [person.lookup.id, missing.lookup.id, found.lookup.id], 'newest first');
       assert.equal(all.body.nextCursor, null);
-      for (const query of ['status=lost', 'limit=0', 'limit=101', 'limit=ten']) assertProblem(await call('GET', `/v1/lookups?${query}`), 400, 'invalid_request');
+      for (const query of ['status=lost', 'limit=0', 'limit=101', 'limit=ten'])
+        assertProblem(await call('GET', `/v1/lookups?${query}`), 400, 'invalid_request');
     });
 
     test('cursor paging over 120 lookups: no duplicates, no gaps, stable while new lookups arrive', async () => {
@@ -478,8 +543,16 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.deepEqual(seen.map((l) => l.id).sort(), [...made].sort(), 'no gaps');
       // Newest first; lookups of one millisecond come in the order of their (random) ids.
       const times = seen.map((l) => Date.parse(l.createdAt));
-      assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
-      assert.deepEqual(seen.slice(0, 1).map((l) => l.code), [cf11(120)], 'the last millisecond holds only the last lookup');
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+        'newest first',
+      );
+      assert.deepEqual(
+        seen.slice(0, 1).map((l) => l.code),
+        [cf11(120)],
+        'the last millisecond holds only the last lookup',
+      );
 
       let counted = 0;
       for await (const _ of client.iterateLookups({ limit: 100 })) counted++;
@@ -497,11 +570,27 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       await api.submitLookup({ code: UNKNOWN });
       const account = await call('GET', '/v1/account');
       assert.equal(account.status, 200);
-      assert.deepEqual(account.body, { id: accountId, name: account.body.name, billingMode: 'prepaid', priceCents: 10, creditLimitCents: null, balanceCents: 980, balance: '9.80' });
+      assert.deepEqual(account.body, {
+        id: accountId,
+        name: account.body.name,
+        billingMode: 'prepaid',
+        priceCents: 10,
+        creditLimitCents: null,
+        balanceCents: 980,
+        balance: '9.80',
+      });
       const owing = await h.account({ billingMode: 'postpaid', priceCents: 25, initialCreditCents: 0, creditLimitCents: 5000 });
       const postpaid = clientFor(owing.key);
       await postpaid.submitLookup({ code: REZZOAGLIO });
-      assert.deepEqual(await postpaid.account(), { id: owing.id, name: (await postpaid.account()).name, billingMode: 'postpaid', priceCents: 25, creditLimitCents: 5000, balanceCents: -25, balance: '-0.25' });
+      assert.deepEqual(await postpaid.account(), {
+        id: owing.id,
+        name: (await postpaid.account()).name,
+        billingMode: 'postpaid',
+        priceCents: 25,
+        creditLimitCents: 5000,
+        balanceCents: -25,
+        balance: '-0.25',
+      });
     });
 
     test('GET /v1/account/ledger: oldest first, cursor paging', async () => {
@@ -511,20 +600,29 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       await api.cancelLookup(b.lookup.id);
       const first = await call('GET', '/v1/account/ledger?limit=2');
       assert.equal(first.status, 200);
-      assert.deepEqual(first.body.items.map((e: { kind: string }) => e.kind), ['topup', 'charge']);
+      assert.deepEqual(
+        first.body.items.map((e: { kind: string }) => e.kind),
+        ['topup', 'charge'],
+      );
       assert.ok(first.body.nextCursor);
       const entries = [];
       for await (const entry of api.iterateLedger({ limit: 1 })) entries.push(entry);
-      assert.deepEqual(entries.map((e) => [e.kind, e.amountCents, e.lookupId]), [
-        ['topup', 1000, null],
-        ['charge', -10, a.lookup.id],
-        ['charge', -10, b.lookup.id],
-        ['refund', 10, b.lookup.id],
-      ]);
+      assert.deepEqual(
+        entries.map((e) => [e.kind, e.amountCents, e.lookupId]),
+        [
+          ['topup', 1000, null],
+          ['charge', -10, a.lookup.id],
+          ['charge', -10, b.lookup.id],
+          ['refund', 10, b.lookup.id],
+        ],
+      );
       assert.equal(entries[2].createdAt, new Date(h.clock.now()).toISOString());
       assert.equal(new Set(entries.map((e) => e.id)).size, 4);
       const last = await api.ledger({ limit: 2, cursor: first.body.nextCursor });
-      assert.deepEqual(last.items.map((e) => e.kind), ['charge', 'refund']);
+      assert.deepEqual(
+        last.items.map((e) => e.kind),
+        ['charge', 'refund'],
+      );
       assert.equal(last.nextCursor, null);
       for (const query of ['cursor=nope', 'limit=0', 'limit=501']) assertProblem(await call('GET', `/v1/account/ledger?${query}`), 400, 'invalid_request');
     });
@@ -629,15 +727,25 @@ describe('SDK transport', () => {
     });
     const error = await far.account().catch((e: unknown) => e);
     assert.ok(error instanceof ApiProblemError);
-    assert.deepEqual({ type: error.type, code: error.code, retryAfterMs: error.retryAfterMs }, { type: 'about:blank', code: 'http_429', retryAfterMs: 3_600_000 });
+    assert.deepEqual(
+      { type: error.type, code: error.code, retryAfterMs: error.retryAfterMs },
+      { type: 'about:blank', code: 'http_429', retryAfterMs: 3_600_000 },
+    );
     assert.equal(calls, 1, 'not retried');
   });
 
   test('errors that are not problem+json, network failures and bad bodies are typed and readable', async () => {
-    const proxy = createApiClient({ baseUrl: 'http://api.test', key: 'secret-key', fetch: async () => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }) });
+    const proxy = createApiClient({
+      baseUrl: 'http://api.test',
+      key: 'secret-key',
+      fetch: async () => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }),
+    });
     const e502 = await proxy.account().catch((e: unknown) => e);
     assert.ok(e502 instanceof ApiProblemError);
-    assert.deepEqual({ type: e502.type, status: e502.status, code: e502.code, title: e502.title }, { type: 'about:blank', status: 502, code: 'http_502', title: 'Bad Gateway' });
+    assert.deepEqual(
+      { type: e502.type, status: e502.status, code: e502.code, title: e502.title },
+      { type: 'about:blank', status: 502, code: 'http_502', title: 'Bad Gateway' },
+    );
 
     const port = await closedPort();
     const down = createApiClient({ baseUrl: `http://127.0.0.1:${port}`, key: 'secret-key', timeoutMs: 5000 });
@@ -666,7 +774,17 @@ describe('SDK transport', () => {
 
     const stop = new AbortController();
     stop.abort(new Error('interrupted'));
-    await assert.rejects(createApiClient({ baseUrl: 'http://api.test', key: 'k', fetch: async (_u, init) => { init?.signal?.throwIfAborted(); return account(); } }).account({ signal: stop.signal }), /interrupted/);
+    await assert.rejects(
+      createApiClient({
+        baseUrl: 'http://api.test',
+        key: 'k',
+        fetch: async (_u, init) => {
+          init?.signal?.throwIfAborted();
+          return account();
+        },
+      }).account({ signal: stop.signal }),
+      /interrupted/,
+    );
     assert.throws(() => createApiClient({ baseUrl: '127.0.0.1 8080', key: 'k' }), /^TypeError: not a valid server URL: "127.0.0.1 8080"/);
     assert.throws(() => createApiClient({ baseUrl: 'api.test:8080', key: 'k' }), /the server URL must be http or https/);
   });

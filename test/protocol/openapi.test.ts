@@ -21,7 +21,10 @@ const UNKNOWN = '00743110157';
 const PERSON = 'RSSMRA85T10A562S';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options'] as const;
 
-type Definition = { openapi: string; paths: Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+type Definition = {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+};
 
 /**
  * openapi-backend in strict mode: every $ref must resolve and every schema must compile with Ajv,
@@ -93,7 +96,15 @@ describe('the OpenAPI document', () => {
 
   test('documents every route of the JSON API, and only routes that exist', () => {
     const served = servedRoutes(h.app, '/v1/');
-    for (const route of ['POST /v1/lookups', 'GET /v1/lookups', 'GET /v1/lookups/{id}', 'DELETE /v1/lookups/{id}', 'GET /v1/account', 'GET /v1/account/ledger', 'GET /v1/account/usage']) {
+    for (const route of [
+      'POST /v1/lookups',
+      'GET /v1/lookups',
+      'GET /v1/lookups/{id}',
+      'DELETE /v1/lookups/{id}',
+      'GET /v1/account',
+      'GET /v1/account/ledger',
+      'GET /v1/account/usage',
+    ]) {
       assert.ok(served.includes(route), `${route} is served (the route reader works)`);
     }
     assert.deepEqual(documentedRoutes(definition), served);
@@ -110,7 +121,10 @@ describe('the OpenAPI document', () => {
         ids.add(op.operationId);
         assert.ok(op.summary, `${method} ${path} has a summary`);
         assert.ok(op.tags?.length, `${method} ${path} has a tag`);
-        assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${path} documents a success`);
+        assert.ok(
+          Object.keys(op.responses).some((s) => s.startsWith('2')),
+          `${method} ${path} documents a success`,
+        );
       }
     }
     assert.deepEqual((definition as unknown as { security: unknown }).security, [{ bearer: [] }]);
@@ -118,7 +132,8 @@ describe('the OpenAPI document', () => {
 
   test('GET /docs serves the UI from this server, with no CDN', async () => {
     let r = await h.app.inject({ method: 'GET', url: '/docs' });
-    if (r.statusCode >= 300 && r.statusCode < 400) r = await h.app.inject({ method: 'GET', url: new URL(r.headers.location as string, 'http://x/docs').pathname });
+    if (r.statusCode >= 300 && r.statusCode < 400)
+      r = await h.app.inject({ method: 'GET', url: new URL(r.headers.location as string, 'http://x/docs').pathname });
     assert.equal(r.statusCode, 200);
     assert.match(r.headers['content-type'] as string, /^text\/html/);
     assert.match(r.body, /swagger-ui/i);
@@ -153,7 +168,11 @@ await eachDialect(describe, 'real responses match the document', (dialect) => {
     const auth = init.auth === undefined ? key : init.auth;
     const r = await fetch(base + url, {
       method,
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      headers: {
+        ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
       body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
     });
     const body: any = await r.json();
@@ -165,14 +184,20 @@ await eachDialect(describe, 'real responses match the document', (dialect) => {
     const documented = (operation.responses as Record<string, { content?: Record<string, unknown> }>)[String(r.status)];
     assert.ok(documented, `${operation.operationId} documents HTTP ${r.status}`);
     const mediaType = (r.headers.get('content-type') ?? '').split(';')[0].trim();
-    assert.ok(documented.content?.[mediaType], `${operation.operationId} ${r.status} is documented as ${mediaType} (documented: ${Object.keys(documented.content ?? {})})`);
+    assert.ok(
+      documented.content?.[mediaType],
+      `${operation.operationId} ${r.status} is documented as ${mediaType} (documented: ${Object.keys(documented.content ?? {})})`,
+    );
     const result = api.validateResponse(body, operation, r.status);
     assert.equal(result.errors ?? null, null, `${operation.operationId} ${r.status}: ${JSON.stringify(result.errors)}`);
     return body;
   }
 
   test('lookups: created, duplicate, replayed, pending, long-poll answer, list, cancel', async () => {
-    const created = await check('POST', '/v1/lookups', { body: { code: REZZOAGLIO, reference: 'recupero crediti', callbackUrl: 'https://example.com/hook' }, status: 202 });
+    const created = await check('POST', '/v1/lookups', {
+      body: { code: REZZOAGLIO, reference: 'recupero crediti', callbackUrl: 'https://example.com/hook' },
+      status: 202,
+    });
     await check('POST', '/v1/lookups', { body: { code: `IT ${REZZOAGLIO}` }, status: 200 });
     const pending = await check('POST', '/v1/lookups', { body: { code: UNKNOWN }, headers: { 'idempotency-key': 'k-1' }, status: 202 });
     await check('POST', '/v1/lookups', { body: { code: UNKNOWN }, headers: { 'idempotency-key': 'k-1' }, status: 200 });
@@ -220,19 +245,42 @@ await eachDialect(describe, 'real responses match the document', (dialect) => {
 
   test('batches: a JSON upload with every kind of element the server takes is a valid request, and answered 202', async () => {
     const upload = [REZZOAGLIO, 743110157, { code: PERSON, ref: 7 }, null, true, ['x'], { nome: 'senza codice' }, { code: false }];
-    const validated = api.validateRequest({ method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: upload }, 'createBatch');
+    const validated = api.validateRequest(
+      { method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: upload },
+      'createBatch',
+    );
     assert.equal(validated.errors ?? null, null, JSON.stringify(validated.errors));
     const batch = await check('POST', '/v1/batches', { body: upload, status: 202 });
     assert.deepEqual([batch.rows, batch.validRows, batch.invalidRows], [8, 3, 5]);
-    assert.ok(api.validateRequest({ method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: { code: REZZOAGLIO } }, 'createBatch').errors?.length, 'an object instead of an array is refused by the document too');
+    assert.ok(
+      api.validateRequest(
+        { method: 'POST', path: '/v1/batches', query: {}, headers: { 'content-type': 'application/json' }, body: { code: REZZOAGLIO } },
+        'createBatch',
+      ).errors?.length,
+      'an object instead of an array is refused by the document too',
+    );
   });
 
   test('the check can fail: malformed bodies are caught', () => {
-    const lookup = { id: 'x', code: REZZOAGLIO, kind: 'cf11', status: 'found', pec: null, addresses: [], reference: null, callbackUrl: null, createdAt: 'now', answeredAt: null, error: null };
+    const lookup = {
+      id: 'x',
+      code: REZZOAGLIO,
+      kind: 'cf11',
+      status: 'found',
+      pec: null,
+      addresses: [],
+      reference: null,
+      callbackUrl: null,
+      createdAt: 'now',
+      answeredAt: null,
+      error: null,
+    };
     assert.equal(api.validateResponse(lookup, 'getLookup', 200).errors ?? null, null);
     assert.ok(api.validateResponse({ ...lookup, status: 'lost' }, 'getLookup', 200).errors?.length);
     assert.ok(api.validateResponse({ ...lookup, addresses: undefined }, 'getLookup', 200).errors?.length);
-    assert.ok(api.validateResponse({ type: '/problems/not-found', title: 'No such resource', status: '404', code: 'not_found' }, 'getLookup', 404).errors?.length);
+    assert.ok(
+      api.validateResponse({ type: '/problems/not-found', title: 'No such resource', status: '404', code: 'not_found' }, 'getLookup', 404).errors?.length,
+    );
     assert.ok(api.validateResponse({ title: 'No such resource', status: 404, code: 'not_found' }, 'getLookup', 404).errors?.length);
   });
 });

@@ -47,9 +47,7 @@ function entries(fields: Fields): Array<[string, string]> {
 /** A multipart/form-data body built by hand, so repeated fields and odd values go through verbatim. */
 function multipartBody(fields: Fields): { payload: Buffer; contentType: string } {
   const boundary = `----cercapec${randomBytes(8).toString('hex')}`;
-  const parts = entries(fields).map(
-    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-  );
+  const parts = entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
   return {
     payload: Buffer.from(`${parts.join('')}--${boundary}--\r\n`, 'utf8'),
     contentType: `multipart/form-data; boundary=${boundary}`,
@@ -134,7 +132,11 @@ async function answerAll(h: Harness, tokens: string[]): Promise<void> {
     const pending = new Set(rows.filter((r) => isPending(r.status)).map((r) => r.id));
     h.worker.start();
     const answered = await Promise.all(tokens.map((t, i) => (pending.has(t) ? waits[i] : true)));
-    assert.deepEqual(answered, tokens.map(() => true), 'every request answered');
+    assert.deepEqual(
+      answered,
+      tokens.map(() => true),
+      'every request answered',
+    );
   } finally {
     stop.abort(); // clears the timers of the waits not needed
   }
@@ -440,8 +442,26 @@ describe('text protocol input validation [sqlite]', () => {
       });
 
       test('repeated and overlong fields', async () => {
-        await expectPost(app, [['key', key], ['key', key], ['saldo', '']], enc, 'Error|Parametro key ripetuto');
-        await expectPost(app, [['key', key], ['cf', FOUND_CODE], ['cf', FOUND_CODE]], enc, 'Error|Parametro cf ripetuto');
+        await expectPost(
+          app,
+          [
+            ['key', key],
+            ['key', key],
+            ['saldo', ''],
+          ],
+          enc,
+          'Error|Parametro key ripetuto',
+        );
+        await expectPost(
+          app,
+          [
+            ['key', key],
+            ['cf', FOUND_CODE],
+            ['cf', FOUND_CODE],
+          ],
+          enc,
+          'Error|Parametro cf ripetuto',
+        );
         await expectPost(app, { key: 'k'.repeat(600), saldo: '' }, enc, 'Error|Parametro key troppo lungo');
         await expectPost(app, { key, cf: '9'.repeat(2000) }, enc, 'Error|Parametro cf troppo lungo');
       });
@@ -494,7 +514,12 @@ describe('text protocol input validation [sqlite]', () => {
 
   test('a body with no content type, or text/plain, is read as a form', async () => {
     const body = `key=${encodeURIComponent(key)}&saldo=`;
-    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'text/plain; charset=utf-8' }, { 'content-type': 'application/octet-stream' }]) {
+    for (const headers of [
+      {},
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'text/plain; charset=utf-8' },
+      { 'content-type': 'application/octet-stream' },
+    ]) {
       const { status, line } = await call(app, { method: 'POST', url: URL_PATH, headers, payload: Buffer.from(body) });
       assert.equal(status, 200, JSON.stringify(headers));
       assert.match(line, /^\d+\.\d{2}$/, `${JSON.stringify(headers)}: ${line}`);
@@ -511,8 +536,24 @@ describe('text protocol input validation [sqlite]', () => {
     await expectGet(app, { key }, 'ERROR|Parametro token mancante');
     await expectGet(app, { key, token: '' }, 'ERROR|Parametro token mancante');
     await expectGet(app, { key: 'nope', token: 'abc' }, 'ERROR|Chiave non valida o disabilitata');
-    await expectGet(app, [['key', key], ['token', 'a'], ['token', 'b']], 'ERROR|Parametro token ripetuto');
-    await expectGet(app, [['key', key], ['key', key], ['token', 'a']], 'ERROR|Parametro key ripetuto');
+    await expectGet(
+      app,
+      [
+        ['key', key],
+        ['token', 'a'],
+        ['token', 'b'],
+      ],
+      'ERROR|Parametro token ripetuto',
+    );
+    await expectGet(
+      app,
+      [
+        ['key', key],
+        ['key', key],
+        ['token', 'a'],
+      ],
+      'ERROR|Parametro key ripetuto',
+    );
   });
 
   test('POST without key answers Error|, GET without key answers ERROR|', async () => {
@@ -597,8 +638,7 @@ describe('text protocol input validation [sqlite]', () => {
       payload,
     });
     const getUrl = (query: string): InjectOptions => ({ method: 'GET', url: `${URL_PATH}?${query}` });
-    const part = (name: string, value: string, extra = '') =>
-      `--${b}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n${value}\r\n`;
+    const part = (name: string, value: string, extra = '') => `--${b}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n${value}\r\n`;
     const k = encodeURIComponent(key);
 
     const cases: Array<[string, InjectOptions]> = [

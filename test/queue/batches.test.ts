@@ -28,10 +28,16 @@ await eachDialect(describe, 'queue batches', (dialect) => {
   const noJobs = async () => assert.deepEqual(await rows(), []);
 
   test('addJobs adds many jobs in one go, ready to claim in order', async () => {
-    const ids = await addJobs(store.db, Array.from({ length: 250 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() + n, maxAttempts: 3 })));
+    const ids = await addJobs(
+      store.db,
+      Array.from({ length: 250 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() + n, maxAttempts: 3 })),
+    );
     assert.equal(new Set(ids).size, 250);
     const jobs = await claimJobs(store, { queue: 'q', workerId: 'w', limit: 1000, leaseMs: LEASE, now: clock.now() + 1000 });
-    assert.deepEqual(jobs.map((j) => (j.payload as { n: number }).n), Array.from({ length: 250 }, (_, n) => n));
+    assert.deepEqual(
+      jobs.map((j) => (j.payload as { n: number }).n),
+      Array.from({ length: 250 }, (_, n) => n),
+    );
     assert.ok(jobs.every((j) => j.maxAttempts === 3 && j.attempts === 1));
   });
 
@@ -40,25 +46,41 @@ await eachDialect(describe, 'queue batches', (dialect) => {
     await claimJobs(store, { queue: 'q', workerId: 'dead', limit: 1, leaseMs: LEASE, now: clock.now() });
     for (let n = 1; n <= 5; n++) await addJob(store.db, { queue: 'q', payload: { n }, now: clock.now() + n });
     const jobs = await claimJobs(store, { queue: 'q', workerId: 'w', limit: 4, leaseMs: LEASE, now: clock.now() + LEASE + 1 });
-    assert.deepEqual(jobs.map((j) => (j.payload as { n: number }).n), [0, 1, 2, 3]);
+    assert.deepEqual(
+      jobs.map((j) => (j.payload as { n: number }).n),
+      [0, 1, 2, 3],
+    );
     assert.equal(jobs[0].id, old);
-    assert.equal(jobs[0].attempts, 2, 'the dead worker\'s attempt counts');
+    assert.equal(jobs[0].attempts, 2, "the dead worker's attempt counts");
   });
 
   test('completeJobs deletes exactly the finished jobs this worker holds', async () => {
-    const ids = await addJobs(store.db, Array.from({ length: 6 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })));
+    const ids = await addJobs(
+      store.db,
+      Array.from({ length: 6 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })),
+    );
     await claimJobs(store, { queue: 'q', workerId: 'w', limit: 4, leaseMs: LEASE, now: clock.now() });
     // ids[0..3] held by w; ids[3] taken over by x; ids[4..5] still queued.
     await store.db.updateTable('jobs').set({ locked_by: 'x' }).where('id', '=', ids[3]).execute();
     assert.equal(await completeJobs(store.db, ids, 'w'), 3);
-    assert.deepEqual((await rows()).map((r) => r.id), ids.slice(3));
+    assert.deepEqual(
+      (await rows()).map((r) => r.id),
+      ids.slice(3),
+    );
   });
 
   test('returnJobs hands back unstarted jobs in their place, without counting the claim', async () => {
-    const [a, b] = await addJobs(store.db, [{ queue: 'q', payload: {}, now: clock.now() }, { queue: 'q', payload: {}, now: clock.now() + 5 }]);
+    const [a, b] = await addJobs(store.db, [
+      { queue: 'q', payload: {}, now: clock.now() },
+      { queue: 'q', payload: {}, now: clock.now() + 5 },
+    ]);
     await claimJobs(store, { queue: 'q', workerId: 'w', limit: 1, leaseMs: LEASE, now: clock.now() + 10 });
     const back = await returnJobs(store.db, 'w', [a, b], clock.now() + 20);
-    assert.deepEqual(back.map((j) => j.id), [a], 'b was not held by w');
+    assert.deepEqual(
+      back.map((j) => j.id),
+      [a],
+      'b was not held by w',
+    );
     const [first] = await claimJobs(store, { queue: 'q', workerId: 'v', limit: 1, leaseMs: LEASE, now: clock.now() + 30 });
     assert.equal(first.id, a, 'still ahead of b');
     assert.equal(first.attempts, 1);
@@ -66,7 +88,10 @@ await eachDialect(describe, 'queue batches', (dialect) => {
 
   test('several workers claiming in batches never run a job twice, and complete every one', async () => {
     const count = 600;
-    await addJobs(store.db, Array.from({ length: count }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })));
+    await addJobs(
+      store.db,
+      Array.from({ length: count }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })),
+    );
     const runs = new Map<number, string[]>();
     let finish!: () => void;
     const allRan = new Promise<void>((r) => (finish = r));
@@ -90,13 +115,20 @@ await eachDialect(describe, 'queue batches', (dialect) => {
     await Promise.all(workers.map((w) => w.idle()));
     await Promise.all(workers.map((w) => w.stop()));
     assert.equal(runs.size, count);
-    assert.deepEqual([...runs.values()].filter((r) => r.length !== 1), [], 'no job ran twice');
+    assert.deepEqual(
+      [...runs.values()].filter((r) => r.length !== 1),
+      [],
+      'no job ran twice',
+    );
     assert.ok(new Set([...runs.values()].flat()).size > 1, 'the work was shared');
     await noJobs();
   });
 
   test('a job that calls ctx.complete is completed in its transaction, not again in a batch', async () => {
-    await addJobs(store.db, [{ queue: 'q', payload: { n: 0 }, now: clock.now() }, { queue: 'q', payload: { n: 1 }, now: clock.now() }]);
+    await addJobs(store.db, [
+      { queue: 'q', payload: { n: 0 }, now: clock.now() },
+      { queue: 'q', payload: { n: 1 }, now: clock.now() },
+    ]);
     const seen: string[] = [];
     const handler: JobHandler = {
       async run(job, ctx) {
@@ -115,13 +147,16 @@ await eachDialect(describe, 'queue batches', (dialect) => {
     for (let i = 0; i < 500 && (await rows()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await worker.idle();
     await worker.stop();
-    assert.deepEqual(seen, ['completed:0'], 'gone inside the handler\'s own transaction');
+    assert.deepEqual(seen, ['completed:0'], "gone inside the handler's own transaction");
     await noJobs();
   });
 
   test('a worker abandoned with jobs claimed but not started, and finished but not flushed: every job is completed once its lease expires', async () => {
     const count = 40;
-    await addJobs(store.db, Array.from({ length: count }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })));
+    await addJobs(
+      store.db,
+      Array.from({ length: count }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })),
+    );
     const ran = new Map<number, number>();
     let release!: () => void;
     const stuck = new Promise<void>((r) => (release = r));
@@ -139,7 +174,20 @@ await eachDialect(describe, 'queue batches', (dialect) => {
       async giveUp() {},
       isPermanent: () => false,
     };
-    const abandoned = createWorker({ store, clock, logger, notifier: createLocalNotifier(), queue: 'q', handler: dying, concurrency: 1, batchSize: count, claimAheadMs: Infinity, completeBatchDelayMs: 3_600_000, leaseMs: LEASE, pollIntervalMs: 3_600_000 });
+    const abandoned = createWorker({
+      store,
+      clock,
+      logger,
+      notifier: createLocalNotifier(),
+      queue: 'q',
+      handler: dying,
+      concurrency: 1,
+      batchSize: count,
+      claimAheadMs: Infinity,
+      completeBatchDelayMs: 3_600_000,
+      leaseMs: LEASE,
+      pollIntervalMs: 3_600_000,
+    });
     abandoned.start();
     await fourRan;
     for (let i = 0; i < 500 && ran.size < 5; i++) await new Promise((r) => setTimeout(r, 5));
@@ -160,7 +208,18 @@ await eachDialect(describe, 'queue batches', (dialect) => {
       async giveUp() {},
       isPermanent: () => false,
     };
-    const rescuer = createWorker({ store, clock, logger, notifier: createLocalNotifier(), queue: 'q', handler: healthy, batchSize: 7, claimAheadMs: Infinity, leaseMs: LEASE, pollIntervalMs: 10 });
+    const rescuer = createWorker({
+      store,
+      clock,
+      logger,
+      notifier: createLocalNotifier(),
+      queue: 'q',
+      handler: healthy,
+      batchSize: 7,
+      claimAheadMs: Infinity,
+      leaseMs: LEASE,
+      pollIntervalMs: 10,
+    });
     rescuer.start();
     await allDone;
     await rescuer.idle();
@@ -176,7 +235,10 @@ await eachDialect(describe, 'queue batches', (dialect) => {
   });
 
   test('jobs held too long without a free runner are handed back for others', async () => {
-    await addJobs(store.db, Array.from({ length: 10 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })));
+    await addJobs(
+      store.db,
+      Array.from({ length: 10 }, (_, n) => ({ queue: 'q', payload: { n }, now: clock.now() })),
+    );
     let release!: () => void;
     const blocked = new Promise<void>((r) => (release = r));
     let started!: () => void;
@@ -190,7 +252,19 @@ await eachDialect(describe, 'queue batches', (dialect) => {
       isPermanent: () => false,
     };
     const leaseMs = 300; // heartbeat and hand-back every 100 ms
-    const worker = createWorker({ store, clock, logger, notifier: createLocalNotifier(), queue: 'q', handler: slow, concurrency: 1, batchSize: 10, claimAheadMs: Infinity, leaseMs, pollIntervalMs: 3_600_000 });
+    const worker = createWorker({
+      store,
+      clock,
+      logger,
+      notifier: createLocalNotifier(),
+      queue: 'q',
+      handler: slow,
+      concurrency: 1,
+      batchSize: 10,
+      claimAheadMs: Infinity,
+      leaseMs,
+      pollIntervalMs: 3_600_000,
+    });
     worker.start();
     await isRunning;
     assert.equal((await store.db.selectFrom('jobs').select('id').where('locked_by', '=', worker.id).execute()).length, 10);

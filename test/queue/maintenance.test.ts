@@ -57,7 +57,10 @@ await eachDialect(describe, 'maintenance', (dialect) => {
       everyMs: HOUR,
       async run(trx, now) {
         // The transaction is usable (on SQLite it holds the only connection).
-        const row = await trx.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const row = await trx
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         return { jobs: Number(row.n), now };
       },
     };
@@ -84,7 +87,13 @@ await eachDialect(describe, 'maintenance', (dialect) => {
       logger,
       intervalMs: 5,
       tasks: [
-        { name: 'broken', everyMs: 0, run: async () => { throw new Error('boom'); } },
+        {
+          name: 'broken',
+          everyMs: 0,
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
         { name: 'hourly', everyMs: HOUR, run: async () => void hourly.inc() },
         { name: 'every-tick', everyMs: 0, run: async () => void every.inc() },
       ],
@@ -112,7 +121,18 @@ await eachDialect(describe, 'maintenance', (dialect) => {
       clock: new ManualClock(),
       logger: silent,
       intervalMs: 5,
-      tasks: [{ name: 'slow', everyMs: 0, run: async () => { runs++; g.entered(); await g.opened; finished = true; } }],
+      tasks: [
+        {
+          name: 'slow',
+          everyMs: 0,
+          run: async () => {
+            runs++;
+            g.entered();
+            await g.opened;
+            finished = true;
+          },
+        },
+      ],
     });
     const release = holdEventLoop();
     try {
@@ -139,7 +159,21 @@ await eachDialect(describe, 'maintenance', (dialect) => {
       try {
         const g = gate();
         const clock = new ManualClock();
-        const first = createMaintenance({ store, clock, logger: silent, tasks: [{ name: 'exclusive', everyMs: HOUR, run: async () => { g.entered(); await g.opened; } }] });
+        const first = createMaintenance({
+          store,
+          clock,
+          logger: silent,
+          tasks: [
+            {
+              name: 'exclusive',
+              everyMs: HOUR,
+              run: async () => {
+                g.entered();
+                await g.opened;
+              },
+            },
+          ],
+        });
         const second = createMaintenance({
           store: other,
           clock,
@@ -164,9 +198,27 @@ await eachDialect(describe, 'maintenance', (dialect) => {
       const schema = store.description.split(' schema ')[1];
       const other = await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, migrate: false });
       try {
-        const failing = createMaintenance({ store, clock: new ManualClock(), logger: silent, tasks: [{ name: 'fragile', everyMs: HOUR, run: async () => { throw new Error('boom'); } }] });
+        const failing = createMaintenance({
+          store,
+          clock: new ManualClock(),
+          logger: silent,
+          tasks: [
+            {
+              name: 'fragile',
+              everyMs: HOUR,
+              run: async () => {
+                throw new Error('boom');
+              },
+            },
+          ],
+        });
         await assert.rejects(failing.runAll(), /boom/);
-        const again = createMaintenance({ store: other, clock: new ManualClock(), logger: silent, tasks: [{ name: 'fragile', everyMs: HOUR, run: async () => ({ ran: 1 }) }] });
+        const again = createMaintenance({
+          store: other,
+          clock: new ManualClock(),
+          logger: silent,
+          tasks: [{ name: 'fragile', everyMs: HOUR, run: async () => ({ ran: 1 }) }],
+        });
         assert.deepEqual(await again.runAll(), { fragile: { ran: 1 } });
       } finally {
         await other.close();

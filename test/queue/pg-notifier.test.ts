@@ -16,16 +16,18 @@ function captureLogs() {
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const raw: string[] = [];
   const waiters: { msg: string; resolve: () => void }[] = [];
-  const logger = pino({ level: 'debug' }, {
-    write(line: string) {
-      raw.push(line);
-      const entry = JSON.parse(line);
-      lines.push(entry);
-      for (const w of waiters.filter((w) => w.msg === entry.msg)) w.resolve();
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        raw.push(line);
+        const entry = JSON.parse(line);
+        lines.push(entry);
+        for (const w of waiters.filter((w) => w.msg === entry.msg)) w.resolve();
+      },
     },
-  });
-  const waitFor = (msg: string) =>
-    lines.some((l) => l.msg === msg) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ msg, resolve }));
+  );
+  const waitFor = (msg: string) => (lines.some((l) => l.msg === msg) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ msg, resolve })));
   return { logger, lines, raw, waitFor };
 }
 
@@ -115,7 +117,10 @@ describe('LISTEN/NOTIFY notifier', { skip: skip ?? false, timeout: 60_000 }, () 
       assert.ok(await answersFlow(a, b), 'notifications from another process arrive again');
       const [again] = await listenPids(admin, name);
       assert.ok(again && again !== pid, 'on a new connection');
-      assert.ok(logs.lines.some((l) => l.level === 40 && l.msg === 'LISTEN connection lost; reconnecting'), 'logged at warn');
+      assert.ok(
+        logs.lines.some((l) => l.level === 40 && l.msg === 'LISTEN connection lost; reconnecting'),
+        'logged at warn',
+      );
       const password = new URL(TEST_DATABASE_URL).password;
       for (const line of logs.raw) {
         assert.ok(!line.includes('postgres://'), `no URL in ${line}`);

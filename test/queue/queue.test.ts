@@ -26,7 +26,10 @@ await eachDialect(describe, 'queue', (dialect) => {
     for (let i = 0; i < 5; i++) await addJob(store.db, { queue: 'q', payload: { n: i }, now: T0 + i });
     await addJob(store.db, { queue: 'other', payload: {}, now: T0 });
     const jobs = await claim('w1', T0 + 100, 3);
-    assert.deepEqual(jobs.map((j) => (j.payload as { n: number }).n), [0, 1, 2]);
+    assert.deepEqual(
+      jobs.map((j) => (j.payload as { n: number }).n),
+      [0, 1, 2],
+    );
     assert.ok(jobs.every((j) => j.attempts === 1 && j.lockedBy === 'w1' && j.lockedUntil === T0 + 100 + LEASE));
     assert.equal((await claim('w2', T0 + 100)).length, 2, 'the rest, not the other queue');
     assert.equal((await claim('w3', T0 + 100)).length, 0);
@@ -40,14 +43,16 @@ await eachDialect(describe, 'queue', (dialect) => {
 
   test('concurrent claimers never get the same job', async () => {
     for (let i = 0; i < 200; i++) await addJob(store.db, { queue: 'q', payload: { n: i }, now: T0 });
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map(async (w) => {
-      const got: string[] = [];
-      for (;;) {
-        const jobs = await claim(w, T0 + 1, 7);
-        if (jobs.length === 0) return got;
-        got.push(...jobs.map((j) => j.id));
-      }
-    }));
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (w) => {
+        const got: string[] = [];
+        for (;;) {
+          const jobs = await claim(w, T0 + 1, 7);
+          if (jobs.length === 0) return got;
+          got.push(...jobs.map((j) => j.id));
+        }
+      }),
+    );
     const all = results.flat();
     assert.equal(all.length, 200);
     assert.equal(new Set(all).size, 200);
@@ -70,9 +75,16 @@ await eachDialect(describe, 'queue', (dialect) => {
   test('crash recovery by backdating rows: a running job with a lease in the past is reclaimed', async () => {
     const id = await addJob(store.db, { queue: 'q', payload: {}, now: T0 });
     await claim('w1', T0);
-    await store.db.updateTable('jobs').set({ locked_until: T0 - 1 }).where('id', '=', id).execute();
+    await store.db
+      .updateTable('jobs')
+      .set({ locked_until: T0 - 1 })
+      .where('id', '=', id)
+      .execute();
     const jobs = await claim('w2', T0);
-    assert.deepEqual(jobs.map((j) => j.id), [id]);
+    assert.deepEqual(
+      jobs.map((j) => j.id),
+      [id],
+    );
   });
 
   test('heartbeat extends only the leases still held', async () => {
@@ -110,9 +122,21 @@ await eachDialect(describe, 'queue', (dialect) => {
 
 describe('backoff', () => {
   test('grows exponentially with jitter and a cap', () => {
-    assert.equal(backoffMs(1, 1000, 300_000, () => 1), 1000);
-    assert.equal(backoffMs(3, 1000, 300_000, () => 1), 4000);
-    assert.equal(backoffMs(3, 1000, 300_000, () => 0), 2000);
-    assert.equal(backoffMs(30, 1000, 300_000, () => 1), 300_000);
+    assert.equal(
+      backoffMs(1, 1000, 300_000, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffMs(3, 1000, 300_000, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffMs(3, 1000, 300_000, () => 0),
+      2000,
+    );
+    assert.equal(
+      backoffMs(30, 1000, 300_000, () => 1),
+      300_000,
+    );
   });
 });

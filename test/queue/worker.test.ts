@@ -13,7 +13,7 @@ class Permanent extends Error {}
 await eachDialect(describe, 'worker', (dialect) => {
   let store: TestStore;
   const clock = new ManualClock();
-  const logger = pino({ level: process.env.DBG ? "debug" : "silent" });
+  const logger = pino({ level: process.env.DBG ? 'debug' : 'silent' });
   beforeEach(async () => {
     store = await openTestStore(dialect);
   });
@@ -79,7 +79,10 @@ await eachDialect(describe, 'worker', (dialect) => {
     await worker.stop();
     assert.deepEqual(events.sort(), ['done:0', 'gaveup:1', 'gaveup:2'], 'second attempt was the last');
     const failed = await store.db.selectFrom('jobs').select('status').execute();
-    assert.deepEqual(failed.map((r) => r.status), ['failed', 'failed']);
+    assert.deepEqual(
+      failed.map((r) => r.status),
+      ['failed', 'failed'],
+    );
   });
 
   test('stop releases what is still running so another worker takes it at once', async () => {

@@ -31,7 +31,11 @@ import { inadCodes, inadFixture, query, START, type InadFixture } from './inad-f
  * an attempt `skipped` with the reason, the chain goes on, no error against INAD.
  */
 
-const rejection = (p: Promise<unknown>) => p.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
 
 /** The omocodic form of a personal code: the last digit of the serial replaced by its letter, check char recomputed. */
 function omocodic(code: string): string {
@@ -48,7 +52,7 @@ describe('answers about another code', () => {
     f = undefined;
   });
 
-  test('INAD single extract answering another person\'s record: permanent code_mismatch, no address', async () => {
+  test("INAD single extract answering another person's record: permanent code_mismatch, no address", async () => {
     f = await inadFixture();
     const { person, activePersons } = inadCodes(f.dataset);
     const other = activePersons.find((p) => p.cf !== person.cf)!;
@@ -78,7 +82,14 @@ describe('answers about another code', () => {
     const limits = SourceLimitsSchema.parse({ readTimeoutMs: 3000, ratePerSecond: 10_000 });
     const http = createHttpClient('openapi', limits);
     try {
-      const client = openapiSource.create(OpenapiOptionsSchema.parse(openapiStandin.sourceSection(standin)), { store: null as never, clock: new ManualClock(), logger: pino({ level: 'silent' }), limits, http, resolvePath: (p) => p });
+      const client = openapiSource.create(OpenapiOptionsSchema.parse(openapiStandin.sourceSection(standin)), {
+        store: null as never,
+        clock: new ManualClock(),
+        logger: pino({ level: 'silent' }),
+        limits,
+        http,
+        resolvePath: (p) => p,
+      });
       const [asked, other] = dataset.companies;
       standin.misdirect(asked.cf, other.cf);
       const error = await rejection(client.lookup({ requestId: 'r', code: asked.cf, kind: 'cf11', reference: null }, AbortSignal.timeout(5000)));
@@ -107,23 +118,29 @@ await eachDialect(describe, 'inad through the service: other codes and omocodic 
   async function start(routing: string[]) {
     const dataset = generateDataset();
     standin = await startInadStandin({ dataset, clock: { now: () => h?.clock.now() ?? START } });
-    h = await createHarness(dialect, {}, {
-      sourceDefinitions: [inadSource],
-      registriesFile: {
-        routing: { cf16: routing, cf11: ['directory'] },
-        sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: 'pratica-1', limits: { batchDelayMs: 5, retries: 0 } } },
+    h = await createHarness(
+      dialect,
+      {},
+      {
+        sourceDefinitions: [inadSource],
+        registriesFile: {
+          routing: { cf16: routing, cf11: ['directory'] },
+          sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: 'pratica-1', limits: { batchDelayMs: 5, retries: 0 } } },
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
     const { id } = await h.account();
     const account = (await getAccount(h.store, id))!;
     const submit = async (code: string) => (await submitLookup(h!.services.lookups, { account, code, via: 'json' })).id;
-    const settled = (requestId: string) => waitFor(
-      () => h!.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow(),
-      (r) => !['queued', 'running'].includes(r.status),
-      'settled',
-    );
-    const attempts = (requestId: string) => h!.store.db.selectFrom('attempts').select(['source', 'outcome', 'error']).where('request_id', '=', requestId).orderBy('started_at').execute();
+    const settled = (requestId: string) =>
+      waitFor(
+        () => h!.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow(),
+        (r) => !['queued', 'running'].includes(r.status),
+        'settled',
+      );
+    const attempts = (requestId: string) =>
+      h!.store.db.selectFrom('attempts').select(['source', 'outcome', 'error']).where('request_id', '=', requestId).orderBy('started_at').execute();
     return { dataset, submit, settled, attempts };
   }
 
@@ -137,7 +154,13 @@ await eachDialect(describe, 'inad through the service: other codes and omocodic 
     const row = await settled(id);
     assert.equal(row.status, 'failed');
     assert.equal(row.pec, null);
-    assert.deepEqual((await attempts(id)).map((a) => [a.source, a.outcome]), [['directory', 'not_found'], ['inad', 'permanent_error']]);
+    assert.deepEqual(
+      (await attempts(id)).map((a) => [a.source, a.outcome]),
+      [
+        ['directory', 'not_found'],
+        ['inad', 'permanent_error'],
+      ],
+    );
     const cached = await h!.store.db.selectFrom('registry_cache').selectAll().where('code', '=', person.cf).execute();
     assert.deepEqual(cached, [], 'an answer about another code is not cached');
     const addresses = await h!.store.db.selectFrom('request_addresses').selectAll().where('request_id', '=', id).execute();

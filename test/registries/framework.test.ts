@@ -52,15 +52,24 @@ describe('micro-batcher', () => {
       },
     });
     const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'x'].map((i) => batcher.add(i)));
-    assert.deepEqual(runs, [['a', 'b', 'c'], ['d', 'x']]);
-    assert.deepEqual(results.slice(0, 4).map((r) => (r as PromiseFulfilledResult<string>).value), ['A', 'B', 'C', 'D']);
+    assert.deepEqual(runs, [
+      ['a', 'b', 'c'],
+      ['d', 'x'],
+    ]);
+    assert.deepEqual(
+      results.slice(0, 4).map((r) => (r as PromiseFulfilledResult<string>).value),
+      ['A', 'B', 'C', 'D'],
+    );
     assert.equal(results[4].status, 'rejected', 'an item the run left out is rejected, not left hanging');
   });
 
   test('a failed run rejects every item of its batch', async () => {
     const batcher = createMicroBatcher<string, string>({ maxSize: 10, delayMs: 1, key: (s) => s, run: async () => Promise.reject(new Error('503')) });
     const results = await Promise.allSettled([batcher.add('a'), batcher.add('b')]);
-    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
   });
 });
 
@@ -117,9 +126,18 @@ describe('registries file', () => {
 
   test('an unknown source or a bad option stops the start with a message naming it', async () => {
     const s = scriptedSource('inipec');
-    await assert.rejects(createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { nope: {} } } }), /unknown source "nope"/);
-    await assert.rejects(createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: { limits: { concurrency: 0 } } } } }), /sources\.inipec\.limits\.concurrency/);
-    await assert.rejects(createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: { typo: 1 } } } }), /sources\.inipec/);
+    await assert.rejects(
+      createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { nope: {} } } }),
+      /unknown source "nope"/,
+    );
+    await assert.rejects(
+      createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: { limits: { concurrency: 0 } } } } }),
+      /sources\.inipec\.limits\.concurrency/,
+    );
+    await assert.rejects(
+      createHarness('sqlite', {}, { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: { typo: 1 } } } }),
+      /sources\.inipec/,
+    );
   });
 });
 
@@ -129,7 +147,11 @@ describe('metrics and source health over HTTP', () => {
 
   test('/metrics speaks Prometheus text; /healthz/sources lists each source; a token guards both when set', async () => {
     const s = scriptedSource('inipec');
-    h = await createHarness('sqlite', { metricsToken: 'token-di-prova-lungo-16' }, { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: {} } } });
+    h = await createHarness(
+      'sqlite',
+      { metricsToken: 'token-di-prova-lungo-16' },
+      { sourceDefinitions: [s.definition], registriesFile: { sources: { inipec: {} } } },
+    );
     assert.equal((await h.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
     const auth = { authorization: 'Bearer token-di-prova-lungo-16' };
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics', headers: auth });
@@ -139,7 +161,10 @@ describe('metrics and source health over HTTP', () => {
     assert.match(metrics.body, /cercapec_registry_breaker_state\{source="inipec"\} 0/);
     const health = await h.app.inject({ method: 'GET', url: '/healthz/sources', headers: auth });
     assert.equal(health.statusCode, 200);
-    assert.deepEqual(health.json().sources.map((x: { source: string }) => x.source), ['directory', 'inipec']);
+    assert.deepEqual(
+      health.json().sources.map((x: { source: string }) => x.source),
+      ['directory', 'inipec'],
+    );
     assert.equal(health.json().status, 'ok');
   });
 });

@@ -22,7 +22,7 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
     assert.equal(f.sent('extract').length, 0, 'no single extractions');
     const body = JSON.parse(f.sent('list')[0].body);
     assert.deepEqual([...body.codiciFiscali].sort(), [...codes].sort());
-    assert.equal(body.praticalReference, 'pratica-massiva', 'the spec\'s spelling');
+    assert.equal(body.praticalReference, 'pratica-massiva', "the spec's spelling");
     assert.equal(f.sent('state').length, 3, 'PRESA_IN_CARICO, IN_ELABORAZIONE, then DISPONIBILE');
     assert.equal(f.sent('response').length, 1);
 
@@ -40,7 +40,11 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
 
   test('the id from the 202 is the one polled and fetched', async () => {
     f = await inadFixture({ limits: { batchDelayMs: 20 } });
-    await lookupAll(inadCodes(f.dataset).activePersons.slice(0, 10).map((p) => p.cf));
+    await lookupAll(
+      inadCodes(f.dataset)
+        .activePersons.slice(0, 10)
+        .map((p) => p.cf),
+    );
     const ids = new Set(f.sent('state').map((r) => r.path.split('/').pop()));
     assert.equal(ids.size, 1, 'the id from the 202 is polled');
     assert.equal(f.sent('response')[0].path.split('/').pop(), [...ids][0]);
@@ -48,7 +52,9 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
 
   test('fewer codes than bulkThreshold are asked one by one', async () => {
     f = await inadFixture({ limits: { batchDelayMs: 20 }, options: { bulkThreshold: 10 } });
-    const codes = inadCodes(f.dataset).activePersons.slice(0, 9).map((p) => p.cf);
+    const codes = inadCodes(f.dataset)
+      .activePersons.slice(0, 9)
+      .map((p) => p.cf);
     const answers = await lookupAll(codes);
     assert.ok(answers.every((a) => a.outcome === 'found'));
     assert.equal(f.sent('list').length, 0);
@@ -64,13 +70,18 @@ describe('inad: bulk extraction (listDigitalAddress)', () => {
     assert.ok(answers.flat().every((x) => x.outcome === 'found'));
     assert.deepEqual(f.standin.listReferences(), ['pratica A']);
     assert.equal(f.sent('list').length, 1);
-    assert.deepEqual(f.sent('extract').map((r) => r.query.get('practicalReference')), ['pratica B', 'pratica B', 'pratica B']);
+    assert.deepEqual(
+      f.sent('extract').map((r) => r.query.get('practicalReference')),
+      ['pratica B', 'pratica B', 'pratica B'],
+    );
   });
 
   test('a list still in progress after bulkMaxPolls fails every lookup with a transient error', async () => {
     f = await inadFixture({ limits: { batchDelayMs: 20 }, options: { bulkMaxPolls: 2 }, standin: { readyAfterPolls: 100 } });
     const results = await Promise.allSettled(
-      inadCodes(f.dataset).activePersons.slice(0, 10).map((p) => f.client.lookup(query(p.cf), AbortSignal.timeout(10_000))),
+      inadCodes(f.dataset)
+        .activePersons.slice(0, 10)
+        .map((p) => f.client.lookup(query(p.cf), AbortSignal.timeout(10_000))),
     );
     for (const r of results) {
       assert.equal(r.status, 'rejected');

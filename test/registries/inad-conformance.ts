@@ -22,7 +22,11 @@ export async function assertInadConformance(standin: InadStandinHandle): Promise
   const base = INAD_STANDIN.basePath;
   const requests = standin.received.filter((r) => r.path.startsWith(`${base}/`));
   assert.ok(requests.length > 0, 'the client called INAD');
-  assert.deepEqual(requests.flatMap((r) => spec.request(r, base)), [], 'requests conform to inad-extraction.yaml');
+  assert.deepEqual(
+    requests.flatMap((r) => spec.request(r, base)),
+    [],
+    'requests conform to inad-extraction.yaml',
+  );
 
   const problems: string[] = [];
   for (const r of requests) {

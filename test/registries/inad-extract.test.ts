@@ -11,7 +11,7 @@ describe('inad: single extraction (GET /extract)', () => {
   afterEach(async () => f?.close());
   const lookup = (code: string, reference: string | null = 'pratica-42') => f.client.lookup(query(code, reference), AbortSignal.timeout(5000));
 
-  test('a person\'s domicile is found, with since as validFrom', async () => {
+  test("a person's domicile is found, with since as validFrom", async () => {
     f = await inadFixture();
     const { person } = inadCodes(f.dataset);
     const answer = await lookup(person.cf);
@@ -27,13 +27,16 @@ describe('inad: single extraction (GET /extract)', () => {
     await assertInadConformance(f.standin);
   });
 
-  test('a professional\'s addresses carry the profession (practicedProfession)', async () => {
+  test("a professional's addresses carry the profession (practicedProfession)", async () => {
     f = await inadFixture();
     const { professional } = inadCodes(f.dataset);
     const answer = await lookup(professional.cf);
     assert.equal(answer.outcome, 'found');
     const addresses = answer.outcome === 'found' ? answer.addresses : [];
-    assert.deepEqual(addresses.map((a) => a.pec), professional.pecs);
+    assert.deepEqual(
+      addresses.map((a) => a.pec),
+      professional.pecs,
+    );
     assert.ok(professional.pecs.length === 2, 'the first professional has two addresses');
     for (const a of addresses) {
       assert.equal(a.kind, 'professionista');
@@ -72,7 +75,7 @@ describe('inad: single extraction (GET /extract)', () => {
     await assertInadConformance(f.standin);
   });
 
-  test('practicalReference: the request\'s (or the account\'s, resolved by the worker) is sent', async () => {
+  test("practicalReference: the request's (or the account's, resolved by the worker) is sent", async () => {
     f = await inadFixture({ options: { defaultPracticalReference: 'riferimento di riserva' } });
     const { person } = inadCodes(f.dataset);
     await lookup(person.cf, 'Prot. 123/2026 recupero crediti');
@@ -81,7 +84,7 @@ describe('inad: single extraction (GET /extract)', () => {
     assert.equal(extract.path.endsWith(`/extract/${person.cf}`), true);
   });
 
-  test('practicalReference: without one in the request, the source\'s defaultPracticalReference', async () => {
+  test("practicalReference: without one in the request, the source's defaultPracticalReference", async () => {
     f = await inadFixture({ options: { defaultPracticalReference: 'riferimento di riserva' } });
     await lookup(inadCodes(f.dataset).person.cf, null);
     assert.equal(f.sent('extract')[0].query.get('practicalReference'), 'riferimento di riserva');

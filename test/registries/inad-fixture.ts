@@ -38,7 +38,14 @@ export async function inadFixture(o: FixtureOptions = {}): Promise<InadFixture> 
   const clock = o.shared?.clock ?? new ManualClock(START);
   const dataset = o.shared?.dataset ?? generateDataset();
   const standin = o.shared?.standin ?? (await startInadStandin({ dataset, clock, ...o.standin }));
-  const limits = SourceLimitsSchema.parse({ ...inadSource.defaultLimits, batchDelayMs: 5, readTimeoutMs: 3_000, ratePerSecond: 10_000, concurrency: 16, ...o.limits });
+  const limits = SourceLimitsSchema.parse({
+    ...inadSource.defaultLimits,
+    batchDelayMs: 5,
+    readTimeoutMs: 3_000,
+    ratePerSecond: 10_000,
+    concurrency: 16,
+    ...o.limits,
+  });
   const http = createHttpClient('inad', limits);
   const options = InadOptionsSchema.parse({ ...inadStandinSection(standin), defaultPracticalReference: null, bulkPollIntervalMs: 5, ...o.options });
   const client = inadSource.create(options, { store: null as never, clock, logger: pino({ level: 'silent' }), limits, http, resolvePath: (p) => p });

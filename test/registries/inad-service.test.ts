@@ -18,18 +18,22 @@ describe('inad through the whole service', () => {
     await standin?.close();
   });
 
-  test('a person\'s code is answered by inad with the account\'s reference; the second lookup comes from the cache', async () => {
+  test("a person's code is answered by inad with the account's reference; the second lookup comes from the cache", async () => {
     const dataset = generateDataset();
     // The stand-in reads the harness's ManualClock (created below; it starts at START) for expiries.
     standin = await startInadStandin({ dataset, clock: { now: () => h?.clock.now() ?? START } });
-    h = await createHarness('sqlite', {}, {
-      sourceDefinitions: [inadSource],
-      registriesFile: {
-        routing: { cf16: ['directory', 'inad'], cf11: ['directory'] },
-        sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: null, limits: { batchDelayMs: 5 } } },
+    h = await createHarness(
+      'sqlite',
+      {},
+      {
+        sourceDefinitions: [inadSource],
+        registriesFile: {
+          routing: { cf16: ['directory', 'inad'], cf11: ['directory'] },
+          sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: null, limits: { batchDelayMs: 5 } } },
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
     const { person } = inadCodes(dataset);
     const request = (id: string) => h!.store.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const submit = async () => {
@@ -40,16 +44,24 @@ describe('inad through the whole service', () => {
 
     const first = await submit();
     h.worker.start();
-    const row = await waitFor(() => request(first), (r) => r.status === 'found', 'found');
+    const row = await waitFor(
+      () => request(first),
+      (r) => r.status === 'found',
+      'found',
+    );
     assert.equal(row.source, 'inad');
     assert.equal(row.pec, person.pec);
     const extracts = () => standin!.received.filter((r) => r.path.includes('/extract/'));
     assert.equal(extracts().length, 1);
-    assert.equal(extracts()[0].query.get('practicalReference'), 'Prot. 77/2026 notifiche', 'the account\'s default reference');
+    assert.equal(extracts()[0].query.get('practicalReference'), 'Prot. 77/2026 notifiche', "the account's default reference");
 
     // Another account, same code: answered from the cache, INAD not asked again.
     const second = await submit();
-    const again = await waitFor(() => request(second), (r) => r.status === 'found', 'found again');
+    const again = await waitFor(
+      () => request(second),
+      (r) => r.status === 'found',
+      'found again',
+    );
     assert.equal(again.pec, person.pec);
     assert.equal(extracts().length, 1, 'served from the cache');
   });

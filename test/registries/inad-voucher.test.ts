@@ -104,7 +104,7 @@ describe('inad: PDND voucher', () => {
     assert.match(error.message, /aud/);
   });
 
-  test('an expired assertion is refused (the client clock an hour behind PDND\'s)', async () => {
+  test("an expired assertion is refused (the client clock an hour behind PDND's)", async () => {
     // The client signs at START (its ManualClock); PDND's clock reads an hour later.
     f = await inadFixture({ standin: { clock: { now: () => START + 3_600_000 } } });
     const error = await rejection(f.client.lookup(query(inadCodes(f.dataset).person.cf), AbortSignal.timeout(5000)));

@@ -29,7 +29,11 @@ async function assertion(o: { keyPem?: string; x5c?: string[]; aud?: string; cli
 }
 
 async function authenticate(rig: InipecRig, jws: string, clientId = INIPEC_STANDIN_CLIENT_ID) {
-  const res = await fetch(`${rig.standin.baseUrl}/authentication?client_id=${clientId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jws });
+  const res = await fetch(`${rig.standin.baseUrl}/authentication?client_id=${clientId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: jws,
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -40,7 +44,10 @@ describe('INI-PEC authentication', () => {
   test('the client signs the JWS InfoCamere expects and calls with the token as Bearer and the scope header', async () => {
     rig = await inipecRig();
     const company = rig.dataset.companies[0];
-    assert.deepEqual(await rig.lookup(company.cf), { outcome: 'found', addresses: [{ pec: company.pec, kind: 'impresa', source: 'inipec', label: null, profession: null, validFrom: null, validUntil: null }] });
+    assert.deepEqual(await rig.lookup(company.cf), {
+      outcome: 'found',
+      addresses: [{ pec: company.pec, kind: 'impresa', source: 'inipec', label: null, profession: null, validFrom: null, validUntil: null }],
+    });
     const [auth, ...data] = rig.standin.received;
     assert.equal(auth.method, 'POST');
     assert.equal(auth.query.get('client_id'), INIPEC_STANDIN_CLIENT_ID);
@@ -89,7 +96,10 @@ describe('INI-PEC authentication', () => {
 
   test('credentials InfoCamere refuses: a permanent error, and no data call is tried', async () => {
     rig = await inipecRig({ options: { clientId: 'cliente-sconosciuto' } });
-    const error = await rig.lookup(rig.dataset.companies[0].cf).then(() => null, (e: unknown) => e);
+    const error = await rig.lookup(rig.dataset.companies[0].cf).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof RegistryError);
     assert.equal(error.transient, false);
     assert.equal(error.code, 'auth_401');
@@ -102,8 +112,14 @@ describe('INI-PEC authentication', () => {
     const http = createHttpClient('inipec', limits);
     const ctx = { store: undefined as never, clock: rig.clock, logger: pino({ level: 'silent' }), limits, http, resolvePath: (p: string) => p };
     try {
-      assert.throws(() => inipecSource.create(clientOptions(rig.standin, { privateKeyFile: TEST_KEYS.otherKeyFile }), ctx), /certificate does not match the private key/);
-      assert.throws(() => inipecSource.create(clientOptions(rig.standin, { certificateFile: '/nonexistent/cert.pem' }), ctx), /sources\.inipec\.certificateFile: cannot read/);
+      assert.throws(
+        () => inipecSource.create(clientOptions(rig.standin, { privateKeyFile: TEST_KEYS.otherKeyFile }), ctx),
+        /certificate does not match the private key/,
+      );
+      assert.throws(
+        () => inipecSource.create(clientOptions(rig.standin, { certificateFile: '/nonexistent/cert.pem' }), ctx),
+        /sources\.inipec\.certificateFile: cannot read/,
+      );
     } finally {
       await http.close();
     }

@@ -6,7 +6,10 @@ import { inipecRig, type InipecRig } from './inipec-setup.ts';
 const pecs = (a: RegistryAnswer) => (a.outcome === 'found' ? a.addresses.map((x) => x.pec) : []);
 
 async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
   return error;
 }
@@ -22,7 +25,10 @@ describe('INI-PEC bulk lists', () => {
     assert.equal(professional.pecs.length, 2, 'the seeded professional 0 has two addresses');
     const [a, b] = await Promise.all([rig.lookup(company.cf), rig.lookup(professional.cf)]);
     assert.deepEqual(a.outcome === 'found' && a.addresses.map((x) => [x.pec, x.kind, x.source]), [[company.pec, 'impresa', 'inipec']]);
-    assert.deepEqual(b.outcome === 'found' && b.addresses.map((x) => [x.pec, x.kind]), professional.pecs.map((pec) => [pec, 'professionista']));
+    assert.deepEqual(
+      b.outcome === 'found' && b.addresses.map((x) => [x.pec, x.kind]),
+      professional.pecs.map((pec) => [pec, 'professionista']),
+    );
     assert.equal(rig.count('richiestaElencoPec'), 1, 'both codes travelled in one request');
     const body = JSON.parse(rig.standin.received.find((r) => r.path.endsWith('/richiestaElencoPec'))!.body);
     assert.deepEqual(body.elencoCf, [{ cf: company.cf }, { cf: professional.cf }]);
@@ -48,7 +54,10 @@ describe('INI-PEC bulk lists', () => {
     const answers = await Promise.all(codes.map((c) => rig.lookup(c)));
     const requests = rig.standin.received.filter((r) => r.path.endsWith('/richiestaElencoPec')).map((r) => JSON.parse(r.body).elencoCf.length);
     // Both wait for the one token call, then race: their arrival order is not fixed.
-    assert.deepEqual(requests.sort((a, b) => b - a), [100, 50]);
+    assert.deepEqual(
+      requests.sort((a, b) => b - a),
+      [100, 50],
+    );
     assert.equal(rig.count('getElencoPec'), 2 * 3, 'each request polled through two "in progress" answers');
     assert.equal(rig.count('authentication'), 1, 'one token for all');
     companies.forEach((c, i) => {

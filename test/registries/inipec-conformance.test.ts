@@ -24,7 +24,10 @@ describe('INI-PEC against the published spec', () => {
     await Promise.all([d.companies[0].cf, d.professionals[0].cf, d.unknown.cf11[0], d.unknown.cf16[1]].map((c) => rig.lookup(c)));
     rig.standin.revokeTokens();
     await rig.lookup(d.companies[1].cf);
-    assert.deepEqual(new Set(rig.calls().map((c) => c.replace(/\d+$/, 'ID'))), new Set(['POST /authentication', 'POST /richiestaElencoPec', 'GET /getElencoPec/ID']));
+    assert.deepEqual(
+      new Set(rig.calls().map((c) => c.replace(/\d+$/, 'ID'))),
+      new Set(['POST /authentication', 'POST /richiestaElencoPec', 'GET /getElencoPec/ID']),
+    );
 
     // Our own reading of the string bodies the spec cannot look inside.
     for (const r of rig.standin.received.filter((x) => x.path.endsWith('/richiestaElencoPec'))) {
@@ -66,7 +69,10 @@ describe('INI-PEC against the published spec', () => {
 
     const headers = { authorization: `Bearer ${auth.text}`, scope: 'pec-pa', 'content-type': 'application/json' };
     const codes = [rig.dataset.companies[0].cf, rig.dataset.professionals[0].cf, rig.dataset.unknown.cf11[0]];
-    const requested = await call('POST', '/richiestaElencoPec', { headers, body: JSON.stringify({ dataOraRichiesta: '2026-11-28T09:00:00Z', elencoCf: codes.map((cf) => ({ cf })) }) });
+    const requested = await call('POST', '/richiestaElencoPec', {
+      headers,
+      body: JSON.stringify({ dataOraRichiesta: '2026-11-28T09:00:00Z', elencoCf: codes.map((cf) => ({ cf })) }),
+    });
     assert.equal(requested.status, 200);
     answers.push({ method: 'POST', path: '/richiestaElencoPec', status: 200, body: requested.json() });
     answers.push({ method: 'POST', path: '/richiestaElencoPec', status: 401, body: (await call('POST', '/richiestaElencoPec', { body: '{}' })).json() });

@@ -6,7 +6,10 @@ import { inipecRig, type InipecRig } from './inipec-setup.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
   return error;
 }
@@ -71,7 +74,12 @@ describe('INI-PEC faults', () => {
   test('closing the client ends its polling with a transient error', async () => {
     rig = await inipecRig({ standin: { inProgressPolls: 1_000 }, options: { pollIntervalMs: 50 } });
     const waiting = rig.lookup(rig.dataset.companies[0].cf);
-    await waitFor(() => rig.count('getElencoPec'), (n) => n > 0, 'the first getElencoPec poll', { intervalMs: 10 });
+    await waitFor(
+      () => rig.count('getElencoPec'),
+      (n) => n > 0,
+      'the first getElencoPec poll',
+      { intervalMs: 10 },
+    );
     await rig.client.close?.();
     assert.equal((await rejection(waiting)).transient, true);
   });

@@ -18,10 +18,14 @@ describe('INI-PEC through the whole service', () => {
     // The stand-in judges tokens by the service's clock (created below).
     standin = await startInipecStandin({ dataset, clock: { now: () => h!.clock.now() } });
     const section = { ...inipecStandin.sourceSection(standin), pollIntervalMs: 5, limits: { batchDelayMs: 5 } };
-    h = await createHarness('sqlite', {}, {
-      registriesFile: { routing: { cf11: ['directory', 'inipec'], cf16: ['directory', 'inipec'] }, sources: { inipec: section } },
-      sleep: async () => {},
-    });
+    h = await createHarness(
+      'sqlite',
+      {},
+      {
+        registriesFile: { routing: { cf11: ['directory', 'inipec'], cf16: ['directory', 'inipec'] }, sources: { inipec: section } },
+        sleep: async () => {},
+      },
+    );
     const company = dataset.companies[7];
 
     async function ask(key: string): Promise<string> {

@@ -6,7 +6,13 @@ import type { LookupQuery, RegistryAnswer } from '../../src/registries/registry.
 import type { SourceClient } from '../../src/registries/source-definition.ts';
 import { SourceLimitsSchema, type SourceLimits } from '../../src/registries/source-limits.ts';
 import { generateDataset, type StandinDataset } from '../../src/standins/dataset.ts';
-import { INIPEC_BASE_PATH, INIPEC_STANDIN_CLIENT_ID, startInipecStandin, type InipecStandinHandle, type InipecStandinOptions } from '../../src/standins/inipec/server.ts';
+import {
+  INIPEC_BASE_PATH,
+  INIPEC_STANDIN_CLIENT_ID,
+  startInipecStandin,
+  type InipecStandinHandle,
+  type InipecStandinOptions,
+} from '../../src/standins/inipec/server.ts';
 import type { StandinRequest } from '../../src/standins/standin-server.ts';
 import { TEST_KEYS } from '../../src/standins/test-keys.ts';
 
@@ -45,7 +51,9 @@ export function queryFor(code: string): LookupQuery {
  * these tests see exactly what the client answers and throws. Stand-in and client share a
  * ManualClock, so token expiry moves only when a test says.
  */
-export async function inipecRig(o: { standin?: Partial<InipecStandinOptions>; options?: Partial<InipecOptions>; limits?: Partial<SourceLimits> } = {}): Promise<InipecRig> {
+export async function inipecRig(
+  o: { standin?: Partial<InipecStandinOptions>; options?: Partial<InipecOptions>; limits?: Partial<SourceLimits> } = {},
+): Promise<InipecRig> {
   const clock = new ManualClock(START);
   const dataset = generateDataset();
   const standin = await startInipecStandin({ dataset, clock, ...o.standin });

@@ -21,19 +21,23 @@ await eachDialect(describe, 'cercapec registries refresh / status', (dialect) =>
   const storeArgs = () => (dialect === 'sqlite' ? ['--data', join(dir, 'data')] : ['--database', TEST_DATABASE_URL, '--schema', schema]);
   // The WS23 secret comes from the environment, as in production.
   const env = () => ({ CERCAPEC_REGISTRIES_FILE: registriesFile, CERCAPEC_IPA_AUTH_ID: 'segreto-di-prova' });
-  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> => runCli([...args, ...storeArgs()], { env: { ...env(), ...extraEnv } });
+  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> =>
+    runCli([...args, ...storeArgs()], { env: { ...env(), ...extraEnv } });
 
   before(async () => {
     ckan = await startIpaCkanStandin({ dataset });
     dir = await mkdtemp(join(tmpdir(), 'cercapec-ipa-cli-'));
     registriesFile = join(dir, 'registries.json');
-    await writeFile(registriesFile, JSON.stringify({
-      routing: { cf11: ['directory', 'ipa-mirror', 'ipa-ws23', 'inipec'] },
-      sources: {
-        'ipa-mirror': { dumpUrl: ckan.dumpUrl },
-        'ipa-ws23': { baseUrl: 'http://127.0.0.1:9', authId: 'env:CERCAPEC_IPA_AUTH_ID' },
-      },
-    }));
+    await writeFile(
+      registriesFile,
+      JSON.stringify({
+        routing: { cf11: ['directory', 'ipa-mirror', 'ipa-ws23', 'inipec'] },
+        sources: {
+          'ipa-mirror': { dumpUrl: ckan.dumpUrl },
+          'ipa-ws23': { baseUrl: 'http://127.0.0.1:9', authId: 'env:CERCAPEC_IPA_AUTH_ID' },
+        },
+      }),
+    );
   });
   after(async () => {
     await killAllChildren();

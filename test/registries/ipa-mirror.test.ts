@@ -41,10 +41,18 @@ await eachDialect(describe, 'ipa-mirror', (dialect) => {
       clock,
       logger: silent,
       metrics: createRegistryMetrics(),
-      loaded: { file: parseRegistriesFile({ routing: { cf11: ['directory', 'ipa-mirror'], cf16: ['directory'] }, sources: { 'ipa-mirror': section } }), baseDir: '.' },
+      loaded: {
+        file: parseRegistriesFile({ routing: { cf11: ['directory', 'ipa-mirror'], cf16: ['directory'] }, sources: { 'ipa-mirror': section } }),
+        baseDir: '.',
+      },
     });
     mirror = registries.sources.find((s) => s.id === 'ipa-mirror')!;
-    refresher = ipaMirrorRefresher(IpaMirrorOptions.parse(section), { store, clock, logger: silent, limits: { connectTimeoutMs: 10_000, readTimeoutMs: 10_000 } });
+    refresher = ipaMirrorRefresher(IpaMirrorOptions.parse(section), {
+      store,
+      clock,
+      logger: silent,
+      limits: { connectTimeoutMs: 10_000, readTimeoutMs: 10_000 },
+    });
   });
   afterEach(async () => {
     await refresher.close();
@@ -64,12 +72,19 @@ await eachDialect(describe, 'ipa-mirror', (dialect) => {
   /** After a refused download: the mirror still answers as before, and registry_sync says why. */
   async function assertOldMirrorAnswers(datasetId: string, reason: RegExp) {
     assert.deepEqual(await pecsOf(TWO_PEC.cf), TWO_PEC.pecs);
-    assert.deepEqual((await mirrorDatasets()).map((d) => d.id), [datasetId]);
+    assert.deepEqual(
+      (await mirrorDatasets()).map((d) => d.id),
+      [datasetId],
+    );
     const state = await readSyncState(store.db, 'ipa-mirror');
     assert.equal(state.status, 'error');
     assert.match(state.error ?? '', reason);
     assert.equal(state.dataset_id, datasetId);
-    const entries = await store.db.selectFrom('directory_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('dataset_id', '!=', datasetId).executeTakeFirstOrThrow();
+    const entries = await store.db
+      .selectFrom('directory_entries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dataset_id', '!=', datasetId)
+      .executeTakeFirstOrThrow();
     assert.equal(Number(entries.n), 0, 'nothing of the refused download is left behind');
   }
 
@@ -87,12 +102,15 @@ await eachDialect(describe, 'ipa-mirror', (dialect) => {
     assert.equal(report.outcome === 'replaced' && report.rows, dataset.enti.length);
     const answer = await lookup(TWO_PEC.cf);
     assert.ok(answer.outcome === 'found');
-    assert.deepEqual(answer.addresses.map((a) => [a.pec, a.kind, a.source, a.label]), TWO_PEC.pecs.map((p) => [p, 'ente', 'ipa-mirror', TWO_PEC.name]));
+    assert.deepEqual(
+      answer.addresses.map((a) => [a.pec, a.kind, a.source, a.label]),
+      TWO_PEC.pecs.map((p) => [p, 'ente', 'ipa-mirror', TWO_PEC.name]),
+    );
     assert.deepEqual(await pecsOf(ONE_PEC.cf), ONE_PEC.pecs);
     assert.deepEqual(await lookup(dataset.unknown.cf11[0]), { outcome: 'not_found' });
     assert.deepEqual(await lookup(dataset.companies[0].cf), { outcome: 'not_found' });
     const local = await createLocalDirectory(store).lookup({ requestId: 'r', code: ONE_PEC.cf, kind: 'cf11', reference: null }, AbortSignal.timeout(5000));
-    assert.deepEqual(local, { outcome: 'not_found' }, 'the local directory leaves the mirror\'s dataset alone');
+    assert.deepEqual(local, { outcome: 'not_found' }, "the local directory leaves the mirror's dataset alone");
     assert.deepEqual(await details(), { status: 'ok', refreshedAt: clock.now(), checkedAt: clock.now(), rows: dataset.enti.length, error: null, ageHours: 0 });
     clock.advance(3 * HOUR);
     assert.equal((await details()).ageHours, 3);
@@ -138,9 +156,12 @@ await eachDialect(describe, 'ipa-mirror', (dialect) => {
     assert.deepEqual(await pecsOf(ONE_PEC.cf), ['nuova.pec@pec.ente.example']);
     assert.deepEqual(await pecsOf(dataset.unknown.cf11[1]), ['nuovo@pec.ente.example']);
     const datasets = await mirrorDatasets();
-    assert.deepEqual(datasets.map((d) => d.id), [second.outcome === 'replaced' && second.datasetId]);
+    assert.deepEqual(
+      datasets.map((d) => d.id),
+      [second.outcome === 'replaced' && second.datasetId],
+    );
     const oldEntries = await store.db.selectFrom('directory_entries').select('code').where('dataset_id', '=', first.datasetId).execute();
-    assert.equal(oldEntries.length, 0, 'the old dataset\'s entries are deleted');
+    assert.equal(oldEntries.length, 0, "the old dataset's entries are deleted");
     const state = await readSyncState(store.db, 'ipa-mirror');
     assert.equal(state.refreshed_at, clock.now());
     assert.equal(state.rows, dataset.enti.length);
@@ -223,19 +244,27 @@ await eachDialect(describe, 'ipa-mirror', (dialect) => {
     clock.advance(1);
     assert.deepEqual(await tick(), { due: 1, started: 1 }, 'a failure is retried after retryMs');
     assert.deepEqual(await refresher.refresh(), { outcome: 'not_modified' });
-    assert.deepEqual(registries.tasks.map((t) => t.name), ['refresh-ipa-mirror'], 'the source hands its task to the workers');
+    assert.deepEqual(
+      registries.tasks.map((t) => t.name),
+      ['refresh-ipa-mirror'],
+      'the source hands its task to the workers',
+    );
   });
 });
 
 await eachDialect(describe, 'ipa-mirror through the whole service', (dialect) => {
-  test('the workers\' maintenance downloads the dump; a code is then answered by ipa-mirror', async () => {
+  test("the workers' maintenance downloads the dump; a code is then answered by ipa-mirror", async () => {
     const { createHarness } = await import('../helpers/services.ts');
     const { submitLookup } = await import('../../src/lookups/submit-lookup.ts');
     const { getAccount } = await import('../../src/accounts/accounts.ts');
     const ckan = await startIpaCkanStandin({ dataset });
-    const h = await createHarness(dialect, {}, {
-      registriesFile: { routing: { cf11: ['directory', 'ipa-mirror'], cf16: ['directory'] }, sources: { 'ipa-mirror': { dumpUrl: ckan.dumpUrl } } },
-    });
+    const h = await createHarness(
+      dialect,
+      {},
+      {
+        registriesFile: { routing: { cf11: ['directory', 'ipa-mirror'], cf16: ['directory'] }, sources: { 'ipa-mirror': { dumpUrl: ckan.dumpUrl } } },
+      },
+    );
     try {
       const maintenance = createMaintenance({ store: h.store, clock: h.clock, logger: silent, tasks: h.services.registries.tasks });
       assert.deepEqual(await maintenance.runAll(), { 'refresh-ipa-mirror': { due: 1, started: 1 } });
@@ -255,7 +284,7 @@ await eachDialect(describe, 'ipa-mirror through the whole service', (dialect) =>
       assert.equal(answered.source, 'ipa-mirror');
       assert.equal(answered.pec, ONE_PEC.pecs[0]);
       const cached = await h.store.db.selectFrom('registry_cache').selectAll().where('source', '=', 'ipa-mirror').execute();
-      assert.deepEqual(cached, [], 'the mirror\'s answers are not cached: they are our own tables');
+      assert.deepEqual(cached, [], "the mirror's answers are not cached: they are our own tables");
     } finally {
       await h.close();
       await ckan.close();

@@ -28,7 +28,11 @@ async function assertConformance(standin: IpaWs23Handle): Promise<void> {
   const checker = await (spec ??= loadSpec('ipa-ws23.yaml'));
   const requests = standin.received.filter((r) => r.path === WS23_PATH);
   assert.ok(requests.length > 0, 'the client called WS23');
-  assert.deepEqual(requests.flatMap((r) => checker.request(r, '')), [], 'requests conform to ipa-ws23.yaml');
+  assert.deepEqual(
+    requests.flatMap((r) => checker.request(r, '')),
+    [],
+    'requests conform to ipa-ws23.yaml',
+  );
   const problems: string[] = [];
   for (const r of [...requests]) {
     const res = await fetch(`${standin.url}${r.url}`, { method: 'POST', headers: { 'content-type': String(r.headers['content-type']) }, body: r.body });
@@ -59,7 +63,10 @@ describe('ipa-ws23 client against the WS23 stand-in', () => {
   const ask = (code: string, authId?: string): Promise<RegistryAnswer> =>
     client(authId).lookup({ requestId: 'r1', code, kind: 'cf11', reference: null }, AbortSignal.timeout(15_000));
   async function refusal(code: string, authId?: string): Promise<RegistryError> {
-    const error = await ask(code, authId).then(() => null, (e: unknown) => e);
+    const error = await ask(code, authId).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
     return error;
   }
@@ -67,7 +74,10 @@ describe('ipa-ws23 client against the WS23 stand-in', () => {
   test('found: every domicilio digitale of the ente, as an ente named des_amm; the request is a form POST', async () => {
     const answer = await ask(TWO_PEC.cf);
     assert.equal(answer.outcome, 'found');
-    assert.deepEqual(answer.outcome === 'found' && answer.addresses.map((a) => [a.pec, a.kind, a.source, a.label]), TWO_PEC.pecs.map((p) => [p, 'ente', 'ipa-ws23', TWO_PEC.name]));
+    assert.deepEqual(
+      answer.outcome === 'found' && answer.addresses.map((a) => [a.pec, a.kind, a.source, a.label]),
+      TWO_PEC.pecs.map((p) => [p, 'ente', 'ipa-ws23', TWO_PEC.name]),
+    );
     const [sent] = standin.received;
     assert.equal(sent.method, 'POST');
     assert.equal(sent.path, WS23_PATH, 'a trailing slash in baseUrl is not doubled');
@@ -179,7 +189,13 @@ describe('ipa-ws23 mapping of bodies the stand-in never sends', () => {
       ],
     });
     assert.ok(!(r instanceof RegistryError) && r.outcome === 'found');
-    assert.deepEqual(r.addresses.map((a) => [a.pec, a.label]), [['ente@pec.example', 'Ente'], ['ente@sercq.example', 'Ente']]);
+    assert.deepEqual(
+      r.addresses.map((a) => [a.pec, a.label]),
+      [
+        ['ente@pec.example', 'Ente'],
+        ['ente@sercq.example', 'Ente'],
+      ],
+    );
   });
 });
 
@@ -188,13 +204,17 @@ await eachDialect(describe, 'ipa-ws23 through the whole service', (dialect) => {
   let h: Harness;
   beforeEach(async () => {
     standin = await startIpaWs23Standin({ dataset });
-    h = await createHarness(dialect, {}, {
-      registriesFile: {
-        routing: { cf11: ['directory', 'ipa-ws23'], cf16: ['directory'] },
-        sources: { 'ipa-ws23': { baseUrl: standin.url, authId: STANDIN_IPA_AUTH_ID } },
+    h = await createHarness(
+      dialect,
+      {},
+      {
+        registriesFile: {
+          routing: { cf11: ['directory', 'ipa-ws23'], cf16: ['directory'] },
+          sources: { 'ipa-ws23': { baseUrl: standin.url, authId: STANDIN_IPA_AUTH_ID } },
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
   });
   afterEach(async () => {
     await h.close();

@@ -23,7 +23,14 @@ describe('openapi: Company API IT-pec', () => {
     const http = createHttpClient('openapi', limits);
     opened.push({ http });
     const parsed = OpenapiOptionsSchema.parse({ ...openapiStandin.sourceSection(standin), ...options });
-    return openapiSource.create(parsed, { store: null as never, clock: new ManualClock(), logger: pino({ level: 'silent' }), limits, http, resolvePath: (p) => p });
+    return openapiSource.create(parsed, {
+      store: null as never,
+      clock: new ManualClock(),
+      logger: pino({ level: 'silent' }),
+      limits,
+      http,
+      resolvePath: (p) => p,
+    });
   }
   const lookup = (c: SourceClient, code: string) => c.lookup(q(code), AbortSignal.timeout(5000));
   const refusal = (p: Promise<unknown>) =>
@@ -47,7 +54,7 @@ describe('openapi: Company API IT-pec', () => {
     await standin.close();
   });
 
-  test('a company\'s PEC is found (data[].pec), as impresa; the token goes as Bearer', async () => {
+  test("a company's PEC is found (data[].pec), as impresa; the token goes as Bearer", async () => {
     const company = dataset.companies[0];
     const answer = await lookup(client(), company.cf);
     assert.deepEqual(answer, { outcome: 'found', addresses: [{ pec: company.pec, kind: 'impresa', source: 'openapi', label: null, profession: null }] });

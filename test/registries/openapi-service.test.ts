@@ -17,17 +17,21 @@ describe('openapi through the whole service', () => {
     await standin?.close();
   });
 
-  test('a company\'s P.IVA is answered by openapi; the second lookup comes from the cache', async () => {
+  test("a company's P.IVA is answered by openapi; the second lookup comes from the cache", async () => {
     const dataset = generateDataset();
     standin = await startOpenapiStandin({ dataset });
-    h = await createHarness('sqlite', {}, {
-      sourceDefinitions: [openapiSource],
-      registriesFile: {
-        routing: { cf11: ['directory', 'openapi'], cf16: ['directory'] },
-        sources: { openapi: openapiStandin.sourceSection(standin) },
+    h = await createHarness(
+      'sqlite',
+      {},
+      {
+        sourceDefinitions: [openapiSource],
+        registriesFile: {
+          routing: { cf11: ['directory', 'openapi'], cf16: ['directory'] },
+          sources: { openapi: openapiStandin.sourceSection(standin) },
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
     const company = dataset.companies[5];
     const request = (id: string) => h!.store.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const submit = async () => {
@@ -38,14 +42,22 @@ describe('openapi through the whole service', () => {
 
     const first = await submit();
     h.worker.start();
-    const row = await waitFor(() => request(first), (r) => r.status === 'found', 'found');
+    const row = await waitFor(
+      () => request(first),
+      (r) => r.status === 'found',
+      'found',
+    );
     assert.equal(row.source, 'openapi');
     assert.equal(row.pec, company.pec);
     const calls = () => standin!.received.filter((r) => r.path === `/IT-pec/${company.cf}`).length;
     assert.equal(calls(), 1);
 
     const second = await submit();
-    const again = await waitFor(() => request(second), (r) => r.status === 'found', 'found again');
+    const again = await waitFor(
+      () => request(second),
+      (r) => r.status === 'found',
+      'found again',
+    );
     assert.equal(again.pec, company.pec);
     assert.equal(calls(), 1, 'served from the cache: no second paid call');
   });

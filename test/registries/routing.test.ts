@@ -22,15 +22,19 @@ describe('routing through the chain of sources', () => {
     a = scriptedSource('ipa-ws23');
     b = scriptedSource('inipec');
     c = scriptedSource('openapi');
-    h = await createHarness('sqlite', {}, {
-      sourceDefinitions: [a.definition, b.definition, c.definition],
-      registriesFile: {
-        routing: { cf11: ['directory', 'ipa-ws23', 'inipec', 'openapi'], cf16: ['directory', 'inipec'] },
-        sources: { 'ipa-ws23': { breaker: { failureThreshold: 2, openMs: 60_000 } }, inipec: {}, openapi: {} },
-        ...file,
+    h = await createHarness(
+      'sqlite',
+      {},
+      {
+        sourceDefinitions: [a.definition, b.definition, c.definition],
+        registriesFile: {
+          routing: { cf11: ['directory', 'ipa-ws23', 'inipec', 'openapi'], cf16: ['directory', 'inipec'] },
+          sources: { 'ipa-ws23': { breaker: { failureThreshold: 2, openMs: 60_000 } }, inipec: {}, openapi: {} },
+          ...file,
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
   }
   async function submit(code = CODE, input: Parameters<Harness['account']>[0] = {}) {
     const { id: accountId, key } = await h.account(input);
@@ -40,14 +44,20 @@ describe('routing through the chain of sources', () => {
   }
   const request = (id: string) => h.store.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const attempts = async (id: string) =>
-    (await h.store.db.selectFrom('attempts').select(['source', 'outcome']).where('request_id', '=', id).orderBy('started_at').orderBy('id').execute()).map((r) => `${r.source}:${r.outcome}`);
+    (await h.store.db.selectFrom('attempts').select(['source', 'outcome']).where('request_id', '=', id).orderBy('started_at').orderBy('id').execute()).map(
+      (r) => `${r.source}:${r.outcome}`,
+    );
 
   test('the first definite answer wins and later sources are not asked', async () => {
     await setup();
     b.answers.set(CODE, 'found');
     const { id } = await submit();
     h.worker.start();
-    const row = await waitFor(() => request(id), (r) => r.status === 'found', 'found');
+    const row = await waitFor(
+      () => request(id),
+      (r) => r.status === 'found',
+      'found',
+    );
     assert.equal(row.source, 'inipec');
     assert.equal(row.pec, `inipec.${CODE}@pec.example`);
     assert.deepEqual(c.calls, []);
@@ -58,7 +68,11 @@ describe('routing through the chain of sources', () => {
     await setup();
     const { id } = await submit(PERSON);
     h.worker.start();
-    await waitFor(() => request(id), (r) => r.status === 'not_found', 'not found');
+    await waitFor(
+      () => request(id),
+      (r) => r.status === 'not_found',
+      'not found',
+    );
     assert.deepEqual(await attempts(id), ['directory:not_found', 'inipec:not_found']);
     assert.deepEqual(a.calls, [], 'ipa-ws23 is not in the cf16 chain');
   });
@@ -68,13 +82,21 @@ describe('routing through the chain of sources', () => {
     a.answers.set(CODE, 'transient');
     const { id } = await submit();
     h.worker.start();
-    const failed = await waitFor(() => h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').executeTakeFirstOrThrow(), (j) => j.attempts >= 1 && j.status === 'queued', 'a retry scheduled');
+    const failed = await waitFor(
+      () => h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').executeTakeFirstOrThrow(),
+      (j) => j.attempts >= 1 && j.status === 'queued',
+      'a retry scheduled',
+    );
     assert.equal((await request(id)).status, 'queued');
     assert.ok(failed.run_at > h.clock.now(), 'backed off');
     a.answers.set(CODE, 'found');
     // Past the backoff, and past the breaker its two failed tries opened (openMs 60 s).
     h.clock.advance(Math.max(failed.run_at - h.clock.now(), 60_000));
-    const row = await waitFor(() => request(id), (r) => r.status === 'found', 'found after the retry');
+    const row = await waitFor(
+      () => request(id),
+      (r) => r.status === 'found',
+      'found after the retry',
+    );
     assert.equal(row.source, 'ipa-ws23');
   });
 
@@ -84,11 +106,19 @@ describe('routing through the chain of sources', () => {
     b.otherwise = 'found';
     const first = await submit();
     h.worker.start();
-    await waitFor(() => request(first.id), (r) => r.status === 'found', 'first');
+    await waitFor(
+      () => request(first.id),
+      (r) => r.status === 'found',
+      'first',
+    );
     // failureThreshold 2: the two tries of the first lookup opened the breaker.
     const callsWhenOpen = a.calls.length;
     const second = await submit('01234567897');
-    await waitFor(() => request(second.id), (r) => r.status === 'found', 'second');
+    await waitFor(
+      () => request(second.id),
+      (r) => r.status === 'found',
+      'second',
+    );
     assert.equal(a.calls.length, callsWhenOpen, 'skipped while open');
     assert.ok((await attempts(second.id)).includes('ipa-ws23:transient_error'));
     const health = await h.services.registries.sources.find((s) => s.id === 'ipa-ws23')!.health();
@@ -96,7 +126,11 @@ describe('routing through the chain of sources', () => {
     h.clock.advance(60_000);
     a.otherwise = 'found';
     const third = await submit('12345678903');
-    const row = await waitFor(() => request(third.id), (r) => r.status === 'found', 'third');
+    const row = await waitFor(
+      () => request(third.id),
+      (r) => r.status === 'found',
+      'third',
+    );
     assert.equal(row.source, 'ipa-ws23', 'the half-open probe went through and closed the breaker');
     assert.equal((await h.services.registries.sources.find((s) => s.id === 'ipa-ws23')!.health()).breaker, 'closed');
   });
@@ -106,15 +140,27 @@ describe('routing through the chain of sources', () => {
     a.answers.set(CODE, 'found');
     const first = await submit();
     h.worker.start();
-    await waitFor(() => request(first.id), (r) => r.status === 'found', 'first');
+    await waitFor(
+      () => request(first.id),
+      (r) => r.status === 'found',
+      'first',
+    );
     await h.store.db.updateTable('requests').set({ dedup_code: null }).execute();
     const second = await submit();
-    await waitFor(() => request(second.id), (r) => r.status === 'found', 'second');
+    await waitFor(
+      () => request(second.id),
+      (r) => r.status === 'found',
+      'second',
+    );
     assert.equal(a.calls.length, 1, 'the second lookup came from the cache');
     h.clock.advance(86_400_000 + 1);
     await h.store.db.updateTable('requests').set({ dedup_code: null }).execute();
     const third = await submit();
-    await waitFor(() => request(third.id), (r) => r.status === 'found', 'third');
+    await waitFor(
+      () => request(third.id),
+      (r) => r.status === 'found',
+      'third',
+    );
     assert.equal(a.calls.length, 2, 'expired: asked again');
     const metrics = await h.services.metrics.registry.metrics();
     assert.match(metrics, /cercapec_registry_cache_total\{source="ipa-ws23",result="hit"\} 1/);
@@ -126,9 +172,17 @@ describe('routing through the chain of sources', () => {
     const { id, account, key } = await submit(CODE, { initialCreditCents: 100, priceCents: 10 });
     assert.equal(await balanceOf(h.store.db, account.id), 90);
     h.worker.start();
-    await waitFor(() => h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').executeTakeFirstOrThrow(), (j) => j.attempts >= 1 && j.status === 'queued', 'a retry');
+    await waitFor(
+      () => h.store.db.selectFrom('jobs').selectAll().where('queue', '=', 'lookup').executeTakeFirstOrThrow(),
+      (j) => j.attempts >= 1 && j.status === 'queued',
+      'a retry',
+    );
     h.clock.advance(11 * 60_000);
-    const row = await waitFor(() => request(id), (r) => r.status === 'failed', 'failed');
+    const row = await waitFor(
+      () => request(id),
+      (r) => r.status === 'failed',
+      'failed',
+    );
     assert.equal(row.error_code, 'deadline_exceeded');
     assert.equal(await balanceOf(h.store.db, account.id), 100, 'refunded');
     const response = await h.app.inject({ method: 'GET', url: `/index_ws.php?key=${encodeURIComponent(key)}&token=${id}` });
@@ -139,7 +193,11 @@ describe('routing through the chain of sources', () => {
     await setup();
     const { id } = await submit(CODE, { operatorFallback: true });
     h.worker.start();
-    const row = await waitFor(() => request(id), (r) => r.status === 'waiting_operator', 'waiting operator');
+    const row = await waitFor(
+      () => request(id),
+      (r) => r.status === 'waiting_operator',
+      'waiting operator',
+    );
     assert.equal(row.answered_at, null);
     const job = await h.store.db.selectFrom('jobs').selectAll().where('queue', '=', OPERATOR_QUEUE).executeTakeFirstOrThrow();
     assert.deepEqual(JSON.parse(job.payload), { requestId: id });
@@ -153,7 +211,11 @@ describe('routing through the chain of sources', () => {
     const { id } = await submitLookup(h.services.lookups, { account, code: CODE, via: 'text' });
     assert.equal((await request(id)).status, 'queued', 'not answered "not found" inline');
     h.worker.start();
-    await waitFor(() => request(id), (r) => r.status === 'waiting_operator', 'waiting operator');
+    await waitFor(
+      () => request(id),
+      (r) => r.status === 'waiting_operator',
+      'waiting operator',
+    );
     const { id: plainId } = await h.account();
     const plain = (await getAccount(h.store, plainId))!;
     const other = await submitLookup(h.services.lookups, { account: plain, code: CODE, via: 'text' });

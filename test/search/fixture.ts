@@ -22,7 +22,14 @@ export function testCode(n: number): string {
 /** Bodies that are not comuni, for acronyms, categories and provinces other than the demo's. */
 export const EXTRA_ENTI = [
   { ipa: 'asl_rm1', name: 'Azienda Sanitaria Locale Roma 1', acronym: 'ASL ROMA 1', category: 'L7', istat: '058091', pec: 'protocollo@pec.aslroma1.it' },
-  { ipa: 'asl_rm2', name: 'Azienda Sanitaria Locale Roma 2', acronym: 'ASL ROMA 2', category: 'L7', istat: '058091', pec: 'protocollo.generale@pec.aslroma2.it' },
+  {
+    ipa: 'asl_rm2',
+    name: 'Azienda Sanitaria Locale Roma 2',
+    acronym: 'ASL ROMA 2',
+    category: 'L7',
+    istat: '058091',
+    pec: 'protocollo.generale@pec.aslroma2.it',
+  },
   { ipa: 'oa_mi', name: 'Ordine degli Avvocati di Milano', acronym: '', category: 'C13', istat: '015146', pec: 'segreteria@cert.ordineavvocatimilano.it' },
   { ipa: 'c_c745', name: 'Comune di Città di Castello', acronym: '', category: 'L6', istat: '054013', pec: 'comune.cittadicastello@postacert.umbria.it' },
 ];
@@ -34,11 +41,21 @@ function csvCell(value: string): string {
 /** The demo file with EXTRA_ENTI appended, in the enti format (same header). */
 export function ipaFile(name = 'enti.csv', extra = EXTRA_ENTI): string {
   const demo = readFileSync(DEMO, 'utf8').replace(/\s+$/, '');
-  const header = demo.split(/\r?\n/)[0].replace(/^\uFEFF/, '').split(',');
+  const header = demo
+    .split(/\r?\n/)[0]
+    .replace(/^\uFEFF/, '')
+    .split(',');
   const lines = extra.map((e, i) => {
     const row: Record<string, string> = {
-      Codice_IPA: e.ipa, Denominazione_ente: e.name, Codice_fiscale_ente: testCode(i), Codice_Categoria: e.category,
-      Acronimo: e.acronym, Codice_comune_ISTAT: e.istat, Mail1: e.pec, Tipo_Mail1: 'Pec', _id: String(90_000 + i),
+      Codice_IPA: e.ipa,
+      Denominazione_ente: e.name,
+      Codice_fiscale_ente: testCode(i),
+      Codice_Categoria: e.category,
+      Acronimo: e.acronym,
+      Codice_comune_ISTAT: e.istat,
+      Mail1: e.pec,
+      Tipo_Mail1: 'Pec',
+      _id: String(90_000 + i),
     };
     return header.map((h) => csvCell(row[h] ?? '')).join(',');
   });

@@ -22,16 +22,25 @@ await eachDialect(describe, 'GET /v1/search', (dialect) => {
     const r = await search(a.key, `q=${encodeURIComponent('comune di rezzo')}`);
     assert.equal(r.statusCode, 200, r.body);
     const body = r.json();
-    assert.deepEqual(body.items.map((i: { name: string }) => i.name), ['Comune di Val Rezzo', 'Comune di Rezzoaglio']);
+    assert.deepEqual(
+      body.items.map((i: { name: string }) => i.name),
+      ['Comune di Val Rezzo', 'Comune di Rezzoaglio'],
+    );
     assert.equal(body.items[1].code, '82003050109');
     assert.equal(body.items[1].ipaCode, 'c_h258');
     assert.equal(body.items[1].place.province, 'GE');
     assert.deepEqual(body.items[1].source, { type: 'ipa', name: 'ipa-mirror' });
     assert.deepEqual(body.items[1].pecs, [{ pec: 'protocollo@pec.comune.rezzoaglio.ge.it', kind: 'ente', source: 'ipa-mirror' }]);
     assert.equal(body.nextCursor, null);
-    assert.deepEqual((await listLedger(h.store.db, a.id)).map((l) => l.kind), ['topup']);
+    assert.deepEqual(
+      (await listLedger(h.store.db, a.id)).map((l) => l.kind),
+      ['topup'],
+    );
     const filtered = (await search(a.key, 'q=rezzo&province=GE')).json();
-    assert.deepEqual(filtered.items.map((i: { name: string }) => i.name), ['Comune di Rezzoaglio']);
+    assert.deepEqual(
+      filtered.items.map((i: { name: string }) => i.name),
+      ['Comune di Rezzoaglio'],
+    );
   });
 
   test('pages with cursor and limit', async () => {
@@ -51,7 +60,17 @@ await eachDialect(describe, 'GET /v1/search', (dialect) => {
   test('bad input is a problem+json 400, and is not charged', async () => {
     const a = await h.account();
     await updateAccount(h.store, a.id, h.clock.now(), { searchPriceCents: 3 });
-    for (const query of ['q=', '', `q=${'a'.repeat(201)}`, 'q=rezzo&limit=0', 'q=rezzo&limit=101', 'q=rezzo&limit=x', 'q=rezzo&cursor=zzz', 'q=%3F%21', 'q=rezzo&province=Genova']) {
+    for (const query of [
+      'q=',
+      '',
+      `q=${'a'.repeat(201)}`,
+      'q=rezzo&limit=0',
+      'q=rezzo&limit=101',
+      'q=rezzo&limit=x',
+      'q=rezzo&cursor=zzz',
+      'q=%3F%21',
+      'q=rezzo&province=Genova',
+    ]) {
       const r = await search(a.key, query);
       assert.equal(r.statusCode, 400, `${query}: ${r.body}`);
       assert.match(r.headers['content-type'] as string, /^application\/problem\+json/);
@@ -60,7 +79,7 @@ await eachDialect(describe, 'GET /v1/search', (dialect) => {
     assert.equal(await balanceOf(h.store.db, a.id), 1000);
   });
 
-  test('priced per search at the account\'s search price; prepaid without credit is refused with 402; one account\'s searches never charge another', async () => {
+  test("priced per search at the account's search price; prepaid without credit is refused with 402; one account's searches never charge another", async () => {
     const a = await h.account({ initialCreditCents: 5 });
     const b = await h.account({ initialCreditCents: 1000 });
     await updateAccount(h.store, a.id, h.clock.now(), { searchPriceCents: 3 });
@@ -71,7 +90,13 @@ await eachDialect(describe, 'GET /v1/search', (dialect) => {
     assert.equal(refused.json().code, 'insufficient_credit');
     assert.equal(await balanceOf(h.store.db, a.id), 2);
     const ledger = await listLedger(h.store.db, a.id);
-    assert.deepEqual(ledger.map((l) => [l.kind, l.amountCents]), [['topup', 5], ['search', -3]]);
+    assert.deepEqual(
+      ledger.map((l) => [l.kind, l.amountCents]),
+      [
+        ['topup', 5],
+        ['search', -3],
+      ],
+    );
     // b has no search price: free, and nothing moves on a's ledger.
     assert.equal((await search(b.key, 'q=rezzoaglio')).statusCode, 200);
     assert.equal(await balanceOf(h.store.db, b.id), 1000);

@@ -9,7 +9,18 @@ describe('cercapec client search, cercapec import --name-column, cercapec accoun
   let fx: ClientFixture;
   before(async () => {
     fx = await startClientFixture('search');
-    const imported = await cliOk(['import', IPA_SAMPLE, '--format', 'ipa-enti', '--name', 'enti con nomi', '--name-column', 'Denominazione_ente', '--data', fx.dataDir]);
+    const imported = await cliOk([
+      'import',
+      IPA_SAMPLE,
+      '--format',
+      'ipa-enti',
+      '--name',
+      'enti con nomi',
+      '--name-column',
+      'Denominazione_ente',
+      '--data',
+      fx.dataDir,
+    ]);
     assert.match(imported.stdout, /^names searchable: 48$/m);
   });
   after(() => fx?.close());
@@ -19,13 +30,22 @@ describe('cercapec client search, cercapec import --name-column, cercapec accoun
     const table = await clientOk(['search', 'comune', 'di', 'rezzo'], env);
     const lines = table.stdout.trim().split('\n');
     assert.match(lines[0], /^code\s+ipa\s+denominazione\s+sede\s+pec\s+fonte$/);
-    assert.match(lines[2], /^84000950133\s+c_h259\s+Comune di Val Rezzo\s+Via Provinciale, 4 22010 \(CO\)\s+comune\.valrezzo@pec\.regione\.lombardia\.it\s+enti con nomi$/);
+    assert.match(
+      lines[2],
+      /^84000950133\s+c_h259\s+Comune di Val Rezzo\s+Via Provinciale, 4 22010 \(CO\)\s+comune\.valrezzo@pec\.regione\.lombardia\.it\s+enti con nomi$/,
+    );
     assert.match(lines[3], /^82003050109\s+c_h258\s+Comune di Rezzoaglio\s+.*protocollo@pec\.comune\.rezzoaglio\.ge\.it\s+enti con nomi$/);
 
     await cliOk(['accounts', 'set', 'client-search', '--search-price-cents', '7', '--data', fx.dataDir]);
     const json = await clientOk(['search', '--json', '--province', 'GE', 'REZZÒAGLIO'], env);
-    const results = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(results.map((r) => [r.code, r.name, r.source.name, r.pecs[0].pec]), [['82003050109', 'Comune di Rezzoaglio', 'enti con nomi', 'protocollo@pec.comune.rezzoaglio.ge.it']]);
+    const results = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      results.map((r) => [r.code, r.name, r.source.name, r.pecs[0].pec]),
+      [['82003050109', 'Comune di Rezzoaglio', 'enti con nomi', 'protocollo@pec.comune.rezzoaglio.ge.it']],
+    );
     const ledger = await cliOk(['accounts', 'ledger', 'client-search', '--data', fx.dataDir]);
     assert.equal(ledger.stdout.split('\n').filter((l) => l.split('\t')[1] === 'search').length, 1);
     assert.match(ledger.stdout, /\tsearch\t-0[.,]07\t/);

@@ -22,8 +22,14 @@ describe('name normalisation', () => {
   test('common words are required only when the query has nothing else', () => {
     assert.deepEqual(parseQuery('comune di rezzoaglio').required, ['rezzoaglio']);
     assert.deepEqual(parseQuery('Comune di').required, ['comune', 'di']);
-    assert.throws(() => parseQuery('  ?! '), (e) => isCercapecError(e, 'invalid_argument'));
-    assert.throws(() => parseQuery('x'.repeat(201)), (e) => isCercapecError(e, 'invalid_argument'));
+    assert.throws(
+      () => parseQuery('  ?! '),
+      (e) => isCercapecError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => parseQuery('x'.repeat(201)),
+      (e) => isCercapecError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -58,7 +64,7 @@ await eachDialect(describe, 'search by name', (dialect) => {
       assert.deepEqual(names(await searchNames(store, q)), ['Comune di Rezzoaglio'], q);
     }
     assert.deepEqual(names(await searchNames(store, 'citta di castello')), ['Comune di Città di Castello']);
-    assert.deepEqual(names(await searchNames(store, "ricco del golfo")), ["Comune di Ricco' del Golfo di Spezia"]);
+    assert.deepEqual(names(await searchNames(store, 'ricco del golfo')), ["Comune di Ricco' del Golfo di Spezia"]);
     assert.deepEqual(names(await searchNames(store, 'rhemes notre dame')), ['Comune di Rhemes-notre-dame']);
   });
 
@@ -76,7 +82,7 @@ await eachDialect(describe, 'search by name', (dialect) => {
       'Comune di Rionero Sannitico',
       'Comune di Rionero In Vulture',
     ]);
-    assert.deepEqual(names(await searchNames(store, 'rign')), ['Comune di Rignano Flaminio', 'Comune di Rignano Garganico', 'Comune di Rignano sull\'Arno']);
+    assert.deepEqual(names(await searchNames(store, 'rign')), ['Comune di Rignano Flaminio', 'Comune di Rignano Garganico', "Comune di Rignano sull'Arno"]);
   });
 
   test('acronyms are searched; every uncommon word is required', async () => {
@@ -115,26 +121,41 @@ await eachDialect(describe, 'search by name', (dialect) => {
     assert.deepEqual(paged, all);
   });
 
-  test("a customer dataset imported with a name column is searchable, says its source, and goes with the dataset", async () => {
+  test('a customer dataset imported with a name column is searchable, says its source, and goes with the dataset', async () => {
     const code = testCode(500);
-    const csv = writeFile('clienti.csv', `codice_fiscale,pec,ragione_sociale\n${code},amministrazione@pec.rezzoagliolegno.it,Rezzoaglio Legnami S.r.l.\n${code},seconda@pec.rezzoagliolegno.it,\n`);
+    const csv = writeFile(
+      'clienti.csv',
+      `codice_fiscale,pec,ragione_sociale\n${code},amministrazione@pec.rezzoagliolegno.it,Rezzoaglio Legnami S.r.l.\n${code},seconda@pec.rezzoagliolegno.it,\n`,
+    );
     const report = await importDataset(store, clock, { file: csv, format: 'csv', name: 'fornitori', nameColumn: 'Ragione_Sociale' });
     assert.equal(report.namesIndexed, 1);
     const page = await searchNames(store, 'rezzoaglio');
     assert.deepEqual(names(page), ['Comune di Rezzoaglio', 'Rezzoaglio Legnami S.r.l.']);
     assert.deepEqual(page.items[1].source, { type: 'dataset', name: 'fornitori' });
-    assert.deepEqual(page.items[1].pecs.map((p) => [p.pec, p.source]), [['amministrazione@pec.rezzoagliolegno.it', 'directory'], ['seconda@pec.rezzoagliolegno.it', 'directory']]);
+    assert.deepEqual(
+      page.items[1].pecs.map((p) => [p.pec, p.source]),
+      [
+        ['amministrazione@pec.rezzoagliolegno.it', 'directory'],
+        ['seconda@pec.rezzoagliolegno.it', 'directory'],
+      ],
+    );
     assert.deepEqual(names(await searchNames(store, 'legnami srl')), ['Rezzoaglio Legnami S.r.l.']);
 
     // Imported again without the name column: the dataset's names go with the old dataset.
     await importDataset(store, clock, { file: csv, format: 'csv', name: 'fornitori' });
     assert.deepEqual(names(await searchNames(store, 'legnami')), []);
-    await assert.rejects(importDataset(store, clock, { file: csv, format: 'csv', name: 'fornitori', nameColumn: 'nome' }), (e) => isCercapecError(e, 'invalid_argument'));
+    await assert.rejects(importDataset(store, clock, { file: csv, format: 'csv', name: 'fornitori', nameColumn: 'nome' }), (e) =>
+      isCercapecError(e, 'invalid_argument'),
+    );
   });
 
   test('erasing a code erases its name', async () => {
     const code = testCode(501);
-    await importDataset(store, clock, { file: writeFile('persone.csv', `codice_fiscale,pec,nome\n${code},mario@pec.example.it,Mario Rossi\n`), format: 'csv', nameColumn: 'nome' });
+    await importDataset(store, clock, {
+      file: writeFile('persone.csv', `codice_fiscale,pec,nome\n${code},mario@pec.example.it,Mario Rossi\n`),
+      format: 'csv',
+      nameColumn: 'nome',
+    });
     assert.deepEqual(names(await searchNames(store, 'rossi mario')), ['Mario Rossi']);
     const counts = await eraseCode(store, clock, code, { actor: 'cli' });
     assert.equal(counts.names, 1);
@@ -161,7 +182,10 @@ await eachDialect(describe, 'search by name', (dialect) => {
     await refresh;
     assert.ok(searches > 0);
     // One mirror dataset, its names only: the older ones went with their datasets.
-    const rows = await store.db.selectFrom('name_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await store.db
+      .selectFrom('name_entries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(rows.n), 52);
   });
 });

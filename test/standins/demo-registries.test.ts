@@ -22,7 +22,10 @@ test('serve --demo --standins: every code the banner lists under a source is ans
   // The banner follows the "cercapec started" log line.
   const deadline = Date.now() + 30_000;
   while (!/Stato delle fonti/.test(server.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  const listed = [...server.output().matchAll(/^ {2}([a-z0-9-]+) +http:\/\/\S+ +conosce: (.+)$/gm)].map((m) => ({ source: m[1], codes: m[2].trim().split(/\s+/) }));
+  const listed = [...server.output().matchAll(/^ {2}([a-z0-9-]+) +http:\/\/\S+ +conosce: (.+)$/gm)].map((m) => ({
+    source: m[1],
+    codes: m[2].trim().split(/\s+/),
+  }));
   assert.deepEqual(listed.map((l) => l.source).sort(), ['inad', 'inipec', 'ipa-mirror', 'ipa-ws23', 'openapi'], server.output());
 
   const headers = { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' };
@@ -37,7 +40,8 @@ test('serve --demo --standins: every code the banner lists under a source is ans
         lookup = (await (await fetch(`${server.url}/v1/lookups/${lookup.id}?wait=30`, { headers })).json()) as Lookup & { id: string };
       }
       const answeredBy = lookup.addresses.map((a) => a.source);
-      if (lookup.status !== 'found' || !answeredBy.every((s) => s === source)) wrong.push(`${code} listed under ${source}: ${lookup.status} from ${answeredBy.join(',') || 'nobody'}`);
+      if (lookup.status !== 'found' || !answeredBy.every((s) => s === source))
+        wrong.push(`${code} listed under ${source}: ${lookup.status} from ${answeredBy.join(',') || 'nobody'}`);
     }
   }
   assert.deepEqual(wrong, []);

@@ -11,7 +11,7 @@ await eachDialect(describe, 'compileOnce', (dialect) => {
   });
   afterEach(() => store.destroy());
 
-  test('one compiled query answers each call with that call\'s values, on each handle', async () => {
+  test("one compiled query answers each call with that call's values, on each handle", async () => {
     const a = await createAccount(store, 1, { name: 'alfa', billingMode: 'postpaid', priceCents: 10 });
     const b = await createAccount(store, 1, { name: 'beta', billingMode: 'postpaid', priceCents: 20 });
     let builds = 0;

@@ -18,7 +18,7 @@ import { importDataset } from '../../src/directory/import-dataset.ts';
 import { createLocalNotifier } from '../../src/queue/notifier.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isCercapecError } from '../../src/errors.ts';
-import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL, } from '../helpers/stores.ts';
+import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL } from '../helpers/stores.ts';
 import { cliOk, runCli, IPA_SAMPLE } from '../helpers/cli.ts';
 
 const pgSkip = await postgresUnavailable();
@@ -50,7 +50,13 @@ async function filledStore(name = NASTY): Promise<Filled> {
   const dir = tempDir();
   const store = await openStore({ dataDir: dir });
   const clock = new ManualClock();
-  const { account, key } = await createAccount(store, clock.now(), { name, billingMode: 'prepaid', priceCents: 7, initialCreditCents: 1000, defaultReference: 'rif. n° 1' });
+  const { account, key } = await createAccount(store, clock.now(), {
+    name,
+    billingMode: 'prepaid',
+    priceCents: 7,
+    initialCreditCents: 1000,
+    defaultReference: 'rif. n° 1',
+  });
   const other = await createAccount(store, clock.now(), { name: 'Postpagato', billingMode: 'postpaid', priceCents: 0 });
   await revokeApiKey(store, other.key.id, clock.now() + 1);
   await addApiKey(store, other.account.id, clock.now(), { label: 'étiquette ✓' });
@@ -65,25 +71,82 @@ async function filledStore(name = NASTY): Promise<Filled> {
   await store.db
     .insertInto('request_addresses')
     .values([
-      { request_id: found.id, position: 0, pec: 'protocollo@pec.comune.rezzoaglio.ge.it', source: 'directory', kind: 'ente', dataset_id: datasetId, label: NASTY, found_at: clock.now() },
-      { request_id: found.id, position: 1, pec: 'altro@pec.example.it', source: 'directory', kind: 'ente', dataset_id: null, label: null, found_at: clock.now() },
+      {
+        request_id: found.id,
+        position: 0,
+        pec: 'protocollo@pec.comune.rezzoaglio.ge.it',
+        source: 'directory',
+        kind: 'ente',
+        dataset_id: datasetId,
+        label: NASTY,
+        found_at: clock.now(),
+      },
+      {
+        request_id: found.id,
+        position: 1,
+        pec: 'altro@pec.example.it',
+        source: 'directory',
+        kind: 'ente',
+        dataset_id: null,
+        label: null,
+        found_at: clock.now(),
+      },
     ])
     .execute();
   await store.db
     .insertInto('attempts')
     .values([
       { id: 'att_1', request_id: found.id, source: 'directory', started_at: clock.now(), finished_at: clock.now() + 3, outcome: 'found', error: null },
-      { id: 'att_2', request_id: found.id, source: 'directory', started_at: clock.now(), finished_at: clock.now() + 9, outcome: 'transient_error', error: NASTY },
+      {
+        id: 'att_2',
+        request_id: found.id,
+        source: 'directory',
+        started_at: clock.now(),
+        finished_at: clock.now() + 9,
+        outcome: 'transient_error',
+        error: NASTY,
+      },
     ])
     .execute();
   await store.db
     .insertInto('jobs')
-    .values({ id: 'job_big', queue: 'lookup', payload: JSON.stringify({ note: NASTY }), status: 'running', run_at: 0, attempts: 2, max_attempts: 8, locked_by: 'worker ☃', locked_until: Number.MAX_SAFE_INTEGER, last_error: NASTY, created_at: clock.now(), updated_at: clock.now() })
+    .values({
+      id: 'job_big',
+      queue: 'lookup',
+      payload: JSON.stringify({ note: NASTY }),
+      status: 'running',
+      run_at: 0,
+      attempts: 2,
+      max_attempts: 8,
+      locked_by: 'worker ☃',
+      locked_until: Number.MAX_SAFE_INTEGER,
+      last_error: NASTY,
+      created_at: clock.now(),
+      updated_at: clock.now(),
+    })
     .execute();
   const now = clock.now();
   await store.db
     .insertInto('batches')
-    .values({ id: 'bat_1', account_id: account.id, status: 'completed', format: 'csv', column_name: 'codice_fiscale', input_columns: JSON.stringify(['codice_fiscale', 'nota ✓']), csv_delimiter: ';', total_rows: 2, valid_rows: 1, invalid_rows: 1, distinct_codes: 1, new_lookups: 0, charged_cents: 0, counts: null, created_at: now, updated_at: now, completed_at: now })
+    .values({
+      id: 'bat_1',
+      account_id: account.id,
+      status: 'completed',
+      format: 'csv',
+      column_name: 'codice_fiscale',
+      input_columns: JSON.stringify(['codice_fiscale', 'nota ✓']),
+      csv_delimiter: ';',
+      total_rows: 2,
+      valid_rows: 1,
+      invalid_rows: 1,
+      distinct_codes: 1,
+      new_lookups: 0,
+      charged_cents: 0,
+      counts: null,
+      created_at: now,
+      updated_at: now,
+      completed_at: now,
+    })
     .execute();
   await store.db
     .insertInto('batch_rows')
@@ -92,11 +155,32 @@ async function filledStore(name = NASTY): Promise<Filled> {
       { batch_id: 'bat_1', row_index: 1, input: JSON.stringify(['xyz', '']), code: null, error: 'lunghezza errata', request_id: null },
     ])
     .execute();
-  await store.db.insertInto('batch_idempotency_keys').values({ account_id: account.id, key: 'idem-lotto-ü', body_hash: 'h', batch_id: 'bat_1', created_at: now }).execute();
-  await store.db.insertInto('account_webhooks').values({ account_id: account.id, url: 'https://example.it/hook?à=1', secret: 'whsec_ü', secret_shown_at: null, created_at: now, updated_at: now }).execute();
+  await store.db
+    .insertInto('batch_idempotency_keys')
+    .values({ account_id: account.id, key: 'idem-lotto-ü', body_hash: 'h', batch_id: 'bat_1', created_at: now })
+    .execute();
+  await store.db
+    .insertInto('account_webhooks')
+    .values({ account_id: account.id, url: 'https://example.it/hook?à=1', secret: 'whsec_ü', secret_shown_at: null, created_at: now, updated_at: now })
+    .execute();
   await store.db
     .insertInto('webhook_deliveries')
-    .values({ id: 'whd_1', account_id: account.id, request_id: found.id, batch_id: null, url: 'https://example.it/hook?à=1', event: 'lookup.answered', body: JSON.stringify({ label: NASTY }), status: 'failed', attempts: 2, last_status_code: 500, last_error: NASTY, next_attempt_at: null, created_at: now, delivered_at: null })
+    .values({
+      id: 'whd_1',
+      account_id: account.id,
+      request_id: found.id,
+      batch_id: null,
+      url: 'https://example.it/hook?à=1',
+      event: 'lookup.answered',
+      body: JSON.stringify({ label: NASTY }),
+      status: 'failed',
+      attempts: 2,
+      last_status_code: 500,
+      last_error: NASTY,
+      next_attempt_at: null,
+      created_at: now,
+      delivered_at: null,
+    })
     .execute();
   await store.db
     .insertInto('webhook_attempts')
@@ -106,20 +190,113 @@ async function filledStore(name = NASTY): Promise<Filled> {
     ])
     .execute();
   // back office (0006)
-  await store.db.insertInto('users').values({ id: 'usr_1', username: 'anna', password_hash: 'scrypt$32768$8$1$c2FsdA$aGFzaA', role: 'admin', status: 'active', created_at: now, updated_at: now, last_login_at: null }).execute();
-  await store.db.insertInto('admin_sessions').values({ token_hash: 'f'.repeat(64), user_id: 'usr_1', created_at: now, last_seen_at: now + 1 }).execute();
-  await store.db.insertInto('login_failures').values({ username: NASTY.slice(0, 64), address: '203.0.113.7', failures: 3, first_failed_at: now, last_failed_at: now + 5 }).execute();
-  await store.db.insertInto('audit_log').values({ id: 'aud_1', at: now, actor: 'cli', action: 'account.update', target: account.id, before_json: JSON.stringify({ name: NASTY }), after_json: null }).execute();
+  await store.db
+    .insertInto('users')
+    .values({
+      id: 'usr_1',
+      username: 'anna',
+      password_hash: 'scrypt$32768$8$1$c2FsdA$aGFzaA',
+      role: 'admin',
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+      last_login_at: null,
+    })
+    .execute();
+  await store.db
+    .insertInto('admin_sessions')
+    .values({ token_hash: 'f'.repeat(64), user_id: 'usr_1', created_at: now, last_seen_at: now + 1 })
+    .execute();
+  await store.db
+    .insertInto('login_failures')
+    .values({ username: NASTY.slice(0, 64), address: '203.0.113.7', failures: 3, first_failed_at: now, last_failed_at: now + 5 })
+    .execute();
+  await store.db
+    .insertInto('audit_log')
+    .values({
+      id: 'aud_1',
+      at: now,
+      actor: 'cli',
+      action: 'account.update',
+      target: account.id,
+      before_json: JSON.stringify({ name: NASTY }),
+      after_json: null,
+    })
+    .execute();
   // registries (0005)
-  await store.db.insertInto('registry_cache').values({ source: 'inipec', code: NASTY.slice(0, 16), outcome: 'found', addresses: JSON.stringify([{ pec: 'a@pec.it', kind: 'company' }]), cached_at: now, expires_at: now + 86_400_000 }).execute();
-  await store.db.insertInto('registry_sync').values({ source: 'ipa-mirror', etag: '"abc"', last_modified: null, dataset_id: null, rows: 10, checked_at: now, refreshed_at: now, status: 'ok', error: NASTY }).execute();
+  await store.db
+    .insertInto('registry_cache')
+    .values({
+      source: 'inipec',
+      code: NASTY.slice(0, 16),
+      outcome: 'found',
+      addresses: JSON.stringify([{ pec: 'a@pec.it', kind: 'company' }]),
+      cached_at: now,
+      expires_at: now + 86_400_000,
+    })
+    .execute();
+  await store.db
+    .insertInto('registry_sync')
+    .values({
+      source: 'ipa-mirror',
+      etag: '"abc"',
+      last_modified: null,
+      dataset_id: null,
+      rows: 10,
+      checked_at: now,
+      refreshed_at: now,
+      status: 'ok',
+      error: NASTY,
+    })
+    .execute();
   // history and watches (0012, 0013)
-  await store.db.insertInto('address_observations').values([
-    { id: 'obs_1', code: '00743110157', source: 'directory', pec: 'a@pec.example.it', kind: 'ente', first_seen_at: now, last_seen_at: now + 5, valid_from: null, valid_to: null, superseded_at: now + 9 },
-    { id: 'obs_2', code: '00743110157', source: 'directory', pec: null, kind: null, first_seen_at: now + 9, last_seen_at: now + 9, valid_from: now - 86_400_000, valid_to: now + 86_400_000, superseded_at: null },
-  ]).execute();
-  await store.db.insertInto('watches').values({ account_id: account.id, code: '00743110157', kind: 'cf11', reference: NASTY, created_at: now, billed_month: '2026-11' }).execute();
-  await store.db.insertInto('watch_events').values({ id: 'wev_1', account_id: account.id, code: '00743110157', type: 'pec.removed', before_pec: 'a@pec.example.it', after_pec: null, source: 'directory', at: now + 9, observation_id: 'obs_2' }).execute();
+  await store.db
+    .insertInto('address_observations')
+    .values([
+      {
+        id: 'obs_1',
+        code: '00743110157',
+        source: 'directory',
+        pec: 'a@pec.example.it',
+        kind: 'ente',
+        first_seen_at: now,
+        last_seen_at: now + 5,
+        valid_from: null,
+        valid_to: null,
+        superseded_at: now + 9,
+      },
+      {
+        id: 'obs_2',
+        code: '00743110157',
+        source: 'directory',
+        pec: null,
+        kind: null,
+        first_seen_at: now + 9,
+        last_seen_at: now + 9,
+        valid_from: now - 86_400_000,
+        valid_to: now + 86_400_000,
+        superseded_at: null,
+      },
+    ])
+    .execute();
+  await store.db
+    .insertInto('watches')
+    .values({ account_id: account.id, code: '00743110157', kind: 'cf11', reference: NASTY, created_at: now, billed_month: '2026-11' })
+    .execute();
+  await store.db
+    .insertInto('watch_events')
+    .values({
+      id: 'wev_1',
+      account_id: account.id,
+      code: '00743110157',
+      type: 'pec.removed',
+      before_pec: 'a@pec.example.it',
+      after_pec: null,
+      source: 'directory',
+      at: now + 9,
+      observation_id: 'obs_2',
+    })
+    .execute();
   // A table added to the schema (and to TABLE_KEYS) needs rows here too, or its copy is untested.
   for (const table of COPIED_TABLES) {
     const row = await store.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
@@ -157,14 +334,21 @@ describe('copy-store', () => {
     test(`the table list matches a migrated store [${dialect}]`, dialect === 'postgres' ? onPostgres : {}, async () => {
       const store = await openTestStore(dialect);
       try {
-        const { rows } = dialect === 'sqlite'
-          ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
-          : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db);
+        const { rows } =
+          dialect === 'sqlite'
+            ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
+            : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db);
         // name_entries_fts and its shadow tables (SQLite FTS5) are an index of name_entries, kept by triggers.
-        const tables = rows.map((r) => r.name).filter((name) => !name.startsWith('kysely_migration') && !name.startsWith('name_entries_fts')).sort();
+        const tables = rows
+          .map((r) => r.name)
+          .filter((name) => !name.startsWith('kysely_migration') && !name.startsWith('name_entries_fts'))
+          .sort();
         // Every table is listed in TABLE_KEYS; all but auth_epoch (each store's own counter) are copied.
         assert.deepEqual(tables, Object.keys(TABLE_KEYS).sort());
-        assert.deepEqual(Object.keys(TABLE_KEYS).filter((t) => !COPIED_TABLES.includes(t as never)), ['auth_epoch']);
+        assert.deepEqual(
+          Object.keys(TABLE_KEYS).filter((t) => !COPIED_TABLES.includes(t as never)),
+          ['auth_epoch'],
+        );
       } finally {
         await store.destroy();
       }

@@ -45,7 +45,10 @@ describe('group commit', () => {
       },
     });
     const results = await Promise.allSettled([1, 2, 3].map((i) => gc.submit(i)));
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
   });
 });
 

@@ -14,22 +14,50 @@ await eachDialect(describe, 'insertRows', (dialect) => {
   beforeEach(async () => {
     store = await openTestStore(dialect);
     const { account } = await createAccount(store, 1, { name: 'rows', billingMode: 'postpaid', priceCents: 0 });
-    await store.db.insertInto('batches').values({
-      id: 'bat_1', account_id: account.id, status: 'uploading', format: 'csv', column_name: null, input_columns: '[]', csv_delimiter: null,
-      total_rows: 0, valid_rows: 0, invalid_rows: 0, distinct_codes: 0, new_lookups: 0, charged_cents: 0, counts: null,
-      created_at: 1, updated_at: 1, completed_at: null, callback_url: null,
-    }).execute();
+    await store.db
+      .insertInto('batches')
+      .values({
+        id: 'bat_1',
+        account_id: account.id,
+        status: 'uploading',
+        format: 'csv',
+        column_name: null,
+        input_columns: '[]',
+        csv_delimiter: null,
+        total_rows: 0,
+        valid_rows: 0,
+        invalid_rows: 0,
+        distinct_codes: 0,
+        new_lookups: 0,
+        charged_cents: 0,
+        counts: null,
+        created_at: 1,
+        updated_at: 1,
+        completed_at: null,
+        callback_url: null,
+      })
+      .execute();
   });
   afterEach(() => store.destroy());
 
-  const row = (i: number) => ({ batch_id: 'bat_1', row_index: i, input: JSON.stringify([`'x"${i}`]), code: i % 3 === 0 ? null : `C${i}`, error: i % 3 === 0 ? 'no' : null, request_id: null });
+  const row = (i: number) => ({
+    batch_id: 'bat_1',
+    row_index: i,
+    input: JSON.stringify([`'x"${i}`]),
+    code: i % 3 === 0 ? null : `C${i}`,
+    error: i % 3 === 0 ? 'no' : null,
+    request_id: null,
+  });
 
   test('12,000 rows of 6 columns (more than one statement holds) arrive whole and in order', async () => {
     const rows = Array.from({ length: 12_000 }, (_, i) => row(i));
     await insertRows(store.db, 'batch_rows', rows);
     const stored = await store.db.selectFrom('batch_rows').selectAll().orderBy('row_index').execute();
     assert.equal(stored.length, 12_000);
-    assert.deepEqual(stored.map((r) => ({ ...r, row_index: Number(r.row_index) })), rows);
+    assert.deepEqual(
+      stored.map((r) => ({ ...r, row_index: Number(r.row_index) })),
+      rows,
+    );
   });
 
   test('nothing to insert is no statement at all', async () => {

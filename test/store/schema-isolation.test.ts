@@ -56,7 +56,10 @@ describe('PostgreSQL schemas of other runs', { skip }, () => {
       assert.deepEqual([...new Set(tables.map((t) => t.schema))], [schemaOf(a)]);
       assert.ok(!tables.some((t) => t.name.startsWith('kysely_migration')), 'Kysely tables only when asked for');
       assert.ok((await a.db.introspection.getTables({ withInternalKyselyTables: true })).some((t) => t.name === 'kysely_migration'));
-      assert.deepEqual((await a.db.introspection.getSchemas()).map((s) => s.name), [schemaOf(a)]);
+      assert.deepEqual(
+        (await a.db.introspection.getSchemas()).map((s) => s.name),
+        [schemaOf(a)],
+      );
       const id = tables.find((t) => t.name === 'ledger')?.columns.find((c) => c.name === 'id');
       assert.ok(id, 'columns are read');
       assert.notEqual(schemaOf(a), schemaOf(b));

@@ -56,7 +56,10 @@ describe('SQLITE_FULL inside a transaction', () => {
       .execute(async (trx) => {
         for (let i = 0; i < 200; i++) await sql`insert into filler (v) values (${'x'.repeat(2000)})`.execute(trx);
       })
-      .then(() => null, (e: unknown) => e as Error & { code?: string });
+      .then(
+        () => null,
+        (e: unknown) => e as Error & { code?: string },
+      );
     assert.ok(error, 'the transaction failed');
     assert.equal(error.code, 'SQLITE_FULL', `${error.message}`);
     assert.match(error.message, /database or disk is full/);
@@ -91,7 +94,15 @@ describe('SQLITE_FULL inside a transaction', () => {
     const services = await createServices(config, { clock, store, logger: pino({ level: 'info' }, sink) });
     const app = await buildApp(services);
     try {
-      const { key: { key } } = await createAccount(store, clock.now(), { name: 'cliente', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 100_000, creditLimitCents: null });
+      const {
+        key: { key },
+      } = await createAccount(store, clock.now(), {
+        name: 'cliente',
+        billingMode: 'prepaid',
+        priceCents: 10,
+        initialCreditCents: 100_000,
+        creditLimitCents: null,
+      });
       await capPages(store.db, 0);
       // Requests until one needs a page the store no longer has.
       let answer: Awaited<ReturnType<typeof app.inject>> | undefined;

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { normalizeTaxId } from '../../src/taxid/normalize.ts';
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../fixtures/taxid-vectors.json', import.meta.url), 'utf8'),
-) as { valid: { code: string; normalized?: string }[]; invalid: { code: string }[] };
+const vectors = JSON.parse(readFileSync(new URL('../fixtures/taxid-vectors.json', import.meta.url), 'utf8')) as {
+  valid: { code: string; normalized?: string }[];
+  invalid: { code: string }[];
+};
 
 function cases(table: [input: string, expected: string][]): void {
   for (const [input, expected] of table) {

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  cf11CheckDigit,
-  cf16CheckChar,
-  officeCodeInVatRange,
-  validateTaxId,
-  type InvalidReason,
-  type TaxIdResult,
-} from '../../src/taxid/index.ts';
+import { cf11CheckDigit, cf16CheckChar, officeCodeInVatRange, validateTaxId, type InvalidReason, type TaxIdResult } from '../../src/taxid/index.ts';
 
 interface ValidVector {
   code: string;
@@ -22,9 +15,10 @@ interface InvalidVector {
   kind_hint: string;
   expected_check_char?: string;
 }
-const vectors = JSON.parse(
-  readFileSync(new URL('../fixtures/taxid-vectors.json', import.meta.url), 'utf8'),
-) as { valid: ValidVector[]; invalid: InvalidVector[] };
+const vectors = JSON.parse(readFileSync(new URL('../fixtures/taxid-vectors.json', import.meta.url), 'utf8')) as {
+  valid: ValidVector[];
+  invalid: InvalidVector[];
+};
 
 /** Appends the correct check letter, so a test can vary one field and keep the rest valid. */
 function cf16(first15: string): string {
@@ -108,8 +102,7 @@ test('every invalid vector is invalid, for the reason the vectors file computed'
 });
 
 test('the office-code hint matches the vectors office codes', () => {
-  const inRange = (office: string) =>
-    (Number(office) >= 1 && Number(office) <= 100) || ['120', '121', '888', '999'].includes(office);
+  const inRange = (office: string) => (Number(office) >= 1 && Number(office) <= 100) || ['120', '121', '888', '999'].includes(office);
   for (const vector of vectors.valid.filter((v) => v.office_code !== undefined)) {
     const result = validateTaxId(vector.code);
     assert.ok(result.valid && result.kind === 'cf11');
@@ -132,13 +125,7 @@ test('check functions reject input that is not normalised', () => {
 });
 
 test('omocodia variants are accepted, also out of right-to-left order', () => {
-  for (const code of [
-    'RSSMRA45C12F20RX',
-    'RSSMRAQRCMNFNLRG',
-    'CCHGNN67R05H1S3I',
-    'CNTPTR60C29H5L1W',
-    'MKJRLA80A01L4L7I',
-  ]) {
+  for (const code of ['RSSMRA45C12F20RX', 'RSSMRAQRCMNFNLRG', 'CCHGNN67R05H1S3I', 'CNTPTR60C29H5L1W', 'MKJRLA80A01L4L7I']) {
     assertValid(code, 'cf16');
   }
 });
@@ -253,11 +240,7 @@ test('reason format: wrong kind of character for the position', () => {
 });
 
 test('reason month: position 9 is not one of ABCDEHLMPRST', () => {
-  assertReason(
-    'RSSMRA85Z10A562B',
-    'month',
-    'formato non valido (posizione 9: lettera del mese "Z" inesistente)',
-  );
+  assertReason('RSSMRA85Z10A562B', 'month', 'formato non valido (posizione 9: lettera del mese "Z" inesistente)');
   for (const letter of 'FGIJKNOQUVWXYZ') assertReason(cf16(`RSSMRA85${letter}10A562`), 'month');
   assertReason(cf16('RSSMRA85110A562'), 'month', 'posizione 9');
 });

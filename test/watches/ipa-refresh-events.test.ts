@@ -26,7 +26,12 @@ await eachDialect(describe, 'watches: IPA mirror refresh', (dialect) => {
   beforeEach(async () => {
     ckan = await startIpaCkanStandin({ dataset });
     h = await createHarness(dialect);
-    refresher = ipaMirrorRefresher(IpaMirrorOptions.parse({ dumpUrl: ckan.dumpUrl }), { store: h.store, clock: h.clock, logger: pino({ level: 'silent' }), limits: { connectTimeoutMs: 10_000, readTimeoutMs: 10_000 } });
+    refresher = ipaMirrorRefresher(IpaMirrorOptions.parse({ dumpUrl: ckan.dumpUrl }), {
+      store: h.store,
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+      limits: { connectTimeoutMs: 10_000, readTimeoutMs: 10_000 },
+    });
     ({ id: accountId, key } = await h.account({ priceCents: 10, initialCreditCents: 1000 }));
   });
   afterEach(async () => {
@@ -39,7 +44,8 @@ await eachDialect(describe, 'watches: IPA mirror refresh', (dialect) => {
     const res = await h.app.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${key}` } });
     return { status: res.statusCode, body: res.json() };
   };
-  const events = async () => (await api('GET', '/v1/watches/events?limit=1000')).body.items as Array<{ type: string; code: string; before: string; after: string; source: string }>;
+  const events = async () =>
+    (await api('GET', '/v1/watches/events?limit=1000')).body.items as Array<{ type: string; code: string; before: string; after: string; source: string }>;
 
   test('three enti change their PEC: exactly three pec.changed, once, across a restart mid-re-check and a re-import of the same data', async () => {
     assert.equal((await refresher.refresh()).outcome, 'replaced');
@@ -67,7 +73,10 @@ await eachDialect(describe, 'watches: IPA mirror refresh', (dialect) => {
 
     const made = await events();
     assert.equal(made.length, 3);
-    assert.deepEqual(made.map((e) => e.type), ['pec.changed', 'pec.changed', 'pec.changed']);
+    assert.deepEqual(
+      made.map((e) => e.type),
+      ['pec.changed', 'pec.changed', 'pec.changed'],
+    );
     assert.deepEqual(made.map((e) => e.code).sort(), CHANGED.map((e) => e.cf).sort());
     for (const e of made) {
       const ente = CHANGED.find((c) => c.cf === e.code)!;
@@ -86,7 +95,8 @@ await eachDialect(describe, 'watches: IPA mirror refresh', (dialect) => {
 
     // Point-in-time verification of the old and the new address.
     const one = CHANGED[0];
-    const verify = async (pec: string, at: number) => (await api('GET', `/v1/verifications?code=${one.cf}&pec=${encodeURIComponent(pec)}&at=${new Date(at).toISOString()}`)).body;
+    const verify = async (pec: string, at: number) =>
+      (await api('GET', `/v1/verifications?code=${one.cf}&pec=${encodeURIComponent(pec)}&at=${new Date(at).toISOString()}`)).body;
     assert.equal((await verify(one.pecs[0], before + 3_600_000)).outcome, 'match', 'the old address at the old time');
     assert.equal((await verify(one.pecs[0], h.clock.now())).outcome, 'no_match', 'the old address now');
     assert.equal((await verify(renamed(one.cf), changedAt + 1)).outcome, 'match', 'the new address after the change');

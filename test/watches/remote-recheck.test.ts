@@ -21,14 +21,22 @@ await eachDialect(describe, 'watches: scheduled re-checks of a remote source', (
 
   beforeEach(async () => {
     scripted = scriptedSource('remota');
-    h = await createHarness(dialect, {}, { registriesFile: { routing: { cf11: ['directory', 'remota'], cf16: ['directory', 'remota'] }, sources: { remota: {} } }, sourceDefinitions: [scripted.definition] });
+    h = await createHarness(
+      dialect,
+      {},
+      {
+        registriesFile: { routing: { cf11: ['directory', 'remota'], cf16: ['directory', 'remota'] }, sources: { remota: {} } },
+        sourceDefinitions: [scripted.definition],
+      },
+    );
     source = h.services.registries.sources.find((s) => s.id === 'remota')!;
   });
   afterEach(async () => {
     await h.close();
   });
 
-  const run = (staleBefore: number) => recheckRemoteSource(h.store, source, { after: null, chunk: 1, limit: 100, staleBefore, now: () => h.clock.now(), signal: AbortSignal.timeout(10_000) });
+  const run = (staleBefore: number) =>
+    recheckRemoteSource(h.store, source, { after: null, chunk: 1, limit: 100, staleBefore, now: () => h.clock.now(), signal: AbortSignal.timeout(10_000) });
   const events = () => h.store.db.selectFrom('watch_events').select(['type', 'code', 'before_pec', 'after_pec', 'source']).orderBy('id').execute();
 
   test('stale codes are asked again; a new answer is an event, once; fresh ones are not asked', async () => {
@@ -52,7 +60,13 @@ await eachDialect(describe, 'watches: scheduled re-checks of a remote source', (
     const { id } = await h.account();
     await addWatches(h.store, id, [A.cf], { reference: null, now: h.clock.now() });
     const task = scheduleRechecksTask(parseRecheckHours('remota=24, inad=24'), (s) => s === 'remota');
-    assert.deepEqual(parseRecheckHours('inad=24,inipec=168'), new Map([['inad', 24 * 3_600_000], ['inipec', 168 * 3_600_000]]));
+    assert.deepEqual(
+      parseRecheckHours('inad=24,inipec=168'),
+      new Map([
+        ['inad', 24 * 3_600_000],
+        ['inipec', 168 * 3_600_000],
+      ]),
+    );
     assert.deepEqual(await h.store.db.transaction().execute((trx) => task.run(trx, h.clock.now())), { queued: 1 }, 'inad is not configured here');
     assert.deepEqual(await h.store.db.transaction().execute((trx) => task.run(trx, h.clock.now())), { queued: 0 });
     assert.equal(await watchJobs(h.store), 1);

@@ -35,19 +35,27 @@ await eachDialect(describe, 'verifications through INAD /verify', (dialect) => {
   async function start() {
     const dataset = generateDataset();
     standin = await startInadStandin({ dataset, clock: { now: () => h?.clock.now() ?? START } });
-    h = await createHarness(dialect, {}, {
-      sourceDefinitions: [inadSource],
-      registriesFile: {
-        routing: { cf16: ['directory', 'inad'], cf11: ['directory'] },
-        sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: null, limits: { batchDelayMs: 5, retries: 0 } } },
+    h = await createHarness(
+      dialect,
+      {},
+      {
+        sourceDefinitions: [inadSource],
+        registriesFile: {
+          routing: { cf16: ['directory', 'inad'], cf11: ['directory'] },
+          sources: { inad: { ...inadStandinSection(standin), defaultPracticalReference: null, limits: { batchDelayMs: 5, retries: 0 } } },
+        },
+        sleep: async () => {},
       },
-      sleep: async () => {},
-    });
+    );
     return dataset;
   }
   const verifies = () => standin!.received.filter((r) => r.path.includes('/verify/'));
   const verify = async (key: string, code: string, pec: string, at: number) => {
-    const res = await h!.app.inject({ method: 'GET', url: `/v1/verifications?code=${code}&pec=${encodeURIComponent(pec)}&at=${new Date(at).toISOString()}`, headers: { authorization: `Bearer ${key}` } });
+    const res = await h!.app.inject({
+      method: 'GET',
+      url: `/v1/verifications?code=${code}&pec=${encodeURIComponent(pec)}&at=${new Date(at).toISOString()}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
     return { status: res.statusCode, body: res.json() as any };
   };
 
@@ -60,12 +68,15 @@ await eachDialect(describe, 'verifications through INAD /verify', (dialect) => {
     const yes = await verify(key, person.cf, person.pec.toUpperCase(), now);
     assert.equal(yes.status, 200);
     assert.equal(yes.body.outcome, 'match');
-    assert.deepEqual(yes.body.evidence.map((e: any) => [e.source, e.pec, e.matches, e.error]), [['inad', person.pec.toUpperCase(), true, undefined]]);
+    assert.deepEqual(
+      yes.body.evidence.map((e: any) => [e.source, e.pec, e.matches, e.error]),
+      [['inad', person.pec.toUpperCase(), true, undefined]],
+    );
     const sent = verifies()[0];
     assert.equal(sent.path.endsWith(`/verify/${person.cf}`), true);
     assert.equal(sent.query.get('digital_address'), person.pec.toUpperCase());
     assert.equal(sent.query.get('since'), new Date(now).toISOString().slice(0, 10));
-    assert.equal(sent.query.get('practicalReference'), 'Prot. 9/2026 verifiche', 'the account\'s purpose');
+    assert.equal(sent.query.get('practicalReference'), 'Prot. 9/2026 verifiche', "the account's purpose");
     assert.match(String(sent.headers.authorization), /^Bearer ./, 'with the PDND voucher');
 
     assert.equal((await verify(key, person.cf, 'altro@pec.example', now)).body.outcome, 'no_match');
@@ -78,7 +89,11 @@ await eachDialect(describe, 'verifications through INAD /verify', (dialect) => {
     const unknownToInad = stranger + cf16CheckChar(stranger);
     assert.ok(!dataset.persons.some((p) => p.cf === unknownToInad) && !dataset.professionals.some((p) => p.cf === unknownToInad));
     const notFound = await verify(key, unknownToInad, person.pec, now);
-    assert.deepEqual([notFound.status, notFound.body.outcome, notFound.body.evidence[0].matches, notFound.body.evidence[0].error], [200, 'no_match', false, undefined], 'INAD\'s 404 CF non trovato is a no');
+    assert.deepEqual(
+      [notFound.status, notFound.body.outcome, notFound.body.evidence[0].matches, notFound.body.evidence[0].error],
+      [200, 'no_match', false, undefined],
+      "INAD's 404 CF non trovato is a no",
+    );
     assert.equal(verifies().length, 6);
   });
 

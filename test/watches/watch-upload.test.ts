@@ -30,7 +30,10 @@ await eachDialect(describe, 'watches from a CSV or XLSX upload', (dialect) => {
     const first = await upload(key, 'text/csv', csv);
     assert.equal(first.status, 200, JSON.stringify(first.body).slice(0, 300));
     assert.deepEqual([first.body.added, first.body.alreadyWatched, first.body.rejected.length], [10_010, 0, 2]);
-    assert.deepEqual(first.body.rejected.map((r: any) => r.input), ['12345', 'ABC']);
+    assert.deepEqual(
+      first.body.rejected.map((r: any) => r.input),
+      ['12345', 'ABC'],
+    );
     assert.equal((await watched(id)).length, 10_010);
     const again = await upload(key, 'text/csv; charset=utf-8', `partita_iva\n${codes[0]}\n${cf11(20_000)}\n`);
     assert.deepEqual([again.body.added, again.body.alreadyWatched, again.body.rejected.length], [1, 1, 0]);
@@ -40,12 +43,20 @@ await eachDialect(describe, 'watches from a CSV or XLSX upload', (dialect) => {
 
   test('an XLSX with ?column= and ?reference=; limits give 413; a file of only invalid codes is 422; other types 415', async () => {
     const { id, key } = await h.account();
-    const file = await xlsxOf([['codice', 'piva'], ['x', cf11(1)], ['y', cf11(2)], ['z', 'nonvalido']]);
+    const file = await xlsxOf([
+      ['codice', 'piva'],
+      ['x', cf11(1)],
+      ['y', cf11(2)],
+      ['z', 'nonvalido'],
+    ]);
     const added = await upload(key, XLSX, file, '?column=piva&reference=clienti%202026');
     assert.equal(added.status, 200, JSON.stringify(added.body));
     assert.deepEqual([added.body.added, added.body.rejected.length], [2, 1]);
     const rows = await h.store.db.selectFrom('watches').select(['code', 'reference']).where('account_id', '=', id).orderBy('code').execute();
-    assert.deepEqual(rows, [{ code: cf11(1), reference: 'clienti 2026' }, { code: cf11(2), reference: 'clienti 2026' }]);
+    assert.deepEqual(rows, [
+      { code: cf11(1), reference: 'clienti 2026' },
+      { code: cf11(2), reference: 'clienti 2026' },
+    ]);
 
     const tooMany = await upload(key, 'text/csv', ['piva', ...Array.from({ length: MAX_ROWS + 1 }, (_, i) => cf11(i + 1))].join('\n'));
     assert.equal(tooMany.status, 413);

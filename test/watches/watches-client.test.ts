@@ -36,24 +36,36 @@ describe('client: watches add <file> and watches events -o <csv>', () => {
     const { key } = await h.account();
     const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
     const api = createApiClient({ baseUrl: base, key });
-    await importDirectory([[A.cf, 'a@pec.example'], [B.cf, 'b@pec.example']]);
+    await importDirectory([
+      [A.cf, 'a@pec.example'],
+      [B.cf, 'b@pec.example'],
+    ]);
     const input = join(dir, 'fornitori.csv');
     await writeFile(input, `ragione sociale;partita iva\nAlfa;${A.cf}\nBeta;${B.cf}\nGamma;12345\n`);
     const added = await addWatchesFromFile(api, input, { reference: 'fornitori' });
     assert.deepEqual([added.added, added.alreadyWatched], [2, 0]);
-    assert.deepEqual(added.rejected.map((r) => r.row), [4]);
+    assert.deepEqual(
+      added.rejected.map((r) => r.row),
+      [4],
+    );
 
     const out = join(dir, 'events.csv');
     assert.equal(await fetchWatchEvents(api, out), 0);
-    await importDirectory([[A.cf, 'a2@pec.example'], [B.cf, 'b@pec.example']]);
+    await importDirectory([
+      [A.cf, 'a2@pec.example'],
+      [B.cf, 'b@pec.example'],
+    ]);
     assert.equal(await fetchWatchEvents(api, out), 1);
     assert.equal(await fetchWatchEvents(api, out), 0, 'resumed after the last event');
     await importDirectory([[A.cf, 'a2@pec.example']]);
     assert.equal(await fetchWatchEvents(api, out), 1);
     const rows = parse(await readFile(out, 'utf8'), { columns: true }) as Record<string, string>[];
-    assert.deepEqual(rows.map((r) => [r.type, r.code, r.before, r.after, r.source]), [
-      ['pec.changed', A.cf, 'a@pec.example', 'a2@pec.example', 'directory'],
-      ['pec.removed', B.cf, 'b@pec.example', '', 'directory'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.type, r.code, r.before, r.after, r.source]),
+      [
+        ['pec.changed', A.cf, 'a@pec.example', 'a2@pec.example', 'directory'],
+        ['pec.removed', B.cf, 'b@pec.example', '', 'directory'],
+      ],
+    );
   });
 });

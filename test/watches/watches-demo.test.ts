@@ -13,9 +13,11 @@ describe('demo: one change of address', () => {
       await ensureDemo(h.services);
       await drainWatchQueue(h.store, h.clock);
       const res = await h.app.inject({ method: 'GET', url: '/v1/watches/events', headers: { authorization: `Bearer ${DEMO_KEY}` } });
-      assert.deepEqual(res.json().items.map((e: { type: string; code: string; before: string; after: string }) => [e.type, e.code, e.before, e.after]), [
-        ['pec.changed', DEMO_WATCHED_CODE, 'amministrazione@pec.ditta-demo.example', 'ufficio.legale@pec.ditta-demo.example'],
-      ], 'a second start changes nothing');
+      assert.deepEqual(
+        res.json().items.map((e: { type: string; code: string; before: string; after: string }) => [e.type, e.code, e.before, e.after]),
+        [['pec.changed', DEMO_WATCHED_CODE, 'amministrazione@pec.ditta-demo.example', 'ufficio.legale@pec.ditta-demo.example']],
+        'a second start changes nothing',
+      );
     } finally {
       await h.close();
     }

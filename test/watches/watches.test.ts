@@ -49,7 +49,10 @@ await eachDialect(describe, 'watches', (dialect) => {
     const added = await call(key, 'POST', '/v1/watches', { codes: [A.cf, ` it${B.cf} `, 'RSSMRA80A01H501X', '123'], reference: 'fornitori' });
     assert.equal(added.status, 200);
     assert.equal(added.body.added, 2);
-    assert.deepEqual(added.body.rejected.map((r: { reason: string }) => r.reason), ['check_char', 'length']);
+    assert.deepEqual(
+      added.body.rejected.map((r: { reason: string }) => r.reason),
+      ['check_char', 'length'],
+    );
     assert.match(added.body.rejected[1].message, /lunghezza errata/);
     assert.equal((await call(key, 'POST', '/v1/watches', { codes: [A.cf] })).body.alreadyWatched, 1);
     const none = await call(key, 'POST', '/v1/watches', { codes: ['XYZ'] });
@@ -60,10 +63,16 @@ await eachDialect(describe, 'watches', (dialect) => {
     h.clock.advance(1000);
     await call(key, 'POST', '/v1/watches', { codes: [C.cf] });
     const first = await call(key, 'GET', '/v1/watches?limit=2');
-    assert.deepEqual(first.body.items.map((w: { code: string }) => w.code), [A.cf, B.cf].sort());
+    assert.deepEqual(
+      first.body.items.map((w: { code: string }) => w.code),
+      [A.cf, B.cf].sort(),
+    );
     assert.ok(first.body.nextCursor);
     const second = await call(key, 'GET', `/v1/watches?limit=2&cursor=${first.body.nextCursor}`);
-    assert.deepEqual(second.body.items.map((w: { code: string }) => w.code), [C.cf]);
+    assert.deepEqual(
+      second.body.items.map((w: { code: string }) => w.code),
+      [C.cf],
+    );
     assert.equal(second.body.nextCursor, null);
 
     const shown = await call(key, 'GET', `/v1/watches/${A.cf}`);
@@ -71,7 +80,10 @@ await eachDialect(describe, 'watches', (dialect) => {
     assert.equal(shown.body.pec, 'a@pec.example');
     assert.equal(shown.body.source, 'directory');
     assert.equal(shown.body.reference, 'fornitori');
-    assert.deepEqual(shown.body.history.map((e: { source: string; pec: string }) => [e.source, e.pec]), [['directory', 'a@pec.example']]);
+    assert.deepEqual(
+      shown.body.history.map((e: { source: string; pec: string }) => [e.source, e.pec]),
+      [['directory', 'a@pec.example']],
+    );
     assert.equal((await call(key, 'GET', '/v1/watches/123')).status, 422);
     assert.equal((await call(key, 'DELETE', `/v1/watches/${A.cf}`)).status, 204);
     assert.equal((await call(key, 'DELETE', `/v1/watches/${A.cf}`)).status, 404);
@@ -80,25 +92,48 @@ await eachDialect(describe, 'watches', (dialect) => {
 
   test('a directory re-import: pec.changed, pec.removed, pec.added, each once; the feed resumes from its last cursor', async () => {
     const { key } = await h.account();
-    await importDirectory([[A.cf, 'a@pec.example'], [B.cf, 'b@pec.example'], [D.cf, 'd@pec.example']]);
+    await importDirectory([
+      [A.cf, 'a@pec.example'],
+      [B.cf, 'b@pec.example'],
+      [D.cf, 'd@pec.example'],
+    ]);
     await call(key, 'POST', '/v1/watches', { codes: [A.cf, B.cf, C.cf, D.cf] });
     h.clock.advance(DAY);
-    await importDirectory([[A.cf, 'a2@pec.example'], [C.cf, 'c@pec.example'], [D.cf, 'D@PEC.example']]);
+    await importDirectory([
+      [A.cf, 'a2@pec.example'],
+      [C.cf, 'c@pec.example'],
+      [D.cf, 'D@PEC.example'],
+    ]);
     const page = await events(key);
     const seen = page.items.map((e: any) => [e.type, e.code, e.before, e.after, e.source]);
-    assert.deepEqual(seen.sort(), [
-      ['pec.added', C.cf, null, 'c@pec.example', 'directory'],
-      ['pec.changed', A.cf, 'a@pec.example', 'a2@pec.example', 'directory'],
-      ['pec.removed', B.cf, 'b@pec.example', null, 'directory'],
-    ].sort(), 'a change of letter case is no change');
+    assert.deepEqual(
+      seen.sort(),
+      [
+        ['pec.added', C.cf, null, 'c@pec.example', 'directory'],
+        ['pec.changed', A.cf, 'a@pec.example', 'a2@pec.example', 'directory'],
+        ['pec.removed', B.cf, 'b@pec.example', null, 'directory'],
+      ].sort(),
+      'a change of letter case is no change',
+    );
     assert.ok(page.nextCursor);
     assert.deepEqual((await events(key, page.nextCursor)).items, [], 'nothing after the last event yet');
-    await importDirectory([[A.cf, 'a2@pec.example'], [C.cf, 'c@pec.example'], [D.cf, 'D@PEC.example']]);
+    await importDirectory([
+      [A.cf, 'a2@pec.example'],
+      [C.cf, 'c@pec.example'],
+      [D.cf, 'D@PEC.example'],
+    ]);
     assert.deepEqual((await events(key, page.nextCursor)).items, [], 'the same data again: no event');
     h.clock.advance(DAY);
-    await importDirectory([[A.cf, 'a3@pec.example'], [C.cf, 'c@pec.example'], [D.cf, 'D@PEC.example']]);
+    await importDirectory([
+      [A.cf, 'a3@pec.example'],
+      [C.cf, 'c@pec.example'],
+      [D.cf, 'D@PEC.example'],
+    ]);
     const later = await events(key, page.nextCursor);
-    assert.deepEqual(later.items.map((e: any) => [e.type, e.code, e.after]), [['pec.changed', A.cf, 'a3@pec.example']]);
+    assert.deepEqual(
+      later.items.map((e: any) => [e.type, e.code, e.after]),
+      [['pec.changed', A.cf, 'a3@pec.example']],
+    );
     assert.equal((await events(key)).items.length, 4);
     assert.equal((await call(key, 'GET', '/v1/watches/events?cursor=%%%')).status, 400);
   });
@@ -122,8 +157,15 @@ await eachDialect(describe, 'watches', (dialect) => {
     h.clock.advance(DAY);
     await importDirectory([[A.cf, 'a3@pec.example']]);
     const twos = (await events(two.key)).items;
-    assert.deepEqual(twos.map((e: any) => e.after), ['a3@pec.example'], 'only what happened while it watched');
-    assert.deepEqual((await events(two.key, cursor)).items.map((e: any) => e.after), ['a3@pec.example']);
+    assert.deepEqual(
+      twos.map((e: any) => e.after),
+      ['a3@pec.example'],
+      'only what happened while it watched',
+    );
+    assert.deepEqual(
+      (await events(two.key, cursor)).items.map((e: any) => e.after),
+      ['a3@pec.example'],
+    );
   });
 
   test('verification: match, no_match, unknown; priced like a lookup or at its own price; 402 without credit', async () => {
@@ -133,11 +175,15 @@ await eachDialect(describe, 'watches', (dialect) => {
     const t0 = h.clock.now();
     h.clock.advance(DAY);
     await importDirectory([[A.cf, 'a2@pec.example']]);
-    const verify = (pec: string, at?: number) => call(key, 'GET', `/v1/verifications?code=${A.cf}&pec=${pec}${at === undefined ? '' : `&at=${new Date(at).toISOString()}`}`);
+    const verify = (pec: string, at?: number) =>
+      call(key, 'GET', `/v1/verifications?code=${A.cf}&pec=${pec}${at === undefined ? '' : `&at=${new Date(at).toISOString()}`}`);
     const old = await verify('A@pec.example', t0 + 1000);
     assert.equal(old.body.outcome, 'match');
     assert.equal(old.body.chargedCents, 7);
-    assert.deepEqual(old.body.evidence.map((e: any) => [e.source, e.pec, e.matches]), [['directory', 'a@pec.example', true]]);
+    assert.deepEqual(
+      old.body.evidence.map((e: any) => [e.source, e.pec, e.matches]),
+      [['directory', 'a@pec.example', true]],
+    );
     assert.equal((await verify('a@pec.example')).body.outcome, 'no_match', 'at defaults to now');
     await h.store.db.updateTable('accounts').set({ verification_price_cents: 3 }).where('id', '=', id).execute();
     const unknown = await verify('a@pec.example', t0 - DAY);
@@ -160,8 +206,15 @@ await eachDialect(describe, 'watches', (dialect) => {
     assert.equal(refused.status, 402);
     assert.match(refused.type ?? '', /problem\+json/);
     assert.equal((await call(key, 'GET', '/v1/watches')).body.items.length, 2);
-    const charges = () => h.store.db.selectFrom('ledger').select(['amount_cents', 'reason']).where('account_id', '=', id).where('kind', '=', 'charge').orderBy('id').execute();
-    assert.deepEqual((await charges()).map((r) => [Number(r.amount_cents), r.reason]), [[-5, 'sorveglianza PEC 2026-11'], [-5, 'sorveglianza PEC 2026-11']]);
+    const charges = () =>
+      h.store.db.selectFrom('ledger').select(['amount_cents', 'reason']).where('account_id', '=', id).where('kind', '=', 'charge').orderBy('id').execute();
+    assert.deepEqual(
+      (await charges()).map((r) => [Number(r.amount_cents), r.reason]),
+      [
+        [-5, 'sorveglianza PEC 2026-11'],
+        [-5, 'sorveglianza PEC 2026-11'],
+      ],
+    );
     const run = () => h.store.db.transaction().execute((trx) => chargeWatchMonth(trx, h.clock.now()));
     assert.deepEqual(await run(), { charged: 0, cents: 0 }, 'this month is paid');
     h.clock.set(Date.UTC(2026, 11, 1, 0, 5));
@@ -172,20 +225,35 @@ await eachDialect(describe, 'watches', (dialect) => {
     assert.equal(Number(balance.balance_cents), 12 - 20, 'a running watch is charged even below zero');
   });
 
-  test('erasure removes a code\'s history, its watches and events; retention keeps a watched code\'s baseline', async () => {
+  test("erasure removes a code's history, its watches and events; retention keeps a watched code's baseline", async () => {
     const { key } = await h.account();
-    await importDirectory([[A.cf, 'a@pec.example'], [B.cf, 'b@pec.example']]);
+    await importDirectory([
+      [A.cf, 'a@pec.example'],
+      [B.cf, 'b@pec.example'],
+    ]);
     await call(key, 'POST', '/v1/watches', { codes: [A.cf, B.cf] });
     h.clock.advance(DAY);
-    await importDirectory([[A.cf, 'a2@pec.example'], [B.cf, 'b2@pec.example']]);
+    await importDirectory([
+      [A.cf, 'a2@pec.example'],
+      [B.cf, 'b2@pec.example'],
+    ]);
     const counts = await eraseCode(h.store, h.clock, A.cf, { actor: 'cli' });
     assert.equal(counts.observations, 2);
     assert.equal(counts.watches, 1);
     assert.equal(counts.watchEvents, 1);
     const left = await h.store.db.selectFrom('address_observations').select('code').distinct().execute();
-    assert.deepEqual(left.map((r) => r.code), [B.cf]);
-    assert.deepEqual((await events(key)).items.map((e: any) => e.code), [B.cf]);
-    assert.equal((await call(key, 'GET', `/v1/verifications?code=${A.cf}&pec=a@pec.example&at=${new Date(h.clock.now() - DAY).toISOString()}`)).body.outcome, 'unknown');
+    assert.deepEqual(
+      left.map((r) => r.code),
+      [B.cf],
+    );
+    assert.deepEqual(
+      (await events(key)).items.map((e: any) => e.code),
+      [B.cf],
+    );
+    assert.equal(
+      (await call(key, 'GET', `/v1/verifications?code=${A.cf}&pec=a@pec.example&at=${new Date(h.clock.now() - DAY).toISOString()}`)).body.outcome,
+      'unknown',
+    );
 
     h.clock.advance(100 * DAY);
     const purged = await purgeHistory(h.store.db, h.clock.now(), 90);
@@ -209,7 +277,10 @@ await eachDialect(describe, 'watches', (dialect) => {
     };
     await ask();
     const first = await h.store.db.selectFrom('address_observations').selectAll().where('code', '=', PERSON.cf).execute();
-    assert.deepEqual(first.map((r) => [r.source, r.pec]), [['directory', 'p@pec.example']]);
+    assert.deepEqual(
+      first.map((r) => [r.source, r.pec]),
+      [['directory', 'p@pec.example']],
+    );
     h.clock.advance(DAY);
     await call(key, 'DELETE', `/v1/lookups/${(await call(key, 'GET', '/v1/lookups')).body.items[0].id}`);
     await ask();

@@ -11,7 +11,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/services.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
 const haveChromium = existsSync(CHROMIUM);
 const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
@@ -63,6 +71,10 @@ describe('/docs in headless Chromium', { skip }, () => {
     // Listed in docs/json-api.md: nested buttons in the operation headers, the logo without alt,
     // the unlabeled spec-URL field, a skipped heading level, content outside landmarks.
     const known = new Set(['nested-interactive', 'image-alt', 'label', 'heading-order', 'region']);
-    assert.deepEqual(found.filter((f) => !known.has(f.split(':')[0])), [], `beyond Swagger UI's known findings: ${found.join(', ')}`);
+    assert.deepEqual(
+      found.filter((f) => !known.has(f.split(':')[0])),
+      [],
+      `beyond Swagger UI's known findings: ${found.join(', ')}`,
+    );
   });
 });

@@ -147,10 +147,7 @@ describe('test forms in headless Chromium', { skip }, () => {
     for (const form of forms) {
       // Through the navigation bar...
       await page.goto(`${base}/`);
-      await Promise.all([
-        page.waitForURL(`${base}${form.href}`),
-        page.getByRole('navigation').getByRole('link', { name: form.nav, exact: true }).click(),
-      ]);
+      await Promise.all([page.waitForURL(`${base}${form.href}`), page.getByRole('navigation').getByRole('link', { name: form.nav, exact: true }).click()]);
       assert.equal(await page.locator('h1').innerText(), form.title);
       assert.equal(await page.locator(`main form[action="/index_ws.php"]`).count(), 1, form.href);
       // ...and through the list of test forms in the page.
@@ -166,7 +163,16 @@ describe('test forms in headless Chromium', { skip }, () => {
   test('at 360px the pages do not overflow horizontally (screenshot in .tmp/)', async (t) => {
     const page = await newPage(t, { width: 360, height: 740 });
     mkdirSync(TMP, { recursive: true });
-    for (const path of ['/', '/index_post.html', '/index_get.html', '/index_delete.html', '/index_saldo.html', '/en', '/en/index_post.html', '/en/index_get.html']) {
+    for (const path of [
+      '/',
+      '/index_post.html',
+      '/index_get.html',
+      '/index_delete.html',
+      '/index_saldo.html',
+      '/en',
+      '/en/index_post.html',
+      '/en/index_get.html',
+    ]) {
       await page.goto(`${base}${path}`);
       if (path === '/') await page.screenshot({ path: `${TMP}home-360.png`, fullPage: true });
       // A string expression: the test's TypeScript has no DOM types.

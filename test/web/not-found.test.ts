@@ -45,7 +45,11 @@ describe('unknown routes', () => {
   });
 
   test('under /v1: the not_found problem, with a stable type', async () => {
-    for (const [method, url] of [['GET', `/v1/pagina-che-non-c-e?key=${SECRET}`], ['DELETE', `/v1/lookups/a/b/pagina-che-non-c-e?key=${SECRET}`], ['TRACE', `/v1/lookups?key=${SECRET}`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/v1/pagina-che-non-c-e?key=${SECRET}`],
+      ['DELETE', `/v1/lookups/a/b/pagina-che-non-c-e?key=${SECRET}`],
+      ['TRACE', `/v1/lookups?key=${SECRET}`],
+    ] as const) {
       const r = await h.app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
       assert.equal(r.statusCode, 404, `${method} ${url}`);
       assert.match(String(r.headers['content-type']), /^application\/problem\+json/);

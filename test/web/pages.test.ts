@@ -57,7 +57,11 @@ function allTags(html: string, name: string): Record<string, string>[] {
 
 /** The `for` of every label must name an existing id. */
 function assertLabelsTied(html: string) {
-  const ids = new Set(allTags(html, '[a-z]+').map((a) => a.id).filter(Boolean));
+  const ids = new Set(
+    allTags(html, '[a-z]+')
+      .map((a) => a.id)
+      .filter(Boolean),
+  );
   for (const label of allTags(html, 'label')) {
     assert.ok(label.for, 'label without for');
     assert.ok(ids.has(label.for), `label for="${label.for}" names no element`);
@@ -80,8 +84,20 @@ test('every HTML page is served as utf-8 HTML, not cached, with the common skele
     assert.match(html, /<main\b/, url);
     const nav = html.match(/<nav\b[\s\S]*?<\/nav>/)?.[0] ?? assert.fail(`${url}: no nav`);
     const items = english(url)
-      ? [['/en', 'Home'], ['/en/index_post.html', 'Submit'], ['/en/index_get.html', 'Result'], ['/en/index_delete.html', 'Delete'], ['/en/index_saldo.html', 'Balance']]
-      : [['/', 'Home'], ['/index_post.html', 'Invio'], ['/index_get.html', 'Esito'], ['/index_delete.html', 'Cancellazione'], ['/index_saldo.html', 'Saldo']];
+      ? [
+          ['/en', 'Home'],
+          ['/en/index_post.html', 'Submit'],
+          ['/en/index_get.html', 'Result'],
+          ['/en/index_delete.html', 'Delete'],
+          ['/en/index_saldo.html', 'Balance'],
+        ]
+      : [
+          ['/', 'Home'],
+          ['/index_post.html', 'Invio'],
+          ['/index_get.html', 'Esito'],
+          ['/index_delete.html', 'Cancellazione'],
+          ['/index_saldo.html', 'Saldo'],
+        ];
     for (const [href, text] of items) {
       assert.match(nav, new RegExp(`<a href="${href}"[^>]*>${text}</a>`), `${url}: nav ${text}`);
     }
@@ -194,7 +210,10 @@ for (const form of FORMS) {
 
     const inputs = allTags(html, 'input');
     const visible = inputs.filter((i) => i.type !== 'hidden');
-    assert.deepEqual(visible.map((i) => i.name), [...form.fields]);
+    assert.deepEqual(
+      visible.map((i) => i.name),
+      [...form.fields],
+    );
     for (const input of visible) {
       assert.equal(input.id, input.name, 'ids match the protocol field names');
       assert.ok('required' in input, `${input.name} is required`);

@@ -120,7 +120,11 @@ await eachDialect(describe, 'account webhook', (dialect) => {
     assert.equal(page2.body.items.length, 1);
     assert.equal(page2.body.nextCursor, null);
     const paged = [...page1.body.items, ...page2.body.items].map((d: any) => d.id);
-    assert.deepEqual(paged, all.body.items.map((d: any) => d.id), 'newest first, no gap, no repeat');
+    assert.deepEqual(
+      paged,
+      all.body.items.map((d: any) => d.id),
+      'newest first, no gap, no repeat',
+    );
     assert.equal((await call('GET', '/v1/webhooks/deliveries?cursor=%%%')).status, 400);
     assert.equal((await call('GET', '/v1/webhooks/deliveries?status=pending')).body.items.length, 0);
     const one = await call('GET', `/v1/webhooks/deliveries/${paged[0]}`);

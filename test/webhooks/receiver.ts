@@ -24,7 +24,10 @@ export interface Receiver {
  * from 1); the default accepts everything. A port may be given to come back on the one a
  * closed receiver had.
  */
-export async function startReceiver(respond: (r: Received, n: number) => number | { status: number; headers?: Record<string, string> } = () => 200, port = 0): Promise<Receiver> {
+export async function startReceiver(
+  respond: (r: Received, n: number) => number | { status: number; headers?: Record<string, string> } = () => 200,
+  port = 0,
+): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { count: number; resolve: (r: Received[]) => void }[] = [];
   const server = http.createServer(async (req, res) => {

@@ -22,7 +22,16 @@ test('verifyWebhook accepts the original and refuses any alteration', () => {
   assert.equal(verifyWebhook(secret, sig, String(ts), body.replace('found', 'not_found')), false, 'body altered');
   assert.equal(verifyWebhook(secret, sig, String(ts + 1), body), false, 'timestamp altered');
   assert.equal(verifyWebhook(`${secret}x`, sig, String(ts), body), false, 'another secret');
-  assert.equal(verifyWebhook(secret, sig.replace(/.$/, (c) => (c === '0' ? '1' : '0')), String(ts), body), false, 'signature altered');
+  assert.equal(
+    verifyWebhook(
+      secret,
+      sig.replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+      String(ts),
+      body,
+    ),
+    false,
+    'signature altered',
+  );
   assert.equal(verifyWebhook(secret, sig.toUpperCase(), String(ts), body), false);
   assert.equal(verifyWebhook(secret, undefined, String(ts), body), false);
   assert.equal(verifyWebhook(secret, sig, undefined, body), false);

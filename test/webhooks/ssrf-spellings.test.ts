@@ -86,7 +86,13 @@ const REFUSED: string[] = [
   'http://router.home.arpa/',
 ];
 
-const ALLOWED = ['https://hooks.example.com/cercapec', 'http://93.184.216.34/', 'https://8.8.8.8:8443/x', 'http://[2606:4700:4700::1111]/', 'https://hooks.example.com./x'];
+const ALLOWED = [
+  'https://hooks.example.com/cercapec',
+  'http://93.184.216.34/',
+  'https://8.8.8.8:8443/x',
+  'http://[2606:4700:4700::1111]/',
+  'https://hooks.example.com./x',
+];
 
 describe('webhook targets: the spellings of internal addresses', () => {
   test('the table is large enough to mean something', () => {
@@ -99,7 +105,8 @@ describe('webhook targets: the spellings of internal addresses', () => {
   });
 
   test('CERCAPEC_ALLOW_PRIVATE_CALLBACKS lifts the address rules (development), not the scheme rules', () => {
-    for (const url of ['http://127.0.0.1:3000/', 'http://localhost./', 'http://[::ffff:7f00:1]/', 'http://10.0.0.8/']) assert.equal(callbackUrlProblem(url, true), null, url);
+    for (const url of ['http://127.0.0.1:3000/', 'http://localhost./', 'http://[::ffff:7f00:1]/', 'http://10.0.0.8/'])
+      assert.equal(callbackUrlProblem(url, true), null, url);
     assert.ok(callbackUrlProblem('file:///etc/passwd', true));
     assert.ok(callbackUrlProblem('http://user:pw@127.0.0.1/', true));
   });
@@ -125,7 +132,12 @@ describe('webhook targets: refused at registration', () => {
   after(() => h.close());
 
   const call = (method: string, url: string, payload?: unknown, type = 'application/json') =>
-    h.app.inject({ method, url, headers: { authorization: `Bearer ${key}`, 'content-type': type }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    h.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}`, 'content-type': type },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
 
   test('POST /v1/lookups callbackUrl, PUT /v1/account/webhook and batch callbackUrl answer problems for every spelling', async () => {
     for (const url of REFUSED) {
@@ -177,7 +189,7 @@ describe('webhook targets: refused at delivery, on the resolved address, never c
   });
 
   test('a public-looking name resolving to any refused address is refused (checked after resolution)', async () => {
-    const addresses = REFUSED.map((s) => URL.canParse(s) ? new URL(s).hostname.replace(/^\[|\]$/g, '') : '').filter((a) => isIP(a));
+    const addresses = REFUSED.map((s) => (URL.canParse(s) ? new URL(s).hostname.replace(/^\[|\]$/g, '') : '')).filter((a) => isIP(a));
     assert.ok(addresses.length >= 40, `${addresses.length} addresses`);
     for (const address of addresses) {
       const result = await post(`http://hooks.example.com:${r.port}/in`, async () => [{ address, family: isIP(address) }]);

@@ -30,7 +30,13 @@ await eachDialect(describe, 'webhook SSRF rules (allowPrivateCallbacks off)', (d
   });
 
   test('a loopback URL is refused at submit and in the account settings', async () => {
-    for (const url of [`${r.url}/hook`, `http://localhost:${r.port}/hook`, `http://[::1]:${r.port}/`, 'http://10.0.0.8/hook', 'http://169.254.169.254/latest/meta-data']) {
+    for (const url of [
+      `${r.url}/hook`,
+      `http://localhost:${r.port}/hook`,
+      `http://[::1]:${r.port}/`,
+      'http://10.0.0.8/hook',
+      'http://169.254.169.254/latest/meta-data',
+    ]) {
       const submitted = await h.call(key, 'POST', '/v1/lookups', { code: FOUND, callbackUrl: url });
       assert.equal(submitted.status, 422, url);
       assert.equal(submitted.body.code, 'invalid_callback_url');
@@ -49,7 +55,10 @@ await eachDialect(describe, 'webhook SSRF rules (allowPrivateCallbacks off)', (d
     h.worker.start();
     await first;
     // A loopback URL stored while the setting was on (it is off now).
-    await h.store.db.updateTable('account_webhooks').set({ url: `${r.url}/hook` }).execute();
+    await h.store.db
+      .updateTable('account_webhooks')
+      .set({ url: `${r.url}/hook` })
+      .execute();
     const second = h.nextRun();
     const literal = await h.call(key, 'POST', '/v1/lookups', { code: OTHER });
     await second;
@@ -97,7 +106,10 @@ describe('postWebhook', () => {
     let asked = 0;
     const mixed: Resolver = async () => {
       asked++;
-      return [{ address: '93.184.216.34', family: 4 }, { address: '10.1.2.3', family: 4 }];
+      return [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.1.2.3', family: 4 },
+      ];
     };
     const result = await post('https://hooks.example.com/x', { allowPrivate: false, resolve: mixed });
     assert.equal(asked, 1);

@@ -83,7 +83,10 @@ await eachDialect(describe, 'webhook delivery', (dialect) => {
     assert.equal(delivery.status, 'pending');
     assert.equal(delivery.event, 'lookup.answered');
     assert.equal(delivery.lookupId, id);
-    assert.deepEqual(delivery.attempts.map((a: any) => a.statusCode), [500]);
+    assert.deepEqual(
+      delivery.attempts.map((a: any) => a.statusCode),
+      [500],
+    );
     assert.match(delivery.attempts[0].error, /^HTTP 500/);
     assert.equal(delivery.lastStatusCode, 500);
     const due = Date.parse(delivery.nextAttemptAt);
@@ -93,15 +96,24 @@ await eachDialect(describe, 'webhook delivery', (dialect) => {
     await nextAttempt(delivery);
     [delivery] = await deliveriesOf(id);
     assert.equal(delivery.status, 'delivered');
-    assert.deepEqual(delivery.attempts.map((a: any) => a.statusCode), [500, 200]);
-    assert.deepEqual(delivery.attempts.map((a: any) => a.error), ['HTTP 500: no: 500', null]);
+    assert.deepEqual(
+      delivery.attempts.map((a: any) => a.statusCode),
+      [500, 200],
+    );
+    assert.deepEqual(
+      delivery.attempts.map((a: any) => a.error),
+      ['HTTP 500: no: 500', null],
+    );
     assert.equal(delivery.lastStatusCode, 200);
     assert.equal(delivery.deliveredAt, new Date(t1).toISOString());
     assert.equal(delivery.nextAttemptAt, null);
 
     const [first, second] = r.received;
     assert.equal(r.received.length, 2);
-    for (const [req, at] of [[first, t0], [second, t1]] as const) {
+    for (const [req, at] of [
+      [first, t0],
+      [second, t1],
+    ] as const) {
       assert.equal(req.method, 'POST');
       assert.equal(req.path, '/hooks/cercapec?source=test');
       assert.equal(req.headers['content-type'], 'application/json');
@@ -276,15 +288,36 @@ await eachDialect(describe, 'webhook delivery', (dialect) => {
     await submitAndAnswer({ code: FOUND, callbackUrl: r.url });
     await ran;
     await h.webhooks.stop(1000);
-    const pendingId = (await h.store.db.insertInto('webhook_deliveries').values({
-      id: 'whd_pending', account_id: 'acc_x', request_id: null, batch_id: 'bat_1', url: r.url, event: 'batch.completed', body: '{}',
-      status: 'pending', attempts: 0, last_status_code: null, last_error: null, next_attempt_at: 0, created_at: 0, delivered_at: null,
-    }).returning('id').executeTakeFirstOrThrow()).id;
+    const pendingId = (
+      await h.store.db
+        .insertInto('webhook_deliveries')
+        .values({
+          id: 'whd_pending',
+          account_id: 'acc_x',
+          request_id: null,
+          batch_id: 'bat_1',
+          url: r.url,
+          event: 'batch.completed',
+          body: '{}',
+          status: 'pending',
+          attempts: 0,
+          last_status_code: null,
+          last_error: null,
+          next_attempt_at: 0,
+          created_at: 0,
+          delivered_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
     h.clock.advance(91 * 86_400_000);
     const counts = await h.store.db.transaction().execute((trx) => purgeWebhookDeliveries(trx, h.clock.now(), 90));
     assert.deepEqual(counts, { deliveries: 1, attempts: 1 });
     const left = await h.store.db.selectFrom('webhook_deliveries').select('id').execute();
-    assert.deepEqual(left.map((x) => x.id), [pendingId]);
+    assert.deepEqual(
+      left.map((x) => x.id),
+      [pendingId],
+    );
   });
 
   test('a lookup answered inline at submit is delivered too', async () => {
@@ -305,12 +338,17 @@ await eachDialect(describe, 'webhook delivery', (dialect) => {
 async function injectWebhookJobFailure(h: WebhookHarness, on: boolean): Promise<void> {
   const db = h.store.db;
   if (h.store.dialect.name === 'sqlite') {
-    if (on) await sql`create trigger fail_webhook_jobs before insert on jobs when new.queue = 'webhook' begin select raise(abort, 'injected failure'); end`.execute(db);
+    if (on)
+      await sql`create trigger fail_webhook_jobs before insert on jobs when new.queue = 'webhook' begin select raise(abort, 'injected failure'); end`.execute(
+        db,
+      );
     else await sql`drop trigger fail_webhook_jobs`.execute(db);
     return;
   }
   if (on) {
-    await sql`create function fail_webhook_jobs() returns trigger language plpgsql as $$ begin if new.queue = 'webhook' then raise exception 'injected failure'; end if; return new; end $$`.execute(db);
+    await sql`create function fail_webhook_jobs() returns trigger language plpgsql as $$ begin if new.queue = 'webhook' then raise exception 'injected failure'; end if; return new; end $$`.execute(
+      db,
+    );
     await sql`create trigger fail_webhook_jobs before insert on jobs for each row execute function fail_webhook_jobs()`.execute(db);
   } else {
     await sql`drop trigger fail_webhook_jobs on jobs`.execute(db);

@@ -21,7 +21,11 @@ export interface WebhookHarness extends Harness {
  * receivers of the tests listen on 127.0.0.1) and lookups go through the queue, so that a test
  * decides when each is answered.
  */
-export async function createWebhookHarness(dialect: DialectName, overrides: Partial<Config> = {}, deps: Partial<WebhookDeliveryDeps> = {}): Promise<WebhookHarness> {
+export async function createWebhookHarness(
+  dialect: DialectName,
+  overrides: Partial<Config> = {},
+  deps: Partial<WebhookDeliveryDeps> = {},
+): Promise<WebhookHarness> {
   const h = await createHarness(dialect, { allowPrivateCallbacks: true, inlineAnswers: false, ...overrides });
   const closeHarness = h.close;
   const runs = new EventEmitter();

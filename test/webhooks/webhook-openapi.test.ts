@@ -16,7 +16,13 @@ const { key } = await h.account();
 const definition = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
 
 test('/openapi.json documents the webhook endpoints and schemas', () => {
-  for (const path of ['/v1/account/webhook', '/v1/account/webhook/rotate-secret', '/v1/lookups/{id}/deliveries', '/v1/webhooks/deliveries', '/v1/webhooks/deliveries/{id}']) {
+  for (const path of [
+    '/v1/account/webhook',
+    '/v1/account/webhook/rotate-secret',
+    '/v1/lookups/{id}/deliveries',
+    '/v1/webhooks/deliveries',
+    '/v1/webhooks/deliveries/{id}',
+  ]) {
     assert.ok(definition.paths[path], `${path} documented`);
   }
   for (const schema of ['AccountWebhook', 'AccountWebhookUpdate', 'WebhookDelivery', 'WebhookAttempt', 'WebhookDeliveryList']) {

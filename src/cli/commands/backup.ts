@@ -16,7 +16,9 @@ export function backupCommand(program: Command): void {
     .action(async (file: string, opts) => {
       const config = configFrom(opts);
       if (config.databaseUrl) {
-        throw new UsageError('the store is PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom --file=cercapec.dump "$CERCAPEC_DATABASE_URL" (see docs/deployment.md)');
+        throw new UsageError(
+          'the store is PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom --file=cercapec.dump "$CERCAPEC_DATABASE_URL" (see docs/deployment.md)',
+        );
       }
       try {
         const result = await backupSqlite(config.dataDir, file, { overwrite: Boolean(opts.force) });

@@ -35,29 +35,27 @@ so it states the cost and asks the same way (--yes when stdin is not a terminal)
 
 /** `cercapec client ...`: the program customers run against a cercapec or trovapec server. */
 export function clientCommand(program: Command): void {
-  const client = program
-    .command('client')
-    .description('look up PEC addresses on a cercapec/trovapec server: single codes, CSV/XLSX files, a hot folder');
+  const client = program.command('client').description('look up PEC addresses on a cercapec/trovapec server: single codes, CSV/XLSX files, a hot folder');
 
-  connection(client.command('init').description('write the config file (server URL and API key) by asking; reads two lines from stdin when it is not a terminal'))
-    .action(async (opts) => {
-      const path = opts.config ?? defaultConfigPath(process.env, homedir());
-      const current = (await readConfigFile(path, false, warn)) ?? {};
-      const answers = await askConfig({ input: process.stdin, output: process.stdout, interactive: process.stdin.isTTY === true }, current);
-      await writeConfigFile(path, answers);
-      console.log(`wrote ${path} (mode 600: it holds the key)`);
-      try {
-        const config = await resolveClientConfig({ flags: { config: path }, env: {}, home: homedir(), warn });
-        console.log(`connected to ${config.endpoint}: saldo ${formatEuro(await createTransport(config).balance())}`);
-      } catch (error) {
-        warn(`warning: saved, but the connection check failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    });
+  connection(
+    client.command('init').description('write the config file (server URL and API key) by asking; reads two lines from stdin when it is not a terminal'),
+  ).action(async (opts) => {
+    const path = opts.config ?? defaultConfigPath(process.env, homedir());
+    const current = (await readConfigFile(path, false, warn)) ?? {};
+    const answers = await askConfig({ input: process.stdin, output: process.stdout, interactive: process.stdin.isTTY === true }, current);
+    await writeConfigFile(path, answers);
+    console.log(`wrote ${path} (mode 600: it holds the key)`);
+    try {
+      const config = await resolveClientConfig({ flags: { config: path }, env: {}, home: homedir(), warn });
+      console.log(`connected to ${config.endpoint}: saldo ${formatEuro(await createTransport(config).balance())}`);
+    } catch (error) {
+      warn(`warning: saved, but the connection check failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 
-  connection(client.command('balance').alias('saldo').description("print the account's balance in euro"))
-    .action(async (opts) => {
-      console.log(formatEuro(await createTransport(await configFrom(opts)).balance()));
-    });
+  connection(client.command('balance').alias('saldo').description("print the account's balance in euro")).action(async (opts) => {
+    console.log(formatEuro(await createTransport(await configFrom(opts)).balance()));
+  });
 
   connection(client.command('lookup <code...>').description('look up codes and print the answers (a table on a terminal, JSON lines otherwise)'))
     .option('--json', 'JSON lines: {"code","stato","pec","errore"} per code')
@@ -69,20 +67,37 @@ export function clientCommand(program: Command): void {
       const transport = createTransport(await configFrom(opts));
       const lines = await interruptible((signal) =>
         runLookup(
-          { transport, sleep, random: Math.random, signal, concurrency: positiveInt(opts.concurrency, '--concurrency'), rebuy: opts.rebuy === true, confirmCost: costConfirmation(opts) },
+          {
+            transport,
+            sleep,
+            random: Math.random,
+            signal,
+            concurrency: positiveInt(opts.concurrency, '--concurrency'),
+            rebuy: opts.rebuy === true,
+            confirmCost: costConfirmation(opts),
+          },
           codes,
         ),
       );
       if (lines === null) return;
       if (process.stdout.isTTY && !opts.json) {
-        console.log(formatTable(['code', 'stato', 'pec', 'errore'], lines.map((l) => [l.code, l.stato, l.pec, l.errore])));
+        console.log(
+          formatTable(
+            ['code', 'stato', 'pec', 'errore'],
+            lines.map((l) => [l.code, l.stato, l.pec, l.errore]),
+          ),
+        );
       } else {
         for (const line of lines) console.log(JSON.stringify(line));
       }
       if (lookupFailed(lines)) process.exitCode = 1;
     });
 
-  connection(client.command('search <words...>').description('search public bodies (IPA) and the server\'s datasets by name; a table with code, codice IPA, name, place, PEC, source'))
+  connection(
+    client
+      .command('search <words...>')
+      .description("search public bodies (IPA) and the server's datasets by name; a table with code, codice IPA, name, place, PEC, source"),
+  )
     .option('--province <xx>', 'only bodies of this province (GE, RM)')
     .option('--category <code>', 'only bodies of this IPA category (L6: comuni)')
     .option('--limit <n>', 'results, 1-100', '20')
@@ -105,7 +120,10 @@ export function clientCommand(program: Command): void {
     .option('--column <name>', 'the column with the codes (default: the first column whose values are mostly valid codes)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
     .option('--refresh', 'cf-delete and resubmit every code instead of resuming (charged again; states the cost and asks first)')
-    .option('--rebuy', 'delete and request again codes this key already requested, when the protocol cannot return them (each charged again; states the cost and asks first)')
+    .option(
+      '--rebuy',
+      'delete and request again codes this key already requested, when the protocol cannot return them (each charged again; states the cost and asks first)',
+    )
     .option('--yes', 'confirm the cost of --rebuy or --refresh without a question (needed when stdin is not a terminal)')
     .addOption(new Option('--on-duplicate <policy>').hideHelp())
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
@@ -160,7 +178,9 @@ export function clientCommand(program: Command): void {
       console.log(`${n} new events written to ${opts.output}`);
     });
 
-  connection(client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'))
+  connection(
+    client.command('watch <folder>').description('hot folder: process each .csv/.xlsx dropped into <folder>/in/ into <folder>/out/; runs until SIGINT/SIGTERM'),
+  )
     .option('--column <name>', 'the column with the codes (default: found by its values)')
     .option('--concurrency <n>', 'requests in flight at once', '8')
     .option('--rebuy', 'as for batch; the folder is unattended, so it needs --yes too')
@@ -168,12 +188,15 @@ export function clientCommand(program: Command): void {
     .addOption(new Option('--on-duplicate <policy>').hideHelp())
     .option('--settle <seconds>', 'a file is taken once its size has not changed for this long', '2')
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '30')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Folders (created if missing): in/ (drop files here), out/ (results, same name), errors/ (files that
 could not be processed, with <name>.error.txt), done/ (inputs processed), .state/ (resume state of
 the file in progress). When the server is unreachable or refuses the key the file stays in in/ and
 is tried again after 30 s. Files are processed one at a time, oldest first.
-${RECOVERY_HELP}`)
+${RECOVERY_HELP}`,
+    )
     .action(async (folder: string, opts) => {
       if (opts.rebuy && !opts.yes) throw new UsageError('watch --rebuy buys codes again without anyone at the keyboard: add --yes to confirm the cost');
       checkCostFlags(opts);
@@ -185,7 +208,8 @@ ${RECOVERY_HELP}`)
       await interruptible((signal) =>
         watchFolder(
           {
-            batch: (input, output, statePath) => runBatch({ ...deps, signal }, { input, output, statePath, column: opts.column, concurrency, refresh: false, rebuy }),
+            batch: (input, output, statePath) =>
+              runBatch({ ...deps, signal }, { input, output, statePath, column: opts.column, concurrency, refresh: false, rebuy }),
             log: warn,
             sleep,
             now: Date.now,
@@ -213,7 +237,12 @@ function connection(command: Command): Command {
 }
 
 function configFrom(opts: { server?: string; key?: string; config?: string; protocol?: string }): Promise<ClientConfig> {
-  return resolveClientConfig({ flags: { server: opts.server, key: opts.key, config: opts.config, protocol: opts.protocol }, env: process.env, home: homedir(), warn });
+  return resolveClientConfig({
+    flags: { server: opts.server, key: opts.key, config: opts.config, protocol: opts.protocol },
+    env: process.env,
+    home: homedir(),
+    warn,
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ export function eraseCommand(program: Command): void {
   storeOptions(
     program
       .command('erase [code...]')
-      .description("erase everything held under a codice fiscale, in every account (GDPR art. 17); pending requests are refunded"),
+      .description('erase everything held under a codice fiscale, in every account (GDPR art. 17); pending requests are refunded'),
   )
     .option('--stdin', 'read the codes from stdin, one per line (keeps them out of ps and shell history)')
     .action(async (args: string[], opts) => {

@@ -22,12 +22,11 @@ export function importCommand(program: Command): void {
       });
     });
 
-  storeOptions(program.command('datasets').description('datasets of the local directory'))
-    .action(async (opts) => {
-      await withStore(opts, async (store) => {
-        for (const d of await listDatasets(store)) {
-          console.log([d.name, d.format, d.rows_imported, `rejected ${d.rows_rejected}`, new Date(Number(d.imported_at)).toISOString()].join('\t'));
-        }
-      });
+  storeOptions(program.command('datasets').description('datasets of the local directory')).action(async (opts) => {
+    await withStore(opts, async (store) => {
+      for (const d of await listDatasets(store)) {
+        console.log([d.name, d.format, d.rows_imported, `rejected ${d.rows_rejected}`, new Date(Number(d.imported_at)).toISOString()].join('\t'));
+      }
     });
+  });
 }

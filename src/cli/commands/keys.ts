@@ -19,22 +19,22 @@ export function keysCommand(program: Command): void {
       });
     });
 
-  storeOptions(keys.command('list <account>').description('the keys of an account (prefixes only)'))
-    .action(async (idOrName: string, opts) => {
-      await withStore(opts, async (store) => {
-        const account = await resolveAccount(store, idOrName);
-        const rows = await listApiKeys(store.db, account.id);
-        for (const k of rows) {
-          console.log([k.id, `${k.key_prefix}...`, k.label ?? '', k.revoked_at ? `revoked ${new Date(Number(k.revoked_at)).toISOString()}` : 'active'].join('\t'));
-        }
-      });
+  storeOptions(keys.command('list <account>').description('the keys of an account (prefixes only)')).action(async (idOrName: string, opts) => {
+    await withStore(opts, async (store) => {
+      const account = await resolveAccount(store, idOrName);
+      const rows = await listApiKeys(store.db, account.id);
+      for (const k of rows) {
+        console.log(
+          [k.id, `${k.key_prefix}...`, k.label ?? '', k.revoked_at ? `revoked ${new Date(Number(k.revoked_at)).toISOString()}` : 'active'].join('\t'),
+        );
+      }
     });
+  });
 
-  storeOptions(keys.command('revoke <key-id>').description('revoke a key at once'))
-    .action(async (keyId: string, opts) => {
-      await withStore(opts, async (store) => {
-        await revokeApiKey(store, keyId, systemClock.now(), CLI_ACTOR);
-        console.log(`key ${keyId} revoked`);
-      });
+  storeOptions(keys.command('revoke <key-id>').description('revoke a key at once')).action(async (keyId: string, opts) => {
+    await withStore(opts, async (store) => {
+      await revokeApiKey(store, keyId, systemClock.now(), CLI_ACTOR);
+      console.log(`key ${keyId} revoked`);
     });
+  });
 }

@@ -71,7 +71,10 @@ function loadFile(config: Config): LoadedRegistriesFile | undefined {
 /** The mirror's options and limits from its section, as buildRegistries reads them. */
 function mirrorSection(loaded: LoadedRegistriesFile | undefined) {
   const section = loaded?.file.sources[IPA_MIRROR_ID];
-  if (!section) throw new UsageError(`${IPA_MIRROR_ID} is not configured: the registries file (--registries or CERCAPEC_REGISTRIES_FILE) has no sources."${IPA_MIRROR_ID}" section`);
+  if (!section)
+    throw new UsageError(
+      `${IPA_MIRROR_ID} is not configured: the registries file (--registries or CERCAPEC_REGISTRIES_FILE) has no sources."${IPA_MIRROR_ID}" section`,
+    );
   const { enabled, limits, breaker, cache, ...own } = section;
   const common = CommonSourceSchema.safeParse({ enabled, limits, breaker, cache });
   const options = IpaMirrorOptions.safeParse(own);
@@ -93,11 +96,18 @@ async function printStatus(store: Store, config: Config): Promise<void> {
     const configured = new Set(registries.sources.map((s) => s.id));
     for (const kind of ['cf11', 'cf16'] as const) {
       const missing = file.routing[kind].filter((id) => !configured.has(id));
-      console.log(`routing ${kind}: ${registries.chainFor(kind).map((s) => s.id).join(', ') || '(none)'}${missing.length ? `  (not configured: ${missing.join(', ')})` : ''}`);
+      console.log(
+        `routing ${kind}: ${
+          registries
+            .chainFor(kind)
+            .map((s) => s.id)
+            .join(', ') || '(none)'
+        }${missing.length ? `  (not configured: ${missing.join(', ')})` : ''}`,
+      );
     }
     const descriptions = new Map(SOURCE_DEFINITIONS.map((d) => [d.id, d.description]));
     for (const source of registries.sources) {
-      const description = source.id === 'directory' ? 'local directory: datasets imported with `cercapec import`' : descriptions.get(source.id) ?? '';
+      const description = source.id === 'directory' ? 'local directory: datasets imported with `cercapec import`' : (descriptions.get(source.id) ?? '');
       console.log(`${source.id.padEnd(12)} enabled   ${source.kinds.join(',').padEnd(10)} ${description}`);
       const { details } = await source.health();
       if (details) console.log(`${''.padEnd(12)} ${formatDetails(details)}`);

@@ -17,7 +17,9 @@ export function restoreCommand(program: Command): void {
     .action(async (file: string, opts) => {
       const config = configFrom(opts);
       if (config.databaseUrl) {
-        throw new UsageError('the store is PostgreSQL: restore it with pg_restore, e.g. pg_restore --clean --if-exists --dbname="$CERCAPEC_DATABASE_URL" cercapec.dump (see docs/deployment.md)');
+        throw new UsageError(
+          'the store is PostgreSQL: restore it with pg_restore, e.g. pg_restore --clean --if-exists --dbname="$CERCAPEC_DATABASE_URL" cercapec.dump (see docs/deployment.md)',
+        );
       }
       try {
         const result = await restoreSqlite(config.dataDir, file);

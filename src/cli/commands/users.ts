@@ -20,8 +20,16 @@ export function usersCommand(program: Command): void {
       if (opts.role !== 'customer' && opts.account) throw new UsageError('--account is for --role customer only');
       const password = await readNewPassword({ fromStdin: Boolean(opts.passwordStdin) });
       await withStore(opts, async (store, config) => {
-        const user = await createUser(store, systemClock.now(), { username, password, role: opts.role, accountId: opts.account ?? null }, CLI_ACTOR, scryptParams(config.passwordHashCost));
-        console.log(`user ${user.username} (${user.role}${user.accountId ? ` of account ${user.accountId}` : ''}) created: log in at ${user.role === 'customer' ? '/portal' : '/admin'}`);
+        const user = await createUser(
+          store,
+          systemClock.now(),
+          { username, password, role: opts.role, accountId: opts.account ?? null },
+          CLI_ACTOR,
+          scryptParams(config.passwordHashCost),
+        );
+        console.log(
+          `user ${user.username} (${user.role}${user.accountId ? ` of account ${user.accountId}` : ''}) created: log in at ${user.role === 'customer' ? '/portal' : '/admin'}`,
+        );
       });
     });
 
@@ -33,7 +41,8 @@ export function usersCommand(program: Command): void {
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
         // The account comes last: scripts reading the first four columns keep working.
         console.log(['username', 'role', 'status', 'last login', 'account'].join('\t'));
-        for (const u of rows) console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-', u.accountId ?? '-'].join('\t'));
+        for (const u of rows)
+          console.log([u.username, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : '-', u.accountId ?? '-'].join('\t'));
       });
     });
 
@@ -47,13 +56,17 @@ export function usersCommand(program: Command): void {
       });
     });
 
-  for (const [verb, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    storeOptions(users.command(`${verb} <username>`).description(verb === 'disable' ? 'disable a user (ends their sessions at once)' : 'enable a disabled user'))
-      .action(async (username: string, opts) => {
-        await withStore(opts, async (store) => {
-          await setUserStatus(store, systemClock.now(), username, status, CLI_ACTOR);
-          console.log(`user ${username} ${status}`);
-        });
+  for (const [verb, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
+    storeOptions(
+      users.command(`${verb} <username>`).description(verb === 'disable' ? 'disable a user (ends their sessions at once)' : 'enable a disabled user'),
+    ).action(async (username: string, opts) => {
+      await withStore(opts, async (store) => {
+        await setUserStatus(store, systemClock.now(), username, status, CLI_ACTOR);
+        console.log(`user ${username} ${status}`);
       });
+    });
   }
 }

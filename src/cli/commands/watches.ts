@@ -10,7 +10,13 @@ import { watchCounts } from '../../watches/list-watches.ts';
 export function watchesCommand(program: Command): void {
   const watches = program.command('watches').description('watched codes: re-checks and counts');
 
-  storeOptions(watches.command('recheck').description('queue a re-check cycle now: the local sources, and with --remote the remote ones (every watched code asked again); a running server does it'))
+  storeOptions(
+    watches
+      .command('recheck')
+      .description(
+        'queue a re-check cycle now: the local sources, and with --remote the remote ones (every watched code asked again); a running server does it',
+      ),
+  )
     .option('--remote', 'also ask the remote sources of watchRecheckHours again about every watched code')
     .option('--source <id>', 'only this source')
     .action(async (opts) => {
@@ -30,16 +36,18 @@ export function watchesCommand(program: Command): void {
             queued.push(source);
           }
         }
-        if (queued.length === 0) throw new UsageError(opts.source ? `no source ${opts.source} to re-check (local sources need data; remote ones must be in watchRecheckHours)` : 'nothing to re-check');
+        if (queued.length === 0)
+          throw new UsageError(
+            opts.source ? `no source ${opts.source} to re-check (local sources need data; remote ones must be in watchRecheckHours)` : 'nothing to re-check',
+          );
         console.log(`re-check queued: ${queued.join(', ')}`);
       });
     });
 
-  storeOptions(watches.command('stats').description('watches, watched codes and events of the last 30 days'))
-    .action(async (opts) => {
-      await withStore(opts, async (store) => {
-        const n = await watchCounts(store.db, systemClock.now() - 30 * 86_400_000);
-        console.log(`${n.watches} watches of ${n.codes} codes; ${n.events} events in the last 30 days`);
-      });
+  storeOptions(watches.command('stats').description('watches, watched codes and events of the last 30 days')).action(async (opts) => {
+    await withStore(opts, async (store) => {
+      const n = await watchCounts(store.db, systemClock.now() - 30 * 86_400_000);
+      console.log(`${n.watches} watches of ${n.codes} codes; ${n.events} events in the last 30 days`);
     });
+  });
 }

@@ -30,7 +30,8 @@ export const openApiDocs = fp(async function openApiDocs(app: FastifyInstance) {
       info: {
         title: 'cercapec JSON API',
         version: '1.0.0',
-        description: 'PEC lookups by codice fiscale or partita IVA. The same accounts, keys, billing and requests as the text protocol at /index_ws.php: a lookup id is the text protocol token. Errors are application/problem+json (RFC 9457).',
+        description:
+          'PEC lookups by codice fiscale or partita IVA. The same accounts, keys, billing and requests as the text protocol at /index_ws.php: a lookup id is the text protocol token. Errors are application/problem+json (RFC 9457).',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Your API key' } } },
       security: [{ bearer: [] }],

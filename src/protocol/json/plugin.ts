@@ -47,7 +47,8 @@ export async function jsonApi(app: FastifyInstance, options: JsonApiDeps & { pre
     if (status === 413) return sendProblem(reply, 'payload_too_large');
     if (status === 415) return sendProblem(reply, 'unsupported_media_type', 'send application/json');
     // Fastify's own 4xx messages are fixed sentences about the request; anything else may carry an exception's text.
-    if (status >= 400 && status < 500) return sendProblem(reply, 'invalid_request', error.code?.startsWith('FST_') ? error.message.slice(0, 300) : 'the request cannot be read');
+    if (status >= 400 && status < 500)
+      return sendProblem(reply, 'invalid_request', error.code?.startsWith('FST_') ? error.message.slice(0, 300) : 'the request cannot be read');
     req.log.error({ err: error }, 'JSON API failure');
     return sendProblem(reply, 'unavailable');
   });

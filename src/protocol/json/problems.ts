@@ -41,12 +41,18 @@ export function sendProblem(reply: FastifyReply, name: ProblemName, detail?: str
  * Route response schemas for problems, documented with the content type they are sent with
  * (application/problem+json, not application/json) and the titles each status can carry.
  */
-export function problemResponses<S extends number>(...statuses: S[]): Record<S, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
+export function problemResponses<S extends number>(
+  ...statuses: S[]
+): Record<S, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
-        description: Object.values(ProblemTypes).filter((p) => p.status === status).map((p) => p.title).join('; ') || 'Problem',
+        description:
+          Object.values(ProblemTypes)
+            .filter((p) => p.status === status)
+            .map((p) => p.title)
+            .join('; ') || 'Problem',
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),
@@ -56,17 +62,26 @@ export function problemResponses<S extends number>(...statuses: S[]): Record<S, 
 /** Service errors (typed codes) to problem types. */
 export function problemForCode(code: ErrorCode): ProblemName {
   switch (code) {
-    case 'code_invalid': return 'invalid_code';
-    case 'insufficient_credit': return 'insufficient_credit';
-    case 'idempotency_conflict': return 'idempotency_conflict';
+    case 'code_invalid':
+      return 'invalid_code';
+    case 'insufficient_credit':
+      return 'insufficient_credit';
+    case 'idempotency_conflict':
+      return 'idempotency_conflict';
     case 'lookup_not_found':
     case 'token_unknown':
-    case 'no_request_for_code': return 'not_found';
-    case 'not_cancellable': return 'not_cancellable';
-    case 'rate_limited': return 'rate_limited';
+    case 'no_request_for_code':
+      return 'not_found';
+    case 'not_cancellable':
+      return 'not_cancellable';
+    case 'rate_limited':
+      return 'rate_limited';
     case 'key_missing':
-    case 'key_invalid': return 'unauthorized';
-    case 'invalid_argument': return 'invalid_request';
-    default: return 'unavailable';
+    case 'key_invalid':
+      return 'unauthorized';
+    case 'invalid_argument':
+      return 'invalid_request';
+    default:
+      return 'unavailable';
   }
 }

@@ -24,7 +24,8 @@ export interface WatchUpload {
  */
 export async function readWatchUpload(u: WatchUpload): Promise<{ inputs: string[]; rejected: Rejected[] }> {
   const upload = limitedInput(u.body, u.maxBytes);
-  const table = u.format === 'xlsx' ? await tabulate(readXlsxBatch(upload, u.maxInflatedBytes), u.column) : await tabulate((await readCsvBatch(upload)).rows, u.column);
+  const table =
+    u.format === 'xlsx' ? await tabulate(readXlsxBatch(upload, u.maxInflatedBytes), u.column) : await tabulate((await readCsvBatch(upload)).rows, u.column);
   const inputs: string[] = [];
   const rejected: Rejected[] = [];
   let rows = 0;

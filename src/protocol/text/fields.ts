@@ -1,8 +1,5 @@
 /** One field of a form or query string, checked: repeated or overlong values are protocol errors. */
-export type FieldResult =
-  | { present: false }
-  | { present: true; value: string }
-  | { present: true; error: 'repeated' | 'too_long' };
+export type FieldResult = { present: false } | { present: true; value: string } | { present: true; error: 'repeated' | 'too_long' };
 
 const MAX_FIELD = 512;
 

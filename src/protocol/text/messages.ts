@@ -45,16 +45,27 @@ export function errorLine(method: Method, message: string): string {
 /** Map of typed error codes to messages, for errors raised by the services. */
 export function messageForCode(code: ErrorCode, detail: string): string {
   switch (code) {
-    case 'key_missing': return Messages.keyMissing;
-    case 'key_invalid': return Messages.keyInvalid;
-    case 'code_missing': return Messages.codeMissing;
-    case 'code_invalid': return Messages.codeInvalid(detail);
-    case 'duplicate_request': return Messages.duplicate;
-    case 'insufficient_credit': return Messages.insufficientCredit;
-    case 'token_missing': return Messages.tokenMissing;
-    case 'token_unknown': return Messages.tokenUnknown;
-    case 'no_request_for_code': return Messages.noRequestForCode;
-    case 'rate_limited': return Messages.tooMany;
-    default: return Messages.internal;
+    case 'key_missing':
+      return Messages.keyMissing;
+    case 'key_invalid':
+      return Messages.keyInvalid;
+    case 'code_missing':
+      return Messages.codeMissing;
+    case 'code_invalid':
+      return Messages.codeInvalid(detail);
+    case 'duplicate_request':
+      return Messages.duplicate;
+    case 'insufficient_credit':
+      return Messages.insufficientCredit;
+    case 'token_missing':
+      return Messages.tokenMissing;
+    case 'token_unknown':
+      return Messages.tokenUnknown;
+    case 'no_request_for_code':
+      return Messages.noRequestForCode;
+    case 'rate_limited':
+      return Messages.tooMany;
+    default:
+      return Messages.internal;
   }
 }

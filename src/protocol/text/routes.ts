@@ -28,7 +28,10 @@ export interface TextProtocolDeps {
 
 /** A protocol answer that ends the request early, with its HTTP status. */
 class Answer extends Error {
-  constructor(readonly line: string, readonly status = 200) {
+  constructor(
+    readonly line: string,
+    readonly status = 200,
+  ) {
     super(line);
   }
 }

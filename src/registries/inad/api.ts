@@ -75,7 +75,7 @@ export function createInadApi(o: InadApiOptions): InadApi {
       if (res.status !== 202 && res.status !== 200) throw inadError(o.source, res, 'listDigitalAddress');
       const answer = parseJson<{ id?: unknown }>(o.source, res);
       const id = typeof answer.id === 'string' && answer.id ? answer.id : idFromLocation(res);
-      if (!id) throw new RegistryError(o.source, true, 'INAD non ha indicato l\'identificativo dell\'elenco', 'malformed');
+      if (!id) throw new RegistryError(o.source, true, "INAD non ha indicato l'identificativo dell'elenco", 'malformed');
       return id;
     },
 
@@ -109,7 +109,12 @@ function inadError(source: string, res: HttpResponse, operation: string): Regist
   const where = `(HTTP ${res.status} ${operation}${detail ? `: ${detail}` : ''})`;
   if (res.status === 400) return new RegistryError(source, false, `richiesta rifiutata da INAD ${where}`, '400');
   if (res.status === 401 || res.status === 403) {
-    return new RegistryError(source, false, `INAD ha rifiutato il voucher PDND: verificare la fruizione dell'e-service e la finalità ${where}`, String(res.status));
+    return new RegistryError(
+      source,
+      false,
+      `INAD ha rifiutato il voucher PDND: verificare la fruizione dell'e-service e la finalità ${where}`,
+      String(res.status),
+    );
   }
   if (res.status === 404 && operation.startsWith('listDigitalAddress/')) {
     // An expired (48 h) or unknown list: asking for a new one can succeed.
@@ -130,5 +135,13 @@ function problemDetail(res: HttpResponse): string {
 function idFromLocation(res: HttpResponse): string | null {
   const location = res.headers.location;
   const value = Array.isArray(location) ? location[0] : location;
-  return value ? decodeURIComponent(value.replace(/[?#].*$/, '').split('/').filter(Boolean).pop() ?? '') || null : null;
+  return value
+    ? decodeURIComponent(
+        value
+          .replace(/[?#].*$/, '')
+          .split('/')
+          .filter(Boolean)
+          .pop() ?? '',
+      ) || null
+    : null;
 }

@@ -109,7 +109,7 @@ export function createInadClient(o: InadClientOptions): SourceClient {
         throw new RegistryError(
           o.source,
           false,
-          'INAD richiede un practicalReference (riferimento del procedimento amministrativo): indicarlo nella richiesta, come riferimento predefinito dell\'account o come defaultPracticalReference della sorgente inad',
+          "INAD richiede un practicalReference (riferimento del procedimento amministrativo): indicarlo nella richiesta, come riferimento predefinito dell'account o come defaultPracticalReference della sorgente inad",
           'reference_missing',
         );
       }

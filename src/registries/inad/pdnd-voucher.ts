@@ -76,7 +76,12 @@ export function createPdndVouchers(o: PdndVoucherOptions): PdndVouchers {
     if (res.status !== 200) {
       const error = statusError(o.source, res, 'dal token endpoint PDND');
       if (!error.transient) {
-        throw new RegistryError(o.source, false, `PDND ha rifiutato la client assertion: ${error.message} (verificare clientId, kid, purposeId, audience e chiave)`, error.code);
+        throw new RegistryError(
+          o.source,
+          false,
+          `PDND ha rifiutato la client assertion: ${error.message} (verificare clientId, kid, purposeId, audience e chiave)`,
+          error.code,
+        );
       }
       throw error;
     }

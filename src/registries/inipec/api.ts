@@ -49,7 +49,13 @@ export function createInipecApi(o: InipecApiOptions): InipecApi {
       // already serialised; on the wire it is the JSON object itself.
       const body = JSON.stringify({ dataOraRichiesta: isoSeconds(o.clock.now()), elencoCf: codes.map((cf) => ({ cf })) });
       const res = await authorized((token) =>
-        o.http.request({ method: 'POST', url: `${o.baseUrl}/richiestaElencoPec?${query}`, headers: { ...headers(token), 'content-type': 'application/json' }, body, signal: o.signal }),
+        o.http.request({
+          method: 'POST',
+          url: `${o.baseUrl}/richiestaElencoPec?${query}`,
+          headers: { ...headers(token), 'content-type': 'application/json' },
+          body,
+          signal: o.signal,
+        }),
       );
       if (res.status !== 200) throw statusError(o.source, res, 'su richiestaElencoPec');
       const answer = parseJson<{ identificativoRichiesta?: unknown } & InfoCamereErrorFields>(o.source, res);

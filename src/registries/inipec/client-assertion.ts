@@ -62,6 +62,9 @@ function readOption(option: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CercapecError(ErrorCode.invalidArgument, `registries file: sources.inipec.${option}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new CercapecError(
+      ErrorCode.invalidArgument,
+      `registries file: sources.inipec.${option}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
 }

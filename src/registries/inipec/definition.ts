@@ -24,7 +24,11 @@ export const InipecOptionsSchema = z
     /** Token lifetime when the token is not a JWT carrying `exp`. */
     tokenLifetimeSeconds: z.number().int().min(10).max(86_400).default(300),
     /** A request not downloaded after this long is given up and its codes asked again (PagoPA SEND: 3,600 s). */
-    abandonAfterMinutes: z.number().min(1).max(24 * 60).default(60),
+    abandonAfterMinutes: z
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
   })
   .strict();
 
@@ -36,7 +40,7 @@ export type InipecOptions = z.infer<typeof InipecOptionsSchema>;
  */
 export const inipecSource = defineSource({
   id: 'inipec',
-  description: 'INI-PEC (InfoCamere): PEC di imprese e professionisti, richieste a lotti con attesa dell\'elenco',
+  description: "INI-PEC (InfoCamere): PEC di imprese e professionisti, richieste a lotti con attesa dell'elenco",
   kinds: ['cf11', 'cf16'],
   options: InipecOptionsSchema,
   // InfoCamere takes at most 100 codes a request; waiting 1 s for more costs little next to a 30 s poll.
@@ -60,7 +64,16 @@ export const inipecSource = defineSource({
       fallbackLifetimeMs: options.tokenLifetimeSeconds * 1000,
       signal: lifetime.signal,
     });
-    const api = createInipecApi({ source: 'inipec', http: ctx.http, clock: ctx.clock, tokens, baseUrl, clientId: options.clientId, scope: options.scope, signal: lifetime.signal });
+    const api = createInipecApi({
+      source: 'inipec',
+      http: ctx.http,
+      clock: ctx.clock,
+      tokens,
+      baseUrl,
+      clientId: options.clientId,
+      scope: options.scope,
+      signal: lifetime.signal,
+    });
     const bulk = createBulkLookups({
       source: 'inipec',
       api,

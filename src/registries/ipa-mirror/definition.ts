@@ -13,9 +13,17 @@ export const IpaMirrorOptions = z
     /** The CKAN datastore dump of the enti resource (REGISTRIES.md §4.1). */
     dumpUrl: z.url().default(DEFAULT_DUMP_URL),
     /** IPA publishes daily; a check is a conditional GET, a download only when the dump changed. */
-    refreshHours: z.number().min(1).max(24 * 30).default(24),
+    refreshHours: z
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
     /** After a failed refresh, try again this much later. */
-    retryMinutes: z.number().min(1).max(24 * 60).default(60),
+    retryMinutes: z
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
     /** Refuse a dump with fewer rows than this share of the previous one. */
     minRowsRatio: z.number().min(0).max(1).default(0.5),
     /** The real dump is ~15 MB. */
@@ -28,7 +36,10 @@ export const IpaMirrorOptions = z
 export type IpaMirrorOptions = z.infer<typeof IpaMirrorOptions>;
 
 /** The refresher for these options: the source's client uses it, and so does `cercapec registries refresh`. */
-export function ipaMirrorRefresher(options: IpaMirrorOptions, ctx: Pick<SourceContext, 'store' | 'clock' | 'logger'> & { limits: Pick<SourceLimits, 'connectTimeoutMs' | 'readTimeoutMs'> }): MirrorRefresher {
+export function ipaMirrorRefresher(
+  options: IpaMirrorOptions,
+  ctx: Pick<SourceContext, 'store' | 'clock' | 'logger'> & { limits: Pick<SourceLimits, 'connectTimeoutMs' | 'readTimeoutMs'> },
+): MirrorRefresher {
   return createMirrorRefresher({
     source: IPA_MIRROR_ID,
     store: ctx.store,

@@ -16,9 +16,7 @@ export interface DumpRequest {
   signal: AbortSignal;
 }
 
-export type DumpDownload =
-  | { status: 'not_modified' }
-  | { status: 'downloaded'; etag: string | null; lastModified: string | null; bytes: number };
+export type DumpDownload = { status: 'not_modified' } | { status: 'downloaded'; etag: string | null; lastModified: string | null; bytes: number };
 
 /**
  * Fetches the CKAN dump to a file, streaming: the enti dump is ~15 MB and grows, and the
@@ -70,7 +68,10 @@ export async function downloadDump(r: DumpRequest): Promise<DumpDownload> {
       createWriteStream(r.file),
     ).catch((error) => {
       if (error instanceof MirrorRefreshError) throw error;
-      throw new MirrorRefreshError(r.signal.aborted ? 'aborted' : 'truncated', `download interrotto dopo ${bytes} byte${expected !== null ? ` di ${expected}` : ''} (${codeOf(error)})`);
+      throw new MirrorRefreshError(
+        r.signal.aborted ? 'aborted' : 'truncated',
+        `download interrotto dopo ${bytes} byte${expected !== null ? ` di ${expected}` : ''} (${codeOf(error)})`,
+      );
     });
     if (expected !== null && bytes !== expected) {
       throw new MirrorRefreshError('truncated', `download incompleto: ${bytes} byte di ${expected}`);

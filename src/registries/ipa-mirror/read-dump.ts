@@ -28,7 +28,11 @@ export interface DumpContent {
 export async function readDump(file: string): Promise<DumpContent> {
   const header = await readHeader(file);
   const missing = REQUIRED.filter((c) => !header.includes(c));
-  if (missing.length > 0) throw new MirrorRefreshError('malformed', `non è il file enti di IPA: mancano le colonne ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` e altre ${missing.length - 3}` : ''}`);
+  if (missing.length > 0)
+    throw new MirrorRefreshError(
+      'malformed',
+      `non è il file enti di IPA: mancano le colonne ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` e altre ${missing.length - 3}` : ''}`,
+    );
   const last = header[header.length - 1];
   const entries: DirectoryRow[] = [];
   const names: NameRow[] = [];
@@ -64,7 +68,12 @@ async function readHeader(file: string): Promise<string[]> {
   try {
     const buffer = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const line = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+    const line =
+      buffer
+        .subarray(0, bytesRead)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .split(/\r?\n/)[0] ?? '';
     const [columns] = parse(line, { relax_quotes: true }) as string[][];
     return (columns ?? []).map((c) => c.trim().toLowerCase());
   } catch {

@@ -33,7 +33,17 @@ export function ipaMirrorRefreshTask(refresher: MirrorRefresher, o: RefreshTaskO
       if (!isDue(state, now, o)) return { due: 0 };
       await trx
         .insertInto('registry_sync')
-        .values({ source: o.source, status: 'never', checked_at: now, etag: null, last_modified: null, dataset_id: null, rows: null, refreshed_at: null, error: null })
+        .values({
+          source: o.source,
+          status: 'never',
+          checked_at: now,
+          etag: null,
+          last_modified: null,
+          dataset_id: null,
+          rows: null,
+          refreshed_at: null,
+          error: null,
+        })
         .onConflict((oc) => oc.column('source').doUpdateSet({ checked_at: now }))
         .execute();
       // Not awaited: the lock's transaction ends now. The refresh's first query waits for it to

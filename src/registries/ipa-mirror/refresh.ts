@@ -83,7 +83,14 @@ export function createMirrorRefresher(d: MirrorDeps): MirrorRefresher {
         lastModified: download.lastModified,
         now: d.clock.now(),
       });
-      const report = { outcome: 'replaced' as const, datasetId, rows: content.rowsRead, entries: content.entries.length, rejected: content.rowsRejected, bytes: download.bytes };
+      const report = {
+        outcome: 'replaced' as const,
+        datasetId,
+        rows: content.rowsRead,
+        entries: content.entries.length,
+        rejected: content.rowsRejected,
+        bytes: download.bytes,
+      };
       d.logger.info(report, 'IPA mirror replaced');
       return report;
     } catch (error) {
@@ -119,7 +126,10 @@ export function createMirrorRefresher(d: MirrorDeps): MirrorRefresher {
 function checkSize(rows: number, entries: number, previousRows: number | null, minRatio: number): void {
   if (rows === 0 || entries === 0) throw new MirrorRefreshError('too_few_rows', 'il file non contiene enti con PEC');
   if (previousRows !== null && rows < previousRows * minRatio) {
-    throw new MirrorRefreshError('too_few_rows', `troppo poche righe: ${rows} contro ${previousRows} del file precedente (minimo ${Math.round(minRatio * 100)}%)`);
+    throw new MirrorRefreshError(
+      'too_few_rows',
+      `troppo poche righe: ${rows} contro ${previousRows} del file precedente (minimo ${Math.round(minRatio * 100)}%)`,
+    );
   }
 }
 

@@ -24,12 +24,20 @@ export function mapWs23Body(source: string, body: unknown, notFoundCodes: readon
   if (!b || typeof b !== 'object' || typeof b.result !== 'object' || b.result === null || b.result.cod_err === undefined || !Number.isInteger(codErr)) {
     throw new RegistryError(source, true, 'risposta non valida: manca result.cod_err', 'malformed');
   }
-  const desc = String(b.result.desc_err ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
+  const desc = String(b.result.desc_err ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
   const said = `cod_err ${codErr}${desc ? `: ${desc}` : ''}`;
   if (codErr === 0) return found(source, b.data);
   if (notFoundCodes.includes(codErr)) return { outcome: 'not_found' };
   if (AUTH_REFUSED.has(codErr)) {
-    throw new RegistryError(source, false, `IPA ha rifiutato l'AUTH_ID (${said}): controllare l'opzione authId della sorgente ${source} (di solito "env:CERCAPEC_IPA_AUTH_ID")`, `ipa_${codErr}`);
+    throw new RegistryError(
+      source,
+      false,
+      `IPA ha rifiutato l'AUTH_ID (${said}): controllare l'opzione authId della sorgente ${source} (di solito "env:CERCAPEC_IPA_AUTH_ID")`,
+      `ipa_${codErr}`,
+    );
   }
   if (CF_REFUSED.has(codErr)) throw new RegistryError(source, false, `IPA ha rifiutato il codice fiscale (${said})`, `ipa_${codErr}`);
   throw new RegistryError(source, true, `errore IPA (${said})`, `ipa_${codErr}`);
@@ -53,5 +61,9 @@ function found(source: string, data: Ws23Body['data']): RegistryAnswer {
 }
 
 function isPec(tipo: unknown): boolean {
-  return String(tipo ?? '').trim().toLowerCase() === 'pec';
+  return (
+    String(tipo ?? '')
+      .trim()
+      .toLowerCase() === 'pec'
+  );
 }

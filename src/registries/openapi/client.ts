@@ -28,7 +28,12 @@ export function createOpenapiClient(o: OpenapiClientOptions): SourceClient {
       if (res.status === 200) return mapCompanyPec(o.source, parseJson<CompanyPecAnswer>(o.source, res), query.code);
       if (res.status === 404) return { outcome: 'not_found' };
       if (res.status === 401 || res.status === 403) {
-        throw new RegistryError(o.source, false, `OpenAPI ha rifiutato il token (HTTP ${res.status}): verificare il token e i suoi scope (IT-pec)`, String(res.status));
+        throw new RegistryError(
+          o.source,
+          false,
+          `OpenAPI ha rifiutato il token (HTTP ${res.status}): verificare il token e i suoi scope (IT-pec)`,
+          String(res.status),
+        );
       }
       if (res.status === 402) {
         throw new RegistryError(o.source, false, 'OpenAPI: credito del wallet esaurito (HTTP 402): ricaricare il wallet su openapi.com', '402');

@@ -22,7 +22,8 @@ export function inadStandinSection(handle: StandinHandle): Record<string, unknow
 /** PDND + INAD for `cercapec standins` and the demo. */
 export const inadStandin: StandinDefinition = {
   source: 'inad',
-  description: 'PDND (client assertion → voucher) e INAD: estrazione puntuale e massiva (elenco pronto al terzo controllo); persone, domicili cessati, professionisti',
+  description:
+    'PDND (client assertion → voucher) e INAD: estrazione puntuale e massiva (elenco pronto al terzo controllo); persone, domicili cessati, professionisti',
   start: (o) => startInadStandin({ dataset: o.dataset, port: o.port, delayMs: o.delayMs ?? [30, 200] }),
   sourceSection: inadStandinSection,
   sampleCodes(dataset) {

@@ -29,7 +29,9 @@ export function inadDirectory(dataset: StandinDataset, now: number): Map<string,
   dataset.persons.forEach((p, i) => {
     const cessation: Cessation | null = p.ceased
       ? { motivation: 'CESSAZIONE_UFFICIO', endsAt: now - 30 * DAY }
-      : i % 23 === 7 ? { motivation: 'CESSAZIONE_VOLONTARIA', endsAt: now + 60 * DAY } : null;
+      : i % 23 === 7
+        ? { motivation: 'CESSAZIONE_VOLONTARIA', endsAt: now + 60 * DAY }
+        : null;
     entries.set(p.cf, { cf: p.cf, since: isoSeconds(OPENED + i * DAY), addresses: [{ pec: p.pec, profession: null, cessation }] });
   });
   dataset.professionals.forEach((p, i) => {

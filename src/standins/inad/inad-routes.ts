@@ -60,13 +60,16 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
     const day = query.get('since');
     const reference = query.get('practicalReference');
     if (!CODE.test(code)) return problem(400, 'BAD_REQUEST', 'Codice fiscale non valido');
-    if (!pec || !pec.includes('@')) return problem(400, 'BAD_REQUEST', 'digital_address obbligatorio');
-    if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isFinite(Date.parse(day))) return problem(400, 'BAD_REQUEST', 'since: data yyyy-MM-dd obbligatoria');
+    if (!pec?.includes('@')) return problem(400, 'BAD_REQUEST', 'digital_address obbligatorio');
+    if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isFinite(Date.parse(day)))
+      return problem(400, 'BAD_REQUEST', 'since: data yyyy-MM-dd obbligatoria');
     if (!reference) return problem(400, 'BAD_REQUEST', 'practicalReference obbligatorio');
     const entry = o.directory.get(o.answerAs(code.toUpperCase()));
     if (!entry) return problem(404, 'NOT_FOUND', 'CF non trovato');
     const wanted = pec.toLowerCase();
-    const outcome = entry.since.slice(0, 10) <= day && entry.addresses.some((a) => a.pec.toLowerCase() === wanted && (a.cessation === null || isoSeconds(a.cessation.endsAt).slice(0, 10) > day));
+    const outcome =
+      entry.since.slice(0, 10) <= day &&
+      entry.addresses.some((a) => a.pec.toLowerCase() === wanted && (a.cessation === null || isoSeconds(a.cessation.endsAt).slice(0, 10) > day));
     return json(200, { outcome, dateTimeCheck: isoSeconds(o.clock.now()) });
   }
 
@@ -83,7 +86,10 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
     if (!Array.isArray(codes) || codes.length === 0 || codes.length > MAX_LIST) return problem(400, 'BAD_REQUEST', `codiciFiscali: da 1 a ${MAX_LIST} codici`);
     if (!codes.every((c) => typeof c === 'string' && CODE.test(c))) return problem(400, 'BAD_REQUEST', 'codiciFiscali: codice fiscale non valido');
     if (typeof reference !== 'string' || reference === '') return problem(400, 'BAD_REQUEST', 'praticalReference obbligatorio');
-    const id = o.lists.create(codes.map((c: string) => c.toUpperCase()), reference);
+    const id = o.lists.create(
+      codes.map((c: string) => c.toUpperCase()),
+      reference,
+    );
     return json(
       202,
       { state: 'PRESA_IN_CARICO', message: 'Richiesta elenco presa in carico', id, dateTimeRequest: isoSeconds(o.clock.now()) },
@@ -95,7 +101,11 @@ export function createInadRoutes(o: InadRoutesOptions): (r: StandinRequest) => S
     const current = o.lists.poll(id);
     if (!current) return problem(404, 'NOT_FOUND', 'Richiesta elenco non trovata');
     if (current === 'DISPONIBILE') {
-      return json(303, { state: current, message: 'Richiesta elenco disponibile' }, { location: `${origin(r)}${o.basePath}/listDigitalAddress/response/${id}` });
+      return json(
+        303,
+        { state: current, message: 'Richiesta elenco disponibile' },
+        { location: `${origin(r)}${o.basePath}/listDigitalAddress/response/${id}` },
+      );
     }
     return json(200, { state: current, message: current === 'PRESA_IN_CARICO' ? 'Richiesta elenco presa in carico' : 'Richiesta elenco in elaborazione' });
   }

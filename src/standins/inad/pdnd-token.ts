@@ -86,5 +86,9 @@ export function createPdndTokenEndpoint(o: PdndTokenOptions): PdndTokenEndpoint 
 /** PDND answers errors as problem JSON with a list of error codes. */
 function problem(status: number, detail: string): StandinResponse {
   const title = status === 400 ? 'Bad request' : status === 401 ? 'Unauthorized' : 'Error';
-  return json(status, { type: 'about:blank', status, title, detail, errors: [{ code: `standin-${status}`, detail }] }, { 'content-type': 'application/problem+json' });
+  return json(
+    status,
+    { type: 'about:blank', status, title, detail, errors: [{ code: `standin-${status}`, detail }] },
+    { 'content-type': 'application/problem+json' },
+  );
 }

@@ -56,7 +56,15 @@ export async function startInipecStandin(o: InipecStandinOptions): Promise<Inipe
   const infoCamereError = (id: string, code: string, description: string) =>
     // The spec's polling schema requires the list fields even here; elencoPec is empty so a client
     // that ignores `code` would wrongly read "nobody has a PEC": ours must not.
-    json(200, { dataOraDownload: now(), identificativoRichiesta: id, elencoPec: [], code, description, appName: APP_NAME, timestamp: new Date(clock.now()).toISOString() });
+    json(200, {
+      dataOraDownload: now(),
+      identificativoRichiesta: id,
+      elencoPec: [],
+      code,
+      description,
+      appName: APP_NAME,
+      timestamp: new Date(clock.now()).toISOString(),
+    });
 
   function requestList(r: StandinRequest): StandinResponse {
     let body: { dataOraRichiesta?: unknown; elencoCf?: unknown };
@@ -78,7 +86,7 @@ export async function startInipecStandin(o: InipecStandinOptions): Promise<Inipe
     if (!list) return error(404, 'Richiesta non trovata');
     if (pollError && pollError.remaining > 0) {
       pollError.remaining -= 1;
-      return infoCamereError(id, pollError.code, 'Errore nella preparazione dell\'elenco');
+      return infoCamereError(id, pollError.code, "Errore nella preparazione dell'elenco");
     }
     if (list.polls < inProgressPolls) {
       list.polls += 1;

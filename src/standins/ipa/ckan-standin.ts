@@ -46,7 +46,8 @@ export async function startIpaCkanStandin(o: { port?: number; dataset: StandinDa
   });
 
   function answer(r: StandinRequest): StandinResponse {
-    if (r.method !== 'GET' || r.path !== DUMP_PATH) return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' };
+    if (r.method !== 'GET' || r.path !== DUMP_PATH)
+      return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' };
     const headers = { etag: current.etag, 'last-modified': current.lastModified };
     if (notModified(r, current)) return { status: 304, headers };
     // Without bom=True CKAN leaves the BOM out; the body is otherwise the same.

@@ -140,10 +140,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of [
-    'directory_entries', 'datasets', 'jobs', 'attempts', 'request_addresses',
-    'requests', 'ledger', 'api_keys', 'accounts',
-  ]) {
+  for (const table of ['directory_entries', 'datasets', 'jobs', 'attempts', 'request_addresses', 'requests', 'ledger', 'api_keys', 'accounts']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

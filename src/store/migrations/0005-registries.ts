@@ -34,7 +34,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('request_addresses').addColumn('profession', 'text').execute();
   await db.schema.alterTable('request_addresses').addColumn('valid_from', 'bigint').execute();
   await db.schema.alterTable('request_addresses').addColumn('valid_until', 'bigint').execute();
-  await db.schema.alterTable('accounts').addColumn('operator_fallback', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('accounts')
+    .addColumn('operator_fallback', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   // Datasets a registry mirror keeps (IPA open data) are not the customer's local directory.
   await db.schema.alterTable('datasets').addColumn('managed_by', 'text').execute();
   await db.schema.alterTable('batches').addColumn('callback_url', 'text').execute();

@@ -8,7 +8,10 @@ import { sql, type Kysely } from 'kysely';
  * `cercapec ledger verify` recomputes every sum. Existing accounts start from their ledger's sum.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('accounts').addColumn('balance_cents', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('accounts')
+    .addColumn('balance_cents', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await sql`update accounts set balance_cents = (select coalesce(sum(amount_cents), 0) from ledger where ledger.account_id = accounts.id)`.execute(db);
 }
 

@@ -36,14 +36,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   if (sqlite) {
     // prefix='1 2 3': one- to three-letter prefixes ("rezzo" is cheap anyway) answer from their own index.
-    await sql`create virtual table name_entries_fts using fts5(terms, content='name_entries', content_rowid='doc', prefix='1 2 3', tokenize='unicode61')`.execute(db);
-    await sql`create trigger name_entries_ai after insert on name_entries begin insert into name_entries_fts(rowid, terms) values (new.doc, new.terms); end`.execute(db);
-    await sql`create trigger name_entries_ad after delete on name_entries begin insert into name_entries_fts(name_entries_fts, rowid, terms) values ('delete', old.doc, old.terms); end`.execute(db);
-    await sql`create trigger name_entries_au after update on name_entries begin insert into name_entries_fts(name_entries_fts, rowid, terms) values ('delete', old.doc, old.terms); insert into name_entries_fts(rowid, terms) values (new.doc, new.terms); end`.execute(db);
+    await sql`create virtual table name_entries_fts using fts5(terms, content='name_entries', content_rowid='doc', prefix='1 2 3', tokenize='unicode61')`.execute(
+      db,
+    );
+    await sql`create trigger name_entries_ai after insert on name_entries begin insert into name_entries_fts(rowid, terms) values (new.doc, new.terms); end`.execute(
+      db,
+    );
+    await sql`create trigger name_entries_ad after delete on name_entries begin insert into name_entries_fts(name_entries_fts, rowid, terms) values ('delete', old.doc, old.terms); end`.execute(
+      db,
+    );
+    await sql`create trigger name_entries_au after update on name_entries begin insert into name_entries_fts(name_entries_fts, rowid, terms) values ('delete', old.doc, old.terms); insert into name_entries_fts(rowid, terms) values (new.doc, new.terms); end`.execute(
+      db,
+    );
   } else {
     await sql`create index name_entries_terms on name_entries using gin (to_tsvector('simple', terms))`.execute(db);
   }
-  await db.schema.alterTable('accounts').addColumn('search_price_cents', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('accounts')
+    .addColumn('search_price_cents', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

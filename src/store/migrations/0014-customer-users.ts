@@ -7,7 +7,10 @@ import type { Kysely } from 'kysely';
  * part of the site a session opens (src/users/sessions.ts, realms).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('users').addColumn('account_id', 'text', (c) => c.references('accounts.id')).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('account_id', 'text', (c) => c.references('accounts.id'))
+    .execute();
   await db.schema.createIndex('users_account').on('users').column('account_id').execute();
 }
 

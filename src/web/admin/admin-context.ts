@@ -82,7 +82,10 @@ export function param(req: FastifyRequest, name: string): string {
 
 /** A mistake in a form, shown to the person in their language (a key of the messages). */
 export class FormError extends Error {
-  constructor(readonly messageKey: keyof Messages & string, readonly status = 400) {
+  constructor(
+    readonly messageKey: keyof Messages & string,
+    readonly status = 400,
+  ) {
     super(messageKey);
     this.name = 'FormError';
   }

@@ -24,11 +24,15 @@ function backHref(req: FastifyRequest): string {
 export function errorPage(req: FastifyRequest, reply: FastifyReply, status: number, what?: 'csrf', detail?: string): FastifyReply {
   const { t } = stateOf(req);
   const [title, text] =
-    what === 'csrf' ? [t.csrfTitle, t.csrfText]
-    : status === 403 ? [t.forbiddenTitle, t.forbiddenText]
-    : status === 404 ? [t.notFoundTitle, t.notFoundText]
-    : status >= 500 ? [t.errorTitle, t.internalError]
-    : [t.invalidInput, detail ?? t.invalidInput];
+    what === 'csrf'
+      ? [t.csrfTitle, t.csrfText]
+      : status === 403
+        ? [t.forbiddenTitle, t.forbiddenText]
+        : status === 404
+          ? [t.notFoundTitle, t.notFoundText]
+          : status >= 500
+            ? [t.errorTitle, t.internalError]
+            : [t.invalidInput, detail ?? t.invalidInput];
   const body = html`<h1>${title}</h1><p>${text}</p><p><a href="${backHref(req)}">${t.back}</a></p>`;
   return reply.code(status).type('text/html; charset=utf-8').send(page(req, { title, body }).text);
 }

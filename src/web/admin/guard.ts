@@ -94,7 +94,7 @@ export function installGuard(app: FastifyInstance, deps: AdminDeps): void {
     const given = field(req.body, '_csrf');
     // The login form (the only public POST) carries the login cookie's token, even when another
     // tab has logged in meanwhile; every other form carries the session's.
-    const expected = req.routeOptions.config?.access === 'public' ? req.cookies[LOGIN_CSRF_COOKIE] ?? '' : state.csrf;
+    const expected = req.routeOptions.config?.access === 'public' ? (req.cookies[LOGIN_CSRF_COOKIE] ?? '') : state.csrf;
     if (!sameOrigin(req) || !secretsEqual(given, expected)) {
       req.log.warn({ path: req.url.split('?')[0], origin: req.headers.origin ?? null }, 'admin: POST refused (origin or CSRF token)');
       return errorPage(req, reply, 403, 'csrf');

@@ -39,7 +39,9 @@ function auditValue(req: FastifyRequest, field: string, value: unknown): string 
     return value;
   }
   if (typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${named(t.auditFields, k)}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join(', ');
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${named(t.auditFields, k)}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+      .join(', ');
   }
   return String(value);
 }

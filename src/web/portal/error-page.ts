@@ -7,11 +7,15 @@ import { portalState } from './portal-context.ts';
 export function portalErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, what?: 'csrf', detail?: string): FastifyReply {
   const { t } = portalState(req);
   const [title, text] =
-    what === 'csrf' ? [t.csrfTitle, t.csrfText]
-    : status === 403 ? [t.forbiddenTitle, detail ?? t.invalidInput]
-    : status === 404 ? [t.notFoundTitle, t.notFoundText]
-    : status >= 500 ? [t.errorTitle, detail ?? t.internalError]
-    : [t.errorTitle, detail ?? t.invalidInput];
+    what === 'csrf'
+      ? [t.csrfTitle, t.csrfText]
+      : status === 403
+        ? [t.forbiddenTitle, detail ?? t.invalidInput]
+        : status === 404
+          ? [t.notFoundTitle, t.notFoundText]
+          : status >= 500
+            ? [t.errorTitle, detail ?? t.internalError]
+            : [t.errorTitle, detail ?? t.invalidInput];
   const body = html`<h1>${title}</h1><p>${text}</p><p><a href="/portal">${t.back}</a></p>`;
   return reply.code(status).type('text/html; charset=utf-8').send(portalPage(req, { title, body }).text);
 }

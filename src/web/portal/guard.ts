@@ -81,7 +81,7 @@ export function installPortalGuard(app: FastifyInstance, deps: PortalDeps): void
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'POST') return;
     const state = portalState(req);
-    const expected = req.routeOptions.config?.portalAccess === 'public' ? req.cookies[PORTAL_LOGIN_CSRF_COOKIE] ?? '' : state.csrf;
+    const expected = req.routeOptions.config?.portalAccess === 'public' ? (req.cookies[PORTAL_LOGIN_CSRF_COOKIE] ?? '') : state.csrf;
     if (!sameOrigin(req) || !secretsEqual(sentToken(req), expected)) {
       req.log.warn({ path: req.url.split('?')[0], origin: req.headers.origin ?? null }, 'portal: POST refused (origin or CSRF token)');
       return portalErrorPage(req, reply, 403, 'csrf');

@@ -101,8 +101,15 @@ export const it = {
   batchDone: 'Tutte le righe hanno una risposta.',
   batchCharged: 'Addebitato',
   rowStatus: {
-    queued: 'in coda', running: 'in lavorazione', waiting_operator: 'in verifica', found: 'trovate', not_found: 'non trovate',
-    failed: 'errori tecnici', cancelled: 'annullate', invalid: 'codice non valido', refused: 'credito insufficiente',
+    queued: 'in coda',
+    running: 'in lavorazione',
+    waiting_operator: 'in verifica',
+    found: 'trovate',
+    not_found: 'non trovate',
+    failed: 'errori tecnici',
+    cancelled: 'annullate',
+    invalid: 'codice non valido',
+    refused: 'credito insufficiente',
   } as Record<string, string>,
   // ledger, statement
   ledgerTitle: 'Movimenti',
@@ -129,8 +136,13 @@ export const it = {
   lookupsWhen: 'Richiesta',
   lookupsReference: 'Riferimento',
   lookupStatus: {
-    queued: 'in coda', running: 'in lavorazione', waiting_operator: 'in verifica', found: 'trovata', not_found: 'non trovata',
-    failed: 'errore tecnico', cancelled: 'annullata',
+    queued: 'in coda',
+    running: 'in lavorazione',
+    waiting_operator: 'in verifica',
+    found: 'trovata',
+    not_found: 'non trovata',
+    failed: 'errore tecnico',
+    cancelled: 'annullata',
   } as Record<string, string>,
   // keys
   keysTitle: 'Chiavi API',

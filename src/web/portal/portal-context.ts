@@ -59,7 +59,10 @@ export function accountIdOf(req: FastifyRequest): string {
 
 /** A mistake in a form, shown to the customer in their language. */
 export class PortalFormError extends Error {
-  constructor(readonly messageKey: keyof PortalMessages & string, readonly status = 400) {
+  constructor(
+    readonly messageKey: keyof PortalMessages & string,
+    readonly status = 400,
+  ) {
     super(messageKey);
     this.name = 'PortalFormError';
   }

@@ -31,7 +31,12 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
  * them (tabulate over the same first rows). A file whose code column cannot be detected still
  * previews, without one, so the customer can pick it.
  */
-export async function previewUpload(body: Readable, format: UploadMeta['format'], wanted: string | undefined, maxInflatedBytes?: number): Promise<UploadPreview> {
+export async function previewUpload(
+  body: Readable,
+  format: UploadMeta['format'],
+  wanted: string | undefined,
+  maxInflatedBytes?: number,
+): Promise<UploadPreview> {
   const sample: RawRow[] = [];
   const rows = (await rawRows(body, format, maxInflatedBytes))[Symbol.asyncIterator]();
   try {
@@ -66,7 +71,13 @@ export async function previewUpload(body: Readable, format: UploadMeta['format']
  * a code column: what the confirmation page prices. Only the distinct codes are held (at most
  * maxRows of them), never the file; it stops at maxRows + 1.
  */
-export async function countUpload(body: Readable, format: UploadMeta['format'], column: string, maxRows: number, maxInflatedBytes?: number): Promise<UploadCounts> {
+export async function countUpload(
+  body: Readable,
+  format: UploadMeta['format'],
+  column: string,
+  maxRows: number,
+  maxInflatedBytes?: number,
+): Promise<UploadCounts> {
   const counts: UploadCounts = { total: 0, valid: 0, invalid: 0, distinct: 0, tooMany: false };
   const distinct = new Set<string>();
   try {

@@ -47,7 +47,10 @@ export async function saveUpload(dir: string, body: Readable, meta: Omit<UploadM
   const id = randomBytes(16).toString('base64url');
   let bytes = 0;
   try {
-    await pipeline(limitedInput(body, maxBytes, (chunk) => (bytes += chunk.length)), createWriteStream(dataPath(dir, id), { mode: 0o600 }));
+    await pipeline(
+      limitedInput(body, maxBytes, (chunk) => (bytes += chunk.length)),
+      createWriteStream(dataPath(dir, id), { mode: 0o600 }),
+    );
     const full: UploadMeta = { ...meta, id, bytes };
     await writeFile(metaPath(dir, id), JSON.stringify(full), { mode: 0o600 });
     return full;

@@ -28,8 +28,14 @@ describe('customer users', () => {
     const { id } = await h.account({ name: 'Studio' });
     const now = h.clock.now();
     await assert.rejects(createUser(h.store, now, { username: 'c1', password: PASSWORD, role: 'customer' }, undefined, TEST_SCRYPT), /needs an account/);
-    await assert.rejects(createUser(h.store, now, { username: 'c2', password: PASSWORD, role: 'customer', accountId: 'acc_missing' }, undefined, TEST_SCRYPT), /no account/);
-    await assert.rejects(createUser(h.store, now, { username: 'c3', password: PASSWORD, role: 'operator', accountId: id }, undefined, TEST_SCRYPT), /only a customer/);
+    await assert.rejects(
+      createUser(h.store, now, { username: 'c2', password: PASSWORD, role: 'customer', accountId: 'acc_missing' }, undefined, TEST_SCRYPT),
+      /no account/,
+    );
+    await assert.rejects(
+      createUser(h.store, now, { username: 'c3', password: PASSWORD, role: 'operator', accountId: id }, undefined, TEST_SCRYPT),
+      /only a customer/,
+    );
     const user = await createUser(h.store, now, { username: 'c4', password: PASSWORD, role: 'customer', accountId: id }, undefined, TEST_SCRYPT);
     assert.equal(user.accountId, id);
   });
@@ -63,11 +69,22 @@ describe('customer users', () => {
       const missing = await runCli(['users', 'add', 'cli1', '--role', 'customer', '--password-stdin', '--data', dir], { input: 'password-cliente\n' });
       assert.notEqual(missing.code, 0);
       assert.match(missing.stderr, /--account/);
-      const added = await runCli(['users', 'add', 'cli1', '--role', 'customer', '--account', account.id, '--password-stdin', '--data', dir], { input: 'password-cliente\n' });
+      const added = await runCli(['users', 'add', 'cli1', '--role', 'customer', '--account', account.id, '--password-stdin', '--data', dir], {
+        input: 'password-cliente\n',
+      });
       assert.equal(added.code, 0, added.stderr);
       assert.match(added.stdout, new RegExp(`user cli1 \\(customer of account ${account.id}\\) created: log in at /portal`));
       const list = await runCli(['users', 'list', '--data', dir]);
-      assert.deepEqual(list.stdout.trim().split('\n').map((l) => [l.split('\t')[0], l.split('\t')[4]]), [['username', 'account'], ['cli1', account.id]]);
+      assert.deepEqual(
+        list.stdout
+          .trim()
+          .split('\n')
+          .map((l) => [l.split('\t')[0], l.split('\t')[4]]),
+        [
+          ['username', 'account'],
+          ['cli1', account.id],
+        ],
+      );
       const reopened = await openStore({ dataDir: dir });
       assert.equal((await findUser(reopened, 'cli1'))?.accountId, account.id);
       await reopened.close();

@@ -24,7 +24,11 @@ export interface Response {
 export class PortalClient {
   readonly cookies = new Map<string, string>();
   csrf = '';
-  constructor(private readonly app: FastifyInstance, readonly origin = 'http://localhost', readonly remoteAddress = '127.0.0.1') {}
+  constructor(
+    private readonly app: FastifyInstance,
+    readonly origin = 'http://localhost',
+    readonly remoteAddress = '127.0.0.1',
+  ) {}
 
   private remember(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
     for (const c of res.cookies) {
@@ -52,7 +56,10 @@ export class PortalClient {
     if (csrf !== null) form.set('_csrf', csrf);
     const origin = o.origin === undefined ? this.origin : o.origin;
     const res = await this.app.inject({
-      method: 'POST', url, remoteAddress: this.remoteAddress, payload: form.toString(),
+      method: 'POST',
+      url,
+      remoteAddress: this.remoteAddress,
+      payload: form.toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...(origin === null ? {} : { origin }) },
     });
     this.remember(res);
@@ -65,7 +72,10 @@ export class PortalClient {
     const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: application/octet-stream\r\n\r\n`;
     const payload = Buffer.concat([Buffer.from(head), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]);
     const res = await this.app.inject({
-      method: 'POST', url: `/portal/uploads?_csrf=${encodeURIComponent(o.csrf ?? this.csrf)}`, remoteAddress: this.remoteAddress, payload,
+      method: 'POST',
+      url: `/portal/uploads?_csrf=${encodeURIComponent(o.csrf ?? this.csrf)}`,
+      remoteAddress: this.remoteAddress,
+      payload,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: this.cookieHeader(), origin: this.origin },
     });
     this.remember(res);

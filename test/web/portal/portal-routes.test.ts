@@ -73,7 +73,9 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     const token = /name="_csrf" value="([^"]*)"/.exec(adminLogin.body)![1];
     const loginCookie = adminLogin.cookies.find((c) => c.name === 'cercapec_admin_login')!;
     const refused = await h.app.inject({
-      method: 'POST', url: '/admin/login', remoteAddress: '10.0.0.3',
+      method: 'POST',
+      url: '/admin/login',
+      remoteAddress: '10.0.0.3',
       payload: new URLSearchParams({ username: 'rossi', password: PASSWORD, _csrf: token }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `cercapec_admin_login=${loginCookie.value}`, origin: 'http://localhost' },
     });
@@ -87,7 +89,20 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.equal((await rossi.post('/portal/keys', {}, { csrf: 'forged' })).statusCode, 403);
     assert.equal((await rossi.post('/portal/keys', {}, { origin: 'http://evil.example' })).statusCode, 403);
     assert.equal((await rossi.upload('x.csv', 'cf\n', { csrf: 'forged' })).statusCode, 403);
-    assert.equal(await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', (await h.store.db.selectFrom('users').select('account_id').where('username', '=', 'rossi').executeTakeFirstOrThrow()).account_id!).execute().then((r) => r.length), 1, 'only the account key');
+    assert.equal(
+      await h.store.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where(
+          'account_id',
+          '=',
+          (await h.store.db.selectFrom('users').select('account_id').where('username', '=', 'rossi').executeTakeFirstOrThrow()).account_id!,
+        )
+        .execute()
+        .then((r) => r.length),
+      1,
+      'only the account key',
+    );
     // A disabled account opens no page (logout still works).
     const accountId = (await h.store.db.selectFrom('users').select('account_id').where('username', '=', 'rossi').executeTakeFirstOrThrow()).account_id!;
     await updateAccountStatusForTest(h.store, accountId, 'disabled');
@@ -133,7 +148,11 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.match(running.body, /<script src="\/portal\/assets\/portal.js" defer>/);
     assert.match(running.body, /<noscript><meta http-equiv="refresh" content="5"><\/noscript>/);
     h.worker.start();
-    await waitFor(() => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(), (p) => p.length === 0, 'every lookup answered');
+    await waitFor(
+      () => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(),
+      (p) => p.length === 0,
+      'every lookup answered',
+    );
     const status = JSON.parse((await rossi.get(`${batchUrl}/status.json`)).body);
     assert.equal(status.completed, true);
     assert.equal(status.progress, 100);
@@ -141,7 +160,10 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     assert.match(done.body, /<a href="\/portal\/batches\/[^"]+\/results.csv" data-format="csv"/);
     const resultsCsv = await rossi.get(`/portal/batches/${batchId}/results.csv`);
     assert.equal(resultsCsv.statusCode, 200);
-    const lines = resultsCsv.body.replace(/^\ufeff/, '').trim().split(/\r\n/);
+    const lines = resultsCsv.body
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split(/\r\n/);
     assert.equal(lines[0], 'riferimento;piva_vecchia;piva;code;status;pec;addresses;source;error');
     assert.equal(lines.length, 4);
     assert.ok(lines[1].startsWith(`pratica 1;${cf11(1)};${cf11(101)};${cf11(101)};`), lines[1]);
@@ -179,7 +201,11 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     const confirm = await rossi.post(`${previewUrl}/confirm`, { column: 'codice' });
     const batchId = String(confirm.headers.location).split('/').pop()!;
     h.worker.start();
-    await waitFor(() => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(), (p) => p.length === 0, 'every lookup answered');
+    await waitFor(
+      () => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(),
+      (p) => p.length === 0,
+      'every lookup answered',
+    );
     const xlsx = await rossi.get(`/portal/batches/${batchId}/results.xlsx`);
     const back = new ExcelJS.Workbook();
     await back.xlsx.load(xlsx.rawPayload as never);
@@ -226,7 +252,12 @@ await eachDialect(describe, 'customer portal', (dialect) => {
     const theirUpload = String((await bianchi.upload('b.csv', `cf\n${cf11(8)}\n`)).headers.location);
     await bianchi.get('/portal/keys');
     await bianchi.post('/portal/keys', { label: 'loro' });
-    const theirKey = await h.store.db.selectFrom('api_keys').select(['id', 'key_prefix']).where('account_id', '=', b.id).where('label', '=', 'loro').executeTakeFirstOrThrow();
+    const theirKey = await h.store.db
+      .selectFrom('api_keys')
+      .select(['id', 'key_prefix'])
+      .where('account_id', '=', b.id)
+      .where('label', '=', 'loro')
+      .executeTakeFirstOrThrow();
 
     const rossi = new PortalClient(h.app);
     await rossi.login('rossi');

@@ -20,14 +20,27 @@ import { cf11 } from '../../admin/admin-fixture.ts';
 import { customer, PASSWORD } from './portal-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
 const TMP = fileURLToPath(new URL('../../../.tmp/', import.meta.url));
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const haveChromium = existsSync(CHROMIUM);
 const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
 
-interface AxeViolation { id: string; impact: string; help: string; nodes: { target: string[] }[] }
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
 
 describe('customer portal in headless Chromium', { skip }, () => {
   let h: Harness | undefined;
@@ -66,7 +79,9 @@ describe('customer portal in headless Chromium', { skip }, () => {
   /** axe-core run in the page through the DevTools protocol (not a script tag: the CSP would refuse it). */
   async function axe(page: Page): Promise<AxeViolation[]> {
     await page.evaluate(AXE_SOURCE);
-    return (await page.evaluate('axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))')) as AxeViolation[];
+    return (await page.evaluate(
+      'axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))',
+    )) as AxeViolation[];
   }
 
   async function expectAccessible(page: Page, what: string): Promise<void> {
@@ -113,7 +128,7 @@ describe('customer portal in headless Chromium', { skip }, () => {
 
     await Promise.all([page.waitForURL(/\/portal\/batches\/bat_/), page.click('#batch-confirm')]);
     assert.equal(await page.locator('a[data-format=csv]').count(), 0, 'no downloads while running');
-    assert.match(await page.textContent('#batch-message') ?? '', /in corso/);
+    assert.match((await page.textContent('#batch-message')) ?? '', /in corso/);
     await expectAccessible(page, 'batch in progress');
     // The lookups are answered only now: the page's script sees the batch complete and shows the downloads.
     h!.worker.start();
@@ -144,7 +159,7 @@ describe('customer portal in headless Chromium', { skip }, () => {
     // A key, so the keys page has a table and a revoke confirmation to look at.
     await page.goto(`${base}/portal/keys`);
     await Promise.all([page.waitForURL(`${base}/portal/keys`), page.click('#key-create')]);
-    assert.match(await page.textContent('#new-key') ?? '', /^cp_/);
+    assert.match((await page.textContent('#new-key')) ?? '', /^cp_/);
     await expectAccessible(page, 'keys with a new key');
     const revokeHref = await page.getAttribute('a[href$="/revoke"]', 'href');
     // A preview with a wide row, and a batch page (the first test's batch, when it ran).
@@ -155,7 +170,21 @@ describe('customer portal in headless Chromium', { skip }, () => {
     const previewPath = new URL(page.url()).pathname;
     await page.goto(`${base}/portal/batches`);
     const batchHref = await page.getAttribute('a[href^="/portal/batches/bat_"]', 'href');
-    const paths = ['/portal', '/portal/upload', previewPath, ...(batchHref ? [batchHref] : []), '/portal/batches', '/portal/ledger', '/portal/lookups', '/portal/lookups?code=0000', '/portal/keys', revokeHref!, '/portal/webhook', '/portal?lang=en', '/portal/login'];
+    const paths = [
+      '/portal',
+      '/portal/upload',
+      previewPath,
+      ...(batchHref ? [batchHref] : []),
+      '/portal/batches',
+      '/portal/ledger',
+      '/portal/lookups',
+      '/portal/lookups?code=0000',
+      '/portal/keys',
+      revokeHref!,
+      '/portal/webhook',
+      '/portal?lang=en',
+      '/portal/login',
+    ];
     for (const path of paths) {
       if (path === '/portal/login') await page.click('form[action="/portal/logout"] button');
       await page.goto(`${base}${path}`);

@@ -64,7 +64,10 @@ describe('portal upload preview', () => {
 
   test('stored uploads: over the byte limit nothing is kept; another account or an expired upload is unknown; old files are purged', async () => {
     const store = join(dir, 'uploads');
-    await assert.rejects(saveUpload(store, Readable.from([Buffer.alloc(2048)]), { accountId: 'acc_a', filename: 'x.csv', format: 'csv', createdAt: 0 }, 1024), BatchError);
+    await assert.rejects(
+      saveUpload(store, Readable.from([Buffer.alloc(2048)]), { accountId: 'acc_a', filename: 'x.csv', format: 'csv', createdAt: 0 }, 1024),
+      BatchError,
+    );
     const meta = await saveUpload(store, Readable.from([Buffer.from('cf\n')]), { accountId: 'acc_a', filename: 'x.csv', format: 'csv', createdAt: 1000 }, 1024);
     assert.equal(meta.bytes, 3);
     assert.ok(await findUpload(store, meta.id, 'acc_a', 2000));

@@ -11,24 +11,29 @@ export async function searchRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { store, clock } = deps.lookups;
 
-  api.get('/search', {
-    schema: {
-      operationId: 'searchNames',
-      summary: 'Search public bodies and the installation\'s datasets by name',
-      description: 'Ranked results with codice fiscale, codice IPA, place and PECs. Each call (each page) is charged at the account\'s search price when it has one; a prepaid account without credit gets a 402 problem. Datasets are the installation\'s: every account searches the same names.',
-      tags: ['search'],
-      querystring: SearchQuerySchema,
-      response: { 200: SearchPageSchema, ...problemResponses(400, 401, 402, 429) },
+  api.get(
+    '/search',
+    {
+      schema: {
+        operationId: 'searchNames',
+        summary: "Search public bodies and the installation's datasets by name",
+        description:
+          "Ranked results with codice fiscale, codice IPA, place and PECs. Each call (each page) is charged at the account's search price when it has one; a prepaid account without credit gets a 402 problem. Datasets are the installation's: every account searches the same names.",
+        tags: ['search'],
+        querystring: SearchQuerySchema,
+        response: { 200: SearchPageSchema, ...problemResponses(400, 401, 402, 429) },
+      },
     },
-  }, async (req, reply) => {
-    const account = accountOf(req);
-    const { q, province, category, limit, cursor } = req.query;
-    const offset = cursor === undefined ? 0 : decodeSearchCursor(cursor);
-    if (offset === null || offset > MAX_SEARCH_OFFSET) return sendProblem(reply, 'invalid_request', 'invalid cursor');
-    // Bad input is refused before anything is charged.
-    parseQuery(q);
-    await chargeSearch(store, account.id, clock.now());
-    const page = await searchNames(store, q, { province, category, limit, offset });
-    return { items: page.items, nextCursor: page.nextOffset === null ? null : encodeSearchCursor(page.nextOffset) };
-  });
+    async (req, reply) => {
+      const account = accountOf(req);
+      const { q, province, category, limit, cursor } = req.query;
+      const offset = cursor === undefined ? 0 : decodeSearchCursor(cursor);
+      if (offset === null || offset > MAX_SEARCH_OFFSET) return sendProblem(reply, 'invalid_request', 'invalid cursor');
+      // Bad input is refused before anything is charged.
+      parseQuery(q);
+      await chargeSearch(store, account.id, clock.now());
+      const page = await searchNames(store, q, { province, category, limit, offset });
+      return { items: page.items, nextCursor: page.nextOffset === null ? null : encodeSearchCursor(page.nextOffset) };
+    },
+  );
 }

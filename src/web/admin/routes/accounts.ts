@@ -40,7 +40,12 @@ function nonNegative(cents: number | null, error: 'invalidAmount' | 'invalidPric
 export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store, clock } = deps;
 
-  async function sendAccount(req: FastifyRequest, reply: FastifyReply, id: string, extra: { newKey?: string; notice?: string | null; error?: string; entered?: EnteredForm; status?: number } = {}) {
+  async function sendAccount(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    extra: { newKey?: string; notice?: string | null; error?: string; entered?: EnteredForm; status?: number } = {},
+  ) {
     const account = await getAccount(store, id);
     if (!account) return errorPage(req, reply, 404);
     const month = /^\d{4}-\d{2}$/.test(param(req, 'month')) ? param(req, 'month') : romeMonth(clock.now());
@@ -51,7 +56,10 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       usageStatement(store.db, id, month).catch(() => null),
     ]);
     const body = accountPage(req, { account, balanceCents, keys, ledger, month, statement, newKey: extra.newKey, entered: extra.entered });
-    return reply.code(extra.status ?? 200).type('text/html; charset=utf-8').send(page(req, { title: account.name, section: 'accounts', body, notice: extra.notice, error: extra.error }).text);
+    return reply
+      .code(extra.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .send(page(req, { title: account.name, section: 'accounts', body, notice: extra.notice, error: extra.error }).text);
   }
 
   app.get('/accounts', async (req, reply) => {
@@ -71,20 +79,28 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!problem) return reply;
     // Back on the same form, with what was typed and the reason.
     const body = newAccountPage(req, formValues(req.body));
-    return reply.code(400).type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.newAccount, section: 'accounts', body, error: problem }).text);
+    return reply
+      .code(400)
+      .type('text/html; charset=utf-8')
+      .send(page(req, { title: stateOf(req).t.newAccount, section: 'accounts', body, error: problem }).text);
   });
 
   async function createFromForm(req: FastifyRequest, reply: FastifyReply) {
     const name = field(req.body, 'name');
     if (!name) throw new FormError('nameRequired');
-    const { account, key } = await createAccount(store, clock.now(), {
-      name,
-      billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
-      priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
-      creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
-      initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
-      operatorFallback: field(req.body, 'operator_fallback') === '1',
-    }, { audit: auditBy(req) });
+    const { account, key } = await createAccount(
+      store,
+      clock.now(),
+      {
+        name,
+        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
+        creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
+        initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
+        operatorFallback: field(req.body, 'operator_fallback') === '1',
+      },
+      { audit: auditBy(req) },
+    );
     // Redirected (a reload must not create a second account); the key waits in the session,
     // never in a URL, and is shown once by the page below.
     await setFlash(store.db, stateOf(req).sessionId!, { newKey: { accountId: account.id, key: key.key } });
@@ -111,8 +127,18 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<WithId>('/accounts/:id', async (req, reply) => {
     const { t } = stateOf(req);
     const done = param(req, 'done');
-    const notice = done === 'terms' ? t.termsSaved : done === 'revoked' ? t.keyRevoked2 : done === 'created' ? t.accountCreated : done === 'key' ? t.keyCreated
-      : done === 'topup' ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id))) : null;
+    const notice =
+      done === 'terms'
+        ? t.termsSaved
+        : done === 'revoked'
+          ? t.keyRevoked2
+          : done === 'created'
+            ? t.accountCreated
+            : done === 'key'
+              ? t.keyCreated
+              : done === 'topup'
+                ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id)))
+                : null;
     const flash = await takeFlash(store.db, stateOf(req).sessionId!, (f) => f.newKey?.accountId === req.params.id);
     return sendAccount(req, reply, req.params.id, { notice, newKey: flash?.newKey?.key });
   });
@@ -126,14 +152,20 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   async function saveTerms(req: FastifyRequest<WithId>) {
     const name = field(req.body, 'name');
     if (!name) throw new FormError('nameRequired');
-    await updateAccount(store, req.params.id, clock.now(), {
-      name,
-      billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
-      priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
-      creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
-      status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
-      operatorFallback: field(req.body, 'operator_fallback') === '1',
-    }, auditBy(req));
+    await updateAccount(
+      store,
+      req.params.id,
+      clock.now(),
+      {
+        name,
+        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
+        creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
+        status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
+        operatorFallback: field(req.body, 'operator_fallback') === '1',
+      },
+      auditBy(req),
+    );
   }
 
   app.post<WithId>('/accounts/:id/topup', ADMIN, async (req, reply) => {
@@ -163,7 +195,13 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!account || !key) return errorPage(req, reply, 404);
     const back = `/admin/accounts/${account.id}`;
     if (key.revoked_at !== null) return reply.redirect(`${back}?done=revoked`, 303);
-    const body = confirmPage(req, { title: t.revokeTitle(key.key_prefix), text: t.revokeText(account.name), action: `${back}/keys/${key.id}/revoke`, button: t.revokeConfirm, backHref: back });
+    const body = confirmPage(req, {
+      title: t.revokeTitle(key.key_prefix),
+      text: t.revokeText(account.name),
+      action: `${back}/keys/${key.id}/revoke`,
+      button: t.revokeConfirm,
+      backHref: back,
+    });
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.revokeTitle(key.key_prefix), section: 'accounts', body }).text);
   });
 

@@ -14,6 +14,8 @@ export function auditRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const rows = await listAudit(deps.store.db, { ...filter, before, limit: PAGE });
     const last = rows[rows.length - 1];
     const nextUrl = rows.length === PAGE && last ? `/admin/audit?${new URLSearchParams({ ...filter, before: formatAuditCursor(last) })}` : null;
-    return reply.type('text/html; charset=utf-8').send(page(req, { title: stateOf(req).t.auditTitle, section: 'audit', body: auditPage(req, filter, rows, nextUrl) }).text);
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(page(req, { title: stateOf(req).t.auditTitle, section: 'audit', body: auditPage(req, filter, rows, nextUrl) }).text);
   });
 }

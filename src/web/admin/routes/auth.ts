@@ -25,7 +25,10 @@ function loginPage(req: FastifyRequest, reply: FastifyReply, o: { username?: str
   <input type="password" id="password" name="password" required autocomplete="current-password" maxlength="1024"${o.username && ' autofocus'}></div>
   <button type="submit">${t.loginButton}</button>
 </form>`;
-  return reply.code(o.status ?? 200).type('text/html; charset=utf-8').send(page(req, { title: t.loginTitle, body, error: o.error, notice: o.notice }).text);
+  return reply
+    .code(o.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .send(page(req, { title: t.loginTitle, body, error: o.error, notice: o.notice }).text);
 }
 
 export function authRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -41,7 +44,11 @@ export function authRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const username = field(req.body, 'username');
     if (!deps.loginLimiter.take(req.ip)) return loginPage(req, reply, { username, error: t.tooManyLogins, status: 429 });
     const now = deps.clock.now();
-    const result = await login(deps.store, { username, password: field(req.body, 'password'), address: req.ip, now }, { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt });
+    const result = await login(
+      deps.store,
+      { username, password: field(req.body, 'password'), address: req.ip, now },
+      { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt },
+    );
     if (!result.ok) {
       if (result.reason === 'invalid') return loginPage(req, reply, { username, error: t.loginInvalid, status: 401 });
       const seconds = Math.max(1, Math.ceil((result.retryAt - now) / 1000));

@@ -28,7 +28,13 @@ export function dashboardRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const body = dashboardPage(req, { hours, now, hourly, times, sources, queues, waiting, watches });
     const title = stateOf(req).t.dashboardTitle;
     return reply.type('text/html; charset=utf-8').send(
-      page(req, { title, section: 'dashboard', body, styles: ['/admin/assets/uPlot.min.css'], scripts: ['/admin/assets/uPlot.iife.min.js', '/admin/assets/dashboard.js'] }).text,
+      page(req, {
+        title,
+        section: 'dashboard',
+        body,
+        styles: ['/admin/assets/uPlot.min.css'],
+        scripts: ['/admin/assets/uPlot.iife.min.js', '/admin/assets/dashboard.js'],
+      }).text,
     );
   });
 }

@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listOperatorQueue } from '../../../operators/list-operator-queue.ts';
-import { claimOperatorRequest, heldRequest, releaseOperatorRequest, renewOperatorLease, type OperatorClaim } from '../../../operators/claim-operator-request.ts';
+import {
+  claimOperatorRequest,
+  heldRequest,
+  releaseOperatorRequest,
+  renewOperatorLease,
+  type OperatorClaim,
+} from '../../../operators/claim-operator-request.ts';
 import { answerOperatorRequest, OPERATOR_KINDS } from '../../../operators/answer-operator-request.ts';
 import { isCercapecError } from '../../../errors.ts';
 import type { AddressKind } from '../../../registries/registry.ts';
@@ -29,15 +35,24 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const [rows, held] = await Promise.all([listOperatorQueue(store.db, now), heldRequest(store, userOf(req).id, now)]);
     const userIds = rows.flatMap((r) => (r.claimedBy?.startsWith('operator:') ? [r.claimedBy.slice('operator:'.length)] : []));
     const users = await usernamesOf(store, userIds);
-    const heldCode = held ? (await requestCode(store.db, held.requestId)) ?? '' : '';
+    const heldCode = held ? ((await requestCode(store.db, held.requestId)) ?? '') : '';
     const done = DONE[param(req, 'done') as keyof typeof DONE];
     // Someone else's request: who holds it and until when (read now, not carried in the URL).
     const heldJob = param(req, 'held');
     const holder = heldJob ? await jobHolder(store.db, heldJob, now) : null;
     const problem = done === 'leaseLost';
     const heldError = holder && holder.userId !== userOf(req).id ? t.heldByOther(holder.username, formatTime(stateOf(req).lang, holder.lockedUntil)) : null;
-    const body = queueList(req, { rows, held: held && { ...held, code: heldCode }, usernames: new Map(users.map((u) => [`operator:${u.id}`, u.username])), now });
-    return sendPage(reply, page(req, { title: t.queuePageTitle, section: 'queue', body, notice: done && !problem ? t[done] : null, error: heldError ?? (problem ? t[done] : null) }).text);
+    const body = queueList(req, {
+      rows,
+      held: held && { ...held, code: heldCode },
+      usernames: new Map(users.map((u) => [`operator:${u.id}`, u.username])),
+      now,
+    });
+    return sendPage(
+      reply,
+      page(req, { title: t.queuePageTitle, section: 'queue', body, notice: done && !problem ? t[done] : null, error: heldError ?? (problem ? t[done] : null) })
+        .text,
+    );
   });
 
   app.post('/queue/claim', async (req, reply) => {
@@ -78,7 +93,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const note = field(req.body, 'note');
     if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number])) return errorPage(req, reply, 400);
     try {
-      const answer = outcome === 'found' ? { outcome, pec: field(req.body, 'pec'), kind: kind as AddressKind, note } as const : { outcome, note } as const;
+      const answer = outcome === 'found' ? ({ outcome, pec: field(req.body, 'pec'), kind: kind as AddressKind, note } as const) : ({ outcome, note } as const);
       const result = await answerOperatorRequest(deps, { user, jobId: req.params.jobId, answer });
       return reply.redirect(`/admin/queue?done=${result.answered ? 'answered' : 'late'}`, 303);
     } catch (error) {

@@ -67,7 +67,9 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
     };
     const { t } = stateOf(req);
     const names = await nameSearch(req, param(req, 'name'));
-    return reply.type('text/html; charset=utf-8').send(page(req, { title: t.requestsTitle, section: 'requests', body: requestSearchPage(req, form, result, links, CSV_MAX_ROWS, names) }).text);
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(page(req, { title: t.requestsTitle, section: 'requests', body: requestSearchPage(req, form, result, links, CSV_MAX_ROWS, names) }).text);
   });
 
   // The current filter as CSV, newest first, up to CSV_MAX_ROWS rows (built in memory: ~100 bytes a row).
@@ -79,7 +81,10 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
     }
     const header = ['creata_il', 'codice', 'tipo', 'account_id', 'account', 'stato', 'canale', 'risposta_il', 'cancellata_il', 'richiesta'];
     const csv = '\ufeff' + stringify([header, ...lines], { delimiter: ';', record_delimiter: '\r\n' });
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="richieste-${romeDay(deps.clock.now())}.csv"`).send(csv);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="richieste-${romeDay(deps.clock.now())}.csv"`)
+      .send(csv);
   });
 
   app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
@@ -104,7 +109,13 @@ export function requestRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!request) return errorPage(req, reply, 404);
     const back = `/admin/requests/${request.id}`;
     if (request.deleted_at !== null || !isPending(request.status)) return reply.redirect(back, 303);
-    const body = confirmPage(req, { title: t.cancelTitle(request.code), text: t.cancelText, action: `${back}/cancel`, button: t.cancelConfirm, backHref: back });
+    const body = confirmPage(req, {
+      title: t.cancelTitle(request.code),
+      text: t.cancelText,
+      action: `${back}/cancel`,
+      button: t.cancelConfirm,
+      backHref: back,
+    });
     return reply.type('text/html; charset=utf-8').send(page(req, { title: t.cancelTitle(request.code), section: 'requests', body }).text);
   });
 

@@ -35,7 +35,12 @@ function euroValue(cents: number | null): string {
 }
 
 /** "Results 51-100 of 130" with links to the previous and next page, keeping the search. */
-export function pager(req: FastifyRequest, base: string, query: Record<string, string>, at: { page: number; size: number; shown: number; total: number }): SafeHtml {
+export function pager(
+  req: FastifyRequest,
+  base: string,
+  query: Record<string, string>,
+  at: { page: number; size: number; shown: number; total: number },
+): SafeHtml {
   const { t } = stateOf(req);
   const first = (at.page - 1) * at.size;
   const link = (page: number) => `${base}?${new URLSearchParams({ ...query, page: String(page) })}`;
@@ -54,13 +59,19 @@ export function accountListPage(req: FastifyRequest, q: string, result: AccountP
   <button type="submit">${t.search}</button>
 </form>
 ${isAdmin(req) && html`<p><a class="button" href="/admin/accounts/new">${t.newAccount}</a></p>`}
-${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="accounts">
+${
+  rows.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="accounts">
 <thead><tr><th scope="col">${t.name}</th><th scope="col">${t.billingMode}</th><th scope="col" class="num">${t.priceShort}</th><th scope="col" class="num">${t.balance}</th><th scope="col" class="num">${t.creditLimitShort}</th><th scope="col">${t.state}</th><th scope="col" class="num">${t.activeKeys}</th></tr></thead>
-<tbody>${rows.map((a) => html`<tr>
+<tbody>${rows.map(
+        (a) => html`<tr>
 <td><a href="/admin/accounts/${a.id}">${a.name}</a></td><td>${t.billing[a.billing_mode]}</td>
 <td class="num">${formatMoney(lang, a.price_cents)}</td><td class="num">${formatMoney(lang, a.balanceCents)}</td>
 <td class="num">${a.credit_limit_cents === null ? t.noLimit : formatMoney(lang, a.credit_limit_cents)}</td>
-<td>${t.accountStatus[a.status]}</td><td class="num">${a.activeKeys}</td></tr>`)}</tbody></table></div>`}
+<td>${t.accountStatus[a.status]}</td><td class="num">${a.activeKeys}</td></tr>`,
+      )}</tbody></table></div>`
+}
 ${pager(req, '/admin/accounts', q ? { q } : {}, { ...at, shown: rows.length, total: result.total })}`;
 }
 
@@ -111,8 +122,22 @@ export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
   // The terms form shows the account, or what was typed when it came back with a mistake.
   const typed = d.entered?.form === 'terms' ? d.entered.values : null;
   const terms = typed
-    ? { name: typed.name ?? '', billing: typed.billing_mode === 'postpaid' ? 'postpaid' as const : 'prepaid' as const, price: typed.price ?? '', limit: typed.credit_limit ?? '', status: typed.status === 'disabled' ? 'disabled' : 'active', fallback: typed.operator_fallback === '1' }
-    : { name: a.name, billing: a.billing_mode, price: euroValue(a.price_cents), limit: euroValue(a.credit_limit_cents), status: a.status, fallback: Number(a.operator_fallback) === 1 };
+    ? {
+        name: typed.name ?? '',
+        billing: typed.billing_mode === 'postpaid' ? ('postpaid' as const) : ('prepaid' as const),
+        price: typed.price ?? '',
+        limit: typed.credit_limit ?? '',
+        status: typed.status === 'disabled' ? 'disabled' : 'active',
+        fallback: typed.operator_fallback === '1',
+      }
+    : {
+        name: a.name,
+        billing: a.billing_mode,
+        price: euroValue(a.price_cents),
+        limit: euroValue(a.credit_limit_cents),
+        status: a.status,
+        fallback: Number(a.operator_fallback) === 1,
+      };
   const topup = d.entered?.form === 'topup' ? d.entered.values : {};
   return html`<h1>${a.name}</h1>
 ${d.newKey && shownKey(req, d.newKey)}
@@ -125,7 +150,9 @@ ${d.newKey && shownKey(req, d.newKey)}
   <dt>${t.state}</dt><dd>${t.accountStatus[a.status]}</dd>
 </dl>
 <p><a href="${base}/users">${lang === 'it' ? 'Utenti del portale clienti' : 'Customer portal users'}</a></p>
-${admin && html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms">${t.editTerms}</h2>
+${
+  admin &&
+  html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms">${t.editTerms}</h2>
 <form method="post" action="${base}" class="stack">${csrfField(req)}
   <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${terms.name}"></div>
   <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', terms.billing)}</div>
@@ -140,23 +167,41 @@ ${admin && html`<section class="panel" aria-labelledby="h-terms"><h2 id="h-terms
   <div class="field"><label for="amount">${t.amount}</label><input type="text" id="amount" name="amount" inputmode="decimal" required value="${topup.amount ?? ''}" aria-describedby="amount-hint"${d.entered?.form === 'topup' && ' autofocus'}><p class="hint" id="amount-hint">${t.amountHint}</p></div>
   <div class="field"><label for="reason">${t.reason}</label><input type="text" id="reason" name="reason" required maxlength="200" value="${topup.reason ?? ''}"></div>
   <button type="submit">${t.topupButton}</button>
-</form></section>`}
+</form></section>`
+}
 <section aria-labelledby="h-keys"><h2 id="h-keys">${t.keysTitle}</h2>
-${d.keys.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="keys">
+${
+  d.keys.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="keys">
 <thead><tr><th scope="col">${t.keyPrefix}</th><th scope="col">${t.keyLabel}</th><th scope="col">${t.keyCreatedAt}</th><th scope="col">${t.keyState}</th>${admin && html`<th scope="col"><span class="visually-hidden">${t.revoke}</span></th>`}</tr></thead>
-<tbody>${d.keys.map((k) => html`<tr><td><code>${k.key_prefix}…</code></td><td>${k.label ?? ''}</td><td>${formatDateTime(lang, Number(k.created_at))}</td>
+<tbody>${d.keys.map(
+        (k) => html`<tr><td><code>${k.key_prefix}…</code></td><td>${k.label ?? ''}</td><td>${formatDateTime(lang, Number(k.created_at))}</td>
 <td>${k.revoked_at === null ? t.keyActive : t.keyRevoked(formatDateTime(lang, Number(k.revoked_at)))}</td>
-${admin && html`<td>${k.revoked_at === null && html`<a href="${base}/keys/${k.id}/revoke" class="button small danger">${t.revoke}<span class="visually-hidden"> ${k.key_prefix}…</span></a>`}</td>`}</tr>`)}</tbody></table></div>`}
-${admin && html`<form method="post" action="${base}/keys" class="filters">${csrfField(req)}
+${admin && html`<td>${k.revoked_at === null && html`<a href="${base}/keys/${k.id}/revoke" class="button small danger">${t.revoke}<span class="visually-hidden"> ${k.key_prefix}…</span></a>`}</td>`}</tr>`,
+      )}</tbody></table></div>`
+}
+${
+  admin &&
+  html`<form method="post" action="${base}/keys" class="filters">${csrfField(req)}
   <div class="field"><label for="key-label">${t.keyLabel}</label><input type="text" id="key-label" name="label" maxlength="100"></div>
-  <button type="submit">${t.newKey}</button></form>`}
+  <button type="submit">${t.newKey}</button></form>`
+}
 </section>
 <section aria-labelledby="h-ledger"><h2 id="h-ledger">${t.ledgerTitle}</h2>
 <p class="hint">${t.ledgerNote(d.ledger.length)}</p>
-${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="ledger">
+${
+  d.ledger.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="ledger">
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.kind}</th><th scope="col" class="num">${t.amount}</th><th scope="col" class="num">${t.runningBalance}</th><th scope="col">${t.reason}</th></tr></thead>
-<tbody>${d.ledger.map((l) => html`<tr><td>${formatDateTime(lang, l.createdAt)}</td><td>${t.ledgerKind[l.kind]}</td><td class="num">${formatMoney(lang, l.amountCents)}</td><td class="num">${formatMoney(lang, l.runningBalanceCents)}</td>
-<td>${l.requestId ? html`<a href="/admin/requests/${l.requestId}">${l.reason ?? l.requestId}</a>` : l.reason ?? ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.ledger.map(
+        (
+          l,
+        ) => html`<tr><td>${formatDateTime(lang, l.createdAt)}</td><td>${t.ledgerKind[l.kind]}</td><td class="num">${formatMoney(lang, l.amountCents)}</td><td class="num">${formatMoney(lang, l.runningBalanceCents)}</td>
+<td>${l.requestId ? html`<a href="/admin/requests/${l.requestId}">${l.reason ?? l.requestId}</a>` : (l.reason ?? '')}</td></tr>`,
+      )}</tbody></table></div>`
+}
 </section>
 <section aria-labelledby="h-statement"><h2 id="h-statement">${t.statementTitle}</h2>
 <p class="hint">${t.statementHint}</p>
@@ -164,7 +209,10 @@ ${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-w
   <div class="field"><label for="month">${t.month}</label><input type="month" id="month" name="month" value="${d.month}" pattern="\\d{4}-\\d{2}"></div>
   <button type="submit">${t.show}</button>
 </form>
-${d.statement && html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents), d.statement.searches, formatMoney(lang, d.statement.searchedCents))}</p>
-<p><a class="button" href="${base}/statement.csv?month=${d.month}" download>${t.downloadCsv}</a></p>`}
+${
+  d.statement &&
+  html`<p id="statement-summary">${t.statementSummary(d.statement.charges, formatMoney(lang, d.statement.chargedCents), d.statement.refunds, formatMoney(lang, d.statement.refundedCents), formatMoney(lang, d.statement.netCents), d.statement.searches, formatMoney(lang, d.statement.searchedCents))}</p>
+<p><a class="button" href="${base}/statement.csv?month=${d.month}" download>${t.downloadCsv}</a></p>`
+}
 </section>`;
 }

@@ -5,7 +5,6 @@ import { formatDateTime } from '../format.ts';
 import type { AuditRow } from '../../../audit/list-audit.ts';
 import { actionName, actorName, auditValues } from '../labels.ts';
 
-
 export function auditTable(req: FastifyRequest, rows: AuditRow[]): SafeHtml {
   const { t, lang } = stateOf(req);
   if (rows.length === 0) return html`<p>${t.noResults}</p>`;

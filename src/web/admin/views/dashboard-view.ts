@@ -22,8 +22,17 @@ export interface DashboardView {
 
 /** Colours per outcome, readable on the light and the dark theme (dashboard.js draws with them). */
 const COLORS: Record<string, string> = {
-  found: '#2e8540', not_found: '#8a8f98', failed: '#d83933', cancelled: '#e07b00', waiting_operator: '#8e44ad', in_progress: '#1f6fd1',
-  transient_error: '#e07b00', permanent_error: '#d83933', skipped: '#b0b4ba', p50: '#1f6fd1', p95: '#d83933',
+  found: '#2e8540',
+  not_found: '#8a8f98',
+  failed: '#d83933',
+  cancelled: '#e07b00',
+  waiting_operator: '#8e44ad',
+  in_progress: '#1f6fd1',
+  transient_error: '#e07b00',
+  permanent_error: '#d83933',
+  skipped: '#b0b4ba',
+  p50: '#1f6fd1',
+  p95: '#d83933',
 };
 
 /** What dashboard.js draws, as JSON in a non-executable script element (the CSP allows no inline script). */
@@ -66,7 +75,7 @@ export function dashboardPage(req: FastifyRequest, v: DashboardView): SafeHtml {
   const total = OUTCOMES.reduce((sum, o) => sum + v.hourly.counts[o].reduce((a, b) => a + b, 0), 0);
   const lookupQueue = v.queues.find((q) => q.queue === 'lookup');
   return html`<h1>${t.dashboardTitle}</h1>
-<p class="tabs">${([24, 48] as const).map((h) => h === v.hours ? html`<strong aria-current="page">${t.lastHours(h)}</strong> ` : html`<a href="/admin?hours=${h}">${t.lastHours(h)}</a> `)}</p>
+<p class="tabs">${([24, 48] as const).map((h) => (h === v.hours ? html`<strong aria-current="page">${t.lastHours(h)}</strong> ` : html`<a href="/admin?hours=${h}">${t.lastHours(h)}</a> `))}</p>
 <div class="cards">
   ${card(t.requestsInWindow, String(total))}
   ${card(t.medianAnswer, formatDuration(lang, v.times.overall.p50))}
@@ -93,16 +102,24 @@ ${v.times.overall.answered === 0 && html`<p>${t.noData}</p>`}
 </table></div></details></section>
 
 <section aria-labelledby="h-sources"><h2 id="h-sources">${t.chartSources}</h2>
-${v.sources.length === 0 ? html`<p>${t.noData}</p>` : html`<div class="chart" id="chart-sources" role="img" aria-label="${t.chartSources}"></div>
+${
+  v.sources.length === 0
+    ? html`<p>${t.noData}</p>`
+    : html`<div class="chart" id="chart-sources" role="img" aria-label="${t.chartSources}"></div>
 <div class="table-wrap"><table id="source-health">
 <thead><tr><th scope="col">${t.source}</th>${ATTEMPT_OUTCOMES.map((o) => html`<th scope="col">${t.attemptOutcome[o]}</th>`)}<th scope="col">${t.total}</th><th scope="col">${t.errorRate}</th></tr></thead>
 <tbody>${v.sources.map((s) => html`<tr><th scope="row">${sourceName(t, s.source)}</th>${ATTEMPT_OUTCOMES.map((o) => html`<td>${s.counts[o]}</td>`)}<td>${s.total}</td><td>${Math.round(s.errorRate * 100)}%</td></tr>`)}</tbody>
-</table></div>`}</section>
+</table></div>`
+}</section>
 
 <section aria-labelledby="h-queues"><h2 id="h-queues">${t.queueTitle}</h2>
-${v.queues.length === 0 ? html`<p>${t.noData}</p>` : html`<div class="table-wrap"><table id="queue-depth">
+${
+  v.queues.length === 0
+    ? html`<p>${t.noData}</p>`
+    : html`<div class="table-wrap"><table id="queue-depth">
 <thead><tr><th scope="col">${t.queueName}</th><th scope="col">${t.ready}</th><th scope="col">${t.delayed}</th><th scope="col">${t.running}</th><th scope="col">${t.failedJobs}</th></tr></thead>
 <tbody>${v.queues.map((q) => html`<tr><th scope="row">${q.queue}</th><td>${q.ready}</td><td>${q.delayed}</td><td>${q.running}</td><td>${q.failed}</td></tr>`)}</tbody>
-</table></div>`}</section>
+</table></div>`
+}</section>
 <script type="application/json" id="dashboard-data">${jsonForScript(chartData(req, v))}</script>`;
 }

@@ -21,15 +21,18 @@ export function queueList(req: FastifyRequest, v: QueueView): SafeHtml {
   const { t, lang } = stateOf(req);
   const claimNext = html`<form method="post" action="/admin/queue/claim" class="inline">${csrfField(req)}
     <button type="submit" accesskey="p"${!v.held && v.rows.length > 0 && ' autofocus'}>${t.claimNext}</button></form>`;
-  const heldBox = v.held && html`<p class="callout">${t.youHold(v.held.code)}
+  const heldBox =
+    v.held &&
+    html`<p class="callout">${t.youHold(v.held.code)}
     <a href="/admin/queue/${v.held.jobId}" class="button" autofocus>${t.continueWork}</a></p>`;
-  const table = v.rows.length === 0
-    ? html`<p>${t.queueEmpty}</p>`
-    : html`<div class="table-wrap"><table>
+  const table =
+    v.rows.length === 0
+      ? html`<p>${t.queueEmpty}</p>`
+      : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.code}</th><th scope="col">${t.account}</th><th scope="col">${t.waitingSince}</th><th scope="col">${t.waitingFor}</th><th scope="col">${t.state}</th><th scope="col"><span class="visually-hidden">${t.claim}</span></th></tr></thead>
 <tbody>${v.rows.map((r) => {
-        const who = r.claimedBy ? v.usernames.get(r.claimedBy) ?? r.claimedBy : null;
-        return html`<tr>
+          const who = r.claimedBy ? (v.usernames.get(r.claimedBy) ?? r.claimedBy) : null;
+          return html`<tr>
 <td><code>${r.code}</code> <span class="muted">${requestKindName(t, r.kind)}</span></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
 <td>${formatDateTime(lang, r.waitingSince)}</td>
@@ -37,7 +40,7 @@ export function queueList(req: FastifyRequest, v: QueueView): SafeHtml {
 <td>${who ? t.claimedBy(who, formatTime(lang, r.lockedUntil!)) : t.free}</td>
 <td>${!who && !v.held && html`<form method="post" action="/admin/queue/claim" class="inline">${csrfField(req)}<input type="hidden" name="jobId" value="${r.jobId}"><button type="submit" class="small">${t.claim}</button></form>`}</td>
 </tr>`;
-      })}</tbody></table></div>`;
+        })}</tbody></table></div>`;
   return html`<h1>${t.queuePageTitle}</h1>
 <p>${t.queueIntro}</p>
 ${heldBox}

@@ -36,17 +36,24 @@ function nameSearchSection(req: FastifyRequest, v: NameSearchView): SafeHtml {
 </form>
 <p class="hint">${t.nameSearchHint}</p>
 ${v.error && html`<p class="error" role="alert">${v.error}</p>`}
-${v.results && (v.results.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="name-results">
+${
+  v.results &&
+  (v.results.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="name-results">
 <caption>${t.nameResultsTitle(v.q)}</caption>
 <thead><tr><th scope="col">${t.code}</th><th scope="col">IPA</th><th scope="col">${t.nameColumn}</th><th scope="col">${t.placeColumn}</th><th scope="col">${t.pecColumn}</th><th scope="col">${t.sourceColumn}</th></tr></thead>
-<tbody>${v.results.map((r) => html`<tr>
+<tbody>${v.results.map(
+        (r) => html`<tr>
 <td><a href="${`/admin/requests?code=${encodeURIComponent(r.code)}`}"><code>${r.code}</code></a></td>
 <td>${r.ipaCode ?? ''}</td>
 <td>${r.name}</td>
 <td>${[r.place.address, r.place.postcode, r.place.province && `(${r.place.province})`].filter(Boolean).join(' ')}</td>
 <td>${r.pecs.map((p, i) => html`${i > 0 && html`<br>`}${p.pec}`)}</td>
 <td>${r.source.type === 'ipa' ? 'IPA' : r.source.name}</td>
-</tr>`)}</tbody></table></div>`)}
+</tr>`,
+      )}</tbody></table></div>`)
+}
 </section>`;
 }
 
@@ -56,7 +63,14 @@ export interface SearchLinks {
   csv: string;
 }
 
-export function requestSearchPage(req: FastifyRequest, form: SearchForm, result: RequestPage, links: SearchLinks, csvMax: number, names?: NameSearchView): SafeHtml {
+export function requestSearchPage(
+  req: FastifyRequest,
+  form: SearchForm,
+  result: RequestPage,
+  links: SearchLinks,
+  csvMax: number,
+  names?: NameSearchView,
+): SafeHtml {
   const { t, lang } = stateOf(req);
   const rows = result.rows;
   const statuses = Object.values(LookupStatus);
@@ -71,16 +85,22 @@ ${names && nameSearchSection(req, names)}
   <button type="submit">${t.search}</button>
 </form>
 <p class="hint">${t.datesHint}</p>
-${rows.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="requests">
+${
+  rows.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="requests">
 <thead><tr><th scope="col">${t.createdAt}</th><th scope="col">${t.code}</th><th scope="col">${t.account}</th><th scope="col">${t.state}</th><th scope="col">${t.via}</th><th scope="col">${t.answeredAt}</th></tr></thead>
-<tbody>${rows.map((r) => html`<tr>
+<tbody>${rows.map(
+        (r) => html`<tr>
 <td><a href="/admin/requests/${r.id}">${formatDateTime(lang, r.createdAt)}</a></td>
 <td><code>${r.code}</code></td>
 <td><a href="/admin/accounts/${r.accountId}">${r.accountName}</a></td>
 <td>${t.status[r.status]}${r.deletedAt !== null && r.status !== LookupStatus.cancelled && html` <span class="muted">(${t.deletedAt.toLowerCase()} ${formatDateTime(lang, r.deletedAt)})</span>`}</td>
 <td>${viaName(t, r.via)}</td>
 <td>${formatDateTime(lang, r.answeredAt)}</td>
-</tr>`)}</tbody></table></div>`}
+</tr>`,
+      )}</tbody></table></div>`
+}
 <nav class="pager" aria-label="${t.pagerLabel}"><p id="request-total">${t.requestTotal(result.total)}</p>
 ${(links.prev || links.next) && html`<ul>${links.prev && html`<li><a href="${links.prev}" rel="prev">${t.previous}</a></li>`}${links.next && html`<li><a href="${links.next}" rel="next">${t.more}</a></li>`}</ul>`}</nav>
 ${result.total > 0 && html`<p><a class="button" href="${links.csv}" download>${t.downloadFilterCsv}</a>${result.total > csvMax && html` <span class="hint">${t.csvCapped(csvMax)}</span>`}</p>`}`;
@@ -117,19 +137,31 @@ export function requestDetailPage(req: FastifyRequest, d: RequestDetail): SafeHt
 </dl>
 ${r.deleted_at === null && isPending(r.status) && html`<p><a href="/admin/requests/${r.id}/cancel" class="button danger">${t.cancelRequest}</a> <span class="hint">${t.cancelHint}</span></p>`}
 <h2>${t.addresses}</h2>
-${d.addresses.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
+${
+  d.addresses.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.pec}</th><th scope="col">${t.source}</th><th scope="col">${t.addressKind}</th><th scope="col">${t.label}</th></tr></thead>
-<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${sourceName(t, a.source)}</td><td>${addressKindName(t, a.kind)}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.addresses.map((a) => html`<tr><td>${a.pec}</td><td>${sourceName(t, a.source)}</td><td>${addressKindName(t, a.kind)}</td><td>${a.label ?? ''}</td></tr>`)}</tbody></table></div>`
+}
 <h2>${t.attempts}</h2>
 ${attemptsTable(req, d.attempts)}
 <h2>${t.addressTimeline}</h2>
-${d.timeline.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table id="address-timeline">
+${
+  d.timeline.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table id="address-timeline">
 <thead><tr><th scope="col">${t.timelineFrom}</th><th scope="col">${t.timelineTo}</th><th scope="col">${t.pec}</th><th scope="col">${t.source}</th></tr></thead>
-<tbody>${d.timeline.map((e) => html`<tr><td>${formatDateTime(lang, Date.parse(e.validFrom))}</td><td>${e.current ? t.timelineCurrent : formatDateTime(lang, e.validTo === null ? null : Date.parse(e.validTo))}</td><td>${e.pec ?? html`<span class="muted">${t.timelineNone}</span>`}</td><td>${e.source}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.timeline.map((e) => html`<tr><td>${formatDateTime(lang, Date.parse(e.validFrom))}</td><td>${e.current ? t.timelineCurrent : formatDateTime(lang, e.validTo === null ? null : Date.parse(e.validTo))}</td><td>${e.pec ?? html`<span class="muted">${t.timelineNone}</span>`}</td><td>${e.source}</td></tr>`)}</tbody></table></div>`
+}
 <h2>${t.ledgerTitle}</h2>
-${d.ledger.length === 0 ? html`<p>${t.noResults}</p>` : html`<div class="table-wrap"><table>
+${
+  d.ledger.length === 0
+    ? html`<p>${t.noResults}</p>`
+    : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.kind}</th><th scope="col" class="num">${t.amount}</th><th scope="col">${t.reason}</th></tr></thead>
-<tbody>${d.ledger.map((l) => html`<tr><td>${formatDateTime(lang, Number(l.created_at))}</td><td>${t.ledgerKind[l.kind]}</td><td class="num">${formatMoney(lang, Number(l.amount_cents))}</td><td>${l.reason ?? ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.ledger.map((l) => html`<tr><td>${formatDateTime(lang, Number(l.created_at))}</td><td>${t.ledgerKind[l.kind]}</td><td class="num">${formatMoney(lang, Number(l.amount_cents))}</td><td>${l.reason ?? ''}</td></tr>`)}</tbody></table></div>`
+}
 <h2>${t.history}</h2>
 ${auditTable(req, d.history)}`;
 }

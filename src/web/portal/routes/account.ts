@@ -36,10 +36,17 @@ export function portalAccountRoutes(app: FastifyInstance, deps: PortalDeps): voi
 </form>
 ${param(req, 'error') === 'month' && html`<p class="problem" role="alert">${t.statementBadMonth}</p>`}
 <h2>${t.ledgerLatest(LEDGER_ROWS)}</h2>
-${rows.length === 0 ? html`<p>${t.ledgerEmpty}</p>` : scrollTable(t.ledgerTitle, html`<table id="ledger">
+${
+  rows.length === 0
+    ? html`<p>${t.ledgerEmpty}</p>`
+    : scrollTable(
+        t.ledgerTitle,
+        html`<table id="ledger">
 <thead><tr><th scope="col">${t.ledgerWhen}</th><th scope="col">${t.ledgerKind}</th><th scope="col" class="num">${t.ledgerAmount}</th><th scope="col" class="num">${t.ledgerBalance}</th><th scope="col">${t.ledgerReason}</th></tr></thead>
 <tbody>${rows.map((r) => html`<tr><td>${formatDateTime(lang, r.createdAt)}</td><td>${t.ledgerKinds[r.kind] ?? r.kind}</td><td class="num">${formatMoney(lang, r.amountCents)} €</td><td class="num">${formatMoney(lang, r.runningBalanceCents)} €</td><td>${r.reason ?? r.requestId ?? ''}</td></tr>`)}</tbody>
-</table>`)}`;
+</table>`,
+      )
+}`;
     return sendPage(reply, portalPage(req, { title: t.ledgerTitle, body, section: 'ledger' }));
   });
 
@@ -60,10 +67,17 @@ ${rows.length === 0 ? html`<p>${t.ledgerEmpty}</p>` : scrollTable(t.ledgerTitle,
   <input type="search" id="code" name="code" value="${q}" maxlength="40" autocapitalize="characters" spellcheck="false">
   <button type="submit">${t.lookupsSearchButton}</button>
 </form>
-${rows.length === 0 ? html`<p>${t.lookupsEmpty}</p>` : scrollTable(t.lookupsTitle, html`<table id="lookups">
+${
+  rows.length === 0
+    ? html`<p>${t.lookupsEmpty}</p>`
+    : scrollTable(
+        t.lookupsTitle,
+        html`<table id="lookups">
 <thead><tr><th scope="col">${t.lookupsWhen}</th><th scope="col">${t.lookupsCode}</th><th scope="col">${t.lookupsStatus}</th><th scope="col">${t.lookupsPec}</th><th scope="col">${t.lookupsReference}</th></tr></thead>
-<tbody>${rows.map((r) => html`<tr><td>${formatDateTime(lang, Number(r.created_at))}</td><td><code>${r.code}</code></td><td>${t.lookupStatus[r.status] ?? r.status}</td><td>${r.status === 'found' ? r.pec ?? '' : ''}</td><td>${r.reference ?? ''}</td></tr>`)}</tbody>
-</table>`)}`;
+<tbody>${rows.map((r) => html`<tr><td>${formatDateTime(lang, Number(r.created_at))}</td><td><code>${r.code}</code></td><td>${t.lookupStatus[r.status] ?? r.status}</td><td>${r.status === 'found' ? (r.pec ?? '') : ''}</td><td>${r.reference ?? ''}</td></tr>`)}</tbody>
+</table>`,
+      )
+}`;
     return sendPage(reply, portalPage(req, { title: t.lookupsTitle, body, section: 'lookups' }));
   });
 }

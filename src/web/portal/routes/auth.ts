@@ -44,7 +44,11 @@ export function portalAuthRoutes(app: FastifyInstance, deps: PortalDeps): void {
     const username = field(req.body, 'username');
     if (!deps.loginLimiter.take(req.ip)) return loginPage(req, reply, { username, error: t.tooManyLogins, status: 429 });
     const now = deps.clock.now();
-    const result = await login(deps.store, { username, password: field(req.body, 'password'), address: req.ip, now }, { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt, realm: 'customer' });
+    const result = await login(
+      deps.store,
+      { username, password: field(req.body, 'password'), address: req.ip, now },
+      { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt, realm: 'customer' },
+    );
     if (!result.ok) {
       if (result.reason === 'invalid') return loginPage(req, reply, { username, error: t.loginInvalid, status: 401 });
       const seconds = Math.max(1, Math.ceil((result.retryAt - now) / 1000));

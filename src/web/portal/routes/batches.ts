@@ -14,7 +14,14 @@ import { portalErrorPage, sendPage } from '../error-page.ts';
 
 /** What the progress script reads (static/portal.js): no codes, no addresses, just counts. */
 export function batchStatusJson(s: BatchSummary) {
-  return { id: s.batch.id, status: s.batch.status, progress: Math.floor(s.progress * 100), completed: s.batch.status === BatchStatus.completed, counts: s.counts, totalRows: Number(s.batch.total_rows) };
+  return {
+    id: s.batch.id,
+    status: s.batch.status,
+    progress: Math.floor(s.progress * 100),
+    completed: s.batch.status === BatchStatus.completed,
+    counts: s.counts,
+    totalRows: Number(s.batch.total_rows),
+  };
 }
 
 function batchView(req: FastifyRequest, s: BatchSummary) {
@@ -35,11 +42,14 @@ function batchView(req: FastifyRequest, s: BatchSummary) {
 <p id="batch-message" role="status">${completed ? t.batchDone : t.batchRunning}</p>
 <h2>${t.batchCounts}</h2>
 <ul class="counts">${ROW_STATUSES.filter((k) => s.counts[k] > 0).map((k) => html`<li>${t.rowStatus[k]}: <strong>${s.counts[k]}</strong></li>`)}</ul>
-${completed && html`<h2>${t.batchDownloads}</h2>
+${
+  completed &&
+  html`<h2>${t.batchDownloads}</h2>
 <ul class="downloads">
   <li><a href="/portal/batches/${batch.id}/results.csv" data-format="csv" download>${t.batchDownloadCsv}</a></li>
   <li><a href="/portal/batches/${batch.id}/results.xlsx" data-format="xlsx" download>${t.batchDownloadXlsx}</a></li>
-</ul>`}
+</ul>`
+}
 </section>`;
 }
 
@@ -55,10 +65,17 @@ export function portalBatchRoutes(app: FastifyInstance, deps: PortalDeps): void 
     const items: BatchSummary[] = [];
     for (const b of rows) items.push(await completeIfSettled(store, clock, b, wakeWebhooks));
     const body = html`<h1>${t.batchesTitle}</h1>
-${items.length === 0 ? html`<p>${t.batchesEmpty}</p>` : scrollTable(t.batchesTitle, html`<table>
+${
+  items.length === 0
+    ? html`<p>${t.batchesEmpty}</p>`
+    : scrollTable(
+        t.batchesTitle,
+        html`<table>
 <thead><tr><th scope="col">${t.batchTitle}</th><th scope="col">${t.batchCreated}</th><th scope="col">${t.previewRows}</th><th scope="col">${t.batchStatus}</th><th scope="col">${t.batchProgress}</th></tr></thead>
 <tbody>${items.map((s) => html`<tr><td><a href="/portal/batches/${s.batch.id}">${s.batch.id}</a></td><td>${formatDateTime(lang, Number(s.batch.created_at))}</td><td>${Number(s.batch.total_rows)}</td><td>${t.batchStatusLabel[s.batch.status] ?? s.batch.status}</td><td>${Math.floor(s.progress * 100)}%</td></tr>`)}</tbody>
-</table>`)}`;
+</table>`,
+      )
+}`;
     return sendPage(reply, portalPage(req, { title: t.batchesTitle, body, section: 'batches' }));
   });
 
@@ -69,7 +86,16 @@ ${items.length === 0 ? html`<p>${t.batchesEmpty}</p>` : scrollTable(t.batchesTit
     const running = s.batch.status !== BatchStatus.completed;
     // Without JavaScript the page reloads itself while the lookups run; with it, portal.js polls the JSON status.
     const head = running ? html`<noscript><meta http-equiv="refresh" content="5"></noscript>\n` : null;
-    return sendPage(reply, portalPage(req, { title: `${t.batchTitle} ${s.batch.id}`, body: batchView(req, s), section: 'batches', scripts: running ? ['/portal/assets/portal.js'] : [], head }));
+    return sendPage(
+      reply,
+      portalPage(req, {
+        title: `${t.batchTitle} ${s.batch.id}`,
+        body: batchView(req, s),
+        section: 'batches',
+        scripts: running ? ['/portal/assets/portal.js'] : [],
+        head,
+      }),
+    );
   });
 
   app.get<{ Params: { id: string } }>('/batches/:id/status.json', async (req, reply) => {

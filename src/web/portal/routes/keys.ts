@@ -23,12 +23,21 @@ export function portalKeyRoutes(app: FastifyInstance, deps: PortalDeps): void {
     const body = html`<h1>${t.keysTitle}</h1>
 <p>${t.keysIntro}</p>
 ${created && html`<div class="notice" role="status"><p>${t.keysCreated}</p><p><code class="secret" id="new-key">${created}</code></p></div>`}
-${keys.length === 0 ? html`<p>${t.keysEmpty}</p>` : scrollTable(t.keysTitle, html`<table>
+${
+  keys.length === 0
+    ? html`<p>${t.keysEmpty}</p>`
+    : scrollTable(
+        t.keysTitle,
+        html`<table>
 <thead><tr><th scope="col">${t.keysPrefix}</th><th scope="col">${t.keysLabel}</th><th scope="col">${t.keysCreatedAt}</th><th scope="col">${t.keysStatus}</th><th scope="col"><span class="visually-hidden">${t.keysRevoke}</span></th></tr></thead>
-<tbody>${keys.map((k) => html`<tr><td><code>${k.key_prefix}…</code></td><td>${k.label ?? ''}</td><td>${formatDateTime(lang, Number(k.created_at))}</td>
+<tbody>${keys.map(
+          (k) => html`<tr><td><code>${k.key_prefix}…</code></td><td>${k.label ?? ''}</td><td>${formatDateTime(lang, Number(k.created_at))}</td>
 <td>${k.revoked_at === null ? t.keysActive : `${t.keysRevoked} ${formatDateTime(lang, Number(k.revoked_at))}`}</td>
-<td>${k.revoked_at === null && html`<a href="/portal/keys/${k.id}/revoke">${t.keysRevoke}<span class="visually-hidden"> ${k.key_prefix}</span></a>`}</td></tr>`)}</tbody>
-</table>`)}
+<td>${k.revoked_at === null && html`<a href="/portal/keys/${k.id}/revoke">${t.keysRevoke}<span class="visually-hidden"> ${k.key_prefix}</span></a>`}</td></tr>`,
+        )}</tbody>
+</table>`,
+      )
+}
 <h2>${t.keysCreate}</h2>
 <form method="post" action="/portal/keys" class="stack narrow">
   ${portalCsrfField(req)}

@@ -37,8 +37,18 @@ const UPLOAD_ERRORS = ['missing', 'format', 'too_large', 'invalid', 'gone'] as c
 function uploadForm(req: FastifyRequest, maxBytes: number) {
   const { t, csrf } = portalState(req);
   const error = param(req, 'error');
-  const message = error === 'missing' ? t.uploadMissing : error === 'format' ? t.uploadFormat : error === 'too_large' ? t.uploadTooLarge(Math.floor(maxBytes / 1048576))
-    : error === 'gone' ? t.uploadGone : error === 'invalid' ? refusal(req) : null;
+  const message =
+    error === 'missing'
+      ? t.uploadMissing
+      : error === 'format'
+        ? t.uploadFormat
+        : error === 'too_large'
+          ? t.uploadTooLarge(Math.floor(maxBytes / 1048576))
+          : error === 'gone'
+            ? t.uploadGone
+            : error === 'invalid'
+              ? refusal(req)
+              : null;
   // The CSRF token rides in the action's query: a multipart body is streamed to disk, not parsed before the guard.
   const body = html`<h1>${t.uploadTitle}</h1>
 <p>${t.uploadIntro}</p>
@@ -50,7 +60,13 @@ function uploadForm(req: FastifyRequest, maxBytes: number) {
   </div>
   <button type="submit">${t.uploadButton}</button>
 </form>`;
-  return portalPage(req, { title: t.uploadTitle, body, section: 'upload', error: UPLOAD_ERRORS.includes(error as never) ? message : null, scripts: ['/portal/assets/portal.js'] });
+  return portalPage(req, {
+    title: t.uploadTitle,
+    body,
+    section: 'upload',
+    error: UPLOAD_ERRORS.includes(error as never) ? message : null,
+    scripts: ['/portal/assets/portal.js'],
+  });
 }
 
 /**
@@ -90,7 +106,12 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
     }
     await purgeUploads(deps.uploadDir);
     try {
-      const meta = await saveUpload(deps.uploadDir, file.file, { accountId: accountIdOf(req), filename: file.filename.slice(0, 200), format, createdAt: deps.clock.now() }, maxBytes);
+      const meta = await saveUpload(
+        deps.uploadDir,
+        file.file,
+        { accountId: accountIdOf(req), filename: file.filename.slice(0, 200), format, createdAt: deps.clock.now() },
+        maxBytes,
+      );
       return reply.redirect(`/portal/uploads/${meta.id}`, 303);
     } catch (error) {
       file.file.resume();
@@ -142,25 +163,36 @@ export function portalUploadRoutes(app: FastifyInstance, deps: PortalDeps): void
   <button type="submit" class="secondary">${t.previewApply}</button>
 </form>
 <h2>${t.previewFirstRows(preview.rows.length)}</h2>
-${scrollTable(t.previewFirstRows(preview.rows.length), html`<table class="preview">
+${scrollTable(
+  t.previewFirstRows(preview.rows.length),
+  html`<table class="preview">
 <thead><tr>${preview.columns.map((c, i) => html`<th scope="col"${i === codeIndex && ' class="code-column"'}>${c}${i === codeIndex && html` <span class="tag">(${t.previewCodeColumn})</span>`}</th>`)}</tr></thead>
 <tbody>${preview.rows.map((r) => html`<tr>${preview.columns.map((_, i) => html`<td${i === codeIndex && ' class="code-column"'}>${r[i] ?? ''}</td>`)}</tr>`)}</tbody>
-</table>`)}
-${counts && html`<dl class="facts">
+</table>`,
+)}
+${
+  counts &&
+  html`<dl class="facts">
   <dt>${t.previewRows}</dt><dd id="preview-rows">${counts.total}</dd>
   <dt>${t.previewValid}</dt><dd>${counts.valid}</dd>
   <dt>${t.previewInvalid}</dt><dd>${counts.invalid}</dd>
   <dt>${t.previewDistinct}</dt><dd>${counts.distinct}</dd>
   <dt>${t.previewPrice}</dt><dd id="preview-price">${formatMoney(portalState(req).lang, counts.distinct * account.price_cents)} €</dd>
 </dl>
-<p class="hint">${t.previewPriceNote}</p>`}
+<p class="hint">${t.previewPriceNote}</p>`
+}
 ${counts?.tooMany && html`<p class="problem" role="alert">${t.previewTooMany(maxRows)}</p>`}
-${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads/${meta.id}/confirm" class="inline">
+${
+  column &&
+  !counts?.tooMany &&
+  html`<form method="post" action="/portal/uploads/${meta.id}/confirm" class="inline">
   ${portalCsrfField(req)}<input type="hidden" name="column" value="${column}">
   <button type="submit" id="batch-confirm">${t.previewConfirm}</button>
-</form>`}
+</form>`
+}
 <form method="post" action="/portal/uploads/${meta.id}/cancel" class="inline">${portalCsrfField(req)}<button type="submit" class="secondary">${t.previewCancel}</button></form>`;
-    const problem = error === 'credit' ? t.confirmNoCredit : error === 'busy' ? t.xlsxBusy : error === 'column' ? t.previewColumnNone : error ? refusal(req) : null;
+    const problem =
+      error === 'credit' ? t.confirmNoCredit : error === 'busy' ? t.xlsxBusy : error === 'column' ? t.previewColumnNone : error ? refusal(req) : null;
     return sendPage(reply, portalPage(req, { title: t.previewTitle, body, section: 'upload', error: problem }));
   });
 
@@ -176,14 +208,30 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
     const account = (await getAccount(deps.store, accountId))!;
     const column = field(req.body, 'column') || undefined;
     try {
-      const created = await withSlot(meta, () => createBatch(deps.lookups, { account, format: meta.format, body: readUpload(deps.uploadDir, meta.id), column, callbackUrl: null, idempotencyKey: key, maxRows, maxBytes, maxInflatedBytes }));
+      const created = await withSlot(meta, () =>
+        createBatch(deps.lookups, {
+          account,
+          format: meta.format,
+          body: readUpload(deps.uploadDir, meta.id),
+          column,
+          callbackUrl: null,
+          idempotencyKey: key,
+          maxRows,
+          maxBytes,
+          maxInflatedBytes,
+        }),
+      );
       if (!created) return reply.redirect(`/portal/uploads/${meta.id}?${new URLSearchParams({ ...(column ? { column } : {}), error: 'busy' })}`, 303);
       await removeUpload(deps.uploadDir, meta.id);
       return reply.redirect(`/portal/batches/${created.value.id}`, 303);
     } catch (error) {
       const credit = isCercapecError(error) && error.code === ErrorCode.insufficientCredit;
       if (!(error instanceof BatchError) && !credit) throw error;
-      const query = new URLSearchParams({ ...(column ? { column } : {}), error: credit ? 'credit' : 'invalid', ...(error instanceof BatchError ? { reason: error.reason } : {}) });
+      const query = new URLSearchParams({
+        ...(column ? { column } : {}),
+        error: credit ? 'credit' : 'invalid',
+        ...(error instanceof BatchError ? { reason: error.reason } : {}),
+      });
       return reply.redirect(`/portal/uploads/${meta.id}?${query}`, 303);
     }
   });
@@ -199,5 +247,4 @@ ${column && !counts?.tooMany && html`<form method="post" action="/portal/uploads
     if (meta) await removeUpload(deps.uploadDir, meta.id);
     return reply.redirect('/portal/upload', 303);
   });
-
 }

@@ -36,10 +36,17 @@ ${view.row.url && html`<form method="post" action="/portal/webhook/clear" class=
 ${secret ? html`<div class="notice" role="status"><p>${t.webhookSecretShown}</p><p><code class="secret" id="webhook-secret">${secret}</code></p></div>` : html`<p>${t.webhookSecretHidden}</p>`}
 <form method="post" action="/portal/webhook/rotate" class="inline">${portalCsrfField(req)}<button type="submit" class="secondary">${t.webhookRotate}</button></form>
 <h2>${t.webhookDeliveries}</h2>
-${deliveries.items.length === 0 ? html`<p>${t.webhookDeliveriesEmpty}</p>` : scrollTable(t.webhookDeliveries, html`<table>
+${
+  deliveries.items.length === 0
+    ? html`<p>${t.webhookDeliveriesEmpty}</p>`
+    : scrollTable(
+        t.webhookDeliveries,
+        html`<table>
 <thead><tr><th scope="col">${t.ledgerWhen}</th><th scope="col">${t.webhookEvent}</th><th scope="col">${t.webhookTarget}</th><th scope="col">${t.batchStatus}</th><th scope="col">${t.webhookAttempts}</th></tr></thead>
 <tbody>${deliveries.items.map((d) => html`<tr><td>${formatDateTime(lang, Date.parse(d.createdAt))}</td><td>${d.event}</td><td>${d.url}</td><td>${d.status}${d.lastStatusCode !== null && ` (HTTP ${d.lastStatusCode})`}</td><td>${d.attempts.length}</td></tr>`)}</tbody>
-</table>`)}`;
+</table>`,
+      )
+}`;
     return sendPage(reply, portalPage(req, { title: t.webhookTitle, body, section: 'webhook', notice, error }));
   });
 
