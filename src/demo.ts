@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWatches } from './watches/add-watches.ts';
+import { BillingMode } from './billing/billing-mode.ts';
 
 /**
  * The demo key is public on purpose (README, start-up banner): `npm start` must let a newcomer
@@ -30,7 +31,7 @@ export async function ensureDemo(services: Services): Promise<{ accountCreated: 
         store,
         clock.now(),
         // INAD wants a purpose for every extraction: the demo account carries a default one.
-        { name: 'demo', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 1000, defaultReference: 'prova cercapec (demo)' },
+        { name: 'demo', billingMode: BillingMode.prepaid, priceCents: 10, initialCreditCents: 1000, defaultReference: 'prova cercapec (demo)' },
         { key: DEMO_KEY },
       );
     accountCreated = !existing;

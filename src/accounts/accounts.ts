@@ -5,10 +5,13 @@ import { appendLedger } from '../billing/ledger.ts';
 import { balanceOf } from '../billing/balance.ts';
 import { addApiKey, normalizeAccount, type Account, type CreatedKey } from './api-keys.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
+import { AccountStatus } from './account-status.ts';
+import type { BillingMode } from '../billing/billing-mode.ts';
+import { LedgerKind } from '../billing/ledger-kind.ts';
 
 export interface NewAccount {
   name: string;
-  billingMode: 'prepaid' | 'postpaid';
+  billingMode: BillingMode;
   priceCents: number;
   creditLimitCents?: number | null;
   /** Opening credit, booked as a top-up in the ledger. */
@@ -53,7 +56,7 @@ export async function createAccount(
         billing_mode: input.billingMode,
         price_cents: input.priceCents,
         credit_limit_cents: limit,
-        status: 'active',
+        status: AccountStatus.active,
         default_reference: input.defaultReference ?? null,
         balance_cents: 0,
         operator_fallback: input.operatorFallback ? 1 : 0,
@@ -63,7 +66,7 @@ export async function createAccount(
       })
       .execute();
     if (opening > 0) {
-      await appendLedger(trx, { accountId: id, amountCents: opening, kind: 'topup', reason: 'credito iniziale', now });
+      await appendLedger(trx, { accountId: id, amountCents: opening, kind: LedgerKind.topup, reason: 'credito iniziale', now });
     }
     if (options.audit) {
       const after = {
@@ -128,7 +131,7 @@ export async function topUp(store: Store, accountId: string, cents: number, now:
     await appendLedger(trx, {
       accountId,
       amountCents: cents,
-      kind: cents > 0 ? 'topup' : 'adjustment',
+      kind: cents > 0 ? LedgerKind.topup : LedgerKind.adjustment,
       reason: reason ?? (cents > 0 ? 'ricarica' : 'rettifica'),
       now,
     });

@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { authChangeCommitted, recordAuthChange } from './auth-changes.ts';
+import { AccountStatus } from './account-status.ts';
 
 /** Keys carry 192 random bits; the `cp_` prefix makes them recognisable to secret scanners. */
 export function generateApiKey(): string {
@@ -71,7 +72,7 @@ export type Account = AccountsTable;
 /** The active account a key belongs to, or null for an unknown, revoked or disabled one. */
 export async function authenticateKey(store: Store, key: string): Promise<Account | null> {
   if (!key || key.length > 200) return null;
-  const [row] = await accountByKeyHash(store.reader, { keyHash: hashApiKey(key), status: 'active' });
+  const [row] = await accountByKeyHash(store.reader, { keyHash: hashApiKey(key), status: AccountStatus.active });
   return row ? normalizeAccount(row) : null;
 }
 

@@ -4,6 +4,8 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { normalizeAccount, type Account } from './api-keys.ts';
 import { authChangeCommitted, recordAuthChange } from './auth-changes.ts';
+import { BILLING_MODES } from '../billing/billing-mode.ts';
+import { ACCOUNT_STATUSES } from './account-status.ts';
 
 /** What the back office edits on an account; fields left out stay as they are. */
 export interface AccountTerms {
@@ -24,7 +26,7 @@ export interface AccountTerms {
 
 function check(terms: AccountTerms): void {
   if (terms.name !== undefined && !terms.name.trim()) throw new CercapecError(ErrorCode.invalidArgument, 'the account name is empty', { field: 'name' });
-  if (terms.billingMode !== undefined && terms.billingMode !== 'prepaid' && terms.billingMode !== 'postpaid') {
+  if (terms.billingMode !== undefined && !BILLING_MODES.includes(terms.billingMode)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'billing must be prepaid or postpaid', { field: 'billing_mode' });
   }
   if (terms.priceCents !== undefined && (!Number.isSafeInteger(terms.priceCents) || terms.priceCents < 0)) {
@@ -45,7 +47,7 @@ function check(terms: AccountTerms): void {
   if (limit !== undefined && limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the credit limit must be a whole number of cents, 0 or more', { field: 'credit_limit' });
   }
-  if (terms.status !== undefined && terms.status !== 'active' && terms.status !== 'disabled') {
+  if (terms.status !== undefined && !ACCOUNT_STATUSES.includes(terms.status)) {
     throw new CercapecError(ErrorCode.invalidArgument, 'the status must be active or disabled', { field: 'status' });
   }
 }

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { Database } from '../store/schema.ts';
 import { REFUSED_ROW_ERROR } from './batch-status.ts';
 import { resolveMany, type DefiniteResolution } from '../registries/resolve-many.ts';
+import { BillingMode } from '../billing/billing-mode.ts';
 
 /**
  * Distinct valid codes of the batch that the account has no present request for: the lookups
@@ -74,7 +75,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
     const price = account.price_cents;
     let affordable = fresh.length;
     // An account without a credit limit can always pay: its balance need not even be read.
-    const unlimited = account.billing_mode === 'postpaid' && account.credit_limit_cents === null;
+    const unlimited = account.billing_mode === BillingMode.postpaid && account.credit_limit_cents === null;
     if (price > 0 && affordable > 0 && !unlimited) {
       const balance = await balanceOf(trx, account.id);
       while (affordable > 0 && !canSpend(account, balance, price * affordable)) affordable--;

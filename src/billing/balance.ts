@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { BillingMode } from './billing-mode.ts';
 
 /**
  * The account's balance in cents: the stored running sum of its ledger (one row read, whatever
@@ -11,7 +12,7 @@ export async function balanceOf(db: Kysely<Database> | Transaction<Database>, ac
 }
 
 export interface CreditTerms {
-  billing_mode: 'prepaid' | 'postpaid';
+  billing_mode: BillingMode;
   credit_limit_cents: number | null;
 }
 
@@ -26,5 +27,5 @@ export function canSpend(account: CreditTerms, balance: number, amount: number):
 
 /** How far below zero the balance may go (Infinity for a postpaid account without a limit). */
 export function creditLimitOf(account: CreditTerms): number {
-  return account.credit_limit_cents ?? (account.billing_mode === 'postpaid' ? Infinity : 0);
+  return account.credit_limit_cents ?? (account.billing_mode === BillingMode.postpaid ? Infinity : 0);
 }

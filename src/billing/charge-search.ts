@@ -2,6 +2,7 @@ import type { Store } from '../store/store.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { appendLedger } from './ledger.ts';
 import { canSpend } from './balance.ts';
+import { LedgerKind } from './ledger-kind.ts';
 
 /**
  * Charges one name search at the account's search price, read inside the transaction (a price
@@ -21,7 +22,7 @@ export async function chargeSearch(store: Store, accountId: string, now: number)
     if (price <= 0) return 0;
     const terms = { billing_mode: row.billing_mode, credit_limit_cents: row.credit_limit_cents === null ? null : Number(row.credit_limit_cents) };
     if (!canSpend(terms, Number(row.balance_cents), price)) throw new CercapecError(ErrorCode.insufficientCredit, 'insufficient credit for a search');
-    await appendLedger(trx, { accountId, amountCents: -price, kind: 'search', reason: 'ricerca per nome', now });
+    await appendLedger(trx, { accountId, amountCents: -price, kind: LedgerKind.search, reason: 'ricerca per nome', now });
     return price;
   });
 }

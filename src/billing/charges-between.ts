@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { LedgerKind } from './ledger-kind.ts';
 
 /**
  * The sum of an account's charges and refunds created in [from, to) (epoch ms), in cents:
@@ -10,7 +11,7 @@ export async function chargesBetween(db: Kysely<Database>, accountId: string, fr
     .selectFrom('ledger')
     .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('total'))
     .where('account_id', '=', accountId)
-    .where('kind', 'in', ['charge', 'refund'])
+    .where('kind', 'in', [LedgerKind.charge, LedgerKind.refund])
     .where('created_at', '>=', from)
     .where('created_at', '<', to)
     .executeTakeFirstOrThrow();

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Database, LedgerTable } from '../store/schema.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import { newId } from '../ids.ts';
+import { LedgerKind } from './ledger-kind.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -63,10 +64,10 @@ export async function appendLedger(trx: Transaction<Database>, entry: LedgerEntr
  */
 export async function refundRequest(trx: Transaction<Database>, requestId: string, now: number, reason: string): Promise<number> {
   const rows = await trx.selectFrom('ledger').select(['kind', 'amount_cents', 'account_id']).where('request_id', '=', requestId).execute();
-  const charge = rows.find((r) => r.kind === 'charge');
-  if (!charge || rows.some((r) => r.kind === 'refund')) return 0;
+  const charge = rows.find((r) => r.kind === LedgerKind.charge);
+  if (!charge || rows.some((r) => r.kind === LedgerKind.refund)) return 0;
   const amount = -Number(charge.amount_cents);
-  await appendLedger(trx, { accountId: charge.account_id, amountCents: amount, kind: 'refund', requestId, reason, now });
+  await appendLedger(trx, { accountId: charge.account_id, amountCents: amount, kind: LedgerKind.refund, requestId, reason, now });
   return amount;
 }
 

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
+import { LedgerKind } from './ledger-kind.ts';
 
 export interface StatementRow {
   at: number;
-  kind: 'charge' | 'refund' | 'search';
+  kind: typeof LedgerKind.charge | typeof LedgerKind.refund | typeof LedgerKind.search;
   /** Negative for a charge or a search, positive for a refund. */
   amountCents: number;
   requestId: string | null;
@@ -49,7 +50,7 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
     .leftJoin('requests', 'requests.id', 'ledger.request_id')
     .select(['ledger.created_at', 'ledger.kind', 'ledger.amount_cents', 'ledger.request_id', 'requests.code', 'requests.reference'])
     .where('ledger.account_id', '=', accountId)
-    .where('ledger.kind', 'in', ['charge', 'refund', 'search'])
+    .where('ledger.kind', 'in', [LedgerKind.charge, LedgerKind.refund, LedgerKind.search])
     .where('ledger.created_at', '>=', from)
     .where('ledger.created_at', '<', to)
     .orderBy('ledger.created_at')
@@ -57,17 +58,17 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
     .execute();
   const out: StatementRow[] = rows.map((r) => ({
     at: Number(r.created_at),
-    kind: r.kind as 'charge' | 'refund' | 'search',
+    kind: r.kind as StatementRow['kind'],
     amountCents: Number(r.amount_cents),
     requestId: r.request_id,
     code: r.code ?? null,
     reference: r.reference ?? null,
   }));
-  const charges = out.filter((r) => r.kind === 'charge');
-  const refunds = out.filter((r) => r.kind === 'refund');
+  const charges = out.filter((r) => r.kind === LedgerKind.charge);
+  const refunds = out.filter((r) => r.kind === LedgerKind.refund);
   const chargedCents = -charges.reduce((sum, r) => sum + r.amountCents, 0);
   const refundedCents = refunds.reduce((sum, r) => sum + r.amountCents, 0);
-  const searches = out.filter((r) => r.kind === 'search');
+  const searches = out.filter((r) => r.kind === LedgerKind.search);
   const searchedCents = -searches.reduce((sum, r) => sum + r.amountCents, 0);
   return {
     month,

@@ -5,6 +5,7 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { validateTaxId } from '../taxid/index.ts';
 import { outcomeOf, verifyAddress, type Evidence, type Verification } from './verify-address.ts';
 import { RegistryError, type Registry } from '../registries/registry.ts';
+import { LedgerKind } from '../billing/ledger-kind.ts';
 
 /** How long the customer's request waits for INAD's /verify. */
 const REMOTE_TIMEOUT_MS = 15_000;
@@ -31,7 +32,7 @@ export async function verifyForAccount(
       .executeTakeFirstOrThrow();
     const price = Number(account.verification_price_cents ?? account.price_cents);
     if (!canSpend(account, Number(account.balance_cents), price)) throw new CercapecError(ErrorCode.insufficientCredit, 'credito insufficiente');
-    if (price > 0) await appendLedger(trx, { accountId, amountCents: -price, kind: 'charge', reason: 'verifica PEC', now: q.now });
+    if (price > 0) await appendLedger(trx, { accountId, amountCents: -price, kind: LedgerKind.charge, reason: 'verifica PEC', now: q.now });
     return { ...(await verifyAddress(trx, checked.code, q.pec.trim(), q.at)), chargedCents: price, reference: account.default_reference };
   });
   const { reference, ...verification } = local;

@@ -7,6 +7,7 @@ import { insertRows } from '../store/insert-rows.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { insertLookups, type NewLookup } from './insert-lookup.ts';
 import type { LookupDeps } from './lookup-deps.ts';
+import { AccountStatus } from '../accounts/account-status.ts';
 
 /** A submission that passed every check that needs no store: valid code, inline answer asked. */
 export interface PreparedSubmission {
@@ -81,7 +82,7 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
         price: Number(r.price_cents),
         billing_mode: r.billing_mode,
         credit_limit_cents: r.credit_limit_cents === null ? null : Number(r.credit_limit_cents),
-        active: r.status === 'active',
+        active: r.status === AccountStatus.active,
       },
     ]),
   );

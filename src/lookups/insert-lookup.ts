@@ -9,6 +9,7 @@ import { addJobs } from '../queue/add-job.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
 import { recordObservations } from '../watches/record-observations.ts';
 import { answerObservations } from '../history/answer-observations.ts';
+import { LedgerKind } from '../billing/ledger-kind.ts';
 
 export interface NewLookup {
   /** The token handed to the customer. */
@@ -76,7 +77,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
   const charged = lookups.filter((l) => l.priceCents > 0);
   await appendLedgerRows(
     trx,
-    charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: 'charge' as const, requestId: l.id, now })),
+    charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: LedgerKind.charge, requestId: l.id, now })),
   );
   const answered = lookups.filter((l) => l.answer);
   await insertRows(

@@ -1,7 +1,11 @@
+import type { AccountStatus } from '../accounts/account-status.ts';
 import type { BatchFormat, BatchStatus } from '../batches/batch-status.ts';
+import type { BillingMode } from '../billing/billing-mode.ts';
+import type { LedgerKind } from '../billing/ledger-kind.ts';
 import type { LookupStatus } from '../lookups/lookup-status.ts';
 import type { JobStatus } from '../queue/job-status.ts';
 import type { AttemptOutcome } from '../registries/attempt-outcome.ts';
+import type { UserStatus } from '../users/user-status.ts';
 import type { DeliveryStatus } from '../webhooks/webhook-status.ts';
 
 /**
@@ -107,11 +111,11 @@ export interface AuthEpochTable {
 export interface AccountsTable {
   id: string;
   name: string;
-  billing_mode: 'prepaid' | 'postpaid';
+  billing_mode: BillingMode;
   price_cents: number;
   /** How far below zero the balance may go; null on a postpaid account means no limit. */
   credit_limit_cents: number | null;
-  status: 'active' | 'disabled';
+  status: AccountStatus;
   default_reference: string | null;
   /**
    * The sum of the account's ledger, kept in the same transaction as every ledger row
@@ -147,7 +151,7 @@ export interface LedgerTable {
   account_id: string;
   /** Positive adds credit (top-up, refund), negative takes it (charge). */
   amount_cents: number;
-  kind: 'topup' | 'adjustment' | 'charge' | 'refund' | 'search';
+  kind: LedgerKind;
   request_id: string | null;
   reason: string | null;
   created_at: number;
@@ -367,7 +371,7 @@ export interface UsersTable {
   password_hash: string;
   /** customer: a person of one account, for the portal (/portal); never opens /admin. */
   role: 'admin' | 'operator' | 'customer';
-  status: 'active' | 'disabled';
+  status: UserStatus;
   /** The customer's account (migration 0014); null for staff. */
   account_id: string | null;
   created_at: number;

@@ -4,6 +4,7 @@ import { decoyHash, SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './p
 import { toUser, type User } from './users.ts';
 import { clearFailures, recordFailure, retryAt, type ThrottlePolicy } from './login-throttle.ts';
 import { createSession, endSession, inRealm, purgeSessions, type Realm, type SessionPolicy } from './sessions.ts';
+import { UserStatus } from './user-status.ts';
 
 export interface LoginPolicy {
   session: SessionPolicy;
@@ -41,7 +42,7 @@ export async function login(
   const row = username ? await store.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst() : undefined;
   const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? decoyHash(policy.scrypt ?? SCRYPT_PARAMS));
   // A person of the other realm is refused like a wrong password: the answer does not say who exists where.
-  if (!row || !passwordOk || row.status !== 'active' || !inRealm(row.role, policy.realm ?? 'staff')) {
+  if (!row || !passwordOk || row.status !== UserStatus.active || !inRealm(row.role, policy.realm ?? 'staff')) {
     const failure = await recordFailure(store.db, source, now, policy.throttle);
     if (failure.started.length > 0) {
       await recordAudit(store.db, {

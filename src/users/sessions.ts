@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { toUser, type User } from './users.ts';
+import { UserStatus } from './user-status.ts';
 
 /**
  * Which part of the site a session opens: staff (admins, operators) the back office, customers
@@ -64,7 +65,7 @@ export async function resumeSession(db: Kysely<Database>, sessionId: string, now
   // Another realm's session is not touched: it still works where it belongs.
   if (!row || !inRealm(row.role, realm)) return null;
   const expired = Number(row.last_seen_at) + policy.idleMs <= now || Number(row.session_created_at) + policy.maxMs <= now;
-  if (expired || row.status !== 'active') {
+  if (expired || row.status !== UserStatus.active) {
     await db.deleteFrom('admin_sessions').where('token_hash', '=', tokenHash).execute();
     return null;
   }

@@ -4,6 +4,7 @@ import { newId } from '../ids.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { recordAudit, type AuditBy } from '../audit/record-audit.ts';
 import { hashPassword, SCRYPT_PARAMS, type ScryptParams } from './password.ts';
+import { UserStatus } from './user-status.ts';
 
 export const UserRole = { admin: 'admin', operator: 'operator', customer: 'customer' } as const;
 export type UserRole = UsersTable['role'];
@@ -83,7 +84,7 @@ export async function createUser(
         username,
         password_hash: passwordHash,
         role: input.role,
-        status: 'active',
+        status: UserStatus.active,
         created_at: now,
         updated_at: now,
         last_login_at: null,
@@ -148,12 +149,12 @@ export async function setUserStatus(store: Store, now: number, username: string,
   const user = await requireUser(store, username);
   await store.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', user.id).execute();
-    if (status === 'disabled') await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
+    if (status === UserStatus.disabled) await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
     if (audit && status !== user.status) {
       await recordAudit(trx, {
         at: now,
         actor: audit.actor,
-        action: status === 'disabled' ? 'user.disable' : 'user.enable',
+        action: status === UserStatus.disabled ? 'user.disable' : 'user.enable',
         target: user.id,
         before: { status: user.status },
         after: { status },

@@ -10,6 +10,7 @@ import { DIRECTORY_SOURCE, localAddresses, MIRROR_SOURCES, sourceLoaded } from '
 import { recordObservations } from './record-observations.ts';
 import type { Observation } from '../history/observe.ts';
 import { monthOf, watchChargeReason } from './month.ts';
+import { LedgerKind } from '../billing/ledger-kind.ts';
 
 /** Codes per call of POST /v1/watches. */
 export const MAX_WATCH_CODES = 10_000;
@@ -96,7 +97,7 @@ export async function addWatches(
     if (price > 0)
       await appendLedgerRows(
         trx,
-        fresh.map(() => ({ accountId, amountCents: -price, kind: 'charge' as const, reason: watchChargeReason(month), now: o.now })),
+        fresh.map(() => ({ accountId, amountCents: -price, kind: LedgerKind.charge, reason: watchChargeReason(month), now: o.now })),
       );
     return { added: fresh.length, alreadyWatched: existing.size, rejected, chargedCents: cost };
   });

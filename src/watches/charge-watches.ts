@@ -3,6 +3,7 @@ import type { Database } from '../store/schema.ts';
 import type { MaintenanceTask } from '../queue/maintenance.ts';
 import { appendLedgerRows } from '../billing/ledger.ts';
 import { monthOf, watchChargeReason } from './month.ts';
+import { LedgerKind } from '../billing/ledger-kind.ts';
 
 const HOUR = 3_600_000;
 
@@ -29,7 +30,7 @@ export async function chargeWatchMonth(trx: Transaction<Database>, now: number, 
     if (due.length === 0) break;
     await appendLedgerRows(
       trx,
-      due.map((w) => ({ accountId: w.account_id, amountCents: -Number(w.watch_price_cents), kind: 'charge' as const, reason: watchChargeReason(month), now })),
+      due.map((w) => ({ accountId: w.account_id, amountCents: -Number(w.watch_price_cents), kind: LedgerKind.charge, reason: watchChargeReason(month), now })),
     );
     for (const accountId of new Set(due.map((w) => w.account_id))) {
       await trx

@@ -6,6 +6,7 @@ import { formatEuro } from '../../resources/money.ts';
 import { listLedger } from '../../billing/ledger.ts';
 import { systemClock } from '../../clock.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
+import { BILLING_MODES } from '../../billing/billing-mode.ts';
 
 export function accountsCommand(program: Command): void {
   const accounts = program.command('accounts').description('customer accounts and their credit');
@@ -20,7 +21,7 @@ export function accountsCommand(program: Command): void {
     .option('--operator-fallback', 'requests no registry could answer wait for a person (the operator queue)')
     .option('--search-price-cents <cents>', 'price of one name search (GET /v1/search) in cents; free when absent')
     .action(async (opts) => {
-      if (opts.billing !== 'prepaid' && opts.billing !== 'postpaid') throw new UsageError('--billing must be prepaid or postpaid');
+      if (!(BILLING_MODES as readonly string[]).includes(opts.billing)) throw new UsageError('--billing must be prepaid or postpaid');
       await withStore(opts, async (store) => {
         const { account, key } = await createAccount(
           store,

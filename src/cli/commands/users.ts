@@ -5,6 +5,7 @@ import { createUser, listUsers, setPassword, setUserStatus } from '../../users/u
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
 import { systemClock } from '../../clock.ts';
 import { scryptParams } from '../../users/password.ts';
+import { UserStatus } from '../../users/user-status.ts';
 
 /** People of the back office (/admin): the first admin comes from here. */
 export function usersCommand(program: Command): void {
@@ -57,8 +58,8 @@ export function usersCommand(program: Command): void {
     });
 
   for (const [verb, status] of [
-    ['disable', 'disabled'],
-    ['enable', 'active'],
+    ['disable', UserStatus.disabled],
+    ['enable', UserStatus.active],
   ] as const) {
     storeOptions(
       users.command(`${verb} <username>`).description(verb === 'disable' ? 'disable a user (ends their sessions at once)' : 'enable a disabled user'),

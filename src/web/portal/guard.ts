@@ -7,6 +7,7 @@ import { sameOrigin } from '../same-origin.ts';
 import { MESSAGES, PORTAL_LANG_COOKIE, pickLang } from './i18n.ts';
 import { portalState, type PortalDeps } from './portal-context.ts';
 import { portalErrorPage } from './error-page.ts';
+import { AccountStatus } from '../../accounts/account-status.ts';
 
 export const PORTAL_SESSION_COOKIE = 'cercapec_portal';
 /** Before login there is no session: the login form's CSRF token is a double-submit cookie. */
@@ -71,7 +72,7 @@ export function installPortalGuard(app: FastifyInstance, deps: PortalDeps): void
     if (req.portal.user && access !== 'public' && !req.url.startsWith('/portal/logout')) {
       // A disabled account (the API refuses its keys) opens no page of the portal either.
       const account = await getAccount(deps.store, req.portal.user.accountId);
-      if (account?.status !== 'active') return portalErrorPage(req, reply, 403, undefined, req.portal.t.accountDisabled);
+      if (account?.status !== AccountStatus.active) return portalErrorPage(req, reply, 403, undefined, req.portal.t.accountDisabled);
     }
     if (access === 'public' || req.portal.user) return;
     const query = new URLSearchParams({ ...(req.portal.expired ? { expired: '1' } : {}), ...(req.method === 'GET' ? { next: req.url } : {}) });

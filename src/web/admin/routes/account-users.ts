@@ -6,6 +6,7 @@ import { csrfField, page } from '../layout.ts';
 import { auditBy, field, param, stateOf, type AdminDeps } from '../admin-context.ts';
 import { formatDateTime } from '../format.ts';
 import { errorPage } from '../error-page.ts';
+import { UserStatus } from '../../../users/user-status.ts';
 
 /** This page's words (kept here: the portal's users are a small addition to the account page). */
 const WORDS = {
@@ -57,7 +58,7 @@ ${
     ? html`<p>${w.none}</p>`
     : html`<div class="table-scroll"><table>
 <thead><tr><th scope="col">${w.username}</th><th scope="col">${w.status}</th><th scope="col">${w.lastLogin}</th></tr></thead>
-<tbody>${users.map((u) => html`<tr><td>${u.username}</td><td>${u.status === 'active' ? w.active : w.disabled}</td><td>${formatDateTime(lang, u.lastLoginAt)}</td></tr>`)}</tbody>
+<tbody>${users.map((u) => html`<tr><td>${u.username}</td><td>${u.status === UserStatus.active ? w.active : w.disabled}</td><td>${formatDateTime(lang, u.lastLoginAt)}</td></tr>`)}</tbody>
 </table></div>`
 }
 ${

@@ -8,6 +8,8 @@ import type { Account } from '../../../accounts/api-keys.ts';
 import type { ApiKeysTable } from '../../../store/schema.ts';
 import type { LedgerRow } from '../../../billing/ledger.ts';
 import type { UsageStatement } from '../../../billing/usage-statement.ts';
+import { BILLING_MODES, BillingMode } from '../../../billing/billing-mode.ts';
+import { ACCOUNT_STATUSES, AccountStatus } from '../../../accounts/account-status.ts';
 
 function isAdmin(req: FastifyRequest): boolean {
   return stateOf(req).user?.role === 'admin';
@@ -77,7 +79,7 @@ ${pager(req, '/admin/accounts', q ? { q } : {}, { ...at, shown: rows.length, tot
 
 function billingSelect(req: FastifyRequest, id: string, value: Account['billing_mode']): SafeHtml {
   const { t } = stateOf(req);
-  return html`<select id="${id}" name="billing_mode">${(['prepaid', 'postpaid'] as const).map((m) => html`<option value="${m}"${value === m && ' selected'}>${t.billing[m]}</option>`)}</select>`;
+  return html`<select id="${id}" name="billing_mode">${BILLING_MODES.map((m) => html`<option value="${m}"${value === m && ' selected'}>${t.billing[m]}</option>`)}</select>`;
 }
 
 /** The new-account form; `entered`: what was typed, when it comes back with a mistake. */
@@ -87,7 +89,7 @@ export function newAccountPage(req: FastifyRequest, entered?: Record<string, str
   return html`<h1>${t.newAccount}</h1>
 <form method="post" action="/admin/accounts" class="stack narrow">${csrfField(req)}
   <div class="field"><label for="name">${t.name}</label><input type="text" id="name" name="name" required maxlength="200" value="${v.name ?? ''}" autofocus></div>
-  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', v.billing_mode === 'postpaid' ? 'postpaid' : 'prepaid')}</div>
+  <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', v.billing_mode === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid)}</div>
   <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${v.price ?? ''}"></div>
   <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${v.credit_limit ?? ''}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
   <div class="field"><label for="opening">${t.openingCredit}</label><input type="text" id="opening" name="opening" inputmode="decimal" value="${v.opening ?? ''}"></div>
@@ -124,10 +126,10 @@ export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
   const terms = typed
     ? {
         name: typed.name ?? '',
-        billing: typed.billing_mode === 'postpaid' ? ('postpaid' as const) : ('prepaid' as const),
+        billing: typed.billing_mode === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid,
         price: typed.price ?? '',
         limit: typed.credit_limit ?? '',
-        status: typed.status === 'disabled' ? 'disabled' : 'active',
+        status: typed.status === AccountStatus.disabled ? AccountStatus.disabled : AccountStatus.active,
         fallback: typed.operator_fallback === '1',
       }
     : {
@@ -158,7 +160,7 @@ ${
   <div class="field"><label for="billing_mode">${t.billingMode}</label>${billingSelect(req, 'billing_mode', terms.billing)}</div>
   <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${terms.price}"></div>
   <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${terms.limit}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
-  <div class="field"><label for="status">${t.state}</label><select id="status" name="status">${(['active', 'disabled'] as const).map((s) => html`<option value="${s}"${terms.status === s && ' selected'}>${t.accountStatus[s]}</option>`)}</select></div>
+  <div class="field"><label for="status">${t.state}</label><select id="status" name="status">${ACCOUNT_STATUSES.map((s) => html`<option value="${s}"${terms.status === s && ' selected'}>${t.accountStatus[s]}</option>`)}</select></div>
   <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"${terms.fallback && ' checked'}><label for="operator_fallback">${t.operatorFallback}</label></div>
   <button type="submit">${t.save}</button>
 </form></section>

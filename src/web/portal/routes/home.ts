@@ -6,6 +6,7 @@ import { formatMoney } from '../../admin/format.ts';
 import { portalPage } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
 import { sendPage } from '../error-page.ts';
+import { BillingMode } from '../../../billing/billing-mode.ts';
 
 /** The portal's first page: the account, its balance and terms, and the way to upload a file. */
 export function portalHomeRoutes(app: FastifyInstance, deps: PortalDeps): void {
@@ -18,7 +19,7 @@ export function portalHomeRoutes(app: FastifyInstance, deps: PortalDeps): void {
 <dl class="facts">
   <dt>${t.account}</dt><dd>${account.name} (${account.id})</dd>
   <dt>${t.balance}</dt><dd id="balance">${formatMoney(lang, balance)} €</dd>
-  <dt>${t.billing}</dt><dd>${account.billing_mode === 'prepaid' ? t.billingPrepaid : t.billingPostpaid}</dd>
+  <dt>${t.billing}</dt><dd>${account.billing_mode === BillingMode.prepaid ? t.billingPrepaid : t.billingPostpaid}</dd>
   <dt>${t.creditLimit}</dt><dd>${limit === null ? t.none : `${formatMoney(lang, Number(limit))} €`}</dd>
   <dt>${t.price}</dt><dd>${formatMoney(lang, Number(account.price_cents))} €</dd>
 </dl>
