@@ -107,6 +107,7 @@ function adminOptions(services: Services): AdminDeps {
     scrypt: scryptParams(config.passwordHashCost),
     loginLimiter: createRateLimiter(config.adminLoginsPerMinute, services.clock),
     operatorLeaseMs: config.operatorLeaseMinutes * 60_000,
+    lowBalanceCents: config.lowBalanceCents,
   };
 }
 

@@ -159,6 +159,8 @@ export const ConfigSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(10),
+  /** The dashboard lists active prepaid accounts whose balance is below this many cents (10 €); `?below=` on the page overrides it. */
+  lowBalanceCents: z.coerce.number().int().min(0).max(1_000_000_000).default(1000),
   // --- end back office ---
 });
 

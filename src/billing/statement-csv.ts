@@ -4,7 +4,7 @@ import type { UsageStatement } from './usage-statement.ts';
 const KIND = { charge: 'addebito', refund: 'rimborso', search: 'ricerca per nome' } as const;
 
 /** Euro with a decimal comma, as Italian spreadsheets read numbers. */
-function euroIt(cents: number): string {
+export function euroIt(cents: number): string {
   const sign = cents < 0 ? '-' : '';
   const abs = Math.abs(cents);
   return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')}`;

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { HOUR_MS, hoursOf } from './requests-per-hour.ts';
+import { bucketOfHour, HOUR_MS, spanOf, type Timeline } from './timeline.ts';
 import { LookupStatus } from '../lookups/lookup-status.ts';
 
 /**
@@ -10,8 +10,8 @@ import { LookupStatus } from '../lookups/lookup-status.ts';
 export const BUCKET_BOUNDS = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000] as const;
 
 export interface AnswerTimes {
-  hours: number[];
-  /** Estimated median and 95th percentile (ms) per hour; null when nothing was answered. */
+  timeline: Timeline;
+  /** Estimated median and 95th percentile (ms) per bucket of the timeline; null when nothing was answered. */
   p50: (number | null)[];
   p95: (number | null)[];
   /** Over the whole window. */
@@ -43,11 +43,13 @@ export function percentile(buckets: readonly number[], q: number): number | null
 
 /**
  * Median and p95 of the time from acceptance to answer (found or not found) for requests
- * accepted in the window, per hour. The database counts answers per hour and bucket (at most
- * hours x 16 rows whatever the traffic); percentiles are estimated from those counts rather
- * than by sorting every answer, which neither dialect does portably.
+ * accepted in the timeline, per hour or day. The database counts answers per hour and bucket (at
+ * most hours x 16 rows whatever the traffic); the hours' counts are added into days here, and
+ * percentiles are estimated from those counts rather than by sorting every answer, which neither
+ * dialect does portably.
  */
-export async function answerTimes(db: Kysely<Database>, since: number, until: number): Promise<AnswerTimes> {
+export async function answerTimes(db: Kysely<Database>, timeline: Timeline): Promise<AnswerTimes> {
+  const { since, until } = spanOf(timeline);
   const duration = '(answered_at - created_at)';
   const bucket = sql.raw(`case ${BUCKET_BOUNDS.map((b, i) => `when ${duration} < ${b} then ${i}`).join(' ')} else ${BUCKET_BOUNDS.length} end`);
   const hourOf = sql<number>`(created_at / ${sql.lit(HOUR_MS)})`;
@@ -60,9 +62,8 @@ export async function answerTimes(db: Kysely<Database>, since: number, until: nu
     .where('answered_at', 'is not', null)
     .groupBy([hourOf, bucket])
     .execute();
-  const hours = hoursOf(since, until);
-  const index = new Map(hours.map((h, i) => [h / HOUR_MS, i]));
-  const perHour = hours.map(() => new Array<number>(BUCKET_BOUNDS.length + 1).fill(0));
+  const index = bucketOfHour(timeline);
+  const perHour = timeline.starts.map(() => new Array<number>(BUCKET_BOUNDS.length + 1).fill(0));
   const overall = new Array<number>(BUCKET_BOUNDS.length + 1).fill(0);
   for (const row of rows) {
     const i = index.get(Number(row.hour));
@@ -71,7 +72,7 @@ export async function answerTimes(db: Kysely<Database>, since: number, until: nu
     overall[Number(row.bucket)] += Number(row.n);
   }
   return {
-    hours,
+    timeline,
     p50: perHour.map((b) => percentile(b, 0.5)),
     p95: perHour.map((b) => percentile(b, 0.95)),
     overall: { answered: overall.reduce((a, b) => a + b, 0), p50: percentile(overall, 0.5), p95: percentile(overall, 0.95) },

@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { LookupStatus } from '../lookups/lookup-status.ts';
 import type { Database, RequestStatus } from '../store/schema.ts';
+import { bucketOfHour, HOUR_MS, spanOf, type Timeline } from './timeline.ts';
 
-export const HOUR_MS = 3_600_000;
+export { HOUR_MS } from './timeline.ts';
 
 /** The outcomes the dashboard draws; queued and running are one "in corso" line. */
 export const OUTCOMES = [
@@ -19,25 +20,20 @@ export function outcomeOf(status: RequestStatus): Outcome {
   return status === LookupStatus.queued || status === LookupStatus.running ? 'in_progress' : status;
 }
 
-export interface HourlySeries {
-  /** Start of each hour (epoch ms), oldest first, every hour of the window even when empty. */
-  hours: number[];
+export interface RequestSeries {
+  timeline: Timeline;
+  /** Per outcome, one count per bucket of the timeline (every bucket, even when empty). */
   counts: Record<Outcome, number[]>;
 }
 
-/** The hours of the window [since, until), aligned to whole hours. */
-export function hoursOf(since: number, until: number): number[] {
-  const hours: number[] = [];
-  for (let h = Math.floor(since / HOUR_MS) * HOUR_MS; h < until; h += HOUR_MS) hours.push(h);
-  return hours;
-}
-
 /**
- * Requests accepted per hour by their present outcome. Grouped by the database (integer
- * division of created_at, the same on both dialects), so the cost does not grow with the rows
- * sent back: at most hours x outcomes rows, served by the requests_created index.
+ * Requests accepted per bucket of the timeline (hours or days) by their present outcome. Grouped
+ * by hour in the database (integer division of created_at, the same on both dialects), so the
+ * cost does not grow with the rows sent back: at most hours x outcomes rows (a year: 8,784 x 7),
+ * served by the requests_created index; the hours are folded into days here.
  */
-export async function requestsPerHour(db: Kysely<Database>, since: number, until: number): Promise<HourlySeries> {
+export async function requestsPerHour(db: Kysely<Database>, timeline: Timeline): Promise<RequestSeries> {
+  const { since, until } = spanOf(timeline);
   const hourOf = sql<number>`(created_at / ${sql.lit(HOUR_MS)})`;
   const rows = await db
     .selectFrom('requests')
@@ -46,12 +42,11 @@ export async function requestsPerHour(db: Kysely<Database>, since: number, until
     .where('created_at', '<', until)
     .groupBy([hourOf, 'status'])
     .execute();
-  const hours = hoursOf(since, until);
-  const index = new Map(hours.map((h, i) => [h / HOUR_MS, i]));
-  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, hours.map(() => 0)])) as Record<Outcome, number[]>;
+  const index = bucketOfHour(timeline);
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, timeline.starts.map(() => 0)])) as Record<Outcome, number[]>;
   for (const row of rows) {
     const i = index.get(Number(row.hour));
     if (i !== undefined) counts[outcomeOf(row.status)][i] += Number(row.n);
   }
-  return { hours, counts };
+  return { timeline, counts };
 }

@@ -12,12 +12,13 @@ export interface SourceHealth {
   errorRate: number;
 }
 
-/** Per source, the outcomes of the attempts that finished since `since` (the last hour on the dashboard). */
-export async function sourceHealth(db: Kysely<Database>, since: number): Promise<SourceHealth[]> {
+/** Per source, the outcomes of the attempts that finished in [since, until) (the dashboard's period). */
+export async function sourceHealth(db: Kysely<Database>, since: number, until: number): Promise<SourceHealth[]> {
   const rows = await db
     .selectFrom('attempts')
     .select(['source', 'outcome', sql<number>`count(*)`.as('n')])
     .where('finished_at', '>=', since)
+    .where('finished_at', '<', until)
     .groupBy(['source', 'outcome'])
     .execute();
   const bySource = new Map<string, Record<AttemptsTable['outcome'], number>>();

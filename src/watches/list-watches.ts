@@ -72,8 +72,12 @@ export async function removeWatch(db: Kysely<Database>, accountId: string, code:
   return Number(result.numDeletedRows) > 0;
 }
 
-/** Counts for the back office dashboard. */
-export async function watchCounts(db: Kysely<Database>, since: number): Promise<{ watches: number; codes: number; events: number }> {
+/** Counts for the back office dashboard: watches now, and the address changes in [since, until). */
+export async function watchCounts(
+  db: Kysely<Database>,
+  since: number,
+  until = Number.MAX_SAFE_INTEGER,
+): Promise<{ watches: number; codes: number; events: number }> {
   const w = await db
     .selectFrom('watches')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('code').distinct().as('codes')])
@@ -82,6 +86,7 @@ export async function watchCounts(db: Kysely<Database>, since: number): Promise<
     .selectFrom('watch_events')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('at', '>=', since)
+    .where('at', '<', until)
     .executeTakeFirstOrThrow();
   return { watches: Number(w.n), codes: Number(w.codes), events: Number(e.n) };
 }

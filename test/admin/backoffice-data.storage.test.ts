@@ -26,6 +26,7 @@ import { allRequests, searchRequests } from '../../src/lookups/search-requests.t
 import { requestsPerHour, HOUR_MS } from '../../src/dashboard/requests-per-hour.ts';
 import { answerTimes, percentile, BUCKET_BOUNDS } from '../../src/dashboard/answer-times.ts';
 import { sourceHealth } from '../../src/dashboard/source-health.ts';
+import { hourlyTimeline } from '../../src/dashboard/timeline.ts';
 import { queueDepth } from '../../src/queue/queue-depth.ts';
 
 const ADMIN = { actor: 'user:anna' };
@@ -303,19 +304,19 @@ await eachDialect(describe, 'back office data', (dialect) => {
       .execute();
 
     const now = start + HOUR_MS + 30 * 60_000;
-    const hourly = await requestsPerHour(h.store.db, start, now);
-    assert.deepEqual(hourly.hours, [start, start + HOUR_MS]);
+    const hourly = await requestsPerHour(h.store.db, hourlyTimeline(start, now));
+    assert.deepEqual(hourly.timeline.starts, [start, start + HOUR_MS]);
     assert.deepEqual(hourly.counts.waiting_operator, [1, 0]);
     assert.deepEqual(hourly.counts.in_progress, [1, 0]);
     assert.deepEqual(hourly.counts.found, [0, 1]);
-    const times = await answerTimes(h.store.db, start, now);
+    const times = await answerTimes(h.store.db, hourlyTimeline(start, now));
     assert.deepEqual(
       times.p50.map((v) => v === null),
       [true, false],
     );
     assert.ok(times.p50[1]! > 1000 && times.p50[1]! <= 2500, `p50 ${times.p50[1]} in the 1-2.5 s bucket`);
     assert.equal(times.overall.answered, 1);
-    const health = await sourceHealth(h.store.db, now - HOUR_MS);
+    const health = await sourceHealth(h.store.db, now - HOUR_MS, now);
     assert.deepEqual(
       health.map((s) => [s.source, s.total, s.errorRate]),
       [

@@ -28,6 +28,8 @@ export interface AdminDeps {
   /** Login attempts per client address, failed or not: each try costs a scrypt hash. */
   loginLimiter: RateLimiter;
   operatorLeaseMs: number;
+  /** The dashboard's default low-balance threshold for prepaid accounts (config lowBalanceCents). */
+  lowBalanceCents: number;
 }
 
 /** Who may open a route: anyone (login, assets), any logged-in person, or admins only. */

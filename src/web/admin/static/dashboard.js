@@ -12,8 +12,18 @@
   // Counts are whole numbers: no 0.5 ticks.
   var countIncrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
 
-  /** Hour ticks in the back office's time zone and language; the day under the first tick of a day. */
-  function timeAxis() {
+  /**
+   * Hour ticks in the back office's time zone and language, the day under the first tick of a
+   * day; or only days, for periods drawn per day (chart.unit 'day').
+   */
+  function timeAxis(unit) {
+    if (unit === 'day') {
+      return axis({
+        values: function (u, splits) {
+          return splits.map(function (ts) { return dayFmt.format(new Date(ts * 1000)); });
+        },
+      });
+    }
     return axis({
       values: function (u, splits) {
         var lastDay = '';
@@ -30,6 +40,10 @@
 
   function timeValue(u, ts) {
     return ts == null ? '–' : dayFmt.format(new Date(ts * 1000)) + ' ' + hourFmt.format(new Date(ts * 1000));
+  }
+
+  function dayValue(u, ts) {
+    return ts == null ? '–' : dayFmt.format(new Date(ts * 1000));
   }
   var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
   var ink = dark ? '#c2c2c2' : '#4a4a4a';
@@ -79,8 +93,8 @@
       opts.axes[1] = axis({ incrs: countIncrs });
       if (chart.kind === 'stacked-time') {
         payload = [chart.x].concat(sums);
-        opts.axes[0] = timeAxis();
-        opts.series[0].value = timeValue;
+        opts.axes[0] = timeAxis(chart.unit);
+        opts.series[0].value = chart.unit === 'day' ? dayValue : timeValue;
       } else {
         payload = [chart.categories.map(function (_, i) { return i; })].concat(sums);
         opts.scales.x = { time: false, range: function () { return [-0.5, chart.categories.length - 0.5]; } };
@@ -93,8 +107,8 @@
         opts.series.push({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 6, fill: s.color }, value: function (u, v) { return fmtMs(v); } });
       });
       payload = [chart.x].concat(chart.series.map(function (s) { return s.values; }));
-      opts.axes[0] = timeAxis();
-      opts.series[0].value = timeValue;
+      opts.axes[0] = timeAxis(chart.unit);
+      opts.series[0].value = chart.unit === 'day' ? dayValue : timeValue;
       opts.scales.y = { distr: 3 };
       opts.axes[1] = axis({ values: function (u, splits) { return splits.map(fmtMs); }, size: 70 });
     }
