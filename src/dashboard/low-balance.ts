@@ -49,7 +49,7 @@ export async function lowBalanceAccounts(
     )
     .where('kind', 'in', REVENUE_KINDS)
     .where('created_at', '>=', windowStart)
-    .where('created_at', '<', o.now)
+    .where('created_at', '<=', o.now)
     .groupBy('account_id')
     .execute();
   const spentBy = new Map(spent.map((s) => [s.account_id, -Number(s.total)]));
