@@ -231,6 +231,41 @@ describe('back office in headless Chromium', { skip }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test('the dashboard per day, its tables and a wrong period: charts drawn, no script error, no axe violation', async (t) => {
+    const { id } = await harness().account({ name: 'Saldo basso Srl', initialCreditCents: 300 });
+    await waitingRequest(harness(), id, cf11(5));
+    const { page, errors } = await newPage(t);
+    await login(page, 'otto');
+    for (const path of ['/admin?range=7d', '/admin?range=7d&lang=en', '/admin?range=today&below=5&lang=it']) {
+      await page.goto(`${base}${path}`);
+      await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
+      await page.waitForSelector('#chart-times[data-drawn="true"] canvas');
+    }
+    assert.equal(await page.locator('#low-balance a').first().innerText(), 'Saldo basso Srl');
+    await page.goto(`${base}/admin?range=7d`);
+    await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
+    mkdirSync(TMP, { recursive: true });
+    await page.screenshot({ path: `${TMP}admin-dashboard-7d.png`, fullPage: true });
+    assert.deepEqual(errors, [], 'no CSP violation or script error');
+
+    // axe runs in a context that lets its script in (the pages' CSP allows none).
+    assert.ok(browser, 'browser launched');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
+    t.after(() => context.close());
+    const axePage = await context.newPage();
+    await login(axePage, 'otto');
+    for (const path of ['/admin?range=7d', '/admin?range=today&below=5', '/admin?from=2026-11-20&to=2026-11-10&below=x']) {
+      for (const lang of ['it', 'en']) {
+        await axePage.goto(`${base}${path}&lang=${lang}`);
+        await axePage.evaluate(AXE_SOURCE);
+        const violations = (await axePage.evaluate(
+          'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
+        )) as string[];
+        assert.deepEqual(violations, [], `${path} (${lang})`);
+      }
+    }
+  });
+
   test('axe finds no violation on the pages of accounts, requests, confirmations, the queue and the audit log', async (t) => {
     assert.ok(browser, 'browser launched');
     const { id, key } = await harness().account({ operatorFallback: true, name: 'Studio 100% Verdi' });

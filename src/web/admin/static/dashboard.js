@@ -16,9 +16,12 @@
    * Hour ticks in the back office's time zone and language, the day under the first tick of a
    * day; or only days, for periods drawn per day (chart.unit 'day').
    */
-  function timeAxis(unit) {
+  function timeAxis(unit, xs) {
     if (unit === 'day') {
+      // One tick per day (at Rome's midnight, not uPlot's local one), at most about 12 labels.
+      var step = Math.max(1, Math.ceil(xs.length / 12));
       return axis({
+        splits: function () { return xs.filter(function (_, i) { return i % step === 0; }); },
         values: function (u, splits) {
           return splits.map(function (ts) { return dayFmt.format(new Date(ts * 1000)); });
         },
@@ -40,6 +43,11 @@
 
   function timeValue(u, ts) {
     return ts == null ? '–' : dayFmt.format(new Date(ts * 1000)) + ' ' + hourFmt.format(new Date(ts * 1000));
+  }
+
+  /** Daily bars are centred on the day's start: half a day of room on both sides, so none is cut. */
+  function halfDayMargins(u, min, max) {
+    return [min - 43200, max + 43200];
   }
 
   function dayValue(u, ts) {
@@ -93,7 +101,8 @@
       opts.axes[1] = axis({ incrs: countIncrs });
       if (chart.kind === 'stacked-time') {
         payload = [chart.x].concat(sums);
-        opts.axes[0] = timeAxis(chart.unit);
+        opts.axes[0] = timeAxis(chart.unit, chart.x);
+        if (chart.unit === 'day') opts.scales.x = { time: true, range: halfDayMargins };
         opts.series[0].value = chart.unit === 'day' ? dayValue : timeValue;
       } else {
         payload = [chart.categories.map(function (_, i) { return i; })].concat(sums);
@@ -107,7 +116,8 @@
         opts.series.push({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 6, fill: s.color }, value: function (u, v) { return fmtMs(v); } });
       });
       payload = [chart.x].concat(chart.series.map(function (s) { return s.values; }));
-      opts.axes[0] = timeAxis(chart.unit);
+      opts.axes[0] = timeAxis(chart.unit, chart.x);
+      if (chart.unit === 'day') opts.scales.x = { time: true, range: halfDayMargins };
       opts.series[0].value = chart.unit === 'day' ? dayValue : timeValue;
       opts.scales.y = { distr: 3 };
       opts.axes[1] = axis({ values: function (u, splits) { return splits.map(fmtMs); }, size: 70 });
