@@ -16,6 +16,8 @@ import { formatMoney, romeMonth } from '../format.ts';
 import { errorPage } from '../error-page.ts';
 import { confirmPage } from '../views/confirm-view.ts';
 import { setFlash, takeFlash } from '../../../users/session-flash.ts';
+import { BillingMode } from '../../../billing/billing-mode.ts';
+import { AccountStatus } from '../../../accounts/account-status.ts';
 
 /** Accounts per page of the list. */
 export const ACCOUNTS_PAGE = 50;
@@ -93,7 +95,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       clock.now(),
       {
         name,
-        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        billingMode: field(req.body, 'billing_mode') === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid,
         priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
         creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
         initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
@@ -158,10 +160,10 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       clock.now(),
       {
         name,
-        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        billingMode: field(req.body, 'billing_mode') === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid,
         priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
         creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
-        status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
+        status: field(req.body, 'status') === AccountStatus.disabled ? AccountStatus.disabled : AccountStatus.active,
         operatorFallback: field(req.body, 'operator_fallback') === '1',
       },
       auditBy(req),
