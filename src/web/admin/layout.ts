@@ -7,7 +7,7 @@ export interface PageOptions {
   title: string;
   body: HtmlValue;
   /** The nav entry to mark as current. */
-  section?: 'dashboard' | 'queue' | 'requests' | 'accounts' | 'audit';
+  section?: 'dashboard' | 'queue' | 'requests' | 'accounts' | 'users' | 'audit' | 'me';
   /** A confirmation (role=status) or a problem (role=alert) above the content. */
   notice?: string | null;
   error?: string | null;
@@ -30,7 +30,12 @@ export function page(req: FastifyRequest, o: PageOptions): SafeHtml {
         { id: 'queue', href: '/admin/queue', label: t.navQueue, accesskey: 'q' },
         { id: 'requests', href: '/admin/requests', label: t.navRequests },
         { id: 'accounts', href: '/admin/accounts', label: t.navAccounts },
-        ...(user.role === 'admin' ? [{ id: 'audit', href: '/admin/audit', label: t.navAudit }] : []),
+        ...(user.role === 'admin'
+          ? [
+              { id: 'users', href: '/admin/users', label: t.navUsers },
+              { id: 'audit', href: '/admin/audit', label: t.navAudit },
+            ]
+          : []),
       ]
     : [];
   return pageShell(req, {
