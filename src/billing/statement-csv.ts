@@ -1,6 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import type { UsageStatement } from './usage-statement.ts';
 
+/** Who the statement is made out to: labelled lines above the table (src/accounts/billing-details.ts). */
+export type StatementHeader = readonly (readonly [label: string, value: string | null])[];
+
 const KIND = { charge: 'addebito', refund: 'rimborso', search: 'ricerca per nome' } as const;
 
 /** Euro with a decimal comma, as Italian spreadsheets read numbers. */
@@ -18,10 +21,12 @@ export function cell(text: string | null): string {
 
 /**
  * A usage statement as CSV for a spreadsheet: `;` between fields, a decimal comma, a UTF-8 BOM
- * (so Excel reads accents right), one row per charge or refund; times in UTC ISO 8601.
+ * (so Excel reads accents right), one row per charge or refund; times in UTC ISO 8601. With a
+ * `header` (an account's billing details), its lines come first, then the month, then an empty
+ * line, then the table; without one the file starts with the table, as before.
  */
-export function statementCsv(statement: UsageStatement): string {
-  const header = ['data', 'tipo', 'richiesta', 'codice', 'riferimento', 'importo_centesimi', 'importo_euro'];
+export function statementCsv(statement: UsageStatement, header: StatementHeader = []): string {
+  const columns = ['data', 'tipo', 'richiesta', 'codice', 'riferimento', 'importo_centesimi', 'importo_euro'];
   const rows = statement.rows.map((r) => [
     new Date(r.at).toISOString(),
     KIND[r.kind],
@@ -31,5 +36,6 @@ export function statementCsv(statement: UsageStatement): string {
     String(r.amountCents),
     euroIt(r.amountCents),
   ]);
-  return '\ufeff' + stringify([header, ...rows], { delimiter: ';', record_delimiter: '\r\n' });
+  const block = header.length > 0 ? [...header.map(([label, value]) => [label, cell(value)]), ['mese', statement.month], []] : [];
+  return '\ufeff' + stringify([...block, columns, ...rows], { delimiter: ';', record_delimiter: '\r\n' });
 }

@@ -16,6 +16,7 @@ import * as m0011search from './migrations/0011-search.ts';
 import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 import * as m0019dashboard from './migrations/0019-dashboard-indexes.ts';
+import * as m0016billing from './migrations/0016-billing-details.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0014-customer-users': m0014,
   '0015-backoffice-flash': m0015flash,
   '0019-dashboard-indexes': m0019dashboard,
+  '0016-billing-details': m0016billing,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -130,6 +130,17 @@ export interface AccountsTable {
   watch_price_cents: number | null;
   /** Price of a verification; null: the lookup price. */
   verification_price_cents: number | null;
+  /** Billing details (migration 0016, accounts/billing-details.ts), all optional: ragione sociale. */
+  billing_legal_name: string | null;
+  /** Partita IVA, 11 digits, check digit verified. */
+  billing_vat_number: string | null;
+  /** Codice destinatario SDI: 7 characters, '0000000' when invoices go by PEC. */
+  billing_sdi_code: string | null;
+  /** The PEC address invoices go to. */
+  billing_pec: string | null;
+  billing_contact_name: string | null;
+  billing_contact_email: string | null;
+  billing_contact_phone: string | null;
   created_at: number;
   updated_at: number;
 }

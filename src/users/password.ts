@@ -19,6 +19,14 @@ export const SCRYPT_PARAMS: ScryptParams = scryptParams(DEFAULT_SCRYPT_COST);
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
 
+/**
+ * A password an admin hands over (a reset, a new user): 16 characters of base64url, 96 random
+ * bits; shown once, never stored in clear.
+ */
+export function generatePassword(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 /** N = 2^cost with r = 8, p = 1. Each step doubles time and memory (cost 10: 1 MiB, a few ms). */
 export function scryptParams(cost: number): ScryptParams {
   return { N: 2 ** cost, r: 8, p: 1 };

@@ -10,6 +10,8 @@ import { hashSessionId } from './sessions.ts';
  */
 export interface Flash {
   newKey?: { accountId: string; key: string };
+  /** A password the back office generated (a new user, a reset), shown once on that user's page. */
+  newPassword?: { userId: string; password: string };
 }
 
 /**

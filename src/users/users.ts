@@ -109,6 +109,11 @@ export async function findUser(store: Store, username: string): Promise<User | n
   return row ? toUser(row) : null;
 }
 
+export async function getUser(store: Store, id: string): Promise<User | null> {
+  const row = await store.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toUser(row) : null;
+}
+
 /** Every user, or with `accountId` only that account's customers. */
 export async function listUsers(store: Store, accountId?: string): Promise<User[]> {
   let query = store.db.selectFrom('users').selectAll();

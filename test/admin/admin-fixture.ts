@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createUser, type User } from '../../src/users/users.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
@@ -9,8 +8,9 @@ import { LOOKUP_QUEUE } from '../../src/lookups/lookup-status.ts';
 import type { Harness } from '../helpers/services.ts';
 import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 import type { Store } from '../../src/store/store.ts';
+import { FormClient, PASSWORD, type Response } from '../helpers/form-client.ts';
 
-export const PASSWORD = 'una-password-lunga';
+export { PASSWORD };
 
 /** A valid 11-digit code (company codice fiscale), different for each n. */
 export function cf11(n: number): string {
@@ -57,76 +57,11 @@ export async function waitingRequest(
   return { requestId: id, jobId: job.id };
 }
 
-export interface Response {
-  statusCode: number;
-  headers: Record<string, string | string[] | number | undefined>;
-  body: string;
-}
+export type { Response };
 
-/**
- * A browser-like client over app.inject: keeps cookies, sends the Origin a browser would, and
- * reads the CSRF token from the last page it got.
- */
-export class AdminClient {
-  readonly cookies = new Map<string, string>();
-  csrf = '';
-  /** `remoteAddress`: the client address the server sees (the login throttle counts per address). */
-  constructor(
-    private readonly app: FastifyInstance,
-    readonly origin = 'http://localhost',
-    readonly remoteAddress = '127.0.0.1',
-  ) {}
-
-  private remember(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
-    for (const c of res.cookies) {
-      const gone = c.value === '' || c.maxAge === 0 || (c.expires && c.expires.getTime() < Date.now());
-      if (gone) this.cookies.delete(c.name);
-      else this.cookies.set(c.name, c.value);
-    }
-    const token = /name="_csrf" value="([^"]*)"/.exec(res.body)?.[1];
-    if (token !== undefined) this.csrf = token;
-  }
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
-    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.remoteAddress, headers: { cookie: this.cookieHeader(), ...headers } });
-    this.remember(res);
-    return res;
-  }
-
-  async post(
-    url: string,
-    fields: Record<string, string>,
-    o: { origin?: string | null; csrf?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<Response> {
-    const form = new URLSearchParams(fields);
-    const csrf = o.csrf === undefined ? this.csrf : o.csrf;
-    if (csrf !== null) form.set('_csrf', csrf);
-    const origin = o.origin === undefined ? this.origin : o.origin;
-    const res = await this.app.inject({
-      method: 'POST',
-      url,
-      remoteAddress: this.remoteAddress,
-      payload: form.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...(origin === null ? {} : { origin }), ...o.headers },
-    });
-    this.remember(res);
-    return res;
-  }
-
-  /** Logs in through the login form; asserts it worked. */
-  async login(username: string, password = PASSWORD): Promise<void> {
-    const res = await this.tryLogin(username, password);
-    assert.equal(res.statusCode, 303, `login of ${username}: ${res.statusCode}\n${res.body.slice(0, 500)}`);
-    assert.ok(this.cookies.has('cercapec_admin'), 'session cookie set');
-    await this.get('/admin'); // picks up the session's CSRF token
-  }
-
-  async tryLogin(username: string, password: string): Promise<Response> {
-    await this.get('/admin/login');
-    return this.post('/admin/login', { username, password });
+/** A browser-like client of the back office (test/helpers/form-client.ts). */
+export class AdminClient extends FormClient {
+  constructor(app: FastifyInstance, origin = 'http://localhost', remoteAddress = '127.0.0.1') {
+    super(app, { base: '/admin', sessionCookie: 'cercapec_admin' }, origin, remoteAddress);
   }
 }

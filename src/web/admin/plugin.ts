@@ -7,6 +7,7 @@ import { installGuard } from './guard.ts';
 import { errorPage } from './error-page.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
+import { userRoutes } from './routes/users.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { requestRoutes } from './routes/requests.ts';
@@ -53,4 +54,5 @@ export async function adminPlugin(app: FastifyInstance, options: AdminDeps & { p
   accountRoutes(app, deps);
   auditRoutes(app, deps);
   accountUserRoutes(app, deps);
+  userRoutes(app, deps);
 }

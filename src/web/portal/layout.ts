@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type HtmlValue, type SafeHtml } from '../admin/html.ts';
-import { withLang } from '../admin/layout.ts';
+import { csrfInput, pageShell } from '../page-shell.ts';
 import { portalState } from './portal-context.ts';
 
 export type PortalSection = 'home' | 'upload' | 'batches' | 'ledger' | 'lookups' | 'keys' | 'webhook';
@@ -28,13 +28,10 @@ export function scrollTable(label: string, table: HtmlValue): SafeHtml {
 
 /** A hidden CSRF field for every form of a logged-in page. */
 export function portalCsrfField(req: FastifyRequest): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${portalState(req).csrf}">`;
+  return csrfInput(portalState(req).csrf);
 }
 
-/**
- * The whole document, like the back office's (the same stylesheet, plus the portal's): header
- * with navigation, the language switch and logout; then the page. No inline script or style.
- */
+/** The whole document: the shared shell (src/web/page-shell.ts), with the back office's stylesheet plus the portal's. */
 export function portalPage(req: FastifyRequest, o: PortalPage): SafeHtml {
   const { t, user } = portalState(req);
   const nav: { id: PortalSection; href: string; label: string }[] = user
@@ -48,34 +45,21 @@ export function portalPage(req: FastifyRequest, o: PortalPage): SafeHtml {
         { id: 'webhook', href: '/portal/webhook', label: t.navWebhook },
       ]
     : [];
-  return html`<!doctype html>
-<html lang="${t.htmlLang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${o.title} – ${t.appName}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/admin/assets/admin.css">
-<link rel="stylesheet" href="/portal/assets/portal.css">
-${(o.scripts ?? []).map((src) => html`<script src="${src}" defer></script>\n`)}${o.head ?? ''}</head>
-<body>
-<a class="skip-link" href="#main">${t.skipToContent}</a>
-<header class="bar">
-  <p class="brand"><a href="/portal">cercapec</a> <span>${t.appName.replace('cercapec – ', '')}</span></p>
-  ${nav.length > 0 && html`<nav aria-label="${t.navLabel}"><ul>${nav.map((n) => html`<li><a href="${n.href}"${o.section === n.id && html` aria-current="page"`}>${n.label}</a></li>`)}</ul></nav>`}
-  <div class="who">
-    ${user && html`<span class="user">${user.username}</span>`}
-    <a href="${withLang(req, t.otherLanguageCode)}" lang="${t.otherLanguageCode}" hreflang="${t.otherLanguageCode}">${t.otherLanguage}</a>
-    ${user && html`<form method="post" action="/portal/logout" class="inline">${portalCsrfField(req)}<button type="submit" class="link">${t.logout}</button></form>`}
-  </div>
-</header>
-<main id="main">
-${o.notice && html`<p class="notice" role="status">${o.notice}</p>`}
-${o.error && html`<p class="problem" role="alert">${o.error}</p>`}
-${o.body}
-</main>
-</body>
-</html>
-`;
+  return pageShell(req, {
+    t,
+    title: o.title,
+    body: o.body,
+    icon: 'data:,',
+    stylesheets: ['/admin/assets/admin.css', '/portal/assets/portal.css'],
+    scripts: o.scripts,
+    head: o.head,
+    home: '/portal',
+    subtitle: t.appName.replace('cercapec – ', ''),
+    nav,
+    current: o.section,
+    who: user?.username ?? null,
+    logout: { action: '/portal/logout', csrf: portalState(req).csrf },
+    notice: o.notice,
+    error: o.error,
+  });
 }

@@ -1,69 +1,21 @@
-import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createUser, type User } from '../../../src/users/users.ts';
 import { TEST_SCRYPT } from '../../helpers/password-cost.ts';
 import type { Store } from '../../../src/store/store.ts';
+import { FormClient, PASSWORD, type Response } from '../../helpers/form-client.ts';
 
-export const PASSWORD = 'una-password-lunga';
+export { PASSWORD };
 
 export function customer(store: Store, now: number, username: string, accountId: string): Promise<User> {
   return createUser(store, now, { username, password: PASSWORD, role: 'customer', accountId }, undefined, TEST_SCRYPT);
 }
 
-export interface Response {
-  statusCode: number;
-  headers: Record<string, string | string[] | number | undefined>;
-  body: string;
-  rawPayload: Buffer;
-}
+export type { Response };
 
-/**
- * A browser-like client of /portal over app.inject: keeps cookies, sends the Origin a browser
- * would, and reads the CSRF token from the last page it got.
- */
-export class PortalClient {
-  readonly cookies = new Map<string, string>();
-  csrf = '';
-  constructor(
-    private readonly app: FastifyInstance,
-    readonly origin = 'http://localhost',
-    readonly remoteAddress = '127.0.0.1',
-  ) {}
-
-  private remember(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
-    for (const c of res.cookies) {
-      const gone = c.value === '' || c.maxAge === 0 || (c.expires && c.expires.getTime() < Date.now());
-      if (gone) this.cookies.delete(c.name);
-      else this.cookies.set(c.name, c.value);
-    }
-    const token = /name="_csrf" value="([^"]*)"/.exec(res.body)?.[1];
-    if (token !== undefined) this.csrf = token;
-  }
-
-  cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async get(url: string): Promise<Response> {
-    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.remoteAddress, headers: { cookie: this.cookieHeader() } });
-    this.remember(res);
-    return res;
-  }
-
-  async post(url: string, fields: Record<string, string>, o: { origin?: string | null; csrf?: string | null } = {}): Promise<Response> {
-    const form = new URLSearchParams(fields);
-    const csrf = o.csrf === undefined ? this.csrf : o.csrf;
-    if (csrf !== null) form.set('_csrf', csrf);
-    const origin = o.origin === undefined ? this.origin : o.origin;
-    const res = await this.app.inject({
-      method: 'POST',
-      url,
-      remoteAddress: this.remoteAddress,
-      payload: form.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...(origin === null ? {} : { origin }) },
-    });
-    this.remember(res);
-    return res;
+/** A browser-like client of /portal (test/helpers/form-client.ts), which can also upload a file. */
+export class PortalClient extends FormClient {
+  constructor(app: FastifyInstance, origin = 'http://localhost', remoteAddress = '127.0.0.1') {
+    super(app, { base: '/portal', sessionCookie: 'cercapec_portal' }, origin, remoteAddress);
   }
 
   /** The upload form's multipart POST, the CSRF token in the action's query as the page puts it. */
@@ -80,13 +32,5 @@ export class PortalClient {
     });
     this.remember(res);
     return res;
-  }
-
-  async login(username: string, password = PASSWORD): Promise<void> {
-    await this.get('/portal/login');
-    const res = await this.post('/portal/login', { username, password });
-    assert.equal(res.statusCode, 303, `login of ${username}: ${res.statusCode}\n${res.body.slice(0, 500)}`);
-    assert.ok(this.cookies.has('cercapec_portal'), 'session cookie set');
-    await this.get('/portal');
   }
 }

@@ -16,6 +16,10 @@ import { formatMoney, romeMonth } from '../format.ts';
 import { errorPage } from '../error-page.ts';
 import { confirmPage } from '../views/confirm-view.ts';
 import { setFlash, takeFlash } from '../../../users/session-flash.ts';
+import { BillingMode } from '../../../billing/billing-mode.ts';
+import { AccountStatus } from '../../../accounts/account-status.ts';
+import { billingDetailsOf, parseBillingDetails, setBillingDetails, statementHeader } from '../../../accounts/billing-details.ts';
+import { billingInput } from '../views/billing-view.ts';
 
 /** Accounts per page of the list. */
 export const ACCOUNTS_PAGE = 50;
@@ -93,7 +97,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       clock.now(),
       {
         name,
-        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        billingMode: field(req.body, 'billing_mode') === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid,
         priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
         creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
         initialCreditCents: nonNegative(euros(field(req.body, 'opening') || '0', 'invalidAmount'), 'invalidAmount')!,
@@ -130,15 +134,17 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const notice =
       done === 'terms'
         ? t.termsSaved
-        : done === 'revoked'
-          ? t.keyRevoked2
-          : done === 'created'
-            ? t.accountCreated
-            : done === 'key'
-              ? t.keyCreated
-              : done === 'topup'
-                ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id)))
-                : null;
+        : done === 'billing'
+          ? t.billingSaved
+          : done === 'revoked'
+            ? t.keyRevoked2
+            : done === 'created'
+              ? t.accountCreated
+              : done === 'key'
+                ? t.keyCreated
+                : done === 'topup'
+                  ? t.topupDone(formatMoney(stateOf(req).lang, await balanceOf(store.db, req.params.id)))
+                  : null;
     const flash = await takeFlash(store.db, stateOf(req).sessionId!, (f) => f.newKey?.accountId === req.params.id);
     return sendAccount(req, reply, req.params.id, { notice, newKey: flash?.newKey?.key });
   });
@@ -158,15 +164,25 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
       clock.now(),
       {
         name,
-        billingMode: field(req.body, 'billing_mode') === 'postpaid' ? 'postpaid' : 'prepaid',
+        billingMode: field(req.body, 'billing_mode') === BillingMode.postpaid ? BillingMode.postpaid : BillingMode.prepaid,
         priceCents: nonNegative(euros(field(req.body, 'price'), 'invalidPrice'), 'invalidPrice')!,
         creditLimitCents: nonNegative(euros(field(req.body, 'credit_limit'), 'invalidLimit', true), 'invalidLimit'),
-        status: field(req.body, 'status') === 'disabled' ? 'disabled' : 'active',
+        status: field(req.body, 'status') === AccountStatus.disabled ? AccountStatus.disabled : AccountStatus.active,
         operatorFallback: field(req.body, 'operator_fallback') === '1',
+        watchPriceCents: nonNegative(euros(field(req.body, 'watch_price'), 'invalidPrice', true), 'invalidPrice'),
+        verificationPriceCents: nonNegative(euros(field(req.body, 'verification_price'), 'invalidPrice', true), 'invalidPrice'),
       },
       auditBy(req),
     );
   }
+
+  app.post<WithId>('/accounts/:id/billing', ADMIN, async (req, reply) => {
+    if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
+    const parsed = parseBillingDetails(billingInput(formValues(req.body)));
+    if ('problem' in parsed) return formAgain(req, reply, 'billing', stateOf(req).t.billingProblems[parsed.problem]);
+    await setBillingDetails(store, req.params.id, clock.now(), parsed.details, auditBy(req));
+    return reply.redirect(`/admin/accounts/${req.params.id}?done=billing#h-billing`, 303);
+  });
 
   app.post<WithId>('/accounts/:id/topup', ADMIN, async (req, reply) => {
     if (!(await getAccount(store, req.params.id))) return errorPage(req, reply, 404);
@@ -220,7 +236,7 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
     // No month: the current one where the back office is (Europe/Rome), as on the account's page.
     const month = param(req, 'month') || romeMonth(clock.now());
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new FormError('invalidMonth');
-    const csv = statementCsv(await usageStatement(store.db, account.id, month));
+    const csv = statementCsv(await usageStatement(store.db, account.id, month), statementHeader(account.name, billingDetailsOf(account)));
     const filename = `estratto-${account.id}-${month}.csv`;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(csv);
   });

@@ -10,6 +10,8 @@ import type { LedgerRow } from '../../../billing/ledger.ts';
 import type { UsageStatement } from '../../../billing/usage-statement.ts';
 import { BILLING_MODES, BillingMode } from '../../../billing/billing-mode.ts';
 import { ACCOUNT_STATUSES, AccountStatus } from '../../../accounts/account-status.ts';
+import { billingDetailsOf } from '../../../accounts/billing-details.ts';
+import { billingSection } from './billing-view.ts';
 
 function isAdmin(req: FastifyRequest): boolean {
   return stateOf(req).user?.role === 'admin';
@@ -17,7 +19,7 @@ function isAdmin(req: FastifyRequest): boolean {
 
 /** What a person typed in a form that came back with a mistake: shown again, as typed. */
 export interface EnteredForm {
-  form: 'terms' | 'topup';
+  form: 'terms' | 'topup' | 'billing';
   values: Record<string, string>;
 }
 
@@ -131,6 +133,8 @@ export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
         limit: typed.credit_limit ?? '',
         status: typed.status === AccountStatus.disabled ? AccountStatus.disabled : AccountStatus.active,
         fallback: typed.operator_fallback === '1',
+        watchPrice: typed.watch_price ?? '',
+        verificationPrice: typed.verification_price ?? '',
       }
     : {
         name: a.name,
@@ -139,6 +143,8 @@ export function accountPage(req: FastifyRequest, d: AccountDetail): SafeHtml {
         limit: euroValue(a.credit_limit_cents),
         status: a.status,
         fallback: Number(a.operator_fallback) === 1,
+        watchPrice: euroValue(a.watch_price_cents),
+        verificationPrice: euroValue(a.verification_price_cents),
       };
   const topup = d.entered?.form === 'topup' ? d.entered.values : {};
   return html`<h1>${a.name}</h1>
@@ -161,6 +167,8 @@ ${
   <div class="field"><label for="price">${t.price}</label><input type="text" id="price" name="price" inputmode="decimal" required value="${terms.price}"></div>
   <div class="field"><label for="credit_limit">${t.creditLimit}</label><input type="text" id="credit_limit" name="credit_limit" inputmode="decimal" value="${terms.limit}" aria-describedby="limit-hint"><p class="hint" id="limit-hint">${t.creditLimitHint}</p></div>
   <div class="field"><label for="status">${t.state}</label><select id="status" name="status">${ACCOUNT_STATUSES.map((s) => html`<option value="${s}"${terms.status === s && ' selected'}>${t.accountStatus[s]}</option>`)}</select></div>
+  <div class="field"><label for="watch_price">${t.watchPrice}</label><input type="text" id="watch_price" name="watch_price" inputmode="decimal" value="${terms.watchPrice}" aria-describedby="watch-price-hint"><p class="hint" id="watch-price-hint">${t.watchPriceHint}</p></div>
+  <div class="field"><label for="verification_price">${t.verificationPrice}</label><input type="text" id="verification_price" name="verification_price" inputmode="decimal" value="${terms.verificationPrice}" aria-describedby="verification-price-hint"><p class="hint" id="verification-price-hint">${t.verificationPriceHint}</p></div>
   <div class="field check"><input type="checkbox" id="operator_fallback" name="operator_fallback" value="1"${terms.fallback && ' checked'}><label for="operator_fallback">${t.operatorFallback}</label></div>
   <button type="submit">${t.save}</button>
 </form></section>
@@ -171,6 +179,7 @@ ${
   <button type="submit">${t.topupButton}</button>
 </form></section>`
 }
+${billingSection(req, { base, details: billingDetailsOf(a), admin, typed: d.entered?.form === 'billing' ? d.entered.values : null })}
 <section aria-labelledby="h-keys"><h2 id="h-keys">${t.keysTitle}</h2>
 ${
   d.keys.length === 0

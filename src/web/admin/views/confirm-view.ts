@@ -12,6 +12,10 @@ export interface Confirmation {
   button: string;
   /** Where "keep it" goes back to. */
   backHref: string;
+  /** Fields the form sends with the confirmation (a new password). */
+  extra?: SafeHtml;
+  /** What was wrong with them, when the form comes back. */
+  error?: string | null;
 }
 
 /**
@@ -22,8 +26,10 @@ export function confirmPage(req: FastifyRequest, c: Confirmation): SafeHtml {
   const { t } = stateOf(req);
   return html`<h1>${c.title}</h1>
 <p>${c.text}</p>
+${c.error && html`<p class="problem" role="alert">${c.error}</p>`}
 <form method="post" action="${c.action}" class="confirm-actions">${csrfField(req)}
   <input type="hidden" name="confirm" value="1">
+  ${c.extra}
   <button type="submit" class="danger">${c.button}</button>
   <a href="${c.backHref}" autofocus>${t.keepIt}</a>
 </form>`;

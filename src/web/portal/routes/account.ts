@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { recentLedger } from '../../../billing/recent-ledger.ts';
 import { usageStatement } from '../../../billing/usage-statement.ts';
 import { statementCsv } from '../../../billing/statement-csv.ts';
+import { getAccount } from '../../../accounts/accounts.ts';
+import { billingDetailsOf, statementHeader } from '../../../accounts/billing-details.ts';
 import { normalizeTaxId } from '../../../taxid/index.ts';
 import { recentLookups } from '../../../lookups/list-lookups.ts';
 import { html } from '../../admin/html.ts';
@@ -53,8 +55,9 @@ ${
   app.get('/statement.csv', async (req, reply) => {
     const month = param(req, 'month');
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return reply.redirect('/portal/ledger?error=month', 303);
-    const statement = await usageStatement(store.reader, accountIdOf(req), month);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="estratto-${month}.csv"`).send(statementCsv(statement));
+    const [statement, account] = await Promise.all([usageStatement(store.reader, accountIdOf(req), month), getAccount(store, accountIdOf(req))]);
+    const csv = statementCsv(statement, account ? statementHeader(account.name, billingDetailsOf(account)) : []);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="estratto-${month}.csv"`).send(csv);
   });
 
   app.get('/lookups', async (req, reply) => {

@@ -7,6 +7,8 @@ import { portalPage } from '../layout.ts';
 import { accountIdOf, portalState, type PortalDeps } from '../portal-context.ts';
 import { sendPage } from '../error-page.ts';
 import { BillingMode } from '../../../billing/billing-mode.ts';
+import { billingDetailsOf } from '../../../accounts/billing-details.ts';
+import { billingFacts } from '../../admin/views/billing-view.ts';
 
 /** The portal's first page: the account, its balance and terms, and the way to upload a file. */
 export function portalHomeRoutes(app: FastifyInstance, deps: PortalDeps): void {
@@ -23,6 +25,10 @@ export function portalHomeRoutes(app: FastifyInstance, deps: PortalDeps): void {
   <dt>${t.creditLimit}</dt><dd>${limit === null ? t.none : `${formatMoney(lang, Number(limit))} €`}</dd>
   <dt>${t.price}</dt><dd>${formatMoney(lang, Number(account.price_cents))} €</dd>
 </dl>
+<section aria-labelledby="h-billing"><h2 id="h-billing">${t.billingTitle}</h2>
+<p class="hint">${t.billingIntro}</p>
+${billingFacts(t, billingDetailsOf(account))}
+</section>
 <p>${t.homeIntro}</p>
 <p><a class="button" href="/portal/upload">${t.navUpload}</a></p>`;
     return sendPage(reply, portalPage(req, { title: t.homeTitle, body, section: 'home' }));
