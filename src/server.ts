@@ -17,7 +17,7 @@ import { purgeAuditTask } from './audit/purge-audit.ts';
 import { purgeHistoryTask } from './history/purge-history.ts';
 import { chargeWatchesTask } from './watches/charge-watches.ts';
 import { createRecheckHandler } from './watches/recheck-job.ts';
-import { WATCH_QUEUE } from './watches/watch-event.ts';
+import { WATCH_QUEUE } from './directory/dataset-changed.ts';
 import { parseRecheckHours } from './watches/recheck-remote.ts';
 import { scheduleRechecksTask } from './watches/schedule-rechecks.ts';
 

@@ -14,6 +14,7 @@ import { createRegistryMetrics, type RegistryMetrics } from './registries/metric
 import type { SourceDefinition } from './registries/source-definition.ts';
 import { createLogger } from './logger.ts';
 import { createLanedGroupCommit } from './store/group-commit.ts';
+import { batchSettler } from './batches/settle-batches.ts';
 import { acceptLookups, type Acceptance, type PreparedSubmission } from './lookups/accept-lookups.ts';
 import type { JobHandler } from './queue/worker.ts';
 import { createWebhookHandler, type WebhookDeliveryDeps } from './webhooks/delivery-handler.ts';
@@ -107,6 +108,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     run: (items) => acceptLookups(lookups, items),
   });
   lookups.accept = (submission) => accepting.submit(submission);
+  lookups.settled = batchSettler({ store, clock, notifier, logger });
   return {
     config,
     clock,

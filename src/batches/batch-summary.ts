@@ -25,8 +25,9 @@ export function rowStatusSql(): RawBuilder<RowStatus> {
 /**
  * The batch with its row counts by status and its progress: a read, it writes nothing. Counts
  * are computed from the rows until the batch is completed; then they are frozen with it (settled
- * rows do not change), so reading a completed batch is one row. completeIfSettled
- * (complete-batch.ts) is the writer that completes a settled batch.
+ * rows do not change), so reading a completed batch is one row. A settled batch not completed
+ * yet reads as processing with progress 1: completeIfSettled (complete-batch.ts) is the writer
+ * that completes it, called when its last row settles (settle-batches.ts).
  */
 export async function summarise(db: Kysely<Database>, batch: BatchesTable): Promise<BatchSummary> {
   if (batch.counts !== null) return { batch, counts: JSON.parse(batch.counts) as RowCounts, progress: 1, settledAt: null };
@@ -35,6 +36,12 @@ export async function summarise(db: Kysely<Database>, batch: BatchesTable): Prom
   const pending = PENDING_ROW_STATUSES.reduce((n, s) => n + counts[s], 0);
   const settledAt = batch.status === BatchStatus.processing && pending === 0 ? Math.max(lastAnsweredAt ?? 0, Number(batch.updated_at)) : null;
   return { batch, counts, progress: total === 0 ? 1 : (total - pending) / total, settledAt };
+}
+
+/** An account's batch by id with its summary, or null when the account has no such batch: a read, it writes nothing. */
+export async function loadBatchSummary(db: Kysely<Database>, accountId: string, id: string): Promise<BatchSummary | null> {
+  const batch = await findBatch(db, accountId, id);
+  return batch ? summarise(db, batch) : null;
 }
 
 /** An account's batch, or undefined (another account's batch is as unknown as a missing one). */

@@ -4,13 +4,13 @@ import type { Store } from '../store/store.ts';
 import { enqueueBatchWebhook } from '../webhooks/enqueue.ts';
 import { toBatchResource } from '../resources/batch-resource.ts';
 import { BatchStatus } from './batch-status.ts';
-import { findBatch, summarise, type BatchSummary, type RowCounts } from './batch-summary.ts';
+import { summarise, type BatchSummary, type RowCounts } from './batch-summary.ts';
 
 /**
  * The batch's summary, after completing it if every row is settled: the writers call it (the
- * upload once its lookups exist, the sweeper, and GET /v1/batches, which shows and announces a
- * batch completed as soon as it is). `onCompleted` hears of a batch this call completed (to wake
- * the webhook workers).
+ * upload once its lookups exist, the settled hook after an answer (settle-batches.ts), and the
+ * sweeper). Reads never do: they show what is stored. `onCompleted` hears of a batch this call
+ * completed (to wake the webhook workers).
  */
 export async function completeIfSettled(store: Store, clock: Clock, batch: BatchesTable, onCompleted?: (batch: BatchesTable) => void): Promise<BatchSummary> {
   const summary = await summarise(store.db, batch);
@@ -19,18 +19,6 @@ export async function completeIfSettled(store: Store, clock: Clock, batch: Batch
   if (!completed) return summary;
   onCompleted?.(completed);
   return { ...summary, batch: completed, settledAt: null };
-}
-
-/** An account's batch by id with its summary (completeIfSettled), or null when the account has no such batch. */
-export async function loadBatchSummary(
-  store: Store,
-  clock: Clock,
-  accountId: string,
-  id: string,
-  onCompleted?: (batch: BatchesTable) => void,
-): Promise<BatchSummary | null> {
-  const batch = await findBatch(store.db, accountId, id);
-  return batch ? completeIfSettled(store, clock, batch, onCompleted) : null;
 }
 
 /**

@@ -9,6 +9,8 @@ import { newId } from '../ids.ts';
 import type { LookupDeps } from '../lookups/lookup-deps.ts';
 import type { Store } from '../store/store.ts';
 import { rollbackBatch } from './rollback-batch.ts';
+import { completeIfSettled } from './complete-batch.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import { BatchError } from './batch-error.ts';
 import { BatchStatus, type BatchFormat } from './batch-status.ts';
 import { tabulate, type Table } from './batch-table.ts';
@@ -135,6 +137,9 @@ export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<Cr
     if (seen) return replay(seen, bodyHash.value);
     throw error;
   }
+  // Every row may be answered already (inline answers, codes answered before): complete it now.
+  const batch = await store.db.selectFrom('batches').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  await completeIfSettled(store, clock, batch, () => deps.notifier.jobAdded(WEBHOOK_QUEUE));
   return { id, replayed: false };
 }
 

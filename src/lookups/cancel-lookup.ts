@@ -69,5 +69,6 @@ async function cancelWhere(deps: LookupDeps, account: Account, by: { dedupCode?:
   });
   if (result.cancelled) deps.notifier.answered(result.id);
   if (result.webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE); // webhooks
+  if (result.cancelled) await deps.settled?.([result.id]);
   return { id: result.id, cancelled: result.cancelled, refundedCents: result.refundedCents };
 }

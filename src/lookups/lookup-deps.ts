@@ -23,6 +23,12 @@ export interface LookupDeps {
    * each submission is its own transaction (tests, one-off commands).
    */
   accept?: (submission: PreparedSubmission) => Promise<Acceptance>;
+  /**
+   * Called right after the commit that settles requests (answered, given up, cancelled): the
+   * batches they finish are completed (batches/settle-batches.ts). It does not throw. Absent:
+   * batches wait for the sweeper.
+   */
+  settled?: (requestIds: readonly string[]) => Promise<void>;
   inline?: {
     chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
     /** true when the inline sources are all the chain has for this kind (a miss is final). */

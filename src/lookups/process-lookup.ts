@@ -104,8 +104,10 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
         // webhooks: with the answer or not at all (a fenced-out or rolled-back try adds none)
         return { webhooks: await enqueueLookupWebhooks(trx, requestId, now) };
       });
-      if (answered) notifier.answered(requestId);
-      if (answered && answered.webhooks > 0) notifier.jobAdded(WEBHOOK_QUEUE);
+      if (!answered) return;
+      notifier.answered(requestId);
+      if (answered.webhooks > 0) notifier.jobAdded(WEBHOOK_QUEUE);
+      await deps.settled?.([requestId]);
     },
 
     async giveUp(trx, job, error) {
@@ -131,9 +133,11 @@ export function createLookupHandler(deps: ProcessDeps): JobHandler {
       await enqueueLookupWebhooks(trx, requestId, now);
     },
 
-    afterGiveUp(job) {
-      notifier.answered((job.payload as { requestId: string }).requestId);
+    async afterGiveUp(job) {
+      const { requestId } = job.payload as { requestId: string };
+      notifier.answered(requestId);
       notifier.jobAdded(WEBHOOK_QUEUE); // webhooks: a spare wake-up when none was enqueued costs one claim query
+      await deps.settled?.([requestId]);
     },
 
     isPermanent(error) {

@@ -30,6 +30,8 @@ export interface AnswerDeps {
   store: Store;
   clock: Clock;
   notifier: Notifier;
+  /** The lookups' settled hook (LookupDeps.settled): completes the batch this answer finishes. */
+  settled?: (requestIds: readonly string[]) => Promise<void>;
 }
 
 /** answered: false when the request stopped waiting meanwhile (the customer cancelled it): nothing was written but the job's end. */
@@ -80,5 +82,6 @@ export async function answerOperatorRequest(deps: AnswerDeps, input: AnswerInput
   });
   if (result.answered) deps.notifier.answered(result.requestId);
   if (result.webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
+  if (result.answered) await deps.settled?.([result.requestId]);
   return { requestId: result.requestId, answered: result.answered };
 }

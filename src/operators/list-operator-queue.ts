@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { listJobs } from '../queue/list-jobs.ts';
-import { JobStatus } from '../queue/job.ts';
+import { JobStatus } from '../queue/job-status.ts';
 import { OPERATOR_QUEUE } from '../lookups/enqueue-operator.ts';
 import { LookupStatus } from '../lookups/lookup-status.ts';
 

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, JobsTable } from '../store/schema.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import { newId } from '../ids.ts';
-import { JobStatus } from './job.ts';
+import { JobStatus } from './job-status.ts';
 
 export interface NewJob {
   queue: string;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
-import { JobStatus, toJob, type Job } from './job.ts';
+import { JobStatus } from './job-status.ts';
+import { toJob, type Job } from './job.ts';
 
 export interface ClaimOptions {
   queue: string;

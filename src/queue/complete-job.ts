@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { JobStatus } from './job.ts';
+import { JobStatus } from './job-status.ts';
 
 /**
  * Removes a finished job, fenced by its lease: if another worker took the job over after this

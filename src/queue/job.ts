@@ -1,8 +1,6 @@
 import type { JobsTable } from '../store/schema.ts';
 import type { JobStatus } from './job-status.ts';
 
-export { JobStatus } from './job-status.ts';
-
 export interface Job {
   id: string;
   queue: string;

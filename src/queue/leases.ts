@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { Database } from '../store/schema.ts';
-import { JobStatus, toJob, type Job } from './job.ts';
+import { JobStatus } from './job-status.ts';
+import { toJob, type Job } from './job.ts';
 
 /** Heartbeat: pushes the lease of the jobs this worker still holds. Returns the ids still held. */
 export async function extendLeases(store: Store, workerId: string, jobIds: string[], until: number, now: number): Promise<string[]> {

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { JobStatus, toJob, type Job } from './job.ts';
+import { JobStatus } from './job-status.ts';
+import { toJob, type Job } from './job.ts';
 
 /** One job as stored, whoever holds it; undefined once it completed (or never was). */
 export async function getJob(db: Kysely<Database> | Transaction<Database>, jobId: string): Promise<Job | undefined> {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { JobStatus } from './job.ts';
+import { JobStatus } from './job-status.ts';
 
 export interface QueueDepth {
   queue: string;

@@ -47,7 +47,7 @@ export interface JobHandler {
   /** Runs in the transaction that marks the job failed for good (e.g. to fail and refund a request). */
   giveUp(trx: Transaction<Database>, job: Job, error: unknown): Promise<void>;
   /** Runs after that transaction committed (wake-ups belong here, not inside it). */
-  afterGiveUp?(job: Job): void;
+  afterGiveUp?(job: Job): void | Promise<void>;
   /** Errors that retrying cannot fix; everything else is retried with backoff. */
   isPermanent(error: unknown): boolean;
 }
@@ -181,7 +181,7 @@ export function createWorker(o: WorkerOptions): Worker {
           await o.handler.giveUp(trx, job, error);
           return true;
         });
-        if (gaveUp) o.handler.afterGiveUp?.(job);
+        if (gaveUp) await o.handler.afterGiveUp?.(job);
         log.warn({ job: job.id, attempts: job.attempts, err: message }, 'job failed for good');
       } else {
         const retryAt = now + backoffMs(job.attempts, o.backoffBaseMs, o.backoffCapMs);

@@ -10,7 +10,7 @@ import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import { recheckLocalSource } from './recheck-local.ts';
 import { recheckRemoteSource } from './recheck-remote.ts';
 import type { Registry } from '../registries/registry.ts';
-import { datasetChanged, WATCH_QUEUE, type LocalRecheckPayload } from '../directory/dataset-changed.ts';
+import { WATCH_QUEUE, type LocalRecheckPayload } from '../directory/dataset-changed.ts';
 
 export type RecheckPayload =
   | LocalRecheckPayload
@@ -26,9 +26,6 @@ export type RecheckPayload =
 export async function enqueueRemoteRecheck(db: Kysely<Database> | Transaction<Database>, source: string, staleBefore: number, now: number): Promise<void> {
   await addJob(db, { queue: WATCH_QUEUE, payload: { kind: 'remote', source, after: null, staleBefore } satisfies RecheckPayload, now, maxAttempts: 20 });
 }
-
-/** Asks for a re-check of a local source (see directory/dataset-changed.ts, which the importers call). */
-export const enqueueLocalRecheck = datasetChanged;
 
 export interface RecheckHandlerDeps {
   store: Store;

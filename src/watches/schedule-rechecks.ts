@@ -1,6 +1,6 @@
 import type { MaintenanceTask } from '../queue/maintenance.ts';
 import { enqueueRemoteRecheck } from './recheck-job.ts';
-import { WATCH_QUEUE } from './watch-event.ts';
+import { WATCH_QUEUE } from '../directory/dataset-changed.ts';
 
 const HOUR = 3_600_000;
 

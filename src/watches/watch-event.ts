@@ -1,7 +1,5 @@
 import type { WatchEventsTable } from '../store/schema.ts';
 
-export { WATCH_QUEUE } from '../directory/dataset-changed.ts';
-
 /** A watch event as GET /v1/watches/events and the webhook body show it. */
 export interface WatchEventView {
   id: string;

@@ -4,7 +4,7 @@ import type { Clock } from '../../src/clock.ts';
 import { createLocalNotifier } from '../../src/queue/notifier.ts';
 import { createWorker } from '../../src/queue/worker.ts';
 import { createRecheckHandler } from '../../src/watches/recheck-job.ts';
-import { WATCH_QUEUE } from '../../src/watches/watch-event.ts';
+import { WATCH_QUEUE } from '../../src/directory/dataset-changed.ts';
 import type { Registry } from '../../src/registries/registry.ts';
 
 /** Queued or running watch jobs (re-checks still to do). */

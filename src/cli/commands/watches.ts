@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
 import { storeOptions, UsageError, withStore } from '../context.ts';
 import { DIRECTORY_SOURCE, MIRROR_SOURCES, sourceLoaded } from '../../directory/local-sources.ts';
-import { enqueueLocalRecheck, enqueueRemoteRecheck } from '../../watches/recheck-job.ts';
+import { enqueueRemoteRecheck } from '../../watches/recheck-job.ts';
+import { datasetChanged } from '../../directory/dataset-changed.ts';
 import { parseRecheckHours } from '../../watches/recheck-remote.ts';
 import { watchCounts } from '../../watches/list-watches.ts';
 
@@ -26,7 +27,7 @@ export function watchesCommand(program: Command): void {
         for (const source of [DIRECTORY_SOURCE, ...MIRROR_SOURCES]) {
           if (opts.source && opts.source !== source) continue;
           if (!(await sourceLoaded(store.db, source))) continue;
-          await enqueueLocalRecheck(store.db, source, now);
+          await datasetChanged(store.db, source, now);
           queued.push(source);
         }
         if (opts.remote || (opts.source && !queued.includes(opts.source))) {

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { createBatch } from '../../../batches/create-batch.ts';
 import { BatchError } from '../../../batches/batch-error.ts';
 import { BATCH_MEDIA_TYPES, batchFormatOf } from '../../../batches/batch-status.ts';
-import { completeIfSettled, loadBatchSummary } from '../../../batches/complete-batch.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
 import { listBatches } from '../../../batches/list-batches.ts';
+import { loadBatchSummary, summarise } from '../../../batches/batch-summary.ts';
 import { writeResults, type ResultFormat } from '../../../batches/write-batch-results.ts';
 import { BatchListSchema, BatchResultsContent, BatchSchema, BatchUploadBody } from '../../../resources/batch-schemas.ts';
 import { IdParams } from '../../../resources/schemas.ts';
@@ -16,7 +16,6 @@ import { accountOf, type JsonApiDeps } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { toBatchResource } from '../../../resources/batch-resource.ts';
 import { callbackUrlProblem } from '../../../webhooks/callback-url.ts';
-import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
 import { createParseSlots } from '../../../batches/parse-slots.ts';
 
 const problems = problemResponses(400, 401, 404, 429);
@@ -28,11 +27,9 @@ const DEFAULT_LIMITS = { maxRows: 100_000, maxBytes: 50 * 1024 * 1024 };
  */
 export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { store, clock, notifier } = deps.lookups;
+  const { store } = deps.lookups;
   const { xlsxConcurrency, xlsxWaitMs, ...limits }: NonNullable<JsonApiDeps['batch']> = deps.batch ?? DEFAULT_LIMITS;
   const xlsxSlots = createParseSlots(xlsxConcurrency ?? 2);
-  // A read that completes a batch queued its webhook: wake the deliverers.
-  const wakeWebhooks = () => notifier.jobAdded(WEBHOOK_QUEUE);
 
   app.removeAllContentTypeParsers();
   const rawBody = (_req: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => done(null, payload);
@@ -92,7 +89,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
           idempotencyKey,
           ...limits,
         });
-        return reply.code(replayed ? 200 : 202).send(toBatchResource((await loadBatchSummary(store, clock, account.id, id, wakeWebhooks))!));
+        return reply.code(replayed ? 200 : 202).send(toBatchResource((await loadBatchSummary(store.db, account.id, id))!));
       } catch (error) {
         if (!(error instanceof BatchError)) throw error;
         return refuse(req, reply, error.kind === 'too_large' ? 'payload_too_large' : 'invalid_request', error.message);
@@ -114,7 +111,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       },
     },
     async (req, reply) => {
-      const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id, wakeWebhooks);
+      const summary = await loadBatchSummary(store.db, accountOf(req).id, req.params.id);
       return summary ? toBatchResource(summary) : sendProblem(reply, 'not_found', 'no such batch');
     },
   );
@@ -132,7 +129,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       },
     },
     async (req, reply) => {
-      const summary = await loadBatchSummary(store, clock, accountOf(req).id, req.params.id, wakeWebhooks);
+      const summary = await loadBatchSummary(store.db, accountOf(req).id, req.params.id);
       if (!summary) return sendProblem(reply, 'not_found', 'no such batch');
       const { batch } = summary;
       const format = req.query.format as ResultFormat;
@@ -166,7 +163,7 @@ export async function batchRoutes(app: FastifyInstance, deps: JsonApiDeps): Prom
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const items = [];
-      for (const batch of page) items.push(toBatchResource(await completeIfSettled(store, clock, batch, wakeWebhooks)));
+      for (const batch of page) items.push(toBatchResource(await summarise(store.reader, batch)));
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(Number(last.created_at), last.id) : null };
     },
   );

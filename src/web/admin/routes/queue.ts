@@ -94,7 +94,7 @@ export function queueRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!OPERATOR_KINDS.includes(kind as (typeof OPERATOR_KINDS)[number])) return errorPage(req, reply, 400);
     try {
       const answer = outcome === 'found' ? ({ outcome, pec: field(req.body, 'pec'), kind: kind as AddressKind, note } as const) : ({ outcome, note } as const);
-      const result = await answerOperatorRequest(deps, { user, jobId: req.params.jobId, answer });
+      const result = await answerOperatorRequest(deps.lookups, { user, jobId: req.params.jobId, answer });
       return reply.redirect(`/admin/queue?done=${result.answered ? 'answered' : 'late'}`, 303);
     } catch (error) {
       if (isCercapecError(error, 'operator_lease_lost')) return reply.redirect(await notYours(req, req.params.jobId, 'lost'), 303);

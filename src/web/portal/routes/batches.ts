@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { BatchSummary } from '../../../batches/batch-summary.ts';
-import { completeIfSettled, loadBatchSummary } from '../../../batches/complete-batch.ts';
+import { loadBatchSummary, summarise, type BatchSummary } from '../../../batches/batch-summary.ts';
 import { listBatches } from '../../../batches/list-batches.ts';
 import { batchResultPages } from '../../../batches/batch-results.ts';
 import { writeResults } from '../../../batches/write-batch-results.ts';
 import { BATCH_MEDIA_TYPES, BatchStatus, ROW_STATUSES } from '../../../batches/batch-status.ts';
-import { WEBHOOK_QUEUE } from '../../../webhooks/webhook-status.ts';
 import { html } from '../../admin/html.ts';
 import { formatDateTime, formatMoney } from '../../admin/format.ts';
 import { portalPage, scrollTable } from '../layout.ts';
@@ -55,15 +53,14 @@ ${
 
 /** A batch's progress page, its JSON status for the script, its results, and the list of uploads. */
 export function portalBatchRoutes(app: FastifyInstance, deps: PortalDeps): void {
-  const { store, clock, notifier } = deps.lookups;
-  const wakeWebhooks = () => notifier.jobAdded(WEBHOOK_QUEUE);
-  const load = (req: FastifyRequest, id: string) => loadBatchSummary(store, clock, accountIdOf(req), id, wakeWebhooks);
+  const { store } = deps.lookups;
+  const load = (req: FastifyRequest, id: string) => loadBatchSummary(store.db, accountIdOf(req), id);
 
   app.get('/batches', async (req, reply) => {
     const { t, lang } = portalState(req);
     const rows = (await listBatches(store.reader, accountIdOf(req), { limit: 50 })).slice(0, 50);
     const items: BatchSummary[] = [];
-    for (const b of rows) items.push(await completeIfSettled(store, clock, b, wakeWebhooks));
+    for (const b of rows) items.push(await summarise(store.reader, b));
     const body = html`<h1>${t.batchesTitle}</h1>
 ${
   items.length === 0
