@@ -15,6 +15,7 @@ import * as m0013 from './migrations/0013-watches.ts';
 import * as m0011search from './migrations/0011-search.ts';
 import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
+import * as m0020searchRank from './migrations/0020-search-rank.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0011-search': m0011search,
   '0014-customer-users': m0014,
   '0015-backoffice-flash': m0015flash,
+  '0020-search-rank': m0020searchRank,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
