@@ -53,10 +53,10 @@ export interface SearchPage {
  * every word is broader (a prefix like "ro" over a million names), its first ones are.
  * Measured on 24,000 enti + 1,000,000 names (bench/search.bench.ts): see docs/search.md.
  */
-export const SEARCH_CANDIDATES = 1000;
+export const SEARCH_CANDIDATES = 500;
 
 /** Postings of the driving word read at most to find SEARCH_CANDIDATES that match the rest of the query. */
-export const SEARCH_SCAN = 10_000;
+export const SEARCH_SCAN = 5000;
 
 /**
  * Searches the names of public bodies (the IPA mirror) and of the datasets imported with a name
@@ -92,36 +92,16 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
   const m = nameMatchFor(store.dialect);
   const padded = sql<string>`(' ' || n.terms || ' ')`;
   const driving = await drivingWord(store, parsed.required);
-  const others = parsed.required.filter((w) => w !== driving);
+  const others = parsed.required.filter((w) => w !== driving.word);
   const score = scoreOf(parsed.words, padded, m.position);
   const account = options.account;
   const rows = await store.reader
-    // The driving word's postings in key order, bounded (the primary key of name_words).
-    .with('cand', (db) =>
-      db
-        .selectFrom('name_words as w')
-        .select(['w.doc', 'w.word', 'w.words'])
-        .where('w.word', '>=', driving)
-        .where('w.word', '<', `${driving}{`)
-        .orderBy('w.word')
-        .orderBy('w.words')
-        .orderBy('w.doc')
-        .limit(SEARCH_SCAN),
-    )
-    // The first of them that match the rest of the query and its filters.
+    // The driving word's first postings in key order (the primary key of name_words, read in
+    // order and stopped by the LIMIT) that match the rest of the query and its filters, scored.
     .with('matched', (db) => {
-      let q = db.selectFrom('cand as c').innerJoin('name_entries as n', 'n.doc', 'c.doc').innerJoin('datasets as d', 'd.id', 'n.dataset_id').select('c.doc');
-      for (const w of others) q = q.where(sql<boolean>`${m.position(padded, ` ${w}`)} > 0`);
-      if (province) q = q.where('n.province', '=', province);
-      if (category) q = q.where('n.category', '=', category);
-      if (account !== undefined)
-        q = q.where((eb) => eb.or([eb('d.managed_by', 'is not', null), eb('d.account_id', 'is', null), eb('d.account_id', '=', account)]));
-      return q.orderBy('c.word').orderBy('c.words').orderBy('c.doc').limit(SEARCH_CANDIDATES);
-    })
-    // Ranked: the page.
-    .with('page', (db) =>
-      db
-        .selectFrom('name_entries as n')
+      let q = db
+        .selectFrom('name_words as w')
+        .innerJoin('name_entries as n', 'n.doc', 'w.doc')
         .innerJoin('datasets as d', 'd.id', 'n.dataset_id')
         .select([
           'n.dataset_id',
@@ -139,8 +119,24 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
           'd.managed_by',
         ])
         .select(score.as('score'))
-        .where('n.doc', 'in', (sub) => sub.selectFrom('matched').select('matched.doc'))
-        .orderBy('score', 'desc')
+        .where('w.word', '>=', driving.word)
+        .where('w.word', '<', `${driving.word}{`)
+        // One posting per name: the name's first word that starts with the driving word.
+        .where(sql<boolean>`${m.position(padded, ` ${driving.word}`)} = ${m.positionOf(padded, sql`' ' || w.word || ' '`)}`);
+      if (driving.last) q = q.where(sql<boolean>`(w.word, w.words, w.doc) <= (${driving.last.word}, ${driving.last.words}, ${driving.last.doc})`);
+      for (const w of others) q = q.where(sql<boolean>`${m.position(padded, ` ${w}`)} > 0`);
+      if (province) q = q.where('n.province', '=', province);
+      if (category) q = q.where('n.category', '=', category);
+      if (account !== undefined)
+        q = q.where((eb) => eb.or([eb('d.managed_by', 'is not', null), eb('d.account_id', 'is', null), eb('d.account_id', '=', account)]));
+      return q.orderBy('w.word').orderBy('w.words').orderBy('w.doc').limit(SEARCH_CANDIDATES);
+    })
+    // Ranked: the page.
+    .with('page', (db) =>
+      db
+        .selectFrom('matched as n')
+        .selectAll('n')
+        .orderBy('n.score', 'desc')
         .orderBy('n.words')
         .orderBy(m.ordered('n.terms'))
         .orderBy(m.ordered('n.code'))
@@ -192,9 +188,11 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
  * The required word with the fewest name words starting with it, counted up to
  * SEARCH_CANDIDATES + 1 each (one bounded index range per word, one statement). Ties: the
  * longer word, then the query's order. Every match of the query has it, so when it has no more
- * than SEARCH_CANDIDATES the candidates are all the matches.
+ * than SEARCH_CANDIDATES the candidates are all the matches. When it has more, `last` is the
+ * key of its SEARCH_SCAN-th posting (if it has that many): the candidates are looked for no
+ * further, however few of them match the rest of the query.
  */
-async function drivingWord(store: Pick<Store, 'reader'>, required: readonly string[]): Promise<string> {
+async function drivingWord(store: Pick<Store, 'reader'>, required: readonly string[]): Promise<{ word: string; last: PostingKey | null }> {
   const counts = required.map(
     (w) => sql<number>`(select count(*) from (select 1 from name_words where word >= ${w} and word < ${`${w}{`} limit ${sql.lit(SEARCH_CANDIDATES + 1)}) as p)`,
   );
@@ -205,7 +203,26 @@ async function drivingWord(store: Pick<Store, 'reader'>, required: readonly stri
     const [ci, cb] = [Number(row[`c${i}`]), Number(row[`c${best}`])];
     if (ci < cb || (ci === cb && required[i].length > required[best].length)) best = i;
   }
-  return required[best];
+  const word = required[best];
+  if (Number(row[`c${best}`]) <= SEARCH_CANDIDATES) return { word, last: null };
+  const last = await store.reader
+    .selectFrom('name_words')
+    .select(['word', 'words', 'doc'])
+    .where('word', '>=', word)
+    .where('word', '<', `${word}{`)
+    .orderBy('word')
+    .orderBy('words')
+    .orderBy('doc')
+    .offset(SEARCH_SCAN - 1)
+    .limit(1)
+    .executeTakeFirst();
+  return { word, last: last ? { word: last.word, words: Number(last.words), doc: Number(last.doc) } : null };
+}
+
+interface PostingKey {
+  word: string;
+  words: number;
+  doc: number;
 }
 
 /** Sum over the query's words: 2 x weight when a word of the name starts with it, 1 x more when it is that word. */
