@@ -23,6 +23,12 @@ export interface ImportOptions {
    * of a code is kept. An IPA enti file also gives place and category.
    */
   nameColumn?: string;
+  /**
+   * The account the dataset is for: only it finds the dataset's names in a search (API,
+   * portal). Absent: the installation's, searched by every account. Code lookups of the local
+   * directory read every dataset either way.
+   */
+  accountId?: string;
 }
 
 export interface ImportReport {
@@ -129,6 +135,7 @@ export async function importDataset(store: Store, clock: Clock, o: ImportOptions
         rows_imported: imported,
         rows_rejected: rejectedCount,
         imported_at: clock.now(),
+        account_id: o.accountId ?? null,
       })
       .execute();
     // Watched codes are compared with the new data by a worker (watches/recheck-job.ts).

@@ -22,10 +22,12 @@ export interface NameRow {
 
 /** Rows per INSERT: 500 x 12 parameters stays far below SQLite's and PostgreSQL's limits. */
 const BATCH = 500;
+/** name_words rows per INSERT (3 parameters each). */
+const WORD_BATCH = 2000;
 
 /**
- * Writes names of a dataset (the caller keeps one row per code). Their `doc` numbers (the FTS5
- * rowid on SQLite) come from name_doc_counter, moved by one UPDATE per batch: atomic on
+ * Writes names of a dataset (the caller keeps one row per code) with their words (name_words).
+ * Their `doc` numbers come from name_doc_counter, moved by one UPDATE per batch: atomic on
  * PostgreSQL under concurrent imports, and SQLite writes are serial anyway.
  */
 export async function insertNames(db: Db, datasetId: string, rows: readonly NameRow[]): Promise<void> {
@@ -54,6 +56,13 @@ export async function insertNames(db: Db, datasetId: string, rows: readonly Name
       };
     });
     await db.insertInto('name_entries').values(values).execute();
+    // One row per distinct word: a query word's candidates (search/search-names.ts).
+    const words = values.flatMap((v) => [...new Set(v.terms.split(' '))].filter((w) => w !== '').map((word) => ({ word, words: v.words, doc: v.doc })));
+    for (let k = 0; k < words.length; k += WORD_BATCH)
+      await db
+        .insertInto('name_words')
+        .values(words.slice(k, k + WORD_BATCH))
+        .execute();
   }
 }
 

@@ -18,6 +18,7 @@ import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 import * as m0019dashboard from './migrations/0019-dashboard-indexes.ts';
 import * as m0016billing from './migrations/0016-billing-details.ts';
 import * as m0018 from './migrations/0018-batch-settling.ts';
+import * as m0020searchRank from './migrations/0020-search-rank.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0019-dashboard-indexes': m0019dashboard,
   '0016-billing-details': m0016billing,
   '0018-batch-settling': m0018,
+  '0020-search-rank': m0020searchRank,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

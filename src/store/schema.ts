@@ -45,6 +45,7 @@ export interface Database {
   // search by name (0011)
   name_entries: NameEntriesTable;
   name_doc_counter: NameDocCounterTable;
+  name_words: NameWordsTable;
   // history (0012), watches (0013)
   address_observations: AddressObservationsTable;
   watches: WatchesTable;
@@ -100,6 +101,8 @@ export const TABLE_KEYS = {
   // search by name (0011)
   name_doc_counter: ['id'],
   name_entries: ['doc'],
+  // bounded search (0020)
+  name_words: ['word', 'words', 'doc'],
 } as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
 
 /** One row (id 1): moved by every change to who may use a key; see accounts/auth-changes.ts. */
@@ -248,6 +251,8 @@ export interface DatasetsTable {
   imported_at: number;
   /** Set for datasets a registry mirror keeps; null for the customer's own imports. */
   managed_by: string | null;
+  /** The account a customer dataset belongs to (`import --account`): only it searches the names; null: every account (0020). */
+  account_id: string | null;
 }
 
 export interface DirectoryEntriesTable {
@@ -487,10 +492,10 @@ export interface WatchEventsTable {
 /**
  * A name to search, one per (dataset, code): the IPA mirror's enti and customer datasets
  * imported with a name column. Its PECs are the dataset's directory_entries of the same code.
- * SQLite keeps an FTS5 index of `terms` (name_entries_fts, by triggers); PostgreSQL a GIN index.
+ * Its words are indexed in name_words (migration 0020; 0011's FTS5 and GIN indexes are gone).
  */
 export interface NameEntriesTable {
-  /** The FTS5 rowid; allocated from name_doc_counter (search/name-index.ts). */
+  /** Allocated from name_doc_counter (search/name-index.ts): the same numbers on both dialects. */
   doc: number;
   dataset_id: string;
   code: string;
@@ -508,6 +513,17 @@ export interface NameEntriesTable {
   address: string | null;
   /** IPA Codice_Categoria (L6: comuni). */
   category: string | null;
+}
+
+/**
+ * One row per distinct word of a name (migration 0020): a query word's prefix range read in key
+ * order, whole word first, shorter names first (search/search-names.ts). Deleted with its name.
+ */
+export interface NameWordsTable {
+  word: string;
+  /** name_entries.words of the name: shorter names first within a word. */
+  words: number;
+  doc: number;
 }
 
 /** One row (id 1): the next free name_entries.doc; moved by every import that writes names. */

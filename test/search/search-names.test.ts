@@ -1,7 +1,8 @@
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts';
-import { searchNames } from '../../src/search/search-names.ts';
+import { searchNames, SEARCH_CANDIDATES } from '../../src/search/search-names.ts';
+import { insertNames } from '../../src/search/name-index.ts';
 import { nameWords } from '../../src/search/normalize-name.ts';
 import { parseQuery } from '../../src/search/search-query.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
@@ -147,6 +148,58 @@ await eachDialect(describe, 'search by name', (dialect) => {
     await assert.rejects(importDataset(store, clock, { file: csv, format: 'csv', name: 'fornitori', nameColumn: 'nome' }), (e) =>
       isCercapecError(e, 'invalid_argument'),
     );
+  });
+
+  test("a dataset imported for an account is searched by that account only; the installation's by every account", async () => {
+    const csv = (n: number, label: string) => writeFile(`conto-${n}.csv`, `codice_fiscale,pec,nome\n${testCode(n)},c${n}@pec.example.it,${label}\n`);
+    await importDataset(store, clock, { file: csv(510, 'Rezzoaglio Legnami'), format: 'csv', name: 'di a', nameColumn: 'nome', accountId: 'acc_a' });
+    await importDataset(store, clock, { file: csv(511, 'Rezzoaglio Marmi'), format: 'csv', name: 'di b', nameColumn: 'nome', accountId: 'acc_b' });
+    await importDataset(store, clock, { file: csv(512, 'Rezzoaglio Trasporti'), format: 'csv', name: 'di tutti', nameColumn: 'nome' });
+    assert.deepEqual(names(await searchNames(store, 'rezzoaglio', { account: 'acc_a' })), [
+      'Rezzoaglio Legnami',
+      'Rezzoaglio Trasporti',
+      'Comune di Rezzoaglio',
+    ]);
+    assert.deepEqual(names(await searchNames(store, 'marmi', { account: 'acc_a' })), []);
+    assert.deepEqual(names(await searchNames(store, 'marmi', { account: 'acc_b' })), ['Rezzoaglio Marmi']);
+    // The back office (no account) sees every dataset.
+    assert.deepEqual(names(await searchNames(store, 'rezzoaglio')).length, 4);
+  });
+
+  test(`a broad word ranks at most ${SEARCH_CANDIDATES} candidates: its whole-word names first, then the words it starts in byte order`, async () => {
+    await store.db
+      .insertInto('datasets')
+      .values({
+        id: 'ds_broad',
+        name: 'broad',
+        format: 'csv',
+        source_file: null,
+        rows_read: 0,
+        rows_imported: 0,
+        rows_rejected: 0,
+        imported_at: 0,
+        managed_by: null,
+      })
+      .execute();
+    // More names starting with "zeta" than the candidates, inserted before the one with the whole word and the alphabetically first ones.
+    const rows = Array.from({ length: SEARCH_CANDIDATES + 50 }, (_, i) => ({ code: testCode(1000 + i), name: `Zetaz${String(i).padStart(4, '0')} Servizi` }));
+    rows.push({ code: testCode(2000), name: 'Zetaa Primo' }, { code: testCode(2001), name: 'Officina Zeta' });
+    await insertNames(store.db, 'ds_broad', rows);
+    const page = await searchNames(store, 'zeta', { limit: 3 });
+    assert.deepEqual(names(page), ['Officina Zeta', 'Zetaa Primo', 'Zetaz0000 Servizi']);
+    // Pages stop with the candidates: the last ones of the range are never reached.
+    const all: string[] = [];
+    for (let offset: number | null = 0; offset !== null && offset <= 1000; ) {
+      const p = await searchNames(store, 'zeta', { limit: 100, offset });
+      all.push(...names(p));
+      offset = p.nextOffset;
+    }
+    assert.equal(all.length, SEARCH_CANDIDATES);
+    assert.ok(!all.includes(`Zetaz${String(SEARCH_CANDIDATES + 49).padStart(4, '0')} Servizi`));
+    // A rarer word of the same query drives it instead: every match is ranked again.
+    assert.deepEqual(names(await searchNames(store, `zeta zetaz${String(SEARCH_CANDIDATES + 49).padStart(4, '0')}`)), [
+      `Zetaz${String(SEARCH_CANDIDATES + 49).padStart(4, '0')} Servizi`,
+    ]);
   });
 
   test('erasing a code erases its name', async () => {

@@ -3,7 +3,7 @@ import { html, type HtmlValue, type SafeHtml } from '../admin/html.ts';
 import { csrfInput, pageShell } from '../page-shell.ts';
 import { portalState } from './portal-context.ts';
 
-export type PortalSection = 'home' | 'upload' | 'batches' | 'ledger' | 'lookups' | 'keys' | 'webhook';
+export type PortalSection = 'home' | 'upload' | 'batches' | 'ledger' | 'lookups' | 'search' | 'keys' | 'webhook';
 
 export interface PortalPage {
   title: string;
@@ -41,6 +41,7 @@ export function portalPage(req: FastifyRequest, o: PortalPage): SafeHtml {
         { id: 'batches', href: '/portal/batches', label: t.navBatches },
         { id: 'ledger', href: '/portal/ledger', label: t.navLedger },
         { id: 'lookups', href: '/portal/lookups', label: t.navLookups },
+        { id: 'search', href: '/portal/search', label: t.navSearch },
         { id: 'keys', href: '/portal/keys', label: t.navKeys },
         { id: 'webhook', href: '/portal/webhook', label: t.navWebhook },
       ]

@@ -15,6 +15,7 @@ import { portalBatchRoutes } from './routes/batches.ts';
 import { portalAccountRoutes } from './routes/account.ts';
 import { portalKeyRoutes } from './routes/keys.ts';
 import { portalWebhookRoutes } from './routes/webhook.ts';
+import { portalSearchRoutes } from './routes/search.ts';
 
 const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound];
 
@@ -62,5 +63,6 @@ export async function portalPlugin(app: FastifyInstance, options: PortalDeps & {
   portalBatchRoutes(app, deps);
   portalAccountRoutes(app, deps);
   portalKeyRoutes(app, deps);
+  portalSearchRoutes(app, deps);
   portalWebhookRoutes(app, deps);
 }

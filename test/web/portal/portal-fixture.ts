@@ -34,3 +34,56 @@ export class PortalClient extends FormClient {
     return res;
   }
 }
+
+/**
+ * The same browser-like client over real HTTP (fetch against a listening server): cookies kept
+ * by hand, the Origin a browser would send, the CSRF token read from the last page.
+ */
+export class HttpPortalClient {
+  readonly cookies = new Map<string, string>();
+  csrf = '';
+  constructor(readonly base: string) {}
+
+  private async remember(res: globalThis.Response): Promise<Response> {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(';');
+      const eq = pair.indexOf('=');
+      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+      const gone = value === '' || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (gone) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const body = await res.text();
+    const token = /name="_csrf" value="([^"]*)"/.exec(body)?.[1];
+    if (token !== undefined) this.csrf = token;
+    return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, rawPayload: Buffer.from(body) };
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async get(path: string): Promise<Response> {
+    return this.remember(await fetch(`${this.base}${path}`, { redirect: 'manual', headers: { cookie: this.cookieHeader() } }));
+  }
+
+  async post(path: string, fields: Record<string, string>): Promise<Response> {
+    const form = new URLSearchParams({ ...fields, _csrf: this.csrf });
+    return this.remember(
+      await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: form.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), origin: this.base },
+      }),
+    );
+  }
+
+  async login(username: string, password = PASSWORD): Promise<void> {
+    await this.get('/portal/login');
+    const res = await this.post('/portal/login', { username, password });
+    assert.equal(res.statusCode, 303, `login of ${username}: ${res.statusCode}\n${res.body.slice(0, 500)}`);
+    assert.ok(this.cookies.has('cercapec_portal'), 'session cookie set');
+    await this.get('/portal');
+  }
+}

@@ -18,6 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createHarness, type Harness } from '../../helpers/services.ts';
 import { cf11 } from '../../admin/admin-fixture.ts';
 import { customer, PASSWORD } from './portal-fixture.ts';
+import { loadMirror } from '../../search/fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -53,6 +54,8 @@ describe('customer portal in headless Chromium', { skip }, () => {
     h = await createHarness('sqlite', { adminLoginsPerMinute: 0 });
     const { id } = await h.account({ name: 'Studio Rossi', initialCreditCents: 10_000, priceCents: 10 });
     await customer(h.store, h.clock.now(), 'rossi', id);
+    // Public bodies, so the name search page has a table of results to look at.
+    await loadMirror(h.store);
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -179,6 +182,8 @@ describe('customer portal in headless Chromium', { skip }, () => {
       '/portal/ledger',
       '/portal/lookups',
       '/portal/lookups?code=0000',
+      '/portal/search',
+      '/portal/search?q=comune',
       '/portal/keys',
       revokeHref!,
       '/portal/webhook',

@@ -16,9 +16,9 @@ export async function searchRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
     {
       schema: {
         operationId: 'searchNames',
-        summary: "Search public bodies and the installation's datasets by name",
+        summary: 'Search public bodies and the datasets by name',
         description:
-          "Ranked results with codice fiscale, codice IPA, place and PECs. Each call (each page) is charged at the account's search price when it has one; a prepaid account without credit gets a 402 problem. Datasets are the installation's: every account searches the same names.",
+          "Ranked results with codice fiscale, codice IPA, place and PECs. Each call (each page) is charged at the account's search price when it has one; a prepaid account without credit gets a 402 problem. Datasets imported for one account are searched by that account only; the others are the installation's, searched by every account.",
         tags: ['search'],
         querystring: SearchQuerySchema,
         response: { 200: SearchPageSchema, ...problemResponses(400, 401, 402, 429) },
@@ -32,7 +32,7 @@ export async function searchRoutes(app: FastifyInstance, deps: JsonApiDeps): Pro
       // Bad input is refused before anything is charged.
       parseQuery(q);
       await chargeSearch(store, account.id, clock.now());
-      const page = await searchNames(store, q, { province, category, limit, offset });
+      const page = await searchNames(store, q, { province, category, limit, offset, account: account.id });
       return { items: page.items, nextCursor: page.nextOffset === null ? null : encodeSearchCursor(page.nextOffset) };
     },
   );
