@@ -9,7 +9,7 @@ import { authenticateKey } from './accounts/api-keys.ts';
 import { cachedAuthenticate } from './accounts/key-cache.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
 import { createAuthFailureThrottle } from './security/auth-failure-throttle.ts';
-import { serverOptions } from './security/server-limits.ts';
+import { frontedServerFactory, serverOptions } from './security/server-limits.ts';
 import { frameworkErrors } from './protocol/framework-errors.ts';
 import { loggedPath } from './security/logged-path.ts';
 import { jsonApi } from './protocol/json/plugin.ts';
@@ -22,6 +22,11 @@ import { portalPlugin } from './web/portal/plugin.ts';
 import type { PortalDeps } from './web/portal/portal-context.ts';
 import { createParseSlots } from './batches/parse-slots.ts';
 import { notFoundHandler } from './web/not-found.ts';
+import { createTextAnswerer } from './protocol/text/answer-request.ts';
+import { createTextFastPath, type TextFastPath } from './protocol/text/fast-path.ts';
+import { parseQueryString } from './protocol/query-string.ts';
+import { clientIpReader } from './protocol/client-ip.ts';
+import { createRequestIds } from './protocol/request-ids.ts';
 
 /**
  * Builds the whole HTTP app without listening, so tests use inject() on exactly what runs.
@@ -29,6 +34,11 @@ import { notFoundHandler } from './web/not-found.ts';
  */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
+  const limits = serverOptions(config);
+  const requestIds = createRequestIds();
+  // The text protocol's fast path sees every request before Fastify (config.textFastPath); it
+  // is set once the routes exist, and takes nothing before.
+  let textFastPath: TextFastPath | null = null;
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     // Fastify's own request log writes the full URL, and GET /index_ws.php carries the key in it.
@@ -36,9 +46,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     // Timeouts and header size from the configuration (docs/limits.md): slow clients are cut off.
-    ...serverOptions(config),
+    ...limits,
     frameworkErrors,
     return503OnClosing: true,
+    // Shared with the fast path, which must number its requests and read fields as Fastify does.
+    genReqId: requestIds,
+    routerOptions: { querystringParser: parseQueryString },
+    ...(config.textFastPath ? { serverFactory: frontedServerFactory(limits, (req, res) => textFastPath?.take(req, res) ?? false) } : {}),
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, path: loggedPath(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -82,6 +96,19 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(adminPlugin, { prefix: '/admin', ...adminOptions(services) });
   // The customer portal (docs/portal.md): customer users of one account, sessions of their own realm.
   await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
+  if (config.textFastPath) {
+    const fastPath = createTextFastPath({
+      answer: createTextAnswerer(protocolDeps),
+      parse: parseQueryString,
+      clientIp: clientIpReader(config.trustProxy),
+      requestId: requestIds,
+      log: app.log,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+    // While the app closes, Fastify answers every new request 503 (return503OnClosing).
+    app.addHook('preClose', async () => fastPath.close());
+    textFastPath = fastPath;
+  }
   app.get('/readyz', async (_req, reply) => {
     try {
       await services.store.db.selectFrom('accounts').select('id').limit(1).execute();

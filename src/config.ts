@@ -76,6 +76,12 @@ export const ConfigSchema = z.object({
     .default(50 * 1024 * 1024),
   /** Trust X-Forwarded-For (behind a load balancer). */
   trustProxy: envBoolean.default(false),
+  /**
+   * Answer the text protocol's common requests (GET polls, small urlencoded POSTs) before
+   * Fastify, with the same answers (src/protocol/text/fast-path.ts); false sends every request
+   * through Fastify's routes.
+   */
+  textFastPath: envBoolean.default(true),
   /** The registries file (JSON, docs/registries.md); unset: the local directory is the only source. */
   registriesFile: z.string().min(1).optional(),
   /** How long an API key's account is remembered per process (revocations and price changes take this long); 0 asks the store every time. */

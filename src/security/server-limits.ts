@@ -1,4 +1,4 @@
-import type { ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 
 /** The settings of the HTTP server's own limits (config keys, docs/limits.md). */
 export interface ServerLimitSettings {
@@ -49,5 +49,22 @@ export function serverOptions(s: ServerLimitSettings): {
       maxHeaderSize: s.maxHeaderBytes,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(s.headersTimeoutMs / 4))),
     },
+  };
+}
+
+/**
+ * A serverFactory for Fastify: the node:http server Fastify itself creates from these options
+ * (fastify/lib/server.js, HTTP/1), with `front` seeing every request first. A request `front`
+ * answers (it returns true) never reaches Fastify; any other goes to Fastify untouched.
+ */
+export function frontedServerFactory(options: ReturnType<typeof serverOptions>, front: (req: IncomingMessage, res: ServerResponse) => boolean) {
+  return (fastify: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const server = createServer(options.http, (req, res) => {
+      if (!front(req, res)) fastify(req, res);
+    });
+    server.keepAliveTimeout = options.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout;
+    server.setTimeout(options.connectionTimeout);
+    return server;
   };
 }

@@ -40,7 +40,7 @@ export interface Harness {
 export async function createHarness(
   dialect: DialectName = 'sqlite',
   overrides: Partial<Config> = {},
-  serviceOverrides: Pick<ServiceOverrides, 'registriesFile' | 'sourceDefinitions' | 'sleep'> = {},
+  serviceOverrides: Pick<ServiceOverrides, 'registriesFile' | 'sourceDefinitions' | 'sleep' | 'logger'> = {},
 ): Promise<Harness> {
   const store = await openTestStore(dialect);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 9, 0, 0));

@@ -1,0 +1,149 @@
+import type { Account } from '../../accounts/api-keys.ts';
+import { isCercapecError } from '../../errors.ts';
+import { formatEuro } from '../../resources/money.ts';
+import { balanceOf } from '../../billing/balance.ts';
+import type { LookupDeps } from '../../lookups/lookup-deps.ts';
+import { submitLookup } from '../../lookups/submit-lookup.ts';
+import { cancelLookupByCode } from '../../lookups/cancel-lookup.ts';
+import { findLookup } from '../../lookups/find-lookup.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+import { noAuthFailureThrottle, type AuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
+import { errorLine, Messages, messageForCode, type Method } from './messages.ts';
+import { readField } from './fields.ts';
+import { pollAnswer } from './answers.ts';
+
+export interface TextAnswerDeps {
+  lookups: LookupDeps;
+  authenticate(key: string): Promise<Account | null>;
+  accountLimiter: RateLimiter;
+  ipLimiter: RateLimiter;
+  /** Unknown keys and tokens per address (absent: not throttled). */
+  authFailures?: AuthFailureThrottle;
+}
+
+/** A text protocol request, parsed: the query string's fields and the form's (POST only). */
+export interface TextRequest {
+  method: Method;
+  query: unknown;
+  body?: unknown;
+  /** The client address, as the rate limits and the failure throttle count it. */
+  ip: string;
+}
+
+/** The one line of text/plain the protocol answers, with its HTTP status. */
+export interface TextAnswer {
+  status: number;
+  line: string;
+}
+
+/** A protocol answer that ends the request early, with its HTTP status. */
+class Answer extends Error {
+  constructor(
+    readonly line: string,
+    readonly status = 200,
+  ) {
+    super(line);
+  }
+}
+
+const OPERATIONS = ['cf', 'cf-delete', 'saldo'] as const;
+
+/**
+ * Answers `/index_ws.php` from parsed fields: poll (GET), submit, cancel and balance (POST).
+ * Shared by the Fastify routes (routes.ts) and the fast path in front of them (fast-path.ts),
+ * so both answer every input alike. Protocol errors are answers; anything else (the store
+ * failing) is thrown, for the caller's error handler (see failureAnswer).
+ */
+export function createTextAnswerer(deps: TextAnswerDeps): (request: TextRequest) => Promise<TextAnswer> {
+  const authFailures = deps.authFailures ?? noAuthFailureThrottle;
+
+  async function authenticate(ip: string, method: Method, fields: Record<string, unknown>): Promise<Account> {
+    if (!deps.ipLimiter.take(ip) || authFailures.blocked(ip)) throw new Answer(errorLine(method, Messages.tooMany), 429);
+    const key = required(method, fields, 'key', Messages.keyMissing);
+    const account = await deps.authenticate(key);
+    if (!account) {
+      authFailures.failed(ip, 'key');
+      throw new Answer(errorLine(method, Messages.keyInvalid));
+    }
+    if (!deps.accountLimiter.take(account.id)) throw new Answer(errorLine(method, Messages.tooMany), 429);
+    return account;
+  }
+
+  async function answerPost(ip: string, fields: Record<string, unknown>): Promise<string> {
+    const account = await authenticate(ip, 'POST', fields);
+    const present = OPERATIONS.filter((op) => Object.hasOwn(fields, op));
+    if (present.length > 1) return errorLine('POST', Messages.operationAmbiguous);
+    switch (present[0]) {
+      case 'cf': {
+        const code = required('POST', fields, 'cf', Messages.codeMissing);
+        const { id } = await submitLookup(deps.lookups, { account, code, via: 'text' });
+        return `OK|${id}`;
+      }
+      case 'cf-delete': {
+        const code = required('POST', fields, 'cf-delete', Messages.codeDeleteMissing);
+        await cancelLookupByCode(deps.lookups, account, code);
+        return `OK|${Messages.cancelledOk}`;
+      }
+      case 'saldo':
+        return formatEuro(await balanceOf(deps.lookups.store.reader, account.id));
+      default:
+        return errorLine('POST', Object.hasOwn(fields, 'token') ? Messages.pollNeedsGet : Messages.operationMissing);
+    }
+  }
+
+  async function answerGet(ip: string, fields: Record<string, unknown>): Promise<string> {
+    const account = await authenticate(ip, 'GET', fields);
+    if (!Object.hasOwn(fields, 'token')) {
+      const op = OPERATIONS.find((o) => Object.hasOwn(fields, o));
+      return errorLine('GET', op ? Messages.postOnly(op) : Messages.tokenMissing);
+    }
+    const token = required('GET', fields, 'token', Messages.tokenMissing);
+    const request = await findLookup(deps.lookups.store, account.id, token);
+    if (!request) {
+      authFailures.failed(ip, 'token');
+      return errorLine('GET', Messages.tokenUnknown);
+    }
+    return pollAnswer(request);
+  }
+
+  return async ({ method, query, body, ip }) => {
+    try {
+      const line = method === 'GET' ? await answerGet(ip, asObject(query)) : await answerPost(ip, { ...asObject(query), ...asObject(body) });
+      return { status: 200, line };
+    } catch (error) {
+      if (error instanceof Answer) return { status: error.status, line: error.line };
+      if (isCercapecError(error)) return { status: 200, line: errorLine(method, messageForCode(error.code, error.message)) };
+      throw error;
+    }
+  };
+}
+
+/**
+ * The answer for an error no protocol answer covers: a body that could not be read (the
+ * client's, 4xx) or a failure of the service (503, to be logged). `reachedHandler`: whether
+ * the error came from answering rather than from reading the body (busboy throws plain Errors,
+ * without a status, on malformed multipart).
+ */
+export function failureAnswer(error: Error & { statusCode?: number; code?: string }, method: Method, reachedHandler: boolean): TextAnswer & { log: boolean } {
+  const status = error.statusCode ?? (reachedHandler ? 500 : 400);
+  if (status === 413 || error.code === 'FST_FILES_LIMIT' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FIELDS_LIMIT') {
+    const message = error.code === 'FST_FILES_LIMIT' ? Messages.filesNotAllowed : Messages.bodyTooLarge;
+    return { status: 413, line: errorLine(method, message), log: false };
+  }
+  if (status >= 400 && status < 500) return { status: status === 415 ? 415 : 400, line: errorLine(method, Messages.badBody), log: false };
+  return { status: 503, line: errorLine(method, Messages.internal), log: true };
+}
+
+function required(method: Method, fields: Record<string, unknown>, name: string, missing: string): string {
+  const field = readField(fields, name);
+  if (!field.present) throw new Answer(errorLine(method, missing));
+  if ('error' in field) {
+    throw new Answer(errorLine(method, field.error === 'repeated' ? Messages.fieldRepeated(name) : Messages.fieldTooLong(name)));
+  }
+  if (field.value === '') throw new Answer(errorLine(method, missing));
+  return field.value;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
