@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createUser, type User } from '../../../src/users/users.ts';
 import { TEST_SCRYPT } from '../../helpers/password-cost.ts';
