@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { cf11CheckDigit } from '../../src/taxid/index.ts';
 import type { Harness } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -110,5 +111,22 @@ export async function answerBatch(h: Harness, batchId: string): Promise<void> {
     await Promise.all(waits),
     rows.map(() => true),
     'every lookup of the batch answered',
+  );
+  // The batch completes right after the commit that settles its last row (LookupDeps.settled),
+  // which may run just after the answer's notification: wait for it unless a row still waits.
+  await waitFor(
+    async () => {
+      const batch = await h.store.db.selectFrom('batches').select('status').where('id', '=', batchId).executeTakeFirstOrThrow();
+      const waiting = await h.store.db
+        .selectFrom('batch_rows as br')
+        .innerJoin('requests as r', 'r.id', 'br.request_id')
+        .select('r.id')
+        .where('br.batch_id', '=', batchId)
+        .where('r.status', 'in', ['queued', 'running', 'waiting_operator'])
+        .execute();
+      return { status: batch.status, waiting: waiting.length };
+    },
+    (v) => v.status === 'completed' || v.waiting > 0,
+    'the batch to complete after its last answer',
   );
 }
