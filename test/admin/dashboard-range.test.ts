@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readRange, romeDayOf, presetDays, type RangeResult } from '../../src/web/admin/dashboard-range.ts';
+import { readRange, presetDays, type RangeResult } from '../../src/web/admin/dashboard-range.ts';
+import { romeDayOf } from '../../src/web/admin/format.ts';
 import { MESSAGES } from '../../src/web/admin/i18n.ts';
 import { envNameOf, loadConfig } from '../../src/config.ts';
 

@@ -1,5 +1,5 @@
 import { dailyTimeline, HOUR_MS, hourlyTimeline, type Timeline } from '../../dashboard/timeline.ts';
-import { romeDayEnd, romeDayStart, TIME_ZONE } from './format.ts';
+import { addDays, romeDayEnd, romeDayOf, romeDayStart } from './format.ts';
 import type { Messages } from './i18n.ts';
 
 /** The longest custom range: a year, leap day included. */
@@ -32,16 +32,6 @@ export interface DashboardRange {
 }
 
 export type RangeResult = { ok: true; range: DashboardRange } | { ok: false; errors: string[]; from: string; to: string };
-
-/** The calendar day (YYYY-MM-DD) an instant falls in, in Europe/Rome. */
-export function romeDayOf(ms: number): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
-}
-
-/** `day` moved by `n` calendar days. */
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
-}
 
 function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;

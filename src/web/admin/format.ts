@@ -51,9 +51,20 @@ export function romeDayStart(day: string): number | null {
 
 /** The instant the day after `day` starts in Europe/Rome: the end of an inclusive date filter. */
 export function romeDayEnd(day: string): number | null {
-  const start = Date.parse(`${day}T00:00:00Z`);
-  if (romeDayStart(day) === null || Number.isNaN(start)) return null;
-  return romeDayStart(new Date(start + 86_400_000).toISOString().slice(0, 10));
+  if (romeDayStart(day) === null) return null;
+  return romeDayStart(addDays(day, 1));
+}
+
+const ROME_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** The calendar day (YYYY-MM-DD) an instant falls in, in Europe/Rome. */
+export function romeDayOf(ms: number): string {
+  return ROME_DAY.format(ms);
+}
+
+/** A calendar day (YYYY-MM-DD) moved by `n` days. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** The calendar month (YYYY-MM) an instant falls in, in Europe/Rome: statements are by Rome's months. */
