@@ -83,7 +83,6 @@ export async function searchNames(store: Pick<Store, 'reader' | 'dialect'>, quer
   const rows = await runSearch(store, {
     words: parsed.words,
     driving,
-    others: parsed.required.filter((w) => w !== driving.word),
     province,
     category,
     account: options.account,

@@ -19,8 +19,6 @@ export const SEARCH_CANDIDATES = 300;
 export interface SearchPlan {
   words: readonly QueryWord[];
   driving: DrivingWord;
-  /** The required words other than the driving one: every result has them too. */
-  others: readonly string[];
   province: string | undefined;
   category: string | undefined;
   account: string | undefined;
@@ -54,7 +52,8 @@ const searchStatement = compileByShape<string, SearchRow>(256);
 
 /** The driving word's candidates, ranked and paged, with their names and PECs: one statement. */
 export async function runSearch(store: Pick<Store, 'reader' | 'dialect'>, plan: SearchPlan): Promise<SearchRow[]> {
-  const { words, driving, others } = plan;
+  const { words, driving } = plan;
+  const others = driving.others;
   const values: Record<string, unknown> = {
     from: driving.word,
     to: prefixEnd(driving.word),
@@ -73,12 +72,14 @@ export async function runSearch(store: Pick<Store, 'reader' | 'dialect'>, plan: 
     values[`prefix${i}`] = ` ${word}`;
     values[`whole${i}`] = ` ${word} `;
   });
-  others.forEach((word, i) => {
+  others.forEach(({ word }, i) => {
     values[`other${i}`] = ` ${word}`;
+    values[`otherFrom${i}`] = word;
+    values[`otherTo${i}`] = prefixEnd(word);
   });
   const shape = [
     words.map((w) => (w.common ? 'c' : 'w')).join(''),
-    others.length,
+    others.map((o) => (o.few ? 'f' : 'm')).join(''),
     driving.last ? 'l' : '',
     plan.province === undefined ? '' : 'p',
     plan.category === undefined ? '' : 'k',
@@ -123,8 +124,18 @@ function buildSearch(db: Store['reader'], m: NameMatch, plan: SearchPlan, param:
         }
         // The other words before the one-posting check: on a multi-word query most postings
         // fail here (SQLite checks the conditions in this order, the cheap filters first).
-        plan.others.forEach((_, i) => {
-          q = q.where(sql<boolean>`${m.position(padded, param(`other${i}`))} > 0`);
+        plan.driving.others.forEach(({ few }, i) => {
+          q = few
+            ? // Its postings read once, in key order, into a temporary index probed for each
+              // posting: no name read. (`+`: so that SQLite keeps reading the driving word in order.)
+              q.where(sql<number>`+w.doc`, 'in', (db) =>
+                db
+                  .selectFrom('name_words')
+                  .select('doc')
+                  .where('word', '>=', param(`otherFrom${i}`))
+                  .where('word', '<', param(`otherTo${i}`)),
+              )
+            : q.where(sql<boolean>`${m.position(padded, param(`other${i}`))} > 0`);
         });
         // One posting per name: the name's first word that starts with the driving word.
         q = q.where(sql<boolean>`${m.position(padded, param('spaced'))} = ${m.position(padded, sql`' ' || w.word || ' '`)}`);

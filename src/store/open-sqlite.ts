@@ -72,9 +72,18 @@ function withStatementCache(db: BetterSqlite3.Database): BetterSqlite3.Database 
   });
 }
 
+/**
+ * The reading connection maps the file (mmap) instead of copying pages through its 16 MB page
+ * cache with a read() each: a name search touches hundreds of scattered pages of a 400 MB store
+ * (1M names), and its CPU p99 went from 8.5-10 ms to 5.6 ms with the map (bench/search.bench.ts).
+ * The map shares the OS page cache; past 1 GiB SQLite reads as before. Writes keep their path.
+ */
+const READER_MMAP_BYTES = 1024 ** 3;
+
 function openReader(file: string, busyTimeoutMs = 5000): BetterSqlite3.Database {
   const raw = new BetterSqlite3(file, { readonly: true });
   raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  raw.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
   return raw;
 }
 
