@@ -207,8 +207,14 @@ async function filledStore(name = NASTY): Promise<Filled> {
     })
     .execute();
   // second factor (0017)
-  await store.db.insertInto('totp_recovery_codes').values({ user_id: 'usr_1', code_hash: 'e'.repeat(64), created_at: now }).execute();
-  await store.db.insertInto('login_challenges').values({ token_hash: 'd'.repeat(64), user_id: 'usr_1', created_at: now, failures: 2 }).execute();
+  await store.db
+    .insertInto('totp_recovery_codes')
+    .values({ user_id: 'usr_1', code_hash: 'e'.repeat(64), created_at: now })
+    .execute();
+  await store.db
+    .insertInto('login_challenges')
+    .values({ token_hash: 'd'.repeat(64), user_id: 'usr_1', created_at: now, failures: 2 })
+    .execute();
   await store.db
     .insertInto('admin_sessions')
     .values({ token_hash: 'f'.repeat(64), user_id: 'usr_1', created_at: now, last_seen_at: now + 1 })
