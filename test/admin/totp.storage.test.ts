@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { generate } from 'otplib';
 import { ManualClock } from '../../src/clock.ts';
 import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts';
-import { createUser, type User } from '../../src/users/users.ts';
+import { createUser, setPassword, type User } from '../../src/users/users.ts';
 import { login } from '../../src/users/login.ts';
 import { completeLogin } from '../../src/users/login-second-step.ts';
 import { CHALLENGE_FAILURES, CHALLENGE_MS } from '../../src/users/login-challenge.ts';
@@ -240,5 +240,13 @@ await eachDialect(describe, 'TOTP second factor', (dialect) => {
     const resets = await listAudit(store.db, { action: 'user.totp_reset' });
     assert.equal(resets.length, 1);
     assert.deepEqual([resets[0].actor, resets[0].target, resets[0].after], ['cli', anna.id, { enabled: false }]);
+  });
+
+  test('a new password ends a login waiting for its code', async () => {
+    const { secret } = await enrol();
+    const challenge = await password();
+    await setPassword(store, clock.now(), 'anna', 'una-password-nuova', CLI_ACTOR, TEST_SCRYPT);
+    const code = await codeAt(secret, clock.now());
+    assert.deepEqual(await completeLogin(store, { challenge, code, address: HOME, now: clock.now() }, policy), { ok: false, reason: 'expired' });
   });
 });
