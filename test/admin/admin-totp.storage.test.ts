@@ -41,6 +41,10 @@ await eachDialect(describe, 'second factor in the back office', (dialect) => {
     assert.ok(secret && secret.length === 32);
     assert.match(page.body, new RegExp(`href="otpauth://totp/cercapec:otto\\?secret=${secret}&amp;issuer=cercapec"`));
     assert.equal((await client.get('/admin/me/totp')).body.includes(secret.slice(0, 4)), true, 'a reload shows the same secret');
+    assert.match(
+      page.body,
+      /<svg class="qr" role="img" aria-label="Codice QR del link otpauth" xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"><rect fill="white"[^>]*\/><path fill="black" d="M[^"]+"\/><\/svg>/,
+    );
 
     const wrong = await client.post('/admin/me/totp', { code: '12345x' });
     assert.equal(wrong.statusCode, 400);

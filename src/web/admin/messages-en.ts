@@ -424,7 +424,9 @@ export const en: Messages = {
   totpDisable: 'Turn off the second factor',
   totpStart: 'Make a secret',
   totpRestart: 'Make another secret',
-  totpStep1: '1. Add the account to your authenticator app: open the otpauth link on your phone, or type the secret in (time-based, 6 digits, 30 seconds).',
+  totpStep1:
+    '1. Add the account to your authenticator app: scan the QR code, or open the otpauth link on your phone, or type the secret in (time-based, 6 digits, 30 seconds).',
+  totpQr: 'QR code of the otpauth link',
   totpSecret: 'Secret',
   totpUri: 'otpauth link',
   totpStep2: '2. Type the code the app shows now, to confirm.',

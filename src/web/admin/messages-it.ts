@@ -440,7 +440,8 @@ export const it = {
   totpStart: 'Genera il segreto',
   totpRestart: 'Genera un altro segreto',
   totpStep1:
-    "1. Aggiungi l'account all'app di autenticazione: apri il link otpauth dal telefono, oppure inserisci a mano il segreto (tipo: basato sul tempo, 6 cifre, 30 secondi).",
+    "1. Aggiungi l'account all'app di autenticazione: inquadra il codice QR, o apri il link otpauth dal telefono, oppure inserisci a mano il segreto (tipo: basato sul tempo, 6 cifre, 30 secondi).",
+  totpQr: 'Codice QR del link otpauth',
   totpSecret: 'Segreto',
   totpUri: 'Link otpauth',
   totpStep2: "2. Scrivi il codice che l'app mostra ora, per confermare.",

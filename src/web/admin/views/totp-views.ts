@@ -5,6 +5,7 @@ import { stateOf, userOf } from '../admin-context.ts';
 import { formatDateTime } from '../format.ts';
 import { roleName } from './user-views.ts';
 import { totpUri } from '../../../users/totp.ts';
+import { qrCode } from '../qr-code.ts';
 import type { TotpState } from '../../../users/second-factor.ts';
 
 /** Recovery codes just made, shown this once (like a new API key). */
@@ -40,8 +41,8 @@ function grouped(secret: string): string {
 }
 
 /**
- * Enrolment: without a secret yet, the button that makes one; with one, the otpauth link and
- * the secret as text (what the app needs), then `form#totp-confirm` for the first code.
+ * Enrolment: without a secret yet, the button that makes one; with one, the QR code of the
+ * otpauth link, the link and the secret as text (what the app needs), then `form#totp-confirm` for the first code.
  */
 export function enrolPage(req: FastifyRequest, secret: string | null, error: string | null): SafeHtml {
   const { t } = stateOf(req);
@@ -51,6 +52,7 @@ export function enrolPage(req: FastifyRequest, secret: string | null, error: str
   const uri = totpUri(userOf(req).username, secret);
   return html`<h1>${t.totpTitle}</h1>
 <p>${t.totpStep1}</p>
+${qrCode(uri, t.totpQr)}
 <dl class="facts">
   <dt>${t.totpUri}</dt><dd><a href="${uri}" id="totp-uri">${uri}</a></dd>
   <dt>${t.totpSecret}</dt><dd><code id="totp-secret">${grouped(secret)}</code></dd>
