@@ -17,6 +17,7 @@ import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 import * as m0019dashboard from './migrations/0019-dashboard-indexes.ts';
 import * as m0016billing from './migrations/0016-billing-details.ts';
+import * as m0017totp from './migrations/0017-totp.ts';
 import * as m0018 from './migrations/0018-batch-settling.ts';
 import * as m0020searchRank from './migrations/0020-search-rank.ts';
 
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0015-backoffice-flash': m0015flash,
   '0019-dashboard-indexes': m0019dashboard,
   '0016-billing-details': m0016billing,
+  '0017-totp': m0017totp,
   '0018-batch-settling': m0018,
   '0020-search-rank': m0020searchRank,
 };
