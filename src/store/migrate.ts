@@ -17,9 +17,9 @@ import * as m0014 from './migrations/0014-customer-users.ts';
 import * as m0015flash from './migrations/0015-backoffice-flash.ts';
 import * as m0019dashboard from './migrations/0019-dashboard-indexes.ts';
 import * as m0016billing from './migrations/0016-billing-details.ts';
-import * as m0017totp from './migrations/0017-totp.ts';
 import * as m0018 from './migrations/0018-batch-settling.ts';
 import * as m0020searchRank from './migrations/0020-search-rank.ts';
+import * as m0021totp from './migrations/0021-totp.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -41,9 +41,9 @@ const migrations: Record<string, Migration> = {
   '0015-backoffice-flash': m0015flash,
   '0019-dashboard-indexes': m0019dashboard,
   '0016-billing-details': m0016billing,
-  '0017-totp': m0017totp,
   '0018-batch-settling': m0018,
   '0020-search-rank': m0020searchRank,
+  '0021-totp': m0021totp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

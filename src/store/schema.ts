@@ -40,7 +40,7 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   login_failures: LoginFailuresTable;
   audit_log: AuditLogTable;
-  // second factor (0017)
+  // second factor (0021)
   totp_recovery_codes: TotpRecoveryCodesTable;
   login_challenges: LoginChallengesTable;
   // batch idempotency (0010)
@@ -95,7 +95,7 @@ export const TABLE_KEYS = {
   admin_sessions: ['token_hash'],
   login_failures: ['username', 'address'],
   audit_log: ['id'],
-  // second factor (0017)
+  // second factor (0021)
   totp_recovery_codes: ['user_id', 'code_hash'],
   login_challenges: ['token_hash'],
   // batch idempotency (0010)
@@ -400,7 +400,7 @@ export interface UsersTable {
   updated_at: number;
   last_login_at: number | null;
   /**
-   * The TOTP secret, base32 (0017; src/users/second-factor.ts). Kept readable, like a webhook
+   * The TOTP secret, base32 (0021; src/users/second-factor.ts). Kept readable, like a webhook
    * secret: every code is checked with it and there is no server key to seal it with. Set when
    * enrolment starts; a second factor only once `totp_enabled_at` is set.
    */
@@ -410,7 +410,7 @@ export interface UsersTable {
   totp_last_step: number | null;
 }
 
-/** Single-use recovery codes (0017): only sha256(user id, code); a used code's row is deleted. */
+/** Single-use recovery codes (0021): only sha256(user id, code); a used code's row is deleted. */
 export interface TotpRecoveryCodesTable {
   user_id: string;
   code_hash: string;
@@ -418,7 +418,7 @@ export interface TotpRecoveryCodesTable {
 }
 
 /**
- * A login waiting for its second factor (0017; src/users/login-challenge.ts): the password was
+ * A login waiting for its second factor (0021; src/users/login-challenge.ts): the password was
  * right. Only the sha256 of the cookie's token is stored; it lives a few minutes and a few wrong codes.
  */
 export interface LoginChallengesTable {

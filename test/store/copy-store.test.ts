@@ -206,7 +206,7 @@ async function filledStore(name = NASTY): Promise<Filled> {
       totp_last_step: Math.floor(now / 30_000),
     })
     .execute();
-  // second factor (0017)
+  // second factor (0021)
   await store.db
     .insertInto('totp_recovery_codes')
     .values({ user_id: 'usr_1', code_hash: 'e'.repeat(64), created_at: now })
