@@ -15,7 +15,13 @@ import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { accountUserRoutes } from './routes/account-users.ts';
 
-const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound, ErrorCode.userNotFound];
+const NOT_FOUND: readonly string[] = [
+  ErrorCode.accountNotFound,
+  ErrorCode.keyNotFound,
+  ErrorCode.keyOfAnotherAccount,
+  ErrorCode.lookupNotFound,
+  ErrorCode.userNotFound,
+];
 
 /**
  * The back office under /admin (docs/back-office.md): server-rendered pages for admins and
