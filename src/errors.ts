@@ -15,6 +15,8 @@ export const ErrorCode = {
   noRequestForCode: 'no_request_for_code',
   accountNotFound: 'account_not_found',
   keyNotFound: 'key_not_found',
+  /** The key exists but belongs to another account than the one acting on it. */
+  keyOfAnotherAccount: 'key_of_another_account',
   invalidArgument: 'invalid_argument',
   rateLimited: 'rate_limited',
   datasetInvalid: 'dataset_invalid',

@@ -51,12 +51,27 @@ export async function addApiKey(
   return { id, key, prefix };
 }
 
-export async function revokeApiKey(store: Store, keyId: string, now: number, audit?: AuditBy): Promise<void> {
+/**
+ * Revokes one key of one account. A key of another account is refused
+ * (`key_of_another_account`), an unknown one too (`key_not_found`), so callers acting for an
+ * account need no check of their own; revoking a revoked key changes and records nothing.
+ *
+ * @example await revokeApiKey(store, { accountId: 'acc_…', keyId: 'key_…' }, clock.now(), audit);
+ */
+export async function revokeApiKey(store: Store, of: { accountId: string; keyId: string }, now: number, audit?: AuditBy): Promise<void> {
+  const { accountId, keyId } = of;
   const changed = await store.db.transaction().execute(async (trx) => {
-    const result = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', keyId)
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) {
-      const exists = await trx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
-      if (!exists) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
+      const row = await trx.selectFrom('api_keys').select('account_id').where('id', '=', keyId).executeTakeFirst();
+      if (!row) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
+      if (row.account_id !== accountId) throw new CercapecError(ErrorCode.keyOfAnotherAccount, `API key ${keyId} belongs to another account`);
       return false; // already revoked: nothing changed, nothing to record
     }
     await recordAuthChange(trx, store);
@@ -65,6 +80,13 @@ export async function revokeApiKey(store: Store, keyId: string, now: number, aud
     return true;
   });
   if (changed) authChangeCommitted(store);
+}
+
+/** The account a key belongs to, for the operator's CLI, which names a key by its id alone. */
+export async function apiKeyAccountId(db: Kysely<Database>, keyId: string): Promise<string> {
+  const row = await db.selectFrom('api_keys').select('account_id').where('id', '=', keyId).executeTakeFirst();
+  if (!row) throw new CercapecError(ErrorCode.keyNotFound, `no API key ${keyId}`);
+  return row.account_id;
 }
 
 export type Account = AccountsTable;

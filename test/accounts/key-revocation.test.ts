@@ -56,7 +56,7 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const store = await openTestStore(dialect);
     opened.push(() => store.destroy());
     const { app } = await serve(store, store.schema === 'public' ? undefined : store.schema);
-    const { key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const { account, key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     const other = await createAccount(store, 1, { name: 'b', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     // Load: polls keep both keys hot in the cache while the revocation happens.
     let stop = false;
@@ -67,7 +67,7 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     );
     assert.equal(await saldo(app, key.key), '5.00');
     assert.equal(await saldo(app, key.key), '5.00');
-    await revokeApiKey(store, key.id, 2);
+    await revokeApiKey(store, { accountId: account.id, keyId: key.id }, 2);
     assert.equal(await saldo(app, key.key), 'Error|Chiave non valida o disabilitata');
     await updateAccount(store, other.account.id, 3, { status: 'disabled' });
     assert.equal(await saldo(app, other.key.key), 'Error|Chiave non valida o disabilitata');
@@ -80,13 +80,13 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const store = await openTestStore(dialect, dir);
     opened.push(() => store.destroy());
     const { app } = await serve(store, dialect === 'postgres' ? store.schema : undefined);
-    const { key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const { account, key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     assert.equal(await saldo(app, key.key), '5.00');
     // Another process: its own store (own connections) on the same data.
     const elsewhere =
       dialect === 'sqlite' ? await openStore({ dataDir: dir }) : await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema: store.schema });
     opened.push(() => elsewhere.close());
-    await revokeApiKey(elsewhere, key.id, 2);
+    await revokeApiKey(elsewhere, { accountId: account.id, keyId: key.id }, 2);
     // SQLite reads the epoch at each request: the very next one is refused. PostgreSQL hears
     // the NOTIFY a moment after the commit.
     const refused = 'Error|Chiave non valida o disabilitata';

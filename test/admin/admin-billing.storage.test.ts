@@ -48,10 +48,8 @@ await eachDialect(describe, 'account billing details', (dialect) => {
   beforeEach(async () => {
     h = await createHarness(dialect);
     await staff(h.store, h.clock.now());
-    admin = new AdminClient(h.app);
-    operator = new AdminClient(h.app);
-    await admin.login('anna');
-    await operator.login('otto');
+    admin = await AdminClient.signedIn(h.app, 'anna');
+    operator = await AdminClient.signedIn(h.app, 'otto');
   });
   afterEach(() => h.close());
 

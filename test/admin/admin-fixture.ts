@@ -64,4 +64,15 @@ export class AdminClient extends FormClient {
   constructor(app: FastifyInstance, origin = 'http://localhost', remoteAddress = '127.0.0.1') {
     super(app, { base: '/admin', sessionCookie: 'cercapec_admin' }, origin, remoteAddress);
   }
+
+  /** A client already logged in as `username` (`staff` makes anna, otto and olga). */
+  static async signedIn(
+    app: FastifyInstance,
+    username: string,
+    options: { password?: string; origin?: string; remoteAddress?: string } = {},
+  ): Promise<AdminClient> {
+    const client = new AdminClient(app, options.origin, options.remoteAddress);
+    await client.login(username, options.password);
+    return client;
+  }
 }

@@ -19,10 +19,8 @@ describe('back office flows', () => {
   beforeEach(async () => {
     h = await createHarness('sqlite');
     await staff(h.store, h.clock.now());
-    admin = new AdminClient(h.app);
-    operator = new AdminClient(h.app);
-    await admin.login('anna');
-    await operator.login('otto');
+    admin = await AdminClient.signedIn(h.app, 'anna');
+    operator = await AdminClient.signedIn(h.app, 'otto');
   });
   afterEach(() => h.close());
 
@@ -245,6 +243,9 @@ describe('back office flows', () => {
       ),
     );
     assert.match(confirm.body, new RegExp(`<a href="/admin/accounts/${id}" autofocus>No, torna indietro</a>`));
+    // The key under another account's address: 404 (revokeApiKey refuses it), nothing revoked.
+    assert.equal((await admin.post(`/admin/accounts/${otherId}/keys/${keyId}/revoke`, { confirm: '1' })).statusCode, 404);
+    assert.equal(await saldo(key), '0.00', 'not revoked through another account');
     assert.equal((await admin.post(`/admin/accounts/${id}/keys/${keyId}/revoke`, { confirm: '1' })).headers.location, `/admin/accounts/${id}?done=revoked`);
     assert.equal(
       (await admin.get(`/admin/accounts/${id}/keys/${keyId}/revoke`)).headers.location,

@@ -54,8 +54,7 @@ describe('back office routes', () => {
   test('operators see the staff pages; billing, keys and the audit log are 403 for them', async () => {
     const { id: accountId } = await h.account();
     const keyId = (await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow()).id;
-    const operator = new AdminClient(h.app);
-    await operator.login('otto');
+    const operator = await AdminClient.signedIn(h.app, 'otto');
     for (const url of [...staffPages, `/admin/accounts/${accountId}`]) assert.equal((await operator.get(url)).statusCode, 200, url);
     for (const url of ['/admin/audit', '/admin/accounts/new']) {
       const res = await operator.get(url);
@@ -80,16 +79,14 @@ describe('back office routes', () => {
     assert.doesNotMatch(page, /\/revoke"/);
     assert.doesNotMatch(page, /href="\/admin\/audit"/);
 
-    const admin = new AdminClient(h.app);
-    await admin.login('anna');
+    const admin = await AdminClient.signedIn(h.app, 'anna');
     assert.equal((await admin.get('/admin/audit')).statusCode, 200);
     assert.equal((await admin.post(`/admin/accounts/${accountId}/topup`, { amount: '2,50', reason: 'bonifico' })).statusCode, 303);
   });
 
   test('every POST needs the session token and our own Origin', async () => {
     const { id: accountId } = await h.account();
-    const admin = new AdminClient(h.app);
-    await admin.login('anna');
+    const admin = await AdminClient.signedIn(h.app, 'anna');
     const url = `/admin/accounts/${accountId}/topup`;
     const fields = { amount: '1', reason: 'prova' };
     const refused = [
@@ -104,8 +101,7 @@ describe('back office routes', () => {
       assert.match(res.body, /Richiesta rifiutata/);
     }
     // Another session's token does not work either.
-    const other = new AdminClient(h.app);
-    await other.login('anna');
+    const other = await AdminClient.signedIn(h.app, 'anna');
     assert.notEqual(other.csrf, admin.csrf);
     assert.equal((await admin.post(url, fields, { csrf: other.csrf })).statusCode, 403);
     assert.equal((await h.store.db.selectFrom('ledger').select('id').where('account_id', '=', accountId).execute()).length, 1);
@@ -148,8 +144,7 @@ describe('back office routes', () => {
     assert.equal(waiting.statusCode, 429, 'the right password from the hammering address waits too');
     assert.ok(!attacker.cookies.has('cercapec_admin'));
     // The owner, from another address, logs in while the attacker hammers (it was a lock before).
-    const owner = new AdminClient(h.app, 'http://localhost', '198.51.100.10');
-    await owner.login('anna');
+    await AdminClient.signedIn(h.app, 'anna', { remoteAddress: '198.51.100.10' });
     for (let i = 0; i < 10; i++) assert.equal((await attacker.tryLogin('anna', 'x')).statusCode, 429);
     assert.equal((await new AdminClient(h.app, 'http://localhost', '198.51.100.11').tryLogin('anna', PASSWORD)).statusCode, 303);
     // An unknown name is slowed the same way (nothing revealed about which exist).
@@ -180,8 +175,7 @@ describe('back office routes', () => {
   });
 
   test('a session ends after 30 idle minutes; activity keeps it alive', async () => {
-    const client = new AdminClient(h.app);
-    await client.login('otto');
+    const client = await AdminClient.signedIn(h.app, 'otto');
     for (let i = 0; i < 4; i++) {
       h.clock.advance(29 * MINUTE);
       assert.equal((await client.get('/admin/queue')).statusCode, 200, `view ${i}`);
@@ -195,8 +189,7 @@ describe('back office routes', () => {
   });
 
   test('logout ends the session: the old cookie opens nothing', async () => {
-    const client = new AdminClient(h.app);
-    await client.login('otto');
+    const client = await AdminClient.signedIn(h.app, 'otto');
     const cookie = client.cookies.get('cercapec_admin')!;
     const res = await client.post('/admin/logout', {});
     assert.equal(res.statusCode, 303);
@@ -245,8 +238,7 @@ describe('back office routes', () => {
   test('pages: no inline script or style, no caching, CSP, Italian with an English switch', async () => {
     const { id: accountId } = await h.account();
     const { requestId } = await waitingRequest(h, accountId, cf11(1));
-    const admin = new AdminClient(h.app);
-    await admin.login('anna');
+    const admin = await AdminClient.signedIn(h.app, 'anna');
     const pages = [...staffPages, '/admin/audit', '/admin/accounts/new', `/admin/accounts/${accountId}`, `/admin/requests/${requestId}`, '/admin?hours=48'];
     const icon = await h.app.inject({ method: 'GET', url: '/favicon.svg' });
     assert.equal(icon.statusCode, 200);
@@ -272,8 +264,7 @@ describe('back office routes', () => {
 
   test('text in pages is escaped', async () => {
     const { id } = await h.account({ name: '<img src=x onerror=alert(1)> & "Rossi"' });
-    const admin = new AdminClient(h.app);
-    await admin.login('anna');
+    const admin = await AdminClient.signedIn(h.app, 'anna');
     const body = (await admin.get(`/admin/accounts/${id}`)).body;
     assert.ok(!body.includes('<img src=x'));
     assert.ok(body.includes('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Rossi&quot;'));

@@ -10,35 +10,16 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { assertAccessible, launchChromium, openPage, screenshotDir, skipWithoutChromium } from '../helpers/browser.ts';
 import { PASSWORD, staff, waitingRequest, cf11 } from './admin-fixture.ts';
 import { generate } from 'otplib';
 import { createUser } from '../../src/users/users.ts';
 import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** axe-core's browser bundle, evaluated in each page (a context that bypasses the CSP for it: the pages allow no injected script). */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
-const TMP = fileURLToPath(new URL('../../.tmp/', import.meta.url));
-const haveChromium = existsSync(CHROMIUM);
-const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
-
-describe('back office in headless Chromium', { skip }, () => {
+describe('back office in headless Chromium', { skip: skipWithoutChromium }, () => {
   let h: Harness | undefined;
   let browser: Browser | undefined;
   let base = '';
@@ -48,7 +29,6 @@ describe('back office in headless Chromium', { skip }, () => {
   let evilPage = '';
 
   before(async () => {
-    if (!haveChromium) throw new Error(`${INSTALL_HINT} (CI is set, so the browser suite fails instead of skipping)`);
     h = await createHarness('sqlite', { adminLoginsPerMinute: 0 });
     await staff(h.store, h.clock.now());
     await h.app.listen({ port: 0, host: '127.0.0.1' });
@@ -56,7 +36,7 @@ describe('back office in headless Chromium', { skip }, () => {
     evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(evilPage));
     await new Promise<void>((resolve) => evil!.listen(0, '127.0.0.1', resolve));
     evilBase = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -71,17 +51,8 @@ describe('back office in headless Chromium', { skip }, () => {
   }
 
   /** A fresh browser context; console errors (CSP violations among them) are collected. */
-  async function newPage(t: { after(fn: () => Promise<void>): void }, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
-    assert.ok(browser, 'browser launched');
-    const context = await browser.newContext({ viewport, locale: 'it-IT' });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    return { page, errors };
+  function newPage(t: { after(fn: () => Promise<void>): void }, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+    return openPage(browser, t, { viewport, locale: 'it-IT' });
   }
 
   /** Waits until autofocus (applied at the first rendering after load) has put the focus on `selector`. */
@@ -226,8 +197,7 @@ describe('back office in headless Chromium', { skip }, () => {
       await page.waitForSelector(`#${chart}[data-drawn="true"] canvas`);
     }
     await page.waitForSelector('#chart-sources[data-drawn="true"] canvas');
-    mkdirSync(TMP, { recursive: true });
-    await page.screenshot({ path: `${TMP}admin-dashboard.png`, fullPage: true });
+    await page.screenshot({ path: `${screenshotDir()}admin-dashboard.png`, fullPage: true });
     assert.deepEqual(errors, [], 'no CSP violation or script error');
     await page.goto(`${base}/admin?lang=en`);
     assert.equal(await page.locator('h1').innerText(), 'Dashboard');
@@ -248,37 +218,26 @@ describe('back office in headless Chromium', { skip }, () => {
     assert.equal(await page.locator('#low-balance a').first().innerText(), 'Saldo basso Srl');
     await page.goto(`${base}/admin?range=7d`);
     await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
-    mkdirSync(TMP, { recursive: true });
-    await page.screenshot({ path: `${TMP}admin-dashboard-7d.png`, fullPage: true });
+    await page.screenshot({ path: `${screenshotDir()}admin-dashboard-7d.png`, fullPage: true });
     assert.deepEqual(errors, [], 'no CSP violation or script error');
 
     // axe runs in a context that lets its script in (the pages' CSP allows none).
-    assert.ok(browser, 'browser launched');
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
-    t.after(() => context.close());
-    const axePage = await context.newPage();
+    const { page: axePage } = await openPage(browser, t, { viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
     await login(axePage, 'otto');
     for (const path of ['/admin?range=7d', '/admin?range=today&below=5', '/admin?from=2026-11-20&to=2026-11-10&below=x']) {
       for (const lang of ['it', 'en']) {
         await axePage.goto(`${base}${path}&lang=${lang}`);
-        await axePage.evaluate(AXE_SOURCE);
-        const violations = (await axePage.evaluate(
-          'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
-        )) as string[];
-        assert.deepEqual(violations, [], `${path} (${lang})`);
+        await assertAccessible(axePage, `${path} (${lang})`);
       }
     }
   });
 
   test('axe finds no violation on the pages of accounts, requests, confirmations, the queue and the audit log', async (t) => {
-    assert.ok(browser, 'browser launched');
     const { id, key } = await harness().account({ operatorFallback: true, name: 'Studio 100% Verdi' });
     const keyId = (await harness().store.db.selectFrom('api_keys').select('id').where('account_id', '=', id).executeTakeFirstOrThrow()).id;
     const { requestId, jobId } = await waitingRequest(harness(), id, cf11(7));
     assert.ok(key);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
-    t.after(() => context.close());
-    const page = await context.newPage();
+    const { page } = await openPage(browser, t, { viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
     await login(page, 'olga');
     await page.goto(`${base}/admin/queue`);
     await page.locator('button[accesskey="p"]').click();
@@ -300,11 +259,7 @@ describe('back office in headless Chromium', { skip }, () => {
     for (const path of pages) {
       for (const lang of ['it', 'en']) {
         await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-        await page.evaluate(AXE_SOURCE);
-        const violations = (await page.evaluate(
-          'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
-        )) as string[];
-        assert.deepEqual(violations, [], `${path} (${lang})`);
+        await assertAccessible(page, `${path} (${lang})`);
       }
     }
   });
@@ -368,7 +323,7 @@ describe('back office in headless Chromium', { skip }, () => {
     const { requestId } = await waitingRequest(harness(), id, cf11(4));
     const { page } = await newPage(t, { width: 360, height: 740 });
     await login(page, 'anna');
-    mkdirSync(TMP, { recursive: true });
+    const screenshots = screenshotDir();
     for (const [name, path] of [
       ['dashboard', '/admin'],
       ['queue', '/admin/queue'],
@@ -380,7 +335,7 @@ describe('back office in headless Chromium', { skip }, () => {
     ]) {
       await page.goto(`${base}${path}`);
       if (path === '/admin') await page.waitForSelector('#chart-hourly[data-drawn="true"] canvas');
-      await page.screenshot({ path: `${TMP}admin-${name}-360.png`, fullPage: true });
+      await page.screenshot({ path: `${screenshots}admin-${name}-360.png`, fullPage: true });
       const { scrollWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth })')) as { scrollWidth: number };
       assert.ok(scrollWidth <= 360, `${path}: scrollWidth ${scrollWidth} > 360`);
     }

@@ -61,8 +61,8 @@ await eachDialect(describe, 'back office data', (dialect) => {
     await topUp(h.store, account.id, 250, now, 'bonifico 12/11', ADMIN);
     await topUp(h.store, account.id, -30, now, 'storno', CLI_ACTOR);
     const second = await addApiKey(h.store, account.id, now, { label: 'gestionale', audit: ADMIN });
-    await revokeApiKey(h.store, key.id, now, ADMIN);
-    await revokeApiKey(h.store, key.id, now, ADMIN); // already revoked: no second record
+    await revokeApiKey(h.store, { accountId: account.id, keyId: key.id }, now, ADMIN);
+    await revokeApiKey(h.store, { accountId: account.id, keyId: key.id }, now, ADMIN); // already revoked: no second record
     await updateAccount(h.store, account.id, now, { billingMode: 'postpaid', priceCents: 12, creditLimitCents: 5000, operatorFallback: true }, ADMIN);
     await updateAccount(h.store, account.id, now, { priceCents: 12 }, ADMIN); // no change, no record
     await topUp(h.store, account.id, 100, now); // no actor: not audited (internal callers)

@@ -24,8 +24,7 @@ await eachDialect(describe, 'dashboard pages', (dialect) => {
   beforeEach(async () => {
     h = await createHarness(dialect, { lowBalanceCents: 600 });
     await staff(h.store, h.clock.now());
-    operator = new AdminClient(h.app);
-    await operator.login('otto');
+    operator = await AdminClient.signedIn(h.app, 'otto');
   });
   afterEach(() => h.close());
 

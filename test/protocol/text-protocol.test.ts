@@ -324,7 +324,7 @@ await eachDialect(describe, 'text protocol', (dialect) => {
         const revoked = await h.account();
         const row = await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', revoked.id).executeTakeFirstOrThrow();
         await saldo(app, revoked.key, enc);
-        await revokeApiKey(h.store, row.id, h.clock.now());
+        await revokeApiKey(h.store, { accountId: revoked.id, keyId: row.id }, h.clock.now());
         await expectPost(app, { key: revoked.key, saldo: '' }, enc, 'Error|Chiave non valida o disabilitata');
         await expectPost(app, { key: revoked.key, cf: FOUND_CODE }, enc, 'Error|Chiave non valida o disabilitata');
 
@@ -394,7 +394,7 @@ await eachDialect(describe, 'text protocol', (dialect) => {
       await h.store.db.updateTable('accounts').set({ status: 'active' }).where('id', '=', acc.id).execute();
       await expectGet(app, { key: acc.key, token }, `WAIT|${token}`);
       const row = await h.store.db.selectFrom('api_keys').select('id').where('account_id', '=', acc.id).executeTakeFirstOrThrow();
-      await revokeApiKey(h.store, row.id, h.clock.now());
+      await revokeApiKey(h.store, { accountId: acc.id, keyId: row.id }, h.clock.now());
       await expectGet(app, { key: acc.key, token }, 'ERROR|Chiave non valida o disabilitata');
     });
   });

@@ -14,8 +14,7 @@ describe('back office: search by name on the requests page', () => {
   afterEach(() => h.close());
 
   test('lists the names found with code, IPA code, place, PEC and source, escaped; Italian first, English on request', async () => {
-    const operator = new AdminClient(h.app);
-    await operator.login('otto');
+    const operator = await AdminClient.signedIn(h.app, 'otto');
     const empty = await operator.get('/admin/requests');
     assert.equal(empty.statusCode, 200);
     assert.match(empty.body, /<input type="search" id="f-name" name="name"/);

@@ -58,7 +58,7 @@ async function filledStore(name = NASTY): Promise<Filled> {
     defaultReference: 'rif. n° 1',
   });
   const other = await createAccount(store, clock.now(), { name: 'Postpagato', billingMode: 'postpaid', priceCents: 0 });
-  await revokeApiKey(store, other.key.id, clock.now() + 1);
+  await revokeApiKey(store, { accountId: other.account.id, keyId: other.key.id }, clock.now() + 1);
   await addApiKey(store, other.account.id, clock.now(), { label: 'étiquette ✓' });
   await topUp(store, account.id, 250, clock.now(), 'bonifico n° 12 — «saldo»');
   await topUp(store, account.id, -30, clock.now(), undefined);

@@ -39,8 +39,7 @@ describe('back office: the address timeline and the watch counts', () => {
     h.clock.advance(DAY);
     await importDirectory('nuova@pec.example');
     const made = await h.app.inject({ method: 'POST', url: '/v1/lookups', payload: { code: A.cf }, headers: { authorization: `Bearer ${key}` } });
-    const admin = new AdminClient(h.app);
-    await admin.login('anna');
+    const admin = await AdminClient.signedIn(h.app, 'anna');
     const detail = await admin.get(`/admin/requests/${made.json().id}`);
     assert.equal(detail.statusCode, 200);
     const timeline = /<table id="address-timeline">([\s\S]*?)<\/table>/.exec(detail.body)?.[1] ?? '';

@@ -4,38 +4,21 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { axeViolations, launchChromium, openPage, skipWithoutChromium } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
-const haveChromium = existsSync(CHROMIUM);
-const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-describe('/docs in headless Chromium', { skip }, () => {
+describe('/docs in headless Chromium', { skip: skipWithoutChromium }, () => {
   let h: Harness | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    if (!haveChromium) throw new Error(`${INSTALL_HINT} (CI is set, so the browser suite fails instead of skipping)`);
     h = await createHarness('sqlite');
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -44,30 +27,18 @@ describe('/docs in headless Chromium', { skip }, () => {
   });
 
   test('loads and renders the operations without a CSP violation or script error', async (t) => {
-    assert.ok(browser);
-    const context = await browser.newContext();
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || /Content.Security.Policy/i.test(msg.text())) errors.push(msg.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    const { page, errors } = await openPage(browser, t);
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 15_000 });
     assert.deepEqual(errors, [], 'no CSP violation or script error');
   });
 
   test("axe: no contrast finding; what is left is Swagger UI's own markup, as docs/json-api.md says", async (t) => {
-    assert.ok(browser);
     // The CSP allows no injected script: this context bypasses it for axe only.
-    const context = await browser.newContext({ bypassCSP: true });
-    t.after(() => context.close());
-    const page = await context.newPage();
+    const { page } = await openPage(browser, t, { bypassCSP: true });
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 15_000 });
-    await page.evaluate(AXE_SOURCE);
-    const found = (await page.evaluate('axe.run(document).then((r) => r.violations.map((v) => v.id + ":" + v.nodes.length))')) as string[];
+    const found = (await axeViolations(page)).map((v) => `${v.id}:${v.nodes.length}`);
     // Listed in docs/json-api.md: nested buttons in the operation headers, the logo without alt,
     // the unlabeled spec-URL field, a skipped heading level, content outside landmarks.
     const known = new Set(['nested-interactive', 'image-alt', 'label', 'heading-order', 'region']);

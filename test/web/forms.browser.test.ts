@@ -5,50 +5,34 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/services.ts';
+import { launchChromium, openPage, screenshotDir, skipWithoutChromium } from '../helpers/browser.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { isPending } from '../../src/lookups/lookup-status.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
 const SAMPLE = fileURLToPath(new URL('../../demo/enti-sample-comuni.csv', import.meta.url));
-const TMP = fileURLToPath(new URL('../../.tmp/', import.meta.url));
 
 const FOUND_CODE = '82003050109';
 const FOUND_PEC = 'protocollo@pec.comune.rezzoaglio.ge.it';
 /** Resolves as soon as the worker answers; only bounds a broken run. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
-const haveChromium = existsSync(CHROMIUM);
-// Without Chromium the suite is skipped locally, but on CI a missing browser is a failure.
-const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
-
-describe('test forms in headless Chromium', { skip }, () => {
+describe('test forms in headless Chromium', { skip: skipWithoutChromium }, () => {
   let h: Harness | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    if (!haveChromium) throw new Error(`${INSTALL_HINT} (CI is set, so the browser suite fails instead of skipping)`);
     h = await createHarness();
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     await importDataset(h.store, h.clock, { file: SAMPLE, format: 'ipa-enti', name: 'ipa-enti-browser' });
     h.worker.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -62,10 +46,7 @@ describe('test forms in headless Chromium', { skip }, () => {
   }
 
   async function newPage(t: { after(fn: () => Promise<void>): void }, viewport = { width: 1024, height: 768 }): Promise<Page> {
-    assert.ok(browser, 'browser launched');
-    const context: BrowserContext = await browser.newContext({ viewport, locale: 'it-IT' });
-    t.after(() => context.close());
-    return context.newPage();
+    return (await openPage(browser, t, { viewport, locale: 'it-IT' })).page;
   }
 
   /** Opens a form, fills it, submits it and returns the protocol's answer line shown by the browser. */
@@ -162,7 +143,7 @@ describe('test forms in headless Chromium', { skip }, () => {
 
   test('at 360px the pages do not overflow horizontally (screenshot in .tmp/)', async (t) => {
     const page = await newPage(t, { width: 360, height: 740 });
-    mkdirSync(TMP, { recursive: true });
+    const screenshots = screenshotDir();
     for (const path of [
       '/',
       '/index_post.html',
@@ -174,13 +155,13 @@ describe('test forms in headless Chromium', { skip }, () => {
       '/en/index_get.html',
     ]) {
       await page.goto(`${base}${path}`);
-      if (path === '/') await page.screenshot({ path: `${TMP}home-360.png`, fullPage: true });
+      if (path === '/') await page.screenshot({ path: `${screenshots}home-360.png`, fullPage: true });
       // A string expression: the test's TypeScript has no DOM types.
       const { scrollWidth, clientWidth } = (await page.evaluate(
         '({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })',
       )) as { scrollWidth: number; clientWidth: number };
       assert.ok(scrollWidth <= 360, `${path}: scrollWidth ${scrollWidth} > 360 (client ${clientWidth})`);
     }
-    assert.ok(existsSync(`${TMP}home-360.png`));
+    assert.ok(existsSync(`${screenshots}home-360.png`));
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeOptions, withStore } from '../context.ts';
 import { resolveAccount } from '../../accounts/accounts.ts';
-import { addApiKey, listApiKeys, revokeApiKey } from '../../accounts/api-keys.ts';
+import { addApiKey, apiKeyAccountId, listApiKeys, revokeApiKey } from '../../accounts/api-keys.ts';
 import { systemClock } from '../../clock.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
 
@@ -33,7 +33,7 @@ export function keysCommand(program: Command): void {
 
   storeOptions(keys.command('revoke <key-id>').description('revoke a key at once')).action(async (keyId: string, opts) => {
     await withStore(opts, async (store) => {
-      await revokeApiKey(store, keyId, systemClock.now(), CLI_ACTOR);
+      await revokeApiKey(store, { accountId: await apiKeyAccountId(store.db, keyId), keyId }, systemClock.now(), CLI_ACTOR);
       console.log(`key ${keyId} revoked`);
     });
   });

@@ -17,7 +17,13 @@ import { accountUserRoutes } from './routes/account-users.ts';
 import { meRoutes } from './routes/me.ts';
 import { userTotpRoutes } from './routes/user-totp.ts';
 
-const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound, ErrorCode.userNotFound];
+const NOT_FOUND: readonly string[] = [
+  ErrorCode.accountNotFound,
+  ErrorCode.keyNotFound,
+  ErrorCode.keyOfAnotherAccount,
+  ErrorCode.lookupNotFound,
+  ErrorCode.userNotFound,
+];
 
 /**
  * The back office under /admin (docs/back-office.md): server-rendered pages for admins and

@@ -17,7 +17,7 @@ import { portalKeyRoutes } from './routes/keys.ts';
 import { portalWebhookRoutes } from './routes/webhook.ts';
 import { portalSearchRoutes } from './routes/search.ts';
 
-const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound];
+const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.keyOfAnotherAccount, ErrorCode.lookupNotFound];
 
 /**
  * The customer portal under /portal (docs/portal.md): server-rendered pages for the people of

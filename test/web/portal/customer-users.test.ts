@@ -43,16 +43,14 @@ describe('customer users', () => {
   test("an account's back-office page lists its customer users; an admin creates one, who logs in at /portal", async () => {
     const { id } = await h.account({ name: 'Ditta Verdi' });
     await staff(h.store, h.clock.now());
-    const anna = new AdminClient(h.app);
-    await anna.login('anna');
+    const anna = await AdminClient.signedIn(h.app, 'anna');
     assert.match((await anna.get(`/admin/accounts/${id}`)).body, new RegExp(`href="/admin/accounts/${id}/users"`));
     await anna.get(`/admin/accounts/${id}/users`);
     const created = await anna.post(`/admin/accounts/${id}/users`, { username: 'Verdi', password: 'password-di-verdi' });
     assert.equal(created.statusCode, 303);
     const list = await anna.get(String(created.headers.location));
     assert.match(list.body, /<td>verdi<\/td>/);
-    const otto = new AdminClient(h.app, 'http://localhost', '10.1.1.1');
-    await otto.login('otto');
+    const otto = await AdminClient.signedIn(h.app, 'otto', { remoteAddress: '10.1.1.1' });
     await otto.get(`/admin/accounts/${id}/users`);
     assert.equal((await otto.post(`/admin/accounts/${id}/users`, { username: 'altro', password: 'password-di-altro' })).statusCode, 403, 'operators only look');
     const verdi = new PortalClient(h.app, 'http://localhost', '10.1.1.2');

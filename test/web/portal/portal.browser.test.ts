@@ -8,49 +8,22 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import ExcelJS from 'exceljs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createHarness, type Harness } from '../../helpers/services.ts';
+import { assertAccessible, launchChromium, openPage, screenshotDir, skipWithoutChromium } from '../../helpers/browser.ts';
 import { cf11 } from '../../admin/admin-fixture.ts';
 import { customer, PASSWORD } from './portal-fixture.ts';
 import { loadMirror } from '../../search/fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const INSTALL_HINT = 'chromium not installed: apt-get install -y chromium';
-const TMP = fileURLToPath(new URL('../../../.tmp/', import.meta.url));
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const haveChromium = existsSync(CHROMIUM);
-const skip = haveChromium || process.env.CI ? false : INSTALL_HINT;
-
-interface AxeViolation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-describe('customer portal in headless Chromium', { skip }, () => {
+describe('customer portal in headless Chromium', { skip: skipWithoutChromium }, () => {
   let h: Harness | undefined;
   let browser: Browser | undefined;
   let base = '';
 
   before(async () => {
-    if (!haveChromium) throw new Error(`${INSTALL_HINT} (CI is set, so the browser suite fails instead of skipping)`);
-    mkdirSync(TMP, { recursive: true });
     h = await createHarness('sqlite', { adminLoginsPerMinute: 0 });
     const { id } = await h.account({ name: 'Studio Rossi', initialCreditCents: 10_000, priceCents: 10 });
     await customer(h.store, h.clock.now(), 'rossi', id);
@@ -58,7 +31,7 @@ describe('customer portal in headless Chromium', { skip }, () => {
     await loadMirror(h.store);
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -66,30 +39,8 @@ describe('customer portal in headless Chromium', { skip }, () => {
     await h?.close();
   });
 
-  async function newPage(t: { after(fn: () => Promise<void>): void }, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
-    assert.ok(browser, 'browser launched');
-    const context = await browser.newContext({ viewport, locale: 'it-IT', acceptDownloads: true });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    return { page, errors };
-  }
-
-  /** axe-core run in the page through the DevTools protocol (not a script tag: the CSP would refuse it). */
-  async function axe(page: Page): Promise<AxeViolation[]> {
-    await page.evaluate(AXE_SOURCE);
-    return (await page.evaluate(
-      'axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))',
-    )) as AxeViolation[];
-  }
-
-  async function expectAccessible(page: Page, what: string): Promise<void> {
-    const violations = await axe(page);
-    assert.deepEqual(violations, [], `${what}: axe violations\n${JSON.stringify(violations, null, 2)}`);
+  function newPage(t: { after(fn: () => Promise<void>): void }, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+    return openPage(browser, t, { viewport, locale: 'it-IT', acceptDownloads: true });
   }
 
   async function login(page: Page): Promise<void> {
@@ -104,12 +55,12 @@ describe('customer portal in headless Chromium', { skip }, () => {
   test('login, upload a CSV, pick the column, confirm, progress, download CSV and XLSX; axe on every step', async (t) => {
     const { page, errors } = await newPage(t);
     await page.goto(`${base}/portal/login`);
-    await expectAccessible(page, 'login');
+    await assertAccessible(page, 'login');
     await login(page);
-    await expectAccessible(page, 'home');
+    await assertAccessible(page, 'home');
 
     await page.goto(`${base}/portal/upload`);
-    await expectAccessible(page, 'upload');
+    await assertAccessible(page, 'upload');
     // A file dropped on the zone goes into the input (portal.js).
     const dropped = await page.evaluate(`(() => {
       const data = new DataTransfer();
@@ -123,7 +74,7 @@ describe('customer portal in headless Chromium', { skip }, () => {
     await page.setInputFiles('form#batch-upload input[name=file]', { name: 'elenco.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await Promise.all([page.waitForURL(/\/portal\/uploads\/[^/?]+$/), page.click('form#batch-upload button[type=submit]')]);
     assert.equal(await page.inputValue('select#column'), 'piva_vecchia', 'the detected column');
-    await expectAccessible(page, 'preview');
+    await assertAccessible(page, 'preview');
     await page.selectOption('select#column', 'piva');
     await Promise.all([page.waitForURL(/column=piva$/), page.click('form[method=get] button[type=submit]')]);
     assert.equal(await page.textContent('#preview-rows'), '3');
@@ -132,11 +83,11 @@ describe('customer portal in headless Chromium', { skip }, () => {
     await Promise.all([page.waitForURL(/\/portal\/batches\/bat_/), page.click('#batch-confirm')]);
     assert.equal(await page.locator('a[data-format=csv]').count(), 0, 'no downloads while running');
     assert.match((await page.textContent('#batch-message')) ?? '', /in corso/);
-    await expectAccessible(page, 'batch in progress');
+    await assertAccessible(page, 'batch in progress');
     // The lookups are answered only now: the page's script sees the batch complete and shows the downloads.
     h!.worker.start();
     await page.waitForSelector('a[data-format=csv]', { timeout: 30_000 });
-    await expectAccessible(page, 'batch completed');
+    await assertAccessible(page, 'batch completed');
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('a[data-format=csv]')]);
     const csvText = (await readFile((await csvDownload.path())!, 'utf8')).replace(/^\ufeff/, '');
@@ -158,12 +109,13 @@ describe('customer portal in headless Chromium', { skip }, () => {
 
   test('every other portal page: axe finds nothing, and nothing overflows a 390 px phone', async (t) => {
     const { page, errors } = await newPage(t, { width: 390, height: 844 });
+    const screenshots = screenshotDir();
     await login(page);
     // A key, so the keys page has a table and a revoke confirmation to look at.
     await page.goto(`${base}/portal/keys`);
     await Promise.all([page.waitForURL(`${base}/portal/keys`), page.click('#key-create')]);
     assert.match((await page.textContent('#new-key')) ?? '', /^cp_/);
-    await expectAccessible(page, 'keys with a new key');
+    await assertAccessible(page, 'keys with a new key');
     const revokeHref = await page.getAttribute('a[href$="/revoke"]', 'href');
     // A preview with a wide row, and a batch page (the first test's batch, when it ran).
     await page.goto(`${base}/portal/upload`);
@@ -193,9 +145,9 @@ describe('customer portal in headless Chromium', { skip }, () => {
     for (const path of paths) {
       if (path === '/portal/login') await page.click('form[action="/portal/logout"] button');
       await page.goto(`${base}${path}`);
-      await expectAccessible(page, path);
+      await assertAccessible(page, path);
       const name = path.replace(/[^a-z0-9]+/gi, '-');
-      await page.screenshot({ path: `${TMP}portal${name}-390.png`, fullPage: true });
+      await page.screenshot({ path: `${screenshots}portal${name}-390.png`, fullPage: true });
       const { scrollWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth })')) as { scrollWidth: number };
       assert.ok(scrollWidth <= 390, `${path}: scrollWidth ${scrollWidth} > 390`);
     }

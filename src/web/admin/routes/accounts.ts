@@ -222,11 +222,13 @@ export function accountRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.post<{ Params: { id: string; keyId: string } }>('/accounts/:id/keys/:keyId/revoke', ADMIN, async (req, reply) => {
-    const key = await findApiKey(store.db, req.params.id, req.params.keyId);
-    if (!key) return errorPage(req, reply, 404);
-    // A form without the confirmation step (an old page, a stray click) only leads to it.
-    if (field(req.body, 'confirm') !== '1') return reply.redirect(`/admin/accounts/${req.params.id}/keys/${key.id}/revoke`, 303);
-    await revokeApiKey(store, key.id, clock.now(), auditBy(req));
+    const { id: accountId, keyId } = req.params;
+    // A form without the confirmation step (an old page, a stray click) only leads to it, which
+    // answers 404 for a key that is not this account's.
+    if (field(req.body, 'confirm') !== '1')
+      return reply.redirect(`/admin/accounts/${encodeURIComponent(accountId)}/keys/${encodeURIComponent(keyId)}/revoke`, 303);
+    // Another account's key or an unknown one: a typed error, answered 404 by the plugin.
+    await revokeApiKey(store, { accountId, keyId }, clock.now(), auditBy(req));
     return reply.redirect(`/admin/accounts/${req.params.id}?done=revoked`, 303);
   });
 

@@ -66,10 +66,8 @@ ${
   });
 
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (req, reply) => {
-    // Only a key of this account: revokeApiKey itself does not ask whose key it is.
-    const key = await findKey(req, req.params.id);
-    if (!key) return portalErrorPage(req, reply, 404);
-    await revokeApiKey(store, key.id, clock.now(), auditOf(req));
+    // Another account's key or an unknown one: a typed error, answered 404 by the plugin.
+    await revokeApiKey(store, { accountId: accountIdOf(req), keyId: req.params.id }, clock.now(), auditOf(req));
     return reply.redirect('/portal/keys?revoked=1', 303);
   });
 }
