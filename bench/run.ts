@@ -13,6 +13,7 @@ import { batchUploadStallBench } from './batch-upload-stall.bench.ts';
 import { xlsxBombsBench } from './xlsx-bombs.bench.ts';
 import { watchesBench } from './watches.bench.ts';
 import { searchBench } from './search.bench.ts';
+import { constantTimeBench } from './constant-time.bench.ts';
 import { ROOT } from './lib/processes.ts';
 
 const ALL: Bench[] = [
@@ -26,6 +27,7 @@ const ALL: Bench[] = [
   xlsxBombsBench,
   watchesBench,
   searchBench,
+  constantTimeBench,
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

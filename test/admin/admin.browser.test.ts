@@ -270,13 +270,7 @@ describe('back office in headless Chromium', { skip: skipWithoutChromium }, () =
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
     t.after(() => context.close());
     const page = await context.newPage();
-    const axe = async (label: string) => {
-      await page.evaluate(AXE_SOURCE);
-      const violations = (await page.evaluate(
-        'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
-      )) as string[];
-      assert.deepEqual(violations, [], label);
-    };
+    const axe = (label: string) => assertAccessible(page, label);
     const code = () => generate({ secret, epoch: Math.floor(harness().clock.now() / 1000) });
     await login(page, 'teo');
     await page.goto(`${base}/admin/me`);

@@ -29,20 +29,8 @@ test('secretsEqual: equal secrets match, anything else does not, whatever the le
   assert.equal(secretsEqual(undefined, ''), false);
 });
 
-test('secretsEqual takes the same time for a near miss, a far miss and a wrong length', () => {
-  const secret = 'x'.repeat(4096);
-  const time = (given: string) => {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 2000; i++) secretsEqual(given, secret);
-    return Number(process.hrtime.bigint() - started);
-  };
-  for (let i = 0; i < 3; i++) time('y'); // warm up
-  const near = Math.min(...[0, 1, 2].map(() => time(`${'x'.repeat(4095)}y`)));
-  const far = Math.min(...[0, 1, 2].map(() => time(`y${'x'.repeat(4095)}`)));
-  // Hashing dominates; a comparison that stops at the first difference would differ by the whole
-  // 4 KB scan. Generous bounds: this machine is shared and noisy.
-  assert.ok(near / far < 1.5 && far / near < 1.5, `near ${near} ns, far ${far} ns`);
-});
+// That it takes the same time for a near miss, a far miss and a wrong length is timed by
+// `npm run bench -- constant-time`, not here: no assertion on elapsed time in the suite.
 
 /** Identifiers that hold secrets compared with === or !== (lengths, types, null checks and paths are fine). */
 const SECRET_COMPARISON =
