@@ -5,7 +5,6 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnec
 import type { Database } from './schema.ts';
 import { sqliteCapabilities } from './dialect.ts';
 import type { Store } from './store.ts';
-import { startCheckpointer } from './sqlite-checkpointer.ts';
 
 /**
  * Kysely's SQLite driver opens transactions with a deferred BEGIN. With another process (an admin
@@ -130,7 +129,6 @@ export function openSqlite(options: SqliteOptions): Store {
   // state (WAL) at once. An in-memory database cannot be shared: there the writer reads too.
   const rawReader = file === ':memory:' ? raw : openReader(file, options.busyTimeoutMs);
   const reader = rawReader === raw ? db : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(rawReader) }) });
-  const checkpointer = file === ':memory:' ? null : startCheckpointer(file, (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`));
   let epochRead: BetterSqlite3.Statement<[], { epoch: number }> | undefined;
   return {
     db,
@@ -146,7 +144,6 @@ export function openSqlite(options: SqliteOptions): Store {
     dialect: sqliteCapabilities,
     description: file === ':memory:' ? 'sqlite (in memory)' : `sqlite ${file}`,
     async close() {
-      await checkpointer?.close();
       if (reader !== db) await reader.destroy();
       await db.destroy();
     },
