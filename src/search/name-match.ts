@@ -8,22 +8,18 @@ import type { DialectCapabilities } from '../store/dialect.ts';
 export interface NameMatch {
   /** Byte order: PostgreSQL's default collation would order "a b" and "ab" by other rules than SQLite. */
   ordered(column: string): RawBuilder<string>;
-  /** 1-based position of `needle` in `haystack`, 0 when absent. */
-  position(haystack: RawBuilder<string>, needle: string): RawBuilder<number>;
-  /** The same with the needle an expression. */
-  positionOf(haystack: RawBuilder<string>, needle: RawBuilder<unknown>): RawBuilder<number>;
+  /** 1-based position of `needle` (a value or an expression) in `haystack`, 0 when absent. */
+  position(haystack: RawBuilder<string>, needle: unknown): RawBuilder<number>;
 }
 
 const sqliteMatch: NameMatch = {
   ordered: (column) => sql<string>`${sql.ref(column)}`,
   position: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
-  positionOf: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
 };
 
 const postgresMatch: NameMatch = {
   ordered: (column) => sql<string>`${sql.ref(column)} collate "C"`,
   position: (haystack, needle) => sql<number>`strpos(${haystack}, ${needle})`,
-  positionOf: (haystack, needle) => sql<number>`strpos(${haystack}, ${needle})`,
 };
 
 export function nameMatchFor(dialect: Pick<DialectCapabilities, 'name'>): NameMatch {

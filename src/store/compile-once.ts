@@ -3,6 +3,11 @@ import type { Database } from './schema.ts';
 
 const SENTINEL = '\u0000cercapec-param:';
 
+interface Compiled<P extends string, R> {
+  query: CompiledQuery<R>;
+  names: P[];
+}
+
 /**
  * A query built and compiled once per database handle, then run with new parameter values.
  * Building and compiling a Kysely query costs more than SQLite takes to run a primary-key read
@@ -21,19 +26,65 @@ const SENTINEL = '\u0000cercapec-param:';
 export function compileOnce<P extends string, R>(
   build: (db: Kysely<Database>, param: (name: P) => never) => Compilable<R>,
 ): (db: Kysely<Database>, values: Record<P, unknown>) => Promise<R[]> {
-  const compiled = new WeakMap<Kysely<Database>, { query: CompiledQuery<R>; names: P[] }>();
+  const compiled = new WeakMap<Kysely<Database>, Compiled<P, R>>();
   return async (db, values) => {
     let entry = compiled.get(db);
     if (!entry) {
-      const query = build(db, (name) => `${SENTINEL}${name}` as never).compile();
-      const names = query.parameters.map((p) => {
-        if (typeof p !== 'string' || !p.startsWith(SENTINEL)) throw new Error(`compileOnce: a bound value is not a placeholder in ${query.sql}`);
-        return p.slice(SENTINEL.length) as P;
-      });
-      entry = { query, names };
+      entry = compileWithPlaceholders(db, build);
       compiled.set(db, entry);
     }
-    const parameters = entry.names.map((name) => values[name]);
-    return (await db.executeQuery<R>({ ...entry.query, parameters })).rows;
+    return run(db, entry, values);
   };
+}
+
+/**
+ * compileOnce for a query whose shape varies from call to call (a name search: how many words,
+ * which filters): one compiled query per handle and `shape`, a key the caller derives from
+ * whatever changes the SQL (the same key must always build the same SQL). At most `maxShapes`
+ * are kept per handle; past that the oldest is dropped.
+ *
+ * @example
+ * const search = compileByShape<'word', Row>(64);
+ * const rows = await search(store.reader, `${words.length}`, (db, param) => buildQuery(db, words.length, param), values);
+ */
+export function compileByShape<P extends string, R>(
+  maxShapes: number,
+): (
+  db: Kysely<Database>,
+  shape: string,
+  build: (db: Kysely<Database>, param: (name: P) => never) => Compilable<R>,
+  values: Record<P, unknown>,
+) => Promise<R[]> {
+  const compiled = new WeakMap<Kysely<Database>, Map<string, Compiled<P, R>>>();
+  return async (db, shape, build, values) => {
+    let shapes = compiled.get(db);
+    if (!shapes) {
+      shapes = new Map();
+      compiled.set(db, shapes);
+    }
+    let entry = shapes.get(shape);
+    if (!entry) {
+      entry = compileWithPlaceholders(db, build);
+      if (shapes.size >= maxShapes) shapes.delete(shapes.keys().next().value!);
+      shapes.set(shape, entry);
+    }
+    return run(db, entry, values);
+  };
+}
+
+function compileWithPlaceholders<P extends string, R>(
+  db: Kysely<Database>,
+  build: (db: Kysely<Database>, param: (name: P) => never) => Compilable<R>,
+): Compiled<P, R> {
+  const query = build(db, (name) => `${SENTINEL}${name}` as never).compile();
+  const names = query.parameters.map((p) => {
+    if (typeof p !== 'string' || !p.startsWith(SENTINEL)) throw new Error(`compileOnce: a bound value is not a placeholder in ${query.sql}`);
+    return p.slice(SENTINEL.length) as P;
+  });
+  return { query, names };
+}
+
+async function run<P extends string, R>(db: Kysely<Database>, entry: Compiled<P, R>, values: Record<P, unknown>): Promise<R[]> {
+  const parameters = entry.names.map((name) => values[name]);
+  return (await db.executeQuery<R>({ ...entry.query, parameters })).rows;
 }

@@ -19,6 +19,7 @@ import * as m0019dashboard from './migrations/0019-dashboard-indexes.ts';
 import * as m0016billing from './migrations/0016-billing-details.ts';
 import * as m0018 from './migrations/0018-batch-settling.ts';
 import * as m0020searchRank from './migrations/0020-search-rank.ts';
+import * as m0021totp from './migrations/0021-totp.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0016-billing-details': m0016billing,
   '0018-batch-settling': m0018,
   '0020-search-rank': m0020searchRank,
+  '0021-totp': m0021totp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -40,6 +40,9 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   login_failures: LoginFailuresTable;
   audit_log: AuditLogTable;
+  // second factor (0021)
+  totp_recovery_codes: TotpRecoveryCodesTable;
+  login_challenges: LoginChallengesTable;
   // batch idempotency (0010)
   batch_idempotency_keys: BatchIdempotencyKeysTable;
   // search by name (0011)
@@ -92,6 +95,9 @@ export const TABLE_KEYS = {
   admin_sessions: ['token_hash'],
   login_failures: ['username', 'address'],
   audit_log: ['id'],
+  // second factor (0021)
+  totp_recovery_codes: ['user_id', 'code_hash'],
+  login_challenges: ['token_hash'],
   // batch idempotency (0010)
   batch_idempotency_keys: ['account_id', 'key'],
   // history (0012), watches (0013)
@@ -393,6 +399,33 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /**
+   * The TOTP secret, base32 (0021; src/users/second-factor.ts). Kept readable, like a webhook
+   * secret: every code is checked with it and there is no server key to seal it with. Set when
+   * enrolment starts; a second factor only once `totp_enabled_at` is set.
+   */
+  totp_secret: string | null;
+  totp_enabled_at: number | null;
+  /** The time step of the last code accepted: a code of this step or an earlier one is refused (no replay). */
+  totp_last_step: number | null;
+}
+
+/** Single-use recovery codes (0021): only sha256(user id, code); a used code's row is deleted. */
+export interface TotpRecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+}
+
+/**
+ * A login waiting for its second factor (0021; src/users/login-challenge.ts): the password was
+ * right. Only the sha256 of the cookie's token is stored; it lives a few minutes and a few wrong codes.
+ */
+export interface LoginChallengesTable {
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  failures: number;
 }
 
 export interface AdminSessionsTable {

@@ -41,6 +41,8 @@ export interface OpenStoreOptions {
   applicationName?: string;
   /** Run pending migrations on open (the default: an embedded store needs no set-up). */
   migrate?: boolean;
+  /** SQLite file: WAL checkpoints on a worker thread, off the writer's commits (the server). */
+  checkpointInBackground?: boolean;
 }
 
 /** The store a configuration names. */
@@ -53,6 +55,7 @@ export function openConfiguredStore(
     databaseStatementTimeoutMs?: number;
   },
   migrate = true,
+  checkpointInBackground = false,
 ): Promise<Store> {
   return openStore({
     databaseUrl: config.databaseUrl,
@@ -61,6 +64,7 @@ export function openConfiguredStore(
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs || undefined,
     migrate,
+    checkpointInBackground,
   });
 }
 
@@ -73,7 +77,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         statementTimeoutMs: options.statementTimeoutMs,
         applicationName: options.applicationName,
       })
-    : openSqlite({ dataDir: options.dataDir });
+    : openSqlite({ dataDir: options.dataDir, checkpointInBackground: options.checkpointInBackground });
   if (options.migrate !== false) await migrateToLatest(store.db, options.databaseUrl ? options.schema : undefined);
   return store;
 }

@@ -1,9 +1,11 @@
 import type { Store } from '../store/store.ts';
 import { recordAudit, userActor } from '../audit/record-audit.ts';
 import { decoyHash, SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.ts';
-import { toUser, type User } from './users.ts';
-import { clearFailures, recordFailure, retryAt, type ThrottlePolicy } from './login-throttle.ts';
-import { createSession, endSession, inRealm, purgeSessions, type Realm, type SessionPolicy } from './sessions.ts';
+import type { User } from './users.ts';
+import { clearFailures, recordFailure, retryAt, type FailureOutcome, type LoginSource, type ThrottlePolicy } from './login-throttle.ts';
+import { endSession, inRealm, type Realm, type SessionPolicy } from './sessions.ts';
+import { createChallenge } from './login-challenge.ts';
+import { openSession } from './open-session.ts';
 import { UserStatus } from './user-status.ts';
 
 export interface LoginPolicy {
@@ -20,10 +22,16 @@ export type LoginResult =
   /** invalid: wrong name or password, or a disabled user (the answer does not say which). */
   | { ok: false; reason: 'invalid' }
   /** throttled: too many failures from this address (for this name, or any): try again at retryAt. */
-  | { ok: false; reason: 'throttled'; retryAt: number };
+  | { ok: false; reason: 'throttled'; retryAt: number }
+  /**
+   * second-factor: the password was right and the user has a second factor: no session yet.
+   * `challenge` (for a short-lived cookie) goes with the code to completeLogin (login-second-step.ts).
+   */
+  | { ok: false; reason: 'second-factor'; challenge: string };
 
 /**
- * Checks a username and password and opens a session. An address that must wait after repeated
+ * Checks a username and password and opens a session (for a user with a second factor, a
+ * challenge that the code completes: login-second-step.ts). An address that must wait after repeated
  * failures (src/users/login-throttle.ts) is refused before the password is checked, whatever
  * it is; other addresses, the owner's included, are not affected. An unknown name costs a full
  * scrypt like a wrong password. Logins and the moments a throttle starts go to the audit log
@@ -43,27 +51,36 @@ export async function login(
   const passwordOk = await verifyPassword(input.password.slice(0, 1024), row?.password_hash ?? decoyHash(policy.scrypt ?? SCRYPT_PARAMS));
   // A person of the other realm is refused like a wrong password: the answer does not say who exists where.
   if (!row || !passwordOk || row.status !== UserStatus.active || !inRealm(row.role, policy.realm ?? 'staff')) {
-    const failure = await recordFailure(store.db, source, now, policy.throttle);
-    if (failure.started.length > 0) {
-      await recordAudit(store.db, {
-        at: now,
-        actor: 'system',
-        action: 'auth.throttle',
-        target: row?.id ?? null,
-        before: null,
-        after: { username, address: source.address, counters: failure.started, retry_at: failure.retryAt },
-      });
-    }
+    const failure = await countLoginFailure(store, source, now, policy.throttle, row?.id ?? null);
     return failure.retryAt === null ? { ok: false, reason: 'invalid' } : { ok: false, reason: 'throttled', retryAt: failure.retryAt };
   }
+  // With a second factor the password alone opens nothing, and clears no counter: wrong codes
+  // count on the same throttle, and a right password must not wipe them between two guesses.
+  if (row.totp_enabled_at != null) return { ok: false, reason: 'second-factor', challenge: await createChallenge(store.db, row.id, now) };
   await clearFailures(store.db, source, now, policy.throttle);
-  await purgeSessions(store.db, now, policy.session);
-  const sessionId = await createSession(store.db, row.id, now);
-  await store.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ last_login_at: now }).where('id', '=', row.id).execute();
-    await recordAudit(trx, { at: now, actor: userActor(row.username), action: 'auth.login', target: row.id });
-  });
-  return { ok: true, user: toUser({ ...row, last_login_at: now }), sessionId };
+  return { ok: true, ...(await openSession(store, row, now, policy.session)) };
+}
+
+/** Counts a failed login (a wrong password, or a wrong code) and audits the moment a throttle starts. */
+export async function countLoginFailure(
+  store: Store,
+  source: LoginSource,
+  now: number,
+  throttle: ThrottlePolicy,
+  target: string | null,
+): Promise<FailureOutcome> {
+  const failure = await recordFailure(store.db, source, now, throttle);
+  if (failure.started.length > 0) {
+    await recordAudit(store.db, {
+      at: now,
+      actor: 'system',
+      action: 'auth.throttle',
+      target,
+      before: null,
+      after: { username: source.username, address: source.address, counters: failure.started, retry_at: failure.retryAt },
+    });
+  }
+  return failure;
 }
 
 export async function logout(store: Store, sessionId: string, user: User, now: number): Promise<void> {

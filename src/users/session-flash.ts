@@ -12,6 +12,8 @@ export interface Flash {
   newKey?: { accountId: string; key: string };
   /** A password the back office generated (a new user, a reset), shown once on that user's page. */
   newPassword?: { userId: string; password: string };
+  /** The recovery codes of a second factor just turned on, shown once on that person's profile. */
+  recoveryCodes?: { userId: string; codes: string[] };
 }
 
 /**

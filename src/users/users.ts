@@ -128,7 +128,7 @@ async function requireUser(store: Store, username: string): Promise<User> {
   return user;
 }
 
-/** Sets a new password and ends the user's sessions (a stolen session does not outlive it). */
+/** Sets a new password and ends the user's sessions and pending logins (a stolen session does not outlive it). */
 export async function setPassword(
   store: Store,
   now: number,
@@ -143,6 +143,8 @@ export async function setPassword(
   await store.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
     await trx.deleteFrom('admin_sessions').where('user_id', '=', user.id).execute();
+    // A login waiting for its code was opened by the old password: it ends too.
+    await trx.deleteFrom('login_challenges').where('user_id', '=', user.id).execute();
     await trx.deleteFrom('login_failures').where('username', '=', user.username).execute();
     if (audit)
       await recordAudit(trx, { at: now, actor: audit.actor, action: 'user.passwd', target: user.id, before: null, after: { username: user.username } });

@@ -9,6 +9,8 @@ import type { ScryptParams } from '../users/password.ts';
 import type { RateLimiter } from '../protocol/rate-limiter.ts';
 import { html, type HtmlValue } from './admin/html.ts';
 import { field, param } from './admin/admin-context.ts';
+import { CHALLENGE_MS } from '../users/login-challenge.ts';
+import { loginCodeRoutes } from './login-code-routes.ts';
 
 /** The words of a login page, which the back office and the portal both have. */
 export interface LoginMessages {
@@ -21,6 +23,13 @@ export interface LoginMessages {
   tooManyLogins: string;
   loginInvalid: string;
   loginThrottled: (seconds: number) => string;
+  /** The second step, for a user with a second factor (src/web/login-code-routes.ts). */
+  codeTitle: string;
+  codeLabel: string;
+  codeHint: string;
+  codeButton: string;
+  codeInvalid: string;
+  codeExpired: string;
 }
 
 /** What a login route reads of its part of the site's per-request state. */
@@ -35,6 +44,8 @@ export interface LoginCookies {
   session: string;
   /** The login form's double-submit CSRF cookie. */
   loginCsrf: string;
+  /** The pending second step's token (a login challenge), for a few minutes. */
+  challenge: string;
   options: (req: FastifyRequest) => { path: string; httpOnly: boolean; sameSite: 'strict'; secure: boolean };
   /** Sets a fresh login-form token as a cookie and returns it for the form. */
   issueLoginToken: (req: FastifyRequest, reply: FastifyReply) => string;
@@ -62,6 +73,8 @@ export interface LoginRoutesOptions {
 /**
  * Login and logout for one part of the site (the back office, the portal): the same form
  * (`form#login`, fields `username`, `password`), throttle and limiter, in that part's realm.
+ * A user with a second factor is sent on to the code step (`form#totp`, login-code-routes.ts)
+ * with a challenge cookie, and gets the session cookie only after the code.
  */
 export function loginRoutes(app: FastifyInstance, o: LoginRoutesOptions): void {
   const { deps, cookies } = o;
@@ -101,18 +114,29 @@ export function loginRoutes(app: FastifyInstance, o: LoginRoutesOptions): void {
       { session: deps.session, throttle: deps.throttle, scrypt: deps.scrypt, realm: o.realm },
     );
     if (!result.ok) {
+      if (result.reason === 'second-factor') {
+        reply.setCookie(cookies.challenge, result.challenge, { ...cookies.options(req), maxAge: CHALLENGE_MS / 1000 });
+        return reply.redirect(`${o.base}/login/code?${new URLSearchParams({ next: o.safeNext(field(req.body, 'next')) })}`, 303);
+      }
       if (result.reason === 'invalid') return loginPage(req, reply, { username, error: t.loginInvalid, status: 401 });
       const seconds = Math.max(1, Math.ceil((result.retryAt - now) / 1000));
       reply.header('retry-after', String(seconds));
       return loginPage(req, reply, { username, error: t.loginThrottled(seconds), status: 429 });
     }
+    return openSession(req, reply, result.sessionId);
+  });
+
+  /** The login succeeded (password, and code when asked): the session cookie, then the page asked for. */
+  async function openSession(req: FastifyRequest, reply: FastifyReply, sessionId: string) {
     // A session this browser had before (another tab) ends: one session per cookie.
     const previous = o.state(req).sessionId;
     if (previous) await endSession(deps.store.db, previous);
     reply.clearCookie(cookies.loginCsrf, cookies.options(req));
-    reply.setCookie(cookies.session, result.sessionId, cookies.options(req));
+    reply.setCookie(cookies.session, sessionId, cookies.options(req));
     return reply.redirect(o.safeNext(field(req.body, 'next')), 303);
-  });
+  }
+
+  loginCodeRoutes(app, o, { loginPage, openSession });
 
   app.post('/logout', async (req, reply) => {
     const { sessionId, user } = o.state(req);

@@ -3,7 +3,8 @@
  * keyboard, answer a waiting request (claim, type the PEC, Enter) and see the customer's polls
  * on both protocols return it, top up and see `saldo` change, a forged cross-origin form
  * refused, the login throttle after failed logins, the dashboard's charts drawn without a CSP
- * violation, and no page wider than a 360 px phone. Skipped (with the reason) when Chromium is
+ * violation, the second factor's pages (enrolment, code step) accessible, and no page wider
+ * than a 360 px phone. Skipped (with the reason) when Chromium is
  * missing, unless CI is set: then it fails.
  */
 import { describe, test, before, after } from 'node:test';
@@ -16,6 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/services.ts';
 import { PASSWORD, staff, waitingRequest, cf11 } from './admin-fixture.ts';
+import { generate } from 'otplib';
+import { createUser } from '../../src/users/users.ts';
+import { TEST_SCRYPT } from '../helpers/password-cost.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** axe-core's browser bundle, evaluated in each page (a context that bypasses the CSP for it: the pages allow no injected script). */
@@ -303,6 +307,60 @@ describe('back office in headless Chromium', { skip }, () => {
         assert.deepEqual(violations, [], `${path} (${lang})`);
       }
     }
+  });
+
+  test('the second factor: enrol in the browser, log in with the code; axe finds no violation on its pages, none overflows at 360 px', async (t) => {
+    assert.ok(browser, 'browser launched');
+    await createUser(harness().store, harness().clock.now(), { username: 'teo', password: PASSWORD, role: 'operator' }, undefined, TEST_SCRYPT);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'it-IT', bypassCSP: true });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const axe = async (label: string) => {
+      await page.evaluate(AXE_SOURCE);
+      const violations = (await page.evaluate(
+        'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
+      )) as string[];
+      assert.deepEqual(violations, [], label);
+    };
+    const code = () => generate({ secret, epoch: Math.floor(harness().clock.now() / 1000) });
+    await login(page, 'teo');
+    await page.goto(`${base}/admin/me`);
+    await axe('/admin/me');
+    await page.goto(`${base}/admin/me/totp`);
+    await axe('/admin/me/totp, no secret yet');
+    await Promise.all([page.waitForURL(/\/admin\/me\/totp$/), page.locator('#totp-start button').click()]);
+    const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replaceAll(' ', '');
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    for (const lang of ['it', 'en']) {
+      await page.goto(`${base}/admin/me/totp?lang=${lang}`);
+      await axe(`/admin/me/totp (${lang})`);
+    }
+    await page.setViewportSize({ width: 360, height: 740 });
+    const { scrollWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth })')) as { scrollWidth: number };
+    assert.ok(scrollWidth <= 360, `/admin/me/totp: scrollWidth ${scrollWidth} > 360`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/admin/me/totp?lang=it`);
+    await page.locator('#code').fill(await code());
+    await Promise.all([page.waitForURL(/\/admin\/me\?done=totp-on/), page.locator('#totp-confirm button').click()]);
+    assert.equal(await page.locator('#recovery-codes li').count(), 10);
+    await axe('/admin/me with the recovery codes');
+    await page.goto(`${base}/admin/me/totp/disable`);
+    await axe('/admin/me/totp/disable');
+
+    // Log in again: the password, then the code step.
+    harness().clock.advance(30_000);
+    await context.clearCookies();
+    await page.goto(`${base}/admin/login`);
+    await focusOn(page, '#username');
+    await page.keyboard.type('teo');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await Promise.all([page.waitForURL(/\/admin\/login\/code\?next=%2Fadmin$/), page.keyboard.press('Enter')]);
+    await focusOn(page, '#code');
+    await axe('/admin/login/code');
+    await page.keyboard.type(await code());
+    await Promise.all([page.waitForURL(`${base}/admin`), page.keyboard.press('Enter')]);
+    assert.match((await page.locator('#nav a[href="/admin/me"], nav a[href="/admin/me"]').first().textContent()) ?? '', /Il mio profilo/);
   });
 
   test('at 360 px no back-office page overflows horizontally (screenshots in .tmp/)', async (t) => {

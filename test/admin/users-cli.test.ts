@@ -9,10 +9,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, cliOk, lastLine, REPO_ROOT, type CliResult } from '../helpers/cli.ts';
+import { childEnv, cliOk, lastLine, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.ts';
 import { openStore } from '../../src/store/store.ts';
 import { login } from '../../src/users/login.ts';
 import { listAudit } from '../../src/audit/list-audit.ts';
+import { generate } from 'otplib';
+import { findUser } from '../../src/users/users.ts';
+import { confirmTotp, startTotp } from '../../src/users/totp-enrolment.ts';
 
 const policy = { session: { idleMs: 60_000, maxMs: 3_600_000 }, throttle: { failures: 5, windowMs: 60_000 } };
 
@@ -95,6 +98,40 @@ describe('cercapec users', { timeout: 180_000 }, () => {
       assert.deepEqual(actions, ['user.create', 'user.create', 'user.disable', 'user.passwd']);
     } finally {
       await store.close();
+    }
+  });
+
+  test('totp-reset lets an admin locked out of their second factor log in with the password again', async () => {
+    const totpDir = await mkdtemp(join(tmpdir(), 'cercapec-totp-'));
+    try {
+      assert.equal((await runWithStdin(['users', 'add', 'carla', '--role', 'admin', '--data', totpDir], 'password-di-carla\n')).code, 0);
+      let store = await openStore({ dataDir: totpDir });
+      try {
+        const carla = (await findUser(store, 'carla'))!;
+        const now = Date.now();
+        const secret = await startTotp(store, carla, now);
+        assert.ok(await confirmTotp(store, carla, await generate({ secret, epoch: Math.floor(now / 1000) }), now, { actor: 'user:carla' }));
+        const asked = await login(store, { username: 'carla', password: 'password-di-carla', address: '127.0.0.1', now }, policy);
+        assert.equal(!asked.ok && asked.reason, 'second-factor');
+      } finally {
+        await store.close();
+      }
+      const reset = await cliOk(['users', 'totp-reset', 'carla', '--data', totpDir]);
+      assert.match(reset.stdout, /second factor of carla reset/);
+      assert.match((await cliOk(['users', 'totp-reset', 'carla', '--data', totpDir])).stdout, /carla had no second factor/);
+      const unknown = await runCli(['users', 'totp-reset', 'nessuno', '--data', totpDir]);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /no user "nessuno"/);
+      store = await openStore({ dataDir: totpDir });
+      try {
+        assert.equal((await login(store, { username: 'carla', password: 'password-di-carla', address: '127.0.0.1', now: Date.now() }, policy)).ok, true);
+        const [audit] = await listAudit(store.db, { action: 'user.totp_reset' });
+        assert.equal(audit.actor, 'cli');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(totpDir, { recursive: true, force: true });
     }
   });
 

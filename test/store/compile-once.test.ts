@@ -1,6 +1,6 @@
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileOnce } from '../../src/store/compile-once.ts';
+import { compileByShape, compileOnce } from '../../src/store/compile-once.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts';
 
@@ -29,5 +29,35 @@ await eachDialect(describe, 'compileOnce', (dialect) => {
   test('a value written into the query instead of a placeholder is refused when compiled', async () => {
     const wrong = compileOnce<'name', { id: string }>((db) => db.selectFrom('accounts').select('id').where('name', '=', 'fixed'));
     await assert.rejects(wrong(store.db, { name: 'x' }), /not a placeholder/);
+  });
+
+  test('compileByShape: one compiled query per shape, the oldest dropped past the limit', async () => {
+    const a = await createAccount(store, 1, { name: 'alfa', billingMode: 'postpaid', priceCents: 10 });
+    await createAccount(store, 1, { name: 'beta', billingMode: 'postpaid', priceCents: 20 });
+    const builds: string[] = [];
+    const byShape = compileByShape<'name' | 'price', { id: string }>(2);
+    const find = (shape: 'name' | 'name+price', values: { name: string; price?: number }) =>
+      byShape(
+        store.db,
+        shape,
+        (db, param) => {
+          builds.push(shape);
+          const q = db.selectFrom('accounts').select('id').where('name', '=', param('name'));
+          return shape === 'name' ? q : q.where('price_cents', '=', param('price'));
+        },
+        { name: values.name, price: values.price },
+      );
+    assert.deepEqual(await find('name', { name: 'alfa' }), [{ id: a.account.id }]);
+    assert.deepEqual(await find('name+price', { name: 'alfa', price: 20 }), []);
+    assert.deepEqual(await find('name+price', { name: 'alfa', price: 10 }), [{ id: a.account.id }]);
+    assert.deepEqual(await find('name', { name: 'gamma' }), []);
+    assert.deepEqual(builds, ['name', 'name+price'], 'each shape built once');
+    const third = await byShape(store.db, 'third', (db, param) => db.selectFrom('accounts').select('id').where('name', '=', param('name')), {
+      name: 'alfa',
+      price: 0,
+    });
+    assert.deepEqual(third, [{ id: a.account.id }]);
+    await find('name', { name: 'alfa' });
+    assert.deepEqual(builds, ['name', 'name+price', 'name'], 'the oldest shape was dropped for the third');
   });
 });

@@ -201,7 +201,19 @@ async function filledStore(name = NASTY): Promise<Filled> {
       created_at: now,
       updated_at: now,
       last_login_at: null,
+      totp_secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+      totp_enabled_at: now,
+      totp_last_step: Math.floor(now / 30_000),
     })
+    .execute();
+  // second factor (0021)
+  await store.db
+    .insertInto('totp_recovery_codes')
+    .values({ user_id: 'usr_1', code_hash: 'e'.repeat(64), created_at: now })
+    .execute();
+  await store.db
+    .insertInto('login_challenges')
+    .values({ token_hash: 'd'.repeat(64), user_id: 'usr_1', created_at: now, failures: 2 })
     .execute();
   await store.db
     .insertInto('admin_sessions')

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { storeOptions, UsageError, withStore } from '../context.ts';
 import { readNewPassword } from '../read-password.ts';
-import { createUser, listUsers, setPassword, setUserStatus } from '../../users/users.ts';
+import { createUser, findUser, listUsers, setPassword, setUserStatus } from '../../users/users.ts';
+import { resetTotp } from '../../users/totp-enrolment.ts';
+import { CercapecError, ErrorCode } from '../../errors.ts';
 import { CLI_ACTOR } from '../../audit/record-audit.ts';
 import { systemClock } from '../../clock.ts';
 import { scryptParams } from '../../users/password.ts';
@@ -70,4 +72,16 @@ export function usersCommand(program: Command): void {
       });
     });
   }
+
+  // For an admin locked out of the back office: no phone, no recovery code, no other admin.
+  storeOptions(users.command('totp-reset <username>').description("turn off a user's second factor (TOTP) and delete their recovery codes")).action(
+    async (username: string, opts) => {
+      await withStore(opts, async (store) => {
+        const user = await findUser(store, username);
+        if (!user) throw new CercapecError(ErrorCode.userNotFound, `no user "${username}"`);
+        const wasOn = await resetTotp(store, user, systemClock.now(), CLI_ACTOR);
+        console.log(wasOn ? `second factor of ${user.username} reset: the password alone logs in` : `${user.username} had no second factor`);
+      });
+    },
+  );
 }

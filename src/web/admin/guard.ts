@@ -9,6 +9,8 @@ import { errorPage } from './error-page.ts';
 export const SESSION_COOKIE = 'cercapec_admin';
 /** Before login there is no session: the login form's CSRF token is a double-submit cookie. */
 export const LOGIN_CSRF_COOKIE = 'cercapec_admin_login';
+/** A login waiting for its second factor (src/users/login-challenge.ts): opens no page. */
+export const CHALLENGE_COOKIE = 'cercapec_admin_code';
 
 const COOKIE_BASE = { path: '/admin', httpOnly: true, sameSite: 'strict' as const };
 

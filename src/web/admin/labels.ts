@@ -35,6 +35,7 @@ function auditValue(req: FastifyRequest, field: string, value: unknown): string 
     if (field === 'status') return named({ ...t.status, ...t.accountStatus }, value);
     if (field === 'billing_mode') return named(t.billing, value);
     if (field === 'kind') return addressKindName(t, value);
+    if (field === 'second_factor') return named(t.secondFactors, value);
     if (field === 'role') return value === 'admin' ? t.roleAdmin : value === 'operator' ? t.roleOperator : value;
     return value;
   }

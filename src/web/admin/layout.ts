@@ -36,6 +36,7 @@ export function page(req: FastifyRequest, o: PageOptions): SafeHtml {
               { id: 'audit', href: '/admin/audit', label: t.navAudit },
             ]
           : []),
+        { id: 'me', href: '/admin/me', label: t.navMe },
       ]
     : [];
   return pageShell(req, {

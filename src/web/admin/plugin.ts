@@ -14,6 +14,8 @@ import { requestRoutes } from './routes/requests.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { accountUserRoutes } from './routes/account-users.ts';
+import { meRoutes } from './routes/me.ts';
+import { userTotpRoutes } from './routes/user-totp.ts';
 
 const NOT_FOUND: readonly string[] = [ErrorCode.accountNotFound, ErrorCode.keyNotFound, ErrorCode.lookupNotFound, ErrorCode.userNotFound];
 
@@ -55,4 +57,6 @@ export async function adminPlugin(app: FastifyInstance, options: AdminDeps & { p
   auditRoutes(app, deps);
   accountUserRoutes(app, deps);
   userRoutes(app, deps);
+  userTotpRoutes(app, deps);
+  meRoutes(app, deps);
 }

@@ -12,6 +12,8 @@ import { AccountStatus } from '../../accounts/account-status.ts';
 export const PORTAL_SESSION_COOKIE = 'cercapec_portal';
 /** Before login there is no session: the login form's CSRF token is a double-submit cookie. */
 export const PORTAL_LOGIN_CSRF_COOKIE = 'cercapec_portal_login';
+/** A login waiting for its second factor (src/users/login-challenge.ts): opens no page. */
+export const PORTAL_CHALLENGE_COOKIE = 'cercapec_portal_code';
 
 /** Who may open a portal route: anyone (login, assets) or a logged-in customer (the default). */
 export type PortalAccess = 'public' | 'customer';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { page } from '../layout.ts';
 import { stateOf, type AdminDeps } from '../admin-context.ts';
-import { cookieOptions, issueLoginToken, LOGIN_CSRF_COOKIE, SESSION_COOKIE } from '../guard.ts';
+import { CHALLENGE_COOKIE, cookieOptions, issueLoginToken, LOGIN_CSRF_COOKIE, SESSION_COOKIE } from '../guard.ts';
 import { loginRoutes, safeNextIn } from '../../login-routes.ts';
 
 /** Only a path inside the back office: never another host (no open redirect). */
@@ -18,7 +18,7 @@ export function authRoutes(app: FastifyInstance, deps: AdminDeps): void {
     state: stateOf,
     safeNext: safeAdminNext,
     render: (req, reply, o) => reply.code(o.status).type('text/html; charset=utf-8').send(page(req, o).text),
-    cookies: { session: SESSION_COOKIE, loginCsrf: LOGIN_CSRF_COOKIE, options: cookieOptions, issueLoginToken },
+    cookies: { session: SESSION_COOKIE, loginCsrf: LOGIN_CSRF_COOKIE, challenge: CHALLENGE_COOKIE, options: cookieOptions, issueLoginToken },
     deps,
   });
 }

@@ -15,6 +15,7 @@ import {
 import { generatePassword } from '../../../users/password.ts';
 import { UserStatus } from '../../../users/user-status.ts';
 import { setFlash, takeFlash } from '../../../users/session-flash.ts';
+import { totpState } from '../../../users/second-factor.ts';
 import { html } from '../html.ts';
 import { page } from '../layout.ts';
 import { auditBy, field, param, stateOf, type AdminDeps } from '../admin-context.ts';
@@ -116,9 +117,15 @@ export function userRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const user = await userOr404(req, reply);
     if (!user) return reply;
     const done = param(req, 'done');
-    const notices: Record<string, string> = { created: t.userCreated, disabled: t.userDisabled, enabled: t.userEnabled, password: t.passwordReset };
+    const notices: Record<string, string> = {
+      created: t.userCreated,
+      disabled: t.userDisabled,
+      enabled: t.userEnabled,
+      password: t.passwordReset,
+      'totp-reset': t.totpWasReset,
+    };
     const flash = await takeFlash(store.db, sessionId!, (f) => f.newPassword?.userId === user.id);
-    const body = userPage(req, user, { newPassword: flash?.newPassword?.password });
+    const body = userPage(req, user, { newPassword: flash?.newPassword?.password, totp: await totpState(store.db, user.id) });
     return send(req, reply, { title: user.username, body, notice: Object.hasOwn(notices, done) ? notices[done] : null });
   });
 

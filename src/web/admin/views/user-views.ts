@@ -7,6 +7,7 @@ import type { User } from '../../../users/users.ts';
 import { UserRole } from '../../../users/users.ts';
 import { UserStatus } from '../../../users/user-status.ts';
 import type { Messages } from '../i18n.ts';
+import type { TotpState } from '../../../users/second-factor.ts';
 
 export function roleName(t: Messages, role: string): string {
   return role === UserRole.admin ? t.roleAdmin : role === UserRole.operator ? t.roleOperator : role === UserRole.customer ? t.roleCustomer : role;
@@ -40,8 +41,8 @@ export function usersPage(req: FastifyRequest, users: User[], typed: Record<stri
 </form></section>`;
 }
 
-/** One user: the facts, and what an admin can do (disable or enable, a new password). */
-export function userPage(req: FastifyRequest, u: User, o: { newPassword?: string }): SafeHtml {
+/** One user: the facts, and what an admin can do (disable or enable, a new password, reset the second factor). */
+export function userPage(req: FastifyRequest, u: User, o: { newPassword?: string; totp?: TotpState }): SafeHtml {
   const { t, lang, user: me } = stateOf(req);
   const base = `/admin/users/${u.id}`;
   return html`<h1>${u.username}</h1>
@@ -51,6 +52,7 @@ ${o.newPassword && shownPassword(req, o.newPassword)}
   ${u.accountId && html`<dt>${t.navAccounts}</dt><dd><a href="/admin/accounts/${u.accountId}">${u.accountId}</a></dd>`}
   <dt>${t.state}</dt><dd id="user-status">${t.userStatus[u.status]}</dd>
   <dt>${t.lastLogin}</dt><dd>${u.lastLoginAt === null ? t.never : formatDateTime(lang, u.lastLoginAt)}</dd>
+  ${o.totp && html`<dt>${t.totpState}</dt><dd id="user-totp">${o.totp.enabledAt === null ? t.totpOff : t.totpOn(formatDateTime(lang, o.totp.enabledAt))}</dd>`}
 </dl>
 <p class="actions">
 ${
@@ -59,6 +61,7 @@ ${
     : html`<form method="post" action="${base}/enable" class="inline">${csrfField(req)}<button type="submit">${t.enableUser}</button></form>`
 }
 <a class="button" href="${base}/password">${t.resetPassword}</a>
+${o.totp?.enabledAt != null && html`<a class="button" href="${base}/totp-reset">${t.totpReset}</a>`}
 </p>
 <p><a href="/admin/users">${t.usersTitle}</a></p>`;
 }

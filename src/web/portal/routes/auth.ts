@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { portalPage } from '../layout.ts';
 import { portalState, type PortalDeps } from '../portal-context.ts';
-import { issuePortalLoginToken, PORTAL_LOGIN_CSRF_COOKIE, PORTAL_SESSION_COOKIE, portalCookieOptions } from '../guard.ts';
+import { issuePortalLoginToken, PORTAL_CHALLENGE_COOKIE, PORTAL_LOGIN_CSRF_COOKIE, PORTAL_SESSION_COOKIE, portalCookieOptions } from '../guard.ts';
 import { sendPage } from '../error-page.ts';
 import { loginRoutes, safeNextIn } from '../../login-routes.ts';
 
@@ -19,7 +19,13 @@ export function portalAuthRoutes(app: FastifyInstance, deps: PortalDeps): void {
     state: portalState,
     safeNext: safePortalNext,
     render: (req, reply, o) => sendPage(reply, portalPage(req, o), o.status),
-    cookies: { session: PORTAL_SESSION_COOKIE, loginCsrf: PORTAL_LOGIN_CSRF_COOKIE, options: portalCookieOptions, issueLoginToken: issuePortalLoginToken },
+    cookies: {
+      session: PORTAL_SESSION_COOKIE,
+      loginCsrf: PORTAL_LOGIN_CSRF_COOKIE,
+      challenge: PORTAL_CHALLENGE_COOKIE,
+      options: portalCookieOptions,
+      issueLoginToken: issuePortalLoginToken,
+    },
     deps,
   });
 }
