@@ -53,7 +53,9 @@ for (const bench of selected) {
     }
     for (const n of result.notes ?? []) console.log(`  note: ${n}`);
   } catch (error) {
-    console.log(`  FAILED: ${(error as Error).message}`);
+    // fetch says only "fetch failed": the cause (a reset, a timeout) is what tells the story.
+    const cause = (error as Error).cause as Error | undefined;
+    console.log(`  FAILED: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}`);
     results.push({ name: bench.name, figures: { error: (error as Error).message }, goals: [] });
   }
   console.log(`  (${Math.round((performance.now() - t0) / 1000)} s)`);

@@ -62,13 +62,20 @@ function unlinkedRows(batchId: string, from: number, to: number) {
 
 async function createChunk(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<number> {
   const { store, clock } = deps;
-  const answers = await answerInline(deps, account, batchId, from, to);
+  // Read once, before the transaction, for the directory and for the chunk: nothing but this
+  // upload writes the rows of a batch being uploaded.
+  const rows = await store.db
+    .selectFrom('batch_rows')
+    .select('code')
+    .where(unlinkedRows(batchId, from, to))
+    .orderBy('row_index')
+    .execute();
+  const codes = [...new Set(rows.map((r) => r.code!))];
+  if (codes.length === 0) return 0;
+  const answers = await answerInline(deps, account, codes);
   let webhooks = 0;
   const made = await store.db.transaction().execute(async (trx) => {
     await store.dialect.lockAccount(trx, account.id);
-    const inRange = trx.selectFrom('batch_rows').where(unlinkedRows(batchId, from, to));
-    const codes = [...new Set((await inRange.select('code').orderBy('row_index').execute()).map((r) => r.code!))];
-    if (codes.length === 0) return 0;
     const present = await trx.selectFrom('requests').select('dedup_code').where('account_id', '=', account.id).where('dedup_code', 'in', codes).execute();
     const known = new Set(present.map((r) => r.dedup_code));
     const fresh = codes.filter((c) => !known.has(c));
@@ -95,8 +102,11 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
         batchId,
         answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
       })),
-      { now, maxAttempts: deps.maxAttempts },
+      // A turn of the event loop between statements: polls (read on their own connection) are
+      // answered while a chunk is written, instead of after it.
+      { now, maxAttempts: deps.maxAttempts, pause: nextTurnPause },
     );
+    await nextTurn();
     await trx
       .updateTable('batch_rows')
       .set((eb) => ({
@@ -122,21 +132,19 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
   return made;
 }
 
+async function nextTurnPause(): Promise<void> {
+  await nextTurn();
+}
+
 /**
  * The chunk's codes that the inline sources (the local directory) answer, read in one query per
  * kind before the chunk's transaction (on SQLite a read inside it would wait for the connection
  * the transaction holds): those lookups are written answered, and never travel through the
  * queue one by one. Codes the account already has are asked too; their answers go unused.
  */
-async function answerInline(deps: LookupDeps, account: Account, batchId: string, from: number, to: number): Promise<Map<string, DefiniteResolution>> {
+async function answerInline(deps: LookupDeps, account: Account, codes: readonly string[]): Promise<Map<string, DefiniteResolution>> {
   const answers = new Map<string, DefiniteResolution>();
   if (!deps.inline) return answers;
-  const rows = await deps.store.db
-    .selectFrom('batch_rows')
-    .select('code')
-    .where(unlinkedRows(batchId, from, to))
-    .execute();
-  const codes = [...new Set(rows.map((r) => r.code!))];
   for (const kind of ['cf11', 'cf16'] as const) {
     const ofKind = codes.filter((c) => (c.length === 16 ? 'cf16' : 'cf11') === kind);
     // A miss is final only when nobody else would look: no other source, and no operator.

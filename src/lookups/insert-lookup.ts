@@ -32,6 +32,11 @@ export interface InsertOptions {
   now: number;
   /** Attempts of the job before the request fails for good. */
   maxAttempts: number;
+  /**
+   * Awaited between the statements (a batch chunk passes a turn of the event loop: on SQLite each
+   * statement runs synchronously, and without it a chunk's statements run as one block).
+   */
+  pause?: () => Promise<void>;
 }
 
 /**
@@ -45,6 +50,7 @@ export interface InsertOptions {
 export async function insertLookups(trx: Transaction<Database>, lookups: readonly NewLookup[], options: InsertOptions): Promise<number> {
   if (lookups.length === 0) return 0;
   const { now } = options;
+  const pause = options.pause ?? (async () => {});
   // A known answer is written with the request itself: no pending row to update afterwards.
   await insertRows(
     trx,
@@ -74,22 +80,26 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
       };
     }),
   );
+  await pause();
   const charged = lookups.filter((l) => l.priceCents > 0);
   await appendLedgerRows(
     trx,
     charged.map((l) => ({ accountId: l.accountId, amountCents: -l.priceCents, kind: LedgerKind.charge, requestId: l.id, now })),
   );
+  await pause();
   const answered = lookups.filter((l) => l.answer);
   await insertRows(
     trx,
     'attempts',
     answered.flatMap((l) => attemptRows(l.id, l.answer!.result.attempts)),
   );
+  await pause();
   await insertRows(
     trx,
     'request_addresses',
     answered.flatMap((l) => addressRows(l.id, l.answer!.result, l.answer!.at)),
   );
+  await pause();
   let webhooks = 0;
   if (answered.length > 0)
     webhooks += (
