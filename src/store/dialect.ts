@@ -20,6 +20,11 @@ export interface DialectCapabilities {
    * accepted in one round trip instead of one per statement.
    */
   readonly oneStatementWrites: boolean;
+  /**
+   * Whether point reads that arrive together are worth gathering into one statement: each is a
+   * round trip to the server (PostgreSQL); SQLite reads in process.
+   */
+  readonly gatherReads: boolean;
   /** Whether an error is a unique-constraint violation (the last line of defence against races). */
   isUniqueViolation(error: unknown): boolean;
   /**
@@ -43,6 +48,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   skipLocked: false,
   rowLocks: false,
   oneStatementWrites: false,
+  gatherReads: false,
   isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' || errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   async lockAccount() {},
   async tryClusterLock() {
@@ -56,6 +62,7 @@ export const postgresCapabilities: DialectCapabilities = {
   skipLocked: true,
   rowLocks: true,
   oneStatementWrites: true,
+  gatherReads: true,
   isUniqueViolation: (error) => errorCode(error) === '23505',
   async lockAccount(trx, accountId) {
     await sql`select id from accounts where id = ${accountId} for update`.execute(trx);
