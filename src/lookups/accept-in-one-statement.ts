@@ -8,11 +8,11 @@ import { currentRows, planObservations, type ObservationPlan } from '../history/
 import { newId } from '../ids.ts';
 import { jobRow } from '../queue/add-job.ts';
 import type { Database } from '../store/schema.ts';
-import { requestRow } from './insert-lookup.ts';
+import { requestRow, type NewLookup } from './insert-lookup.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
-import { newLookupOf, type Acceptance, type PreparedSubmission } from './accept-lookups.ts';
+import type { Acceptance, PreparedSubmission } from './accept-lookups.ts';
 
 type Verdict = 'disabled' | 'conflict' | 'replay' | 'duplicate' | 'short' | 'accepted';
 
@@ -187,4 +187,19 @@ function insertAccepted(name: string, table: keyof Database & string, rows: read
       insert into ${sql.table(table)} select r.* from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) e(v)
       join accepted a on a.n = (e.v->>'_n')::int
       cross join lateral jsonb_populate_record(null::${sql.table(table)}, e.v) r)`;
+}
+
+/** The lookup an accepted submission stores, charged at the price read from its locked account. */
+export function newLookupOf(item: PreparedSubmission, priceCents: number, now: number): NewLookup {
+  return {
+    id: item.id,
+    accountId: item.account.id,
+    code: item.code,
+    kind: item.kind,
+    reference: item.reference,
+    callbackUrl: item.callbackUrl,
+    priceCents,
+    via: item.via,
+    answer: item.answer ? { result: item.answer, at: now } : null,
+  };
 }

@@ -6,7 +6,7 @@ import { canSpend } from '../billing/balance.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { insertLookups, type NewLookup } from './insert-lookup.ts';
-import { acceptInOneStatement } from './accept-in-one-statement.ts';
+import { acceptInOneStatement, newLookupOf } from './accept-in-one-statement.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { AccountStatus } from '../accounts/account-status.ts';
 
@@ -146,21 +146,6 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
   const first = outcomes.find((o) => o.ok && !o.replayed);
   if (first?.ok) first.webhooks = webhooks;
   return outcomes;
-}
-
-/** The lookup an accepted submission stores, charged at the price read from its locked account. */
-export function newLookupOf(item: PreparedSubmission, priceCents: number, now: number): NewLookup {
-  return {
-    id: item.id,
-    accountId: item.account.id,
-    code: item.code,
-    kind: item.kind,
-    reference: item.reference,
-    callbackUrl: item.callbackUrl,
-    priceCents,
-    via: item.via,
-    answer: item.answer ? { result: item.answer, at: now } : null,
-  };
 }
 
 /** Requests that still block their code, by account and code: one read for the whole group. */
