@@ -177,14 +177,65 @@ export const textProtocolBench: Bench = {
     } finally {
       for (const c of children) await c.stop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
-      const store = await openStore({ databaseUrl: PG_URL, dataDir: '', schema, migrate: false }).catch(() => null);
-      await store?.db.schema
-        .dropSchema(schema)
-        .ifExists()
-        .cascade()
-        .execute()
-        .catch(() => {});
-      await store?.close();
+      await dropSchema(schema);
     }
   },
 };
+
+/**
+ * Only the PostgreSQL figure of text-protocol, for work on the PostgreSQL accept path: one
+ * process, one prepaid account, 64 connections, against the same submit on SQLite measured
+ * before and after it in the same run (their mean: the machine is shared).
+ */
+export const pgSubmitBench: Bench = {
+  name: 'pg-submit',
+  description: 'PostgreSQL submit (one process, one account, 64 connections) vs SQLite submit, same run',
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'cercapec-bench-'));
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const children: Child[] = [];
+    try {
+      const key = await prepaidAccount(['--data', dir]);
+      const pgKey = await prepaidAccount(['--database', PG_URL, '--schema', schema]);
+      const submitLoad = (url: string, k: string) => load({ url, method: 'POST', path: '/index_ws.php', key: k, submit: true });
+      const measure = async (env: Record<string, string>, k: string) => {
+        const server = await serve(dir, env);
+        children.push(server);
+        const result = await withCpu(server, () => submitLoad(server.url, k));
+        await server.stop();
+        return result;
+      };
+      const sqliteBefore = await measure({}, key);
+      const pg = await measure({ CERCAPEC_DATABASE_URL: PG_URL, CERCAPEC_DATABASE_SCHEMA: schema }, pgKey);
+      const sqliteAfter = await measure({}, key);
+      const baseline = (sqliteBefore.rps + sqliteAfter.rps) / 2;
+      return {
+        name: 'pg-submit',
+        figures: {
+          'submit req/s (SQLite, mean)': round(baseline, 0),
+          'submit req/s (SQLite, before; after)': `${round(sqliteBefore.rps, 0)}; ${round(sqliteAfter.rps, 0)}`,
+          'submit req/s (PostgreSQL)': round(pg.rps, 0),
+          'PostgreSQL submit p99 ms': pg.p99ms,
+          'PostgreSQL server CPU µs per request': pg.cpuUs ?? 'n/a',
+          'errors+non2xx': [sqliteBefore, pg, sqliteAfter].reduce((n, r) => n + r.errors + r.non2xx, 0),
+        },
+        goals: [{ name: 'PostgreSQL / SQLite submit', value: round(pg.rps / baseline), target: 0.8, kind: 'min', unit: 'ratio' }],
+      };
+    } finally {
+      for (const c of children) await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await dropSchema(schema);
+    }
+  },
+};
+
+async function dropSchema(schema: string): Promise<void> {
+  const store = await openStore({ databaseUrl: PG_URL, dataDir: '', schema, migrate: false }).catch(() => null);
+  await store?.db.schema
+    .dropSchema(schema)
+    .ifExists()
+    .cascade()
+    .execute()
+    .catch(() => {});
+  await store?.close();
+}

@@ -101,10 +101,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // SQLite has one writer: one group at a time, which collects everything that arrives while it
   // writes. PostgreSQL writes a few groups at once, in lanes by account: each group locks its
   // accounts' rows (in id order), so one account's submissions share a group rather than queue
-  // on its row lock in several.
+  // on its row lock in several. Two groups per lane: while one commits (its WAL flush, with the
+  // row locked), the next reads what it needs and is already waiting at the lock.
   const accepting = createLanedGroupCommit<PreparedSubmission, Acceptance>({
     maxGroup: 256,
     lanes: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
+    perLane: store.dialect.name === 'sqlite' ? 1 : 2,
     keyOf: (submission) => submission.account.id,
     run: (items) => acceptLookups(lookups, items),
   });

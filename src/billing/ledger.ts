@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Selectable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database, LedgerTable } from '../store/schema.ts';
 import { insertRows } from '../store/insert-rows.ts';
@@ -49,6 +49,25 @@ export async function appendLedgerRows(trx: Transaction<Database>, entries: read
       .execute();
   }
   return ids;
+}
+
+/**
+ * The ledger's part of a single-statement write (PostgreSQL, see DialectCapabilities
+ * .oneStatementWrites): CTEs that append a charge for every row of the CTE `source` priced above
+ * zero, and move each account's stored balance by their sum, as appendLedgerRows does: the two
+ * are written by the same statement, so they commit together. `source` has the columns
+ * ledger_id (the new row's id), account_id, price and request_id; the caller has locked the
+ * accounts' rows earlier in the statement.
+ */
+export function chargeLedgerCtes(source: string, now: number): RawBuilder<unknown> {
+  return sql`ledger_charges as (
+      insert into ledger (id, account_id, amount_cents, kind, request_id, reason, created_at)
+      select ledger_id, account_id, -price, ${LedgerKind.charge}::text, request_id, null, ${now}::bigint from ${sql.table(source)} where price > 0
+      returning account_id, amount_cents),
+    ledger_balances as (
+      update accounts set balance_cents = accounts.balance_cents + d.delta
+      from (select account_id, sum(amount_cents) as delta from ledger_charges group by account_id) d
+      where accounts.id = d.account_id and d.delta <> 0)`;
 }
 
 /** Appends one row: see appendLedgerRows. */

@@ -49,17 +49,64 @@ const same = (a: string | null, b: string | null) => (a === null || b === null ?
  * changes it returns are made into watch events in the same transaction (watches/emit-events.ts).
  */
 export async function observe(db: Db, items: readonly Observation[], now: number, options: ObserveOptions = {}): Promise<AddressChange[]> {
+  const codes = [...new Set(items.map((o) => o.code))];
+  if (codes.length === 0) return [];
+  const plan = planObservations(items, await currentRows(db, codes), now, options);
+  for (const v of plan.validity) {
+    await db
+      .updateTable('address_observations')
+      .set({ valid_from: v.validFrom, valid_to: v.validTo, last_seen_at: v.lastSeenAt })
+      .where('id', '=', v.id)
+      .execute();
+  }
+  for (let i = 0; i < plan.touched.length; i += CHUNK) {
+    await db
+      .updateTable('address_observations')
+      .set({ last_seen_at: now })
+      .where('id', 'in', plan.touched.slice(i, i + CHUNK))
+      .where('last_seen_at', '<', now)
+      .execute();
+  }
+  for (let i = 0; i < plan.superseded.length; i += CHUNK) {
+    await db
+      .updateTable('address_observations')
+      .set({ superseded_at: now })
+      .where('id', 'in', plan.superseded.slice(i, i + CHUNK))
+      .execute();
+  }
+  await insertRows(db, 'address_observations', plan.inserted);
+  return plan.changes;
+}
+
+/** What recording some observations writes, decided from the current rows (see observe). */
+export interface ObservationPlan {
+  /** Current rows seen again unchanged: last_seen_at moves to now (where it is older). */
+  touched: string[];
+  /** Current rows seen again with a new validity. */
+  validity: { id: string; validFrom: number | null; validTo: number | null; lastSeenAt: number }[];
+  /** Current rows another answer replaces: superseded_at becomes now. */
+  superseded: string[];
+  inserted: AddressObservationsTable[];
+  changes: AddressChange[];
+}
+
+/**
+ * Decides what observe writes, without writing it: the same address extends the current row,
+ * another address (or none) supersedes it, and a first observation opens the baseline. `current`
+ * is what currentRows read for the observations' codes.
+ */
+export function planObservations(
+  items: readonly Observation[],
+  current: ReadonlyMap<string, AddressObservationsTable>,
+  now: number,
+  options: ObserveOptions = {},
+): ObservationPlan {
   const wanted = new Map<string, Observation>();
   for (const item of items) {
     const key = `${item.code}\u0000${item.source}`;
     if (!wanted.has(key)) wanted.set(key, item);
   }
-  if (wanted.size === 0) return [];
-  const current = await currentRows(db, [...new Set([...wanted.values()].map((o) => o.code))]);
-  const touched: string[] = [];
-  const superseded: string[] = [];
-  const inserted: AddressObservationsTable[] = [];
-  const changes: AddressChange[] = [];
+  const plan: ObservationPlan = { touched: [], validity: [], superseded: [], inserted: [], changes: [] };
   for (const [key, o] of wanted) {
     const row = current.get(key);
     const pec = o.pec;
@@ -67,16 +114,12 @@ export async function observe(db: Db, items: readonly Observation[], now: number
       const validFrom = o.validFrom ?? row.valid_from;
       const validTo = o.validTo ?? row.valid_to;
       if (validFrom !== row.valid_from || validTo !== row.valid_to) {
-        await db
-          .updateTable('address_observations')
-          .set({ valid_from: validFrom, valid_to: validTo, last_seen_at: Math.max(now, Number(row.last_seen_at)) })
-          .where('id', '=', row.id)
-          .execute();
-      } else if (options.touch !== false) touched.push(row.id);
+        plan.validity.push({ id: row.id, validFrom, validTo, lastSeenAt: Math.max(now, Number(row.last_seen_at)) });
+      } else if (options.touch !== false) plan.touched.push(row.id);
       continue;
     }
     const id = newId('obs', now);
-    inserted.push({
+    plan.inserted.push({
       id,
       code: o.code,
       source: o.source,
@@ -89,31 +132,15 @@ export async function observe(db: Db, items: readonly Observation[], now: number
       superseded_at: null,
     });
     if (row) {
-      superseded.push(row.id);
-      changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: id, at: now });
+      plan.superseded.push(row.id);
+      plan.changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: id, at: now });
     }
   }
-  for (let i = 0; i < touched.length; i += CHUNK) {
-    await db
-      .updateTable('address_observations')
-      .set({ last_seen_at: now })
-      .where('id', 'in', touched.slice(i, i + CHUNK))
-      .where('last_seen_at', '<', now)
-      .execute();
-  }
-  for (let i = 0; i < superseded.length; i += CHUNK) {
-    await db
-      .updateTable('address_observations')
-      .set({ superseded_at: now })
-      .where('id', 'in', superseded.slice(i, i + CHUNK))
-      .execute();
-  }
-  await insertRows(db, 'address_observations', inserted);
-  return changes;
+  return plan;
 }
 
 /** The current row of every (code, source) among these codes, keyed `code\0source`. */
-async function currentRows(db: Db, codes: readonly string[]): Promise<Map<string, AddressObservationsTable>> {
+export async function currentRows(db: Db, codes: readonly string[]): Promise<Map<string, AddressObservationsTable>> {
   const rows = new Map<string, AddressObservationsTable>();
   for (let i = 0; i < codes.length; i += CHUNK) {
     const found = await db

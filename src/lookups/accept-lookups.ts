@@ -6,6 +6,7 @@ import { canSpend } from '../billing/balance.ts';
 import { insertRows } from '../store/insert-rows.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { insertLookups, type NewLookup } from './insert-lookup.ts';
+import { acceptInOneStatement, newLookupOf } from './accept-in-one-statement.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { AccountStatus } from '../accounts/account-status.ts';
 
@@ -34,8 +35,18 @@ export type Acceptance =
  * charge, and job or answer). A refusal never fails the group: refusals are decided by reads,
  * before anything is written. If the transaction itself fails (a race caught by a unique index,
  * a lost connection), each submission is tried again alone, so one cannot sink the others.
+ * On PostgreSQL a group whose outcomes do not depend on each other is accepted in one statement
+ * instead (accept-in-one-statement.ts: one round trip where the transaction takes about ten).
  */
 export async function acceptLookups(deps: LookupDeps, items: readonly PreparedSubmission[]): Promise<Acceptance[]> {
+  try {
+    const outcomes = await acceptInOneStatement(deps, items);
+    if (outcomes) return outcomes;
+  } catch (error) {
+    // A race caught by a unique index (the statement reads before its lock is granted): decided
+    // again below, reading after the lock. Anything else fails the transaction path too.
+    if (!deps.store.dialect.isUniqueViolation(error)) deps.logger.warn({ err: error }, 'accepting in one statement failed');
+  }
   try {
     return await deps.store.db.transaction().execute((trx) => acceptInTransaction(deps, trx, items));
   } catch (error) {
@@ -126,17 +137,7 @@ async function acceptInTransaction(deps: LookupDeps, trx: Transaction<Database>,
       replays.set(`${accountId}\n${item.idempotency.key}`, { bodyHash: item.idempotency.bodyHash, requestId: item.id });
       newKeys.push({ account_id: accountId, key: item.idempotency.key, body_hash: item.idempotency.bodyHash, request_id: item.id, created_at: now });
     }
-    accepted.push({
-      id: item.id,
-      accountId,
-      code: item.code,
-      kind: item.kind,
-      reference: item.reference,
-      callbackUrl: item.callbackUrl,
-      priceCents: account.price,
-      via: item.via,
-      answer: item.answer ? { result: item.answer, at: now } : null,
-    });
+    accepted.push(newLookupOf(item, account.price, now));
     outcomes.push({ ok: true, id: item.id, replayed: false, webhooks: 0 });
   }
   const webhooks = await insertLookups(trx, accepted, { now, maxAttempts: deps.maxAttempts });

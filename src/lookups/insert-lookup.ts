@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { Database, RequestsTable } from '../store/schema.ts';
 import type { Resolution } from '../registries/resolve-code.ts';
 import { LOOKUP_QUEUE, LookupStatus } from './lookup-status.ts';
@@ -55,30 +55,7 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
   await insertRows(
     trx,
     'requests',
-    lookups.map((l) => {
-      const found = l.answer?.result.outcome === 'found' ? l.answer.result : null;
-      return {
-        id: l.id,
-        account_id: l.accountId,
-        code: l.code,
-        kind: l.kind,
-        status: l.answer ? (found ? LookupStatus.found : LookupStatus.notFound) : LookupStatus.queued,
-        dedup_code: l.code,
-        reference: l.reference,
-        callback_url: l.callbackUrl,
-        pec: found ? found.addresses[0].pec : null,
-        source: found ? found.source : null,
-        error_code: null,
-        error_message: null,
-        charged_cents: l.priceCents,
-        via: l.via,
-        batch_id: l.batchId ?? null,
-        created_at: now,
-        updated_at: now,
-        answered_at: l.answer ? l.answer.at : null,
-        deleted_at: null,
-      };
-    }),
+    lookups.map((l) => requestRow(l, now)),
   );
   await pause();
   const charged = lookups.filter((l) => l.priceCents > 0);
@@ -125,6 +102,32 @@ export async function insertLookups(trx: Transaction<Database>, lookups: readonl
     queued.map((l) => ({ queue: LOOKUP_QUEUE, payload: { requestId: l.id }, now, maxAttempts: options.maxAttempts })),
   );
   return webhooks;
+}
+
+/** The request row of an accepted lookup: pending, or answered when its answer is known. */
+export function requestRow(l: NewLookup, now: number): Insertable<RequestsTable> {
+  const found = l.answer?.result.outcome === 'found' ? l.answer.result : null;
+  return {
+    id: l.id,
+    account_id: l.accountId,
+    code: l.code,
+    kind: l.kind,
+    status: l.answer ? (found ? LookupStatus.found : LookupStatus.notFound) : LookupStatus.queued,
+    dedup_code: l.code,
+    reference: l.reference,
+    callback_url: l.callbackUrl,
+    pec: found ? found.addresses[0].pec : null,
+    source: found ? found.source : null,
+    error_code: null,
+    error_message: null,
+    charged_cents: l.priceCents,
+    via: l.via,
+    batch_id: l.batchId ?? null,
+    created_at: now,
+    updated_at: now,
+    answered_at: l.answer ? l.answer.at : null,
+    deleted_at: null,
+  };
 }
 
 /** One lookup: see insertLookups. */

@@ -12,7 +12,8 @@ export interface NewJob {
   maxAttempts?: number;
 }
 
-function jobRow(job: NewJob): JobsTable {
+/** The row a job is stored as (for writers that insert it themselves, see addJobs). */
+export function jobRow(job: NewJob): JobsTable {
   return {
     id: newId('job', job.now),
     queue: job.queue,

@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { compileOnce } from '../store/compile-once.ts';
+import { createGroupCommit } from '../store/group-commit.ts';
 import type { AddressKind, FoundAddress, Registry, RegistryAnswer } from './registry.ts';
 
 interface EntryRow {
@@ -43,27 +44,41 @@ export function createLocalDirectory(store: Store): Registry {
       .orderBy('directory_entries.code')
       .orderBy('datasets.imported_at', 'desc')
       .orderBy('directory_entries.position');
+  async function lookupMany(codes: readonly string[]): Promise<Map<string, RegistryAnswer>> {
+    const answers = new Map<string, RegistryAnswer>();
+    if (codes.length === 0) return answers;
+    const rows = await entries(codes).execute();
+    // Rows come grouped by code, each group in the single lookup's order.
+    let from = 0;
+    for (let i = 1; i <= rows.length; i++) {
+      if (i === rows.length || rows[i].code !== rows[from].code) {
+        answers.set(rows[from].code, answerOf(rows.slice(from, Math.min(i, from + 50))));
+        from = i;
+      }
+    }
+    return answers;
+  }
+  // Where a read is a round trip to the server (PostgreSQL), the single lookups of concurrent
+  // submissions go together: one statement for those that arrive while one is being read.
+  const gathered = store.dialect.gatherReads
+    ? createGroupCommit<string, RegistryAnswer>({
+        maxGroup: 256,
+        concurrency: 2,
+        run: async (codes) => {
+          const answers = await lookupMany([...new Set(codes)]);
+          return codes.map((code) => answers.get(code) ?? answerOf([]));
+        },
+      })
+    : null;
   return {
     id: 'directory',
     kinds: ['cf16', 'cf11'],
     cacheable: false,
     async lookup(query) {
+      if (gathered) return gathered.submit(query.code);
       return answerOf(await entriesOfCode(store.reader, { code: query.code, limit: 50 }));
     },
-    async lookupMany(codes) {
-      const answers = new Map<string, RegistryAnswer>();
-      if (codes.length === 0) return answers;
-      const rows = await entries(codes).execute();
-      // Rows come grouped by code, each group in the single lookup's order.
-      let from = 0;
-      for (let i = 1; i <= rows.length; i++) {
-        if (i === rows.length || rows[i].code !== rows[from].code) {
-          answers.set(rows[from].code, answerOf(rows.slice(from, Math.min(i, from + 50))));
-          from = i;
-        }
-      }
-      return answers;
-    },
+    lookupMany,
   };
 }
 

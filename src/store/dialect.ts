@@ -14,6 +14,17 @@ export interface DialectCapabilities {
    * needs none: every write transaction starts with BEGIN IMMEDIATE and so is already serial.
    */
   readonly rowLocks: boolean;
+  /**
+   * Whether one statement can lock rows as it reads them and write several tables through
+   * data-modifying CTEs, committing on its own (PostgreSQL): a group of submissions is then
+   * accepted in one round trip instead of one per statement.
+   */
+  readonly oneStatementWrites: boolean;
+  /**
+   * Whether point reads that arrive together are worth gathering into one statement: each is a
+   * round trip to the server (PostgreSQL); SQLite reads in process.
+   */
+  readonly gatherReads: boolean;
   /** Whether an error is a unique-constraint violation (the last line of defence against races). */
   isUniqueViolation(error: unknown): boolean;
   /**
@@ -36,6 +47,8 @@ export const sqliteCapabilities: DialectCapabilities = {
   name: 'sqlite',
   skipLocked: false,
   rowLocks: false,
+  oneStatementWrites: false,
+  gatherReads: false,
   isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' || errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   async lockAccount() {},
   async tryClusterLock() {
@@ -48,6 +61,8 @@ export const postgresCapabilities: DialectCapabilities = {
   name: 'postgres',
   skipLocked: true,
   rowLocks: true,
+  oneStatementWrites: true,
+  gatherReads: true,
   isUniqueViolation: (error) => errorCode(error) === '23505',
   async lockAccount(trx, accountId) {
     await sql`select id from accounts where id = ${accountId} for update`.execute(trx);

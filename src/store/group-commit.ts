@@ -22,8 +22,13 @@ export interface GroupCommitOptions<I, O> {
 }
 
 export interface LanedGroupCommitOptions<I, O> extends Omit<GroupCommitOptions<I, O>, 'concurrency'> {
-  /** Independent lanes, each writing one group at a time. */
+  /** Independent lanes. */
   lanes: number;
+  /**
+   * Groups a lane writes at once (1 by default). With 2, the next group of an account gets
+   * ready (its reads) and waits at the account's row lock while the previous one commits.
+   */
+  perLane?: number;
   /** Items with the same key always go to the same lane (e.g. the account whose row a group locks). */
   keyOf(item: I): string;
 }
@@ -35,7 +40,7 @@ export interface LanedGroupCommitOptions<I, O> extends Omit<GroupCommitOptions<I
  * they form one larger group instead, while other accounts' groups commit beside it.
  */
 export function createLanedGroupCommit<I, O>(o: LanedGroupCommitOptions<I, O>): GroupCommit<I, O> {
-  const lanes = Array.from({ length: Math.max(1, o.lanes) }, () => createGroupCommit<I, O>({ maxGroup: o.maxGroup, concurrency: 1, run: o.run }));
+  const lanes = Array.from({ length: Math.max(1, o.lanes) }, () => createGroupCommit<I, O>({ maxGroup: o.maxGroup, concurrency: o.perLane ?? 1, run: o.run }));
   return {
     submit: (item) => lanes[laneIndex(o.keyOf(item), lanes.length)].submit(item),
     drain: async () => {

@@ -4,6 +4,7 @@ import { eachDialect } from '../helpers/stores.ts';
 import { createHarness, type Harness } from '../helpers/services.ts';
 import { getAccount, updateAccountStatusForTest } from '../helpers/accounts.ts';
 import { acceptLookups, type PreparedSubmission } from '../../src/lookups/accept-lookups.ts';
+import { acceptInOneStatement } from '../../src/lookups/accept-in-one-statement.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
 import { verifyLedger } from '../../src/billing/verify-ledger.ts';
@@ -69,6 +70,59 @@ await eachDialect(describe, 'accepting submissions in groups', (dialect) => {
     assert.ok(!out[3].ok && isCercapecError(out[3].error, 'duplicate_request') && out[3].error.details.id === a.id);
     assert.ok(out[4].ok && !out[4].replayed);
     assert.equal(await balanceOf(h.store.db, id), 980, 'two accepted, charged once each');
+  });
+
+  test('a group of distinct codes (one statement on PostgreSQL): stored duplicates and keys, a disabled account, credit running out, two accounts', async () => {
+    const a = (await getAccount(h.store, (await h.account({ priceCents: 10, initialCreditCents: 55 })).id))!;
+    const b = (await getAccount(h.store, (await h.account({ billingMode: 'postpaid', priceCents: 5, initialCreditCents: 0 })).id))!;
+    const off = (await getAccount(h.store, (await h.account({ priceCents: 10, initialCreditCents: 100 })).id))!;
+    await updateAccountStatusForTest(h.store, off.id, 'disabled');
+    const first = prepared(a, codeAt(30), { idempotency: { key: 'k1', bodyHash: 'h1' } });
+    const zero = prepared(a, codeAt(29), { idempotency: { key: 'k0', bodyHash: 'h0' } });
+    assert.ok((await acceptLookups(h.services.lookups, [first, zero])).every((o) => o.ok));
+    const group = [
+      prepared(a, codeAt(30)),
+      prepared(a, codeAt(31), { idempotency: { key: 'k1', bodyHash: 'h1' } }),
+      prepared(a, codeAt(32), { idempotency: { key: 'k0', bodyHash: 'other' } }),
+      prepared(a, codeAt(33)),
+      prepared(off, codeAt(34)),
+      prepared(b, codeAt(35)),
+      prepared(a, codeAt(36), { idempotency: { key: 'k2', bodyHash: 'h2' } }),
+      prepared(a, codeAt(37)),
+      prepared(a, codeAt(38)),
+      prepared(a, codeAt(39), { idempotency: { key: 'k3', bodyHash: 'h3' } }),
+    ];
+    const inOne = await acceptInOneStatement(h.services.lookups, group);
+    assert.equal(inOne !== null, dialect === 'postgres', 'PostgreSQL takes the one-statement path');
+    const out = inOne ?? (await acceptLookups(h.services.lookups, group));
+    const refusal = (i: number) => (!out[i].ok && isCercapecError(out[i].error) ? out[i].error.code : 'accepted');
+    assert.ok(!out[0].ok && isCercapecError(out[0].error, 'duplicate_request') && out[0].error.details.id === first.id);
+    assert.deepEqual(out[1], { ok: true, id: first.id, replayed: true, webhooks: 0 });
+    assert.deepEqual(group.map((_, i) => refusal(i)).slice(2), [
+      'idempotency_conflict',
+      'accepted',
+      'key_invalid',
+      'accepted',
+      'accepted',
+      'accepted',
+      'insufficient_credit',
+      'insufficient_credit',
+    ]);
+    assert.deepEqual(out[3], { ok: true, id: group[3].id, replayed: false, webhooks: 0 });
+    assert.equal(await balanceOf(h.store.db, a.id), 5, '55 - 5 x 10: the sixth and seventh are refused');
+    assert.equal(await balanceOf(h.store.db, b.id), -5, 'postpaid without a limit');
+    assert.equal(await balanceOf(h.store.db, off.id), 100);
+    const stored = await h.store.db.selectFrom('requests').select(['id', 'charged_cents']).where('account_id', 'in', [a.id, b.id, off.id]).execute();
+    assert.deepEqual(new Set(stored.map((r) => r.id)), new Set([first.id, zero.id, group[3].id, group[5].id, group[6].id, group[7].id]));
+    const keys = await h.store.db.selectFrom('idempotency_keys').select(['key', 'request_id']).where('account_id', '=', a.id).orderBy('key').execute();
+    assert.deepEqual(keys, [
+      { key: 'k0', request_id: zero.id },
+      { key: 'k1', request_id: first.id },
+      { key: 'k2', request_id: group[6].id },
+    ]);
+    const jobs = await h.store.db.selectFrom('jobs').select('payload').execute();
+    assert.equal(jobs.filter((j) => group.some((g) => j.payload.includes(g.id))).length, 4, 'a job for each accepted submission');
+    assert.deepEqual((await verifyLedger(h.store.db)).mismatches, []);
   });
 
   test('a submission that breaks the transaction does not sink the others of its group', async () => {

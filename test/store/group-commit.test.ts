@@ -92,4 +92,32 @@ describe('laned group commit', () => {
     await spread;
     await gc.drain();
   });
+
+  test('perLane 2: while a group of a key is written, the next group of that key starts; a third waits', async () => {
+    const groups: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gc = createLanedGroupCommit<string, string>({
+      maxGroup: 100,
+      lanes: 4,
+      perLane: 2,
+      keyOf: (item) => item.split(':')[0],
+      run: async (items) => {
+        groups.push(items);
+        await gate;
+        return items;
+      },
+    });
+    const first = gc.submit('a:1');
+    await new Promise((r) => setImmediate(r));
+    const second = gc.submit('a:2');
+    await new Promise((r) => setImmediate(r));
+    const third = ['a:3', 'a:4'].map((i) => gc.submit(i));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(groups, [['a:1'], ['a:2']], 'two groups of one key at once, no more');
+    release();
+    assert.deepEqual(await Promise.all([first, second, ...third]), ['a:1', 'a:2', 'a:3', 'a:4']);
+    assert.deepEqual(groups, [['a:1'], ['a:2'], ['a:3', 'a:4']]);
+    await gc.drain();
+  });
 });
