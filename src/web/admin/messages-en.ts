@@ -1,3 +1,4 @@
+import { codeMessagesEn } from '../login-code-messages.ts';
 import type { Messages } from './messages-it.ts';
 
 /** The back office's words in English (?lang=en). */
@@ -24,12 +25,7 @@ export const en: Messages = {
   loginThrottled: (seconds) =>
     `Too many failed attempts from this address: try again in ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`}.`,
   tooManyLogins: 'Too many login attempts from this address: try again in a minute.',
-  codeTitle: 'Verification code',
-  codeLabel: 'Code',
-  codeHint: 'The 6 digits your authenticator app shows now, or one of your recovery codes.',
-  codeButton: 'Verify',
-  codeInvalid: 'Wrong code, or one already used.',
-  codeExpired: 'Verification expired (after 5 minutes or too many wrong codes): log in again.',
+  ...codeMessagesEn,
   sessionExpired: 'Your session expired or was ended: log in again.',
   loggedOut: 'You have logged out.',
   errorTitle: 'Error',

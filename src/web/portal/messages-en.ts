@@ -1,3 +1,4 @@
+import { codeMessagesEn } from '../login-code-messages.ts';
 import type { PortalMessages } from './messages-it.ts';
 
 /** The portal's words in English (the switch in the header). */
@@ -26,12 +27,7 @@ export const en: PortalMessages = {
   loginThrottled: (seconds: number) =>
     `Too many failed attempts from this address: try again in ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`}.`,
   tooManyLogins: 'Too many login attempts from this address: try again in a minute.',
-  codeTitle: 'Verification code',
-  codeLabel: 'Code',
-  codeHint: 'The 6 digits your authenticator app shows now, or one of your recovery codes.',
-  codeButton: 'Verify',
-  codeInvalid: 'Wrong code, or one already used.',
-  codeExpired: 'Verification expired (after 5 minutes or too many wrong codes): log in again.',
+  ...codeMessagesEn,
   sessionExpired: 'Your session expired or ended: please log in again.',
   loggedOut: 'You have logged out of the portal.',
   errorTitle: 'Error',

@@ -1,3 +1,4 @@
+import { codeMessagesIt } from '../login-code-messages.ts';
 /** The portal's words in Italian, its first language. Every key must also be in messages-en.ts (the type says so). */
 export const it = {
   htmlLang: 'it',
@@ -25,12 +26,7 @@ export const it = {
   loginThrottled: (seconds: number) =>
     `Troppi tentativi non riusciti da questo indirizzo: riprova tra ${seconds < 120 ? `${seconds} secondi` : `${Math.ceil(seconds / 60)} minuti`}.`,
   tooManyLogins: 'Troppi tentativi di accesso da questo indirizzo: riprova tra un minuto.',
-  codeTitle: 'Codice di verifica',
-  codeLabel: 'Codice',
-  codeHint: "Le 6 cifre che mostra ora l'app di autenticazione, oppure uno dei codici di recupero.",
-  codeButton: 'Verifica',
-  codeInvalid: 'Codice errato o già usato.',
-  codeExpired: 'Verifica scaduta (dopo 5 minuti o troppi codici errati): accedi di nuovo.',
+  ...codeMessagesIt,
   sessionExpired: 'Sessione scaduta o terminata: accedi di nuovo.',
   loggedOut: "Sei uscito dall'area clienti.",
   // errors
