@@ -65,3 +65,45 @@ await eachDialect(describe, 'ledger invariant under concurrency', (dialect) => {
     }
   });
 });
+
+/**
+ * Many distinct codes at once on one prepaid account: on PostgreSQL the groups take the
+ * one-statement path, two per lane, so a group decides credit on a balance another group of the
+ * same account is committing. Exactly as many are accepted as the credit pays for, with top-ups
+ * racing them, and the stored balance still equals the ledger's sum.
+ */
+await eachDialect(describe, 'credit under concurrent groups of one account', (dialect) => {
+  test('accepted = what the credit pays for; stored balance = ledger sum; never below zero', async () => {
+    const h = await createHarness(dialect);
+    try {
+      const { id } = await h.account({ priceCents: 10, initialCreditCents: 500 });
+      const account = (await getAccount(h.store, id))!;
+      const outcomes = await Promise.all([
+        ...Array.from({ length: 300 }, (_, i) =>
+          submitLookup(h.services.lookups, { account, code: codeAt(100 + i), via: 'text' }).then(
+            () => 'accepted',
+            (error) => {
+              if (!isCercapecError(error)) throw error;
+              return error.code;
+            },
+          ),
+        ),
+        ...Array.from({ length: 5 }, () => topUp(h.store, id, 100, h.clock.now()).then(() => 'topup')),
+      ]);
+      const accepted = outcomes.filter((o) => o === 'accepted').length;
+      const refused = outcomes.filter((o) => o !== 'accepted' && o !== 'topup');
+      assert.ok(
+        refused.every((o) => o === 'insufficient_credit'),
+        `only credit refusals: ${[...new Set(refused)]}`,
+      );
+      const { mismatches } = await verifyLedger(h.store.db);
+      assert.deepEqual(mismatches, []);
+      const balance = await balanceOf(h.store.db, id);
+      assert.ok(balance >= 0, `balance ${balance}`);
+      assert.equal(balance, 500 + 5 * 100 - 10 * accepted, 'every accepted lookup charged once, nothing else');
+      assert.ok(accepted >= 50 && accepted <= 100, `${accepted} accepted`);
+    } finally {
+      await h.close();
+    }
+  });
+});
