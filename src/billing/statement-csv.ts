@@ -29,7 +29,8 @@ export function statementCsv(statement: UsageStatement, header: StatementHeader 
   const columns = ['data', 'tipo', 'richiesta', 'codice', 'riferimento', 'importo_centesimi', 'importo_euro'];
   const rows = statement.rows.map((r) => [
     new Date(r.at).toISOString(),
-    KIND[r.kind],
+    // A charge of no request says what it was for (a watch's month), the others their kind.
+    r.reason ? cell(r.reason) : KIND[r.kind],
     r.requestId ?? '',
     cell(r.code),
     cell(r.reference),

@@ -12,6 +12,8 @@ export interface StatementRow {
   /** The request's code and reference while the request is kept (retention deletes it; the ledger stays). */
   code: string | null;
   reference: string | null;
+  /** The ledger's own words for a charge of no request (a watch's month: "sorveglianza PEC 2026-12"). */
+  reason: string | null;
 }
 
 export interface UsageStatement {
@@ -48,7 +50,7 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
   const rows = await db
     .selectFrom('ledger')
     .leftJoin('requests', 'requests.id', 'ledger.request_id')
-    .select(['ledger.created_at', 'ledger.kind', 'ledger.amount_cents', 'ledger.request_id', 'requests.code', 'requests.reference'])
+    .select(['ledger.created_at', 'ledger.kind', 'ledger.amount_cents', 'ledger.request_id', 'ledger.reason', 'requests.code', 'requests.reference'])
     .where('ledger.account_id', '=', accountId)
     .where('ledger.kind', 'in', [LedgerKind.charge, LedgerKind.refund, LedgerKind.search])
     .where('ledger.created_at', '>=', from)
@@ -63,6 +65,7 @@ export async function usageStatement(db: Kysely<Database>, accountId: string, mo
     requestId: r.request_id,
     code: r.code ?? null,
     reference: r.reference ?? null,
+    reason: r.request_id === null ? (r.reason ?? null) : null,
   }));
   const charges = out.filter((r) => r.kind === LedgerKind.charge);
   const refunds = out.filter((r) => r.kind === LedgerKind.refund);

@@ -7,6 +7,8 @@ import { generateDataset } from '../../src/standins/dataset.ts';
 import { importDataset } from '../../src/directory/import-dataset.ts';
 import { eraseCode } from '../../src/privacy/erase-code.ts';
 import { chargeWatchMonth } from '../../src/watches/charge-watches.ts';
+import { usageStatement } from '../../src/billing/usage-statement.ts';
+import { statementCsv } from '../../src/billing/statement-csv.ts';
 import { purgeHistory } from '../../src/history/purge-history.ts';
 import { eachDialect } from '../helpers/stores.ts';
 import { createHarness, type Harness } from '../helpers/services.ts';
@@ -223,6 +225,14 @@ await eachDialect(describe, 'watches', (dialect) => {
     assert.equal((await charges()).filter((r) => r.reason === 'sorveglianza PEC 2026-12').length, 2);
     const balance = await h.store.db.selectFrom('accounts').select('balance_cents').where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(Number(balance.balance_cents), 12 - 20, 'a running watch is charged even below zero');
+    // The statement an account is invoiced from says what those charges were for (no code: privacy).
+    const csv = statementCsv(await usageStatement(h.store.db, id, '2026-12'));
+    const lines = csv.split('\r\n').filter((l) => l.includes('sorveglianza PEC 2026-12'));
+    assert.equal(lines.length, 2, csv);
+    assert.ok(
+      lines.every((l) => l.split(';')[3] === ''),
+      'no code on a watch charge',
+    );
   });
 
   test("erasure removes a code's history, its watches and events; retention keeps a watched code's baseline", async () => {
