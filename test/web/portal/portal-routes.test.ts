@@ -153,8 +153,12 @@ await eachDialect(describe, 'customer portal', (dialect) => {
       (p) => p.length === 0,
       'every lookup answered',
     );
-    const status = JSON.parse((await rossi.get(`${batchUrl}/status.json`)).body);
-    assert.equal(status.completed, true);
+    // The batch completes right after the commit that settles its last lookup (reads never write).
+    const status = await waitFor(
+      async () => JSON.parse((await rossi.get(`${batchUrl}/status.json`)).body),
+      (s) => s.completed === true,
+      'the batch completed',
+    );
     assert.equal(status.progress, 100);
     const done = await rossi.get(batchUrl);
     assert.match(done.body, /<a href="\/portal\/batches\/[^"]+\/results.csv" data-format="csv"/);
@@ -205,6 +209,11 @@ await eachDialect(describe, 'customer portal', (dialect) => {
       () => h.store.db.selectFrom('requests').select('status').where('status', 'in', PENDING_STATUSES).execute(),
       (p) => p.length === 0,
       'every lookup answered',
+    );
+    await waitFor(
+      async () => JSON.parse((await rossi.get(`/portal/batches/${batchId}/status.json`)).body),
+      (s) => s.completed === true,
+      'the batch completed',
     );
     const xlsx = await rossi.get(`/portal/batches/${batchId}/results.xlsx`);
     const back = new ExcelJS.Workbook();
