@@ -51,7 +51,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.logLevel);
   // The server's commits are on its requests' path: WAL checkpoints go to a thread of their own.
-  const store = overrides.store ?? (await openConfiguredStore(config, true, true));
+  const store = overrides.store ?? (await openConfiguredStore(config, { checkpointInBackground: true }));
   // Processes sharing a PostgreSQL database wake each other; on SQLite one process serves.
   // A store passed in without a databaseUrl (tests) keeps the in-process notifier.
   let notifier: Notifier;

@@ -54,8 +54,7 @@ export function openConfiguredStore(
     databasePoolSize?: number;
     databaseStatementTimeoutMs?: number;
   },
-  migrate = true,
-  checkpointInBackground = false,
+  options: Pick<OpenStoreOptions, 'migrate' | 'checkpointInBackground'> = {},
 ): Promise<Store> {
   return openStore({
     databaseUrl: config.databaseUrl,
@@ -63,8 +62,7 @@ export function openConfiguredStore(
     schema: config.databaseSchema,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs || undefined,
-    migrate,
-    checkpointInBackground,
+    ...options,
   });
 }
 

@@ -6,7 +6,7 @@ import { migrateToLatest } from '../../store/migrate.ts';
 export function migrateCommand(program: Command): void {
   storeOptions(program.command('migrate').description('apply pending database migrations')).action(async (opts) => {
     const config = configFrom(opts);
-    const store = await openConfiguredStore(config, false);
+    const store = await openConfiguredStore(config, { migrate: false });
     try {
       const applied = await migrateToLatest(store.db, config.databaseUrl ? config.databaseSchema : undefined);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
