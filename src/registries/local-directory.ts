@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { compileOnce } from '../store/compile-once.ts';
 import { createGroupCommit } from '../store/group-commit.ts';
@@ -11,14 +13,18 @@ interface EntryRow {
   dataset_id: string;
 }
 
-// Every submission asks the directory first (inline answers): compiled once (see compileOnce).
-const entriesOfCode = compileOnce<'code' | 'limit', EntryRow>((db, param) =>
+/** The entries our own datasets hold: those a registry mirror keeps answer as that registry (ipa-mirror), not as ours. */
+const ownEntries = (db: Kysely<Database>) =>
   db
     .selectFrom('directory_entries')
     .innerJoin('datasets', 'datasets.id', 'directory_entries.dataset_id')
     .select(['directory_entries.code', 'directory_entries.pec', 'directory_entries.kind', 'directory_entries.label', 'directory_entries.dataset_id'])
+    .where('datasets.managed_by', 'is', null);
+
+// Every submission asks the directory first (inline answers): compiled once (see compileOnce).
+const entriesOfCode = compileOnce<'code' | 'limit', EntryRow>((db, param) =>
+  ownEntries(db)
     .where('directory_entries.code', '=', param('code'))
-    .where('datasets.managed_by', 'is', null)
     .orderBy('datasets.imported_at', 'desc')
     .orderBy('directory_entries.position')
     .limit(param('limit')),
@@ -34,13 +40,8 @@ const entriesOfCode = compileOnce<'code' | 'limit', EntryRow>((db, param) =>
  */
 export function createLocalDirectory(store: Store): Registry {
   const entries = (codes: readonly string[]) =>
-    store.db
-      .selectFrom('directory_entries')
-      .innerJoin('datasets', 'datasets.id', 'directory_entries.dataset_id')
-      .select(['directory_entries.code', 'directory_entries.pec', 'directory_entries.kind', 'directory_entries.label', 'directory_entries.dataset_id'])
+    ownEntries(store.db)
       .where('directory_entries.code', 'in', codes)
-      // Datasets a registry mirror keeps answer as that registry (ipa-mirror), not as ours.
-      .where('datasets.managed_by', 'is', null)
       .orderBy('directory_entries.code')
       .orderBy('datasets.imported_at', 'desc')
       .orderBy('directory_entries.position');
