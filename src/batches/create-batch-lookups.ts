@@ -104,7 +104,7 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       })),
       // A turn of the event loop between statements: polls (read on their own connection) are
       // answered while a chunk is written, instead of after it.
-      { now, maxAttempts: deps.maxAttempts, pause: nextTurnPause },
+      { now, maxAttempts: deps.maxAttempts, pause: () => nextTurn() },
     );
     await nextTurn();
     await trx
@@ -130,10 +130,6 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
   // Lookups answered while created have their webhooks queued already: wake the deliverers.
   if (webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
   return made;
-}
-
-async function nextTurnPause(): Promise<void> {
-  await nextTurn();
 }
 
 /**
