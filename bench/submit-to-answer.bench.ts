@@ -6,6 +6,7 @@ import { freePort, prepareDataDir, SERVER_ENV, startHttpProcess } from './lib/pr
 import { writeDirectoryCsv } from './lib/datasets.ts';
 import { codeAt } from './lib/codes.ts';
 import { percentile, round } from './lib/stats.ts';
+import { keepAliveClient } from './lib/keep-alive-client.ts';
 
 const TOTAL = Number(process.env.BENCH_SUBMIT_TOTAL ?? 10_000);
 const CLIENTS = 16;
@@ -31,24 +32,20 @@ async function drive(total: number, once: (i: number) => Promise<boolean>): Prom
 
 /**
  * The floor of the figure, measured in the same run: two round trips (a POST with the same body,
- * then a GET) to raw node:http answering a fixed line, by the same 16 clients. The submit is
+ * then a GET) to raw node:http answering a fixed line, by the same 16 clients through the same keepAliveClient. The submit is
  * answered in one round trip when the directory knows the code, so twice a raw one is generous.
  */
 async function rawTwoRoundTrips(total: number): Promise<number[]> {
   const port = await freePort();
   const raw = await startHttpProcess(['--import', 'tsx', 'bench/lib/raw-server.ts', String(port)], port);
   try {
+    const client = keepAliveClient(raw.url, CLIENTS);
     const { latencies } = await drive(total, async (i) => {
-      const created = await fetch(`${raw.url}/v1/lookups`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: codeAt(i) }),
-      });
-      await created.text();
-      const polled = await fetch(`${raw.url}/v1/lookups/x?wait=10`);
-      await polled.text();
+      await client.call('POST', '/v1/lookups', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: codeAt(i) }) });
+      await client.call('GET', '/v1/lookups/x?wait=10');
       return true;
     });
+    client.close();
     return latencies;
   } finally {
     await raw.stop();
@@ -73,18 +70,20 @@ export const submitToAnswerBench: Bench = {
       const port = await freePort();
       const server = await startHttpProcess(['bin/cercapec.js', 'serve', '--port', String(port), '--data', dataDir], port, SERVER_ENV);
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const client = keepAliveClient(server.url, CLIENTS);
       let run: Awaited<ReturnType<typeof drive>>;
       try {
         run = await drive(TOTAL, async (i) => {
-          const created = await fetch(`${server.url}/v1/lookups`, { method: 'POST', headers, body: JSON.stringify({ code: codeAt(i) }) });
-          let lookup = (await created.json()) as { id: string; status: string };
+          const created = await client.call('POST', '/v1/lookups', { headers, body: JSON.stringify({ code: codeAt(i) }) });
+          let lookup = JSON.parse(created.text) as { id: string; status: string };
           while (lookup.status === 'queued' || lookup.status === 'running') {
-            const r = await fetch(`${server.url}/v1/lookups/${lookup.id}?wait=10`, { headers: { authorization: headers.authorization } });
-            lookup = (await r.json()) as { id: string; status: string };
+            const polled = await client.call('GET', `/v1/lookups/${lookup.id}?wait=10`, { headers: { authorization: headers.authorization } });
+            lookup = JSON.parse(polled.text) as { id: string; status: string };
           }
           return lookup.status === 'found';
         });
       } finally {
+        client.close();
         await server.stop();
       }
       const rawAfter = percentile(await rawTwoRoundTrips(TOTAL), 99);
