@@ -68,9 +68,13 @@ export async function findPollStateWithEpoch(store: Store, accountId: string, id
   }
   const [joined] = await pollWithEpoch(store.reader, { id, accountId, epochRow: 1 });
   if (!joined) return { row: null, epoch: null };
-  const { auth_epoch, ...row } = joined;
-  // No request joined: every column of requests is null.
-  return { row: row.id === null ? null : (row as PollRow), epoch: Number(auth_epoch) };
+  // No request joined: every column of requests is null. The row is copied field by field: an
+  // object rest ({ auth_epoch, ...row }) goes through a V8 runtime call, 4% of a poll's CPU.
+  const row =
+    joined.id === null
+      ? null
+      : ({ id: joined.id, status: joined.status, pec: joined.pec, deleted_at: joined.deleted_at, error_code: joined.error_code } as PollRow);
+  return { row, epoch: Number(joined.auth_epoch) };
 }
 
 export async function findAddresses(store: Store, requestId: string): Promise<RequestAddressesTable[]> {
