@@ -6,7 +6,7 @@ import { textProtocolRoutes } from './protocol/text/routes.ts';
 import { pageRoutes } from './web/pages.ts';
 import { securityHeaders } from './web/security-headers.ts';
 import { authenticateKey } from './accounts/api-keys.ts';
-import { cachedAuthenticate } from './accounts/key-cache.ts';
+import { createKeyCache } from './accounts/key-cache.ts';
 import { createRateLimiter } from './protocol/rate-limiter.ts';
 import { createAuthFailureThrottle } from './security/auth-failure-throttle.ts';
 import { frontedServerFactory, serverOptions } from './security/server-limits.ts';
@@ -59,13 +59,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   // Shared by both protocols: the same lookups, keys, and one rate budget per account and address.
+  const keys = createKeyCache((key: string) => authenticateKey(services.store, key), {
+    ttlMs: config.keyCacheMs,
+    clock: services.clock,
+    epoch: services.store.authEpoch.value,
+  });
   const protocolDeps = {
     lookups: services.lookups,
-    authenticate: cachedAuthenticate((key: string) => authenticateKey(services.store, key), {
-      ttlMs: config.keyCacheMs,
-      clock: services.clock,
-      epoch: services.store.authEpoch.value,
-    }),
+    authenticate: keys.authenticate,
+    peekKey: keys.peek,
     accountLimiter: createRateLimiter(config.rateLimitPerKey, services.clock),
     ipLimiter: createRateLimiter(config.rateLimitPerIp, services.clock),
     authFailures: createAuthFailureThrottle(config.authFailuresPerMinute, services.clock, services.logger),
@@ -103,6 +105,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       clientIp: clientIpReader(config.trustProxy),
       requestId: requestIds,
       log: app.log,
+      logsRequests: () => services.logger.isLevelEnabled('info'),
       bodyLimitBytes: config.bodyLimitBytes,
     });
     // While the app closes, Fastify answers every new request 503 (return503OnClosing).

@@ -15,30 +15,59 @@ export interface KeyCacheOptions {
   max?: number;
 }
 
+/** A remembered key: the account it opened, under which auth epoch. */
+export interface CachedKey {
+  account: Account;
+  epoch: number;
+}
+
+export interface KeyCache {
+  /** The key's account (null: unknown or not usable), from memory when its entry's epoch is current. */
+  authenticate(key: string): Promise<Account | null>;
+  /**
+   * The entry for the key, within its ttl, without reading the epoch: usable only once the caller
+   * has read the current epoch itself (after this call) and found it equal to `epoch`. A poll on
+   * SQLite reads the epoch in the same statement as the request (findPollState): one read, not two.
+   */
+  peek(key: string): CachedKey | null;
+}
+
 /**
  * Remembers which account a key opened, so a client polling many tokens does not cost a key
  * lookup (a join through the query builder) per request. Only successes are kept (a key created
  * a moment ago works at once); keys are held by their sha256, never in clear.
  */
-export function cachedAuthenticate(authenticate: (key: string) => Promise<Account | null>, o: KeyCacheOptions): (key: string) => Promise<Account | null> {
-  if (o.ttlMs <= 0) return authenticate;
+export function createKeyCache(authenticate: (key: string) => Promise<Account | null>, o: KeyCacheOptions): KeyCache {
+  if (o.ttlMs <= 0) return { authenticate, peek: () => null };
   const max = o.max ?? 10_000;
   const entries = new Map<string, { account: Account; until: number; epoch: number }>();
-  return async (key) => {
-    const id = createHash('sha256').update(key).digest('base64');
-    const now = o.clock.now();
-    // Read before the store: a change that commits while the key is being looked up leaves this
-    // entry under the older epoch, so it is never served.
-    const epoch = o.epoch();
-    const hit = entries.get(id);
-    if (hit && hit.until > now && hit.epoch === epoch) return hit.account;
-    const account = await authenticate(key);
-    entries.delete(id);
-    if (account) {
-      // Oldest first out: a Map iterates in insertion order.
-      if (entries.size >= max) entries.delete(entries.keys().next().value!);
-      entries.set(id, { account, until: now + o.ttlMs, epoch });
-    }
-    return account;
+  const hashOf = (key: string) => createHash('sha256').update(key).digest('base64');
+  return {
+    async authenticate(key) {
+      const id = hashOf(key);
+      const now = o.clock.now();
+      // Read before the store: a change that commits while the key is being looked up leaves this
+      // entry under the older epoch, so it is never served.
+      const epoch = o.epoch();
+      const hit = entries.get(id);
+      if (hit && hit.until > now && hit.epoch === epoch) return hit.account;
+      const account = await authenticate(key);
+      entries.delete(id);
+      if (account) {
+        // Oldest first out: a Map iterates in insertion order.
+        if (entries.size >= max) entries.delete(entries.keys().next().value!);
+        entries.set(id, { account, until: now + o.ttlMs, epoch });
+      }
+      return account;
+    },
+    peek(key) {
+      const hit = entries.get(hashOf(key));
+      return hit && hit.until > o.clock.now() ? hit : null;
+    },
   };
+}
+
+/** createKeyCache's authenticate alone. */
+export function cachedAuthenticate(authenticate: (key: string) => Promise<Account | null>, o: KeyCacheOptions): (key: string) => Promise<Account | null> {
+  return createKeyCache(authenticate, o).authenticate;
 }

@@ -1,11 +1,14 @@
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema.ts';
+import { directReadsOf } from './direct-reads.ts';
 
 const SENTINEL = '\u0000cercapec-param:';
 
 interface Compiled<P extends string, R> {
   query: CompiledQuery<R>;
   names: P[];
+  /** The handle's direct runner of this SQL (SQLite: see direct-reads.ts); null: through Kysely. */
+  direct: ((parameters: readonly unknown[]) => unknown[] | null) | null;
 }
 
 /**
@@ -81,10 +84,16 @@ function compileWithPlaceholders<P extends string, R>(
     if (typeof p !== 'string' || !p.startsWith(SENTINEL)) throw new Error(`compileOnce: a bound value is not a placeholder in ${query.sql}`);
     return p.slice(SENTINEL.length) as P;
   });
-  return { query, names };
+  return { query, names, direct: directReadsOf(db)?.prepare(query.sql) ?? null };
 }
 
-async function run<P extends string, R>(db: Kysely<Database>, entry: Compiled<P, R>, values: Record<P, unknown>): Promise<R[]> {
+/**
+ * The rows themselves when the handle ran the read directly: the calling async function then
+ * resolves at once, where returning a promise from it costs two more turns of the microtask queue.
+ */
+function run<P extends string, R>(db: Kysely<Database>, entry: Compiled<P, R>, values: Record<P, unknown>): R[] | Promise<R[]> {
   const parameters = entry.names.map((name) => values[name]);
-  return (await db.executeQuery<R>({ ...entry.query, parameters })).rows;
+  const rows = entry.direct?.(parameters);
+  if (rows) return rows as R[];
+  return db.executeQuery<R>({ ...entry.query, parameters }).then((result) => result.rows);
 }

@@ -53,7 +53,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Store> {
     db,
     reader: db,
     schema: schema ?? 'public',
-    authEpoch: { value: () => epoch, bump: () => void epoch++ },
+    authEpoch: { value: () => epoch, bump: () => void epoch++, stored: false },
     dialect: postgresCapabilities,
     description: `postgres ${redactUrl(options.url)}${schema ? ` schema ${schema}` : ''}`,
     pool,

@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnec
 import type { Database } from './schema.ts';
 import { sqliteCapabilities } from './dialect.ts';
 import type { Store } from './store.ts';
+import { withDirectReads, type DirectReads } from './direct-reads.ts';
 import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './background-checkpoints.ts';
 
 /**
@@ -46,31 +47,49 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * Kysely prepares every statement anew; caching them by SQL text makes a poll about 2x cheaper
  * on better-sqlite3. The set of distinct statements is small and fixed by the code.
  */
-function withStatementCache(db: BetterSqlite3.Database): BetterSqlite3.Database {
+function statementCache(db: BetterSqlite3.Database): (source: string) => BetterSqlite3.Statement {
   const cache = new Map<string, BetterSqlite3.Statement>();
   const bigCache = new Map<string, BetterSqlite3.Statement>();
-  const prepare = db.prepare.bind(db);
+  return (source) => {
+    const big = source.length > 8192;
+    const kept = big ? bigCache : cache;
+    let stmt = kept.get(source);
+    if (!stmt) {
+      stmt = db.prepare(source);
+      // Multi-row inserts of batches are large and come in many sizes (the last chunk of
+      // each batch): only the last 16 are kept, so they never fill the cache of small ones.
+      if (big && bigCache.size >= 16) bigCache.delete(bigCache.keys().next().value!);
+      if (big || cache.size < 1000) kept.set(source, stmt);
+    }
+    return stmt;
+  };
+}
+
+/** The handle as Kysely's driver sees it: prepare() goes through the cache. */
+function withStatementCache(db: BetterSqlite3.Database, prepare: (source: string) => BetterSqlite3.Statement): BetterSqlite3.Database {
   return new Proxy(db, {
     get(target, prop, receiver) {
-      if (prop === 'prepare') {
-        return (source: string) => {
-          const big = source.length > 8192;
-          const kept = big ? bigCache : cache;
-          let stmt = kept.get(source);
-          if (!stmt) {
-            stmt = prepare(source);
-            // Multi-row inserts of batches are large and come in many sizes (the last chunk of
-            // each batch): only the last 16 are kept, so they never fill the cache of small ones.
-            if (big && bigCache.size >= 16) bigCache.delete(bigCache.keys().next().value!);
-            if (big || cache.size < 1000) kept.set(source, stmt);
-          }
-          return stmt;
-        };
-      }
+      if (prop === 'prepare') return prepare;
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * Compiled reads (compileOnce) run on the connection at once (see direct-reads.ts), with the
+ * statement Kysely would have used. Not while the connection is inside a transaction (the
+ * in-memory store, whose one connection also writes): there Kysely's mutex makes the read wait
+ * for the transaction's end, and a read run here would see its uncommitted rows.
+ */
+function sqliteDirectReads(raw: BetterSqlite3.Database, prepare: (source: string) => BetterSqlite3.Statement): DirectReads {
+  return {
+    prepare(sql) {
+      const stmt = prepare(sql);
+      if (!stmt.reader) return null;
+      return (parameters) => (raw.inTransaction ? null : stmt.all(parameters));
+    },
+  };
 }
 
 /**
@@ -138,12 +157,20 @@ export function openSqlite(options: SqliteOptions): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+  const prepare = statementCache(raw);
+  const db = withDirectReads(new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw, prepare)) }), sqliteDirectReads(raw, prepare));
   // Reads beside writes: Kysely holds its one connection for the whole of a transaction, so a
   // poll would wait behind a batch chunk's write. A second connection reads the last committed
   // state (WAL) at once. An in-memory database cannot be shared: there the writer reads too.
   const rawReader = file === ':memory:' ? raw : openReader(file, options.busyTimeoutMs);
-  const reader = rawReader === raw ? db : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(rawReader) }) });
+  const readerPrepare = rawReader === raw ? prepare : statementCache(rawReader);
+  const reader =
+    rawReader === raw
+      ? db
+      : withDirectReads(
+          new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(rawReader, readerPrepare) }) }),
+          sqliteDirectReads(rawReader, readerPrepare),
+        );
   const checkpoints: BackgroundCheckpoints | undefined =
     options.checkpointInBackground && file !== ':memory:'
       ? startBackgroundCheckpoints(raw, file, {
@@ -161,6 +188,7 @@ export function openSqlite(options: SqliteOptions): Store {
         return Number(epochRead.get()?.epoch ?? 0);
       },
       bump() {},
+      stored: true,
     },
     dialect: sqliteCapabilities,
     description: file === ':memory:' ? 'sqlite (in memory)' : `sqlite ${file}`,

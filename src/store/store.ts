@@ -25,7 +25,15 @@ export interface Store {
    * so a change made by any process is seen at once. PostgreSQL: a counter in memory, moved by
    * bump() (after this process's own changes, and on every NOTIFY of another's).
    */
-  authEpoch: { value(): number; bump(): void };
+  authEpoch: {
+    value(): number;
+    bump(): void;
+    /**
+     * Whether value() is the stored row (auth_epoch.epoch): then a read can take the epoch in its
+     * own statement, the same snapshot as its rows (findPollState), instead of value() apart.
+     */
+    stored: boolean;
+  };
   /** The PostgreSQL pool, for LISTEN/NOTIFY; absent on SQLite. */
   pool?: pg.Pool;
   close(): Promise<void>;

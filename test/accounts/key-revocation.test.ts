@@ -52,6 +52,36 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
       .inject({ method: 'POST', url: '/index_ws.php', payload: `key=${key}&saldo=`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
       .then((r) => r.body);
 
+  const submit = (app: FastifyInstance, key: string, code: string) =>
+    app
+      .inject({ method: 'POST', url: '/index_ws.php', payload: `key=${key}&cf=${code}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      .then((r) => r.body.slice('OK|'.length));
+  const poll = (app: FastifyInstance, key: string, token: string) =>
+    app.inject({ method: 'GET', url: `/index_ws.php?key=${encodeURIComponent(key)}&token=${token}` }).then((r) => r.body);
+  const pollRefused = 'ERROR|Chiave non valida o disabilitata';
+
+  // A poll whose key is cached reads the auth epoch with the request (findPollStateWithEpoch),
+  // not before it: these hold it to the same rule.
+  test('a poll with a cached key is refused on the next request after a revocation, a disabled account, a change of terms', async () => {
+    const store = await openTestStore(dialect);
+    opened.push(() => store.destroy());
+    const { app } = await serve(store, store.schema === 'public' ? undefined : store.schema);
+    const a = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const b = await createAccount(store, 1, { name: 'b', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
+    const tokenA = await submit(app, a.key.key, '00743110157');
+    const tokenB = await submit(app, b.key.key, '00743110157');
+    assert.equal(await poll(app, a.key.key, tokenA), `WAIT|${tokenA}`);
+    assert.equal(await poll(app, a.key.key, tokenA), `WAIT|${tokenA}`, 'from the cached key');
+    assert.equal(await poll(app, a.key.key, tokenB), 'ERROR|Token sconosciuto', "another account's token is unknown, cached key or not");
+    await revokeApiKey(store, { accountId: a.account.id, keyId: a.key.id }, 2);
+    assert.equal(await poll(app, a.key.key, tokenA), pollRefused);
+    assert.equal(await poll(app, b.key.key, tokenB), `WAIT|${tokenB}`);
+    await updateAccount(store, b.account.id, 3, { priceCents: 20 });
+    assert.equal(await poll(app, b.key.key, tokenB), `WAIT|${tokenB}`, 'a change of terms moves the epoch; the key is looked up again, still good');
+    await updateAccount(store, b.account.id, 4, { status: 'disabled' });
+    assert.equal(await poll(app, b.key.key, tokenB), pollRefused);
+  });
+
   test('a key revoked under load is refused on the next request; a disabled account too', async () => {
     const store = await openTestStore(dialect);
     opened.push(() => store.destroy());
@@ -82,6 +112,9 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     const { app } = await serve(store, dialect === 'postgres' ? store.schema : undefined);
     const { account, key } = await createAccount(store, 1, { name: 'a', billingMode: 'prepaid', priceCents: 10, initialCreditCents: 500 });
     assert.equal(await saldo(app, key.key), '5.00');
+    const token = await submit(app, key.key, '00743110157');
+    assert.equal(await poll(app, key.key, token), `WAIT|${token}`);
+    assert.equal(await poll(app, key.key, token), `WAIT|${token}`, 'from the cached key');
     // Another process: its own store (own connections) on the same data.
     const elsewhere =
       dialect === 'sqlite' ? await openStore({ dataDir: dir }) : await openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema: store.schema });
@@ -90,8 +123,10 @@ await eachDialect(describe, 'key cache stays exact', (dialect) => {
     // SQLite reads the epoch at each request: the very next one is refused. PostgreSQL hears
     // the NOTIFY a moment after the commit.
     const refused = 'Error|Chiave non valida o disabilitata';
-    if (dialect === 'sqlite') assert.equal(await saldo(app, key.key), refused);
-    else
+    if (dialect === 'sqlite') {
+      assert.equal(await poll(app, key.key, token), pollRefused, 'the poll read saw the epoch the other store moved');
+      assert.equal(await saldo(app, key.key), refused);
+    } else
       await waitFor(
         () => saldo(app, key.key),
         (line) => line === refused,

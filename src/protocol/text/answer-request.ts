@@ -5,7 +5,8 @@ import { balanceOf } from '../../billing/balance.ts';
 import type { LookupDeps } from '../../lookups/lookup-deps.ts';
 import { submitLookup } from '../../lookups/submit-lookup.ts';
 import { cancelLookupByCode } from '../../lookups/cancel-lookup.ts';
-import { findLookup } from '../../lookups/find-lookup.ts';
+import { findPollState, findPollStateWithEpoch } from '../../lookups/find-lookup.ts';
+import type { CachedKey } from '../../accounts/key-cache.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { noAuthFailureThrottle, type AuthFailureThrottle } from '../../security/auth-failure-throttle.ts';
 import { errorLine, Messages, messageForCode, type Method } from './messages.ts';
@@ -15,6 +16,8 @@ import { pollAnswer } from './answers.ts';
 export interface TextAnswerDeps {
   lookups: LookupDeps;
   authenticate(key: string): Promise<Account | null>;
+  /** The key cache's entry for a key, not yet checked against the auth epoch (KeyCache.peek); absent: polls authenticate first. */
+  peekKey?(key: string): CachedKey | null;
   accountLimiter: RateLimiter;
   ipLimiter: RateLimiter;
   /** Unknown keys and tokens per address (absent: not throttled). */
@@ -58,8 +61,15 @@ export function createTextAnswerer(deps: TextAnswerDeps): (request: TextRequest)
   const authFailures = deps.authFailures ?? noAuthFailureThrottle;
 
   async function authenticate(ip: string, method: Method, fields: Record<string, unknown>): Promise<Account> {
+    admit(ip, method);
+    return openKey(ip, method, required(method, fields, 'key', Messages.keyMissing));
+  }
+
+  function admit(ip: string, method: Method): void {
     if (!deps.ipLimiter.take(ip) || authFailures.blocked(ip)) throw new Answer(errorLine(method, Messages.tooMany), 429);
-    const key = required(method, fields, 'key', Messages.keyMissing);
+  }
+
+  async function openKey(ip: string, method: Method, key: string): Promise<Account> {
     const account = await deps.authenticate(key);
     if (!account) {
       authFailures.failed(ip, 'key');
@@ -91,14 +101,39 @@ export function createTextAnswerer(deps: TextAnswerDeps): (request: TextRequest)
     }
   }
 
+  /**
+   * A poll whose key the cache holds: the request read also reads the auth epoch
+   * (findPollStateWithEpoch), and the cached account stands if no change of keys, accounts or
+   * terms came since it was cached. null: the epoch moved, or the fields are not a plain poll's;
+   * the poll is answered the usual way, key first.
+   */
+  async function pollCachedKey(ip: string, key: string, fields: Record<string, unknown>): Promise<string | null> {
+    const cached = deps.peekKey?.(key);
+    if (!cached) return null;
+    const token = readField(fields, 'token');
+    if (!token.present || 'error' in token || token.value === '') return null;
+    const { row, epoch } = await findPollStateWithEpoch(deps.lookups.store, cached.account.id, token.value);
+    if (epoch !== cached.epoch) return null;
+    if (!deps.accountLimiter.take(cached.account.id)) throw new Answer(errorLine('GET', Messages.tooMany), 429);
+    if (!row) {
+      authFailures.failed(ip, 'token');
+      return errorLine('GET', Messages.tokenUnknown);
+    }
+    return pollAnswer(row);
+  }
+
   async function answerGet(ip: string, fields: Record<string, unknown>): Promise<string> {
-    const account = await authenticate(ip, 'GET', fields);
+    admit(ip, 'GET');
+    const key = required('GET', fields, 'key', Messages.keyMissing);
+    const cachedAnswer = await pollCachedKey(ip, key, fields);
+    if (cachedAnswer !== null) return cachedAnswer;
+    const account = await openKey(ip, 'GET', key);
     if (!Object.hasOwn(fields, 'token')) {
       const op = OPERATIONS.find((o) => Object.hasOwn(fields, o));
       return errorLine('GET', op ? Messages.postOnly(op) : Messages.tokenMissing);
     }
     const token = required('GET', fields, 'token', Messages.tokenMissing);
-    const request = await findLookup(deps.lookups.store, account.id, token);
+    const request = await findPollState(deps.lookups.store, account.id, token);
     if (!request) {
       authFailures.failed(ip, 'token');
       return errorLine('GET', Messages.tokenUnknown);

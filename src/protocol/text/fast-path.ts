@@ -21,6 +21,8 @@ export interface TextFastPathDeps {
   requestId(): string;
   /** Fastify's logger (app.log), so the lines are those its routes write. */
   log: Pick<FastifyBaseLogger, 'info' | 'error'>;
+  /** Whether the access log writes its info lines (false at the usual production level, warn). */
+  logsRequests(): boolean;
   bodyLimitBytes: number;
 }
 
@@ -48,9 +50,12 @@ export function createTextFastPath(deps: TextFastPathDeps): TextFastPath {
 
   /** Sends the answer; the access line follows when it has been written, as Fastify's onResponse hook logs it. */
   function finish(req: IncomingMessage, res: ServerResponse, reqId: string, started: number, answer: TextAnswer): void {
-    res.once('finish', () => {
-      deps.log.info({ reqId, method: req.method, path: PATH, status: answer.status, ms: Math.round(performance.now() - started) }, 'request');
-    });
+    // At a level without info lines, no listener and no closure per request.
+    if (deps.logsRequests()) {
+      res.once('finish', () => {
+        deps.log.info({ reqId, method: req.method, path: PATH, status: answer.status, ms: Math.round(performance.now() - started) }, 'request');
+      });
+    }
     send(res, answer);
   }
 
