@@ -41,18 +41,34 @@ function numberedValues(rows: number, width: number): string {
 }
 
 /**
+ * Smaller statements with a pause between them (a turn of the event loop): on SQLite a statement
+ * runs synchronously, and a batch chunk's 2,000-row inserts held the event loop 7-30 ms each, as
+ * long as a poll's whole budget.
+ */
+export interface StatementSplit {
+  rowsPerStatement: number;
+  pause: () => Promise<void>;
+}
+
+/**
  * Multi-row inserts written as SQL text directly. Kysely's insert builder parses and freezes
  * every value of every row: in a batch of a million lookups that cost as much CPU as some of
  * SQLite's own writes (parseRowValues alone was 6% of the server's profile). Every row must have
  * the same columns, which come from the code, never from input; values are bound, never inlined.
  */
-export async function insertRows<T extends keyof Database & string>(db: Kysely<Database>, table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+export async function insertRows<T extends keyof Database & string>(
+  db: Kysely<Database>,
+  table: T,
+  rows: readonly Insertable<Database[T]>[],
+  split?: StatementSplit,
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
+  const perStatement = Math.max(1, Math.min(split?.rowsPerStatement ?? Infinity, Math.floor(MAX_PARAMETERS / columns.length)));
   const valuesList = valuesListOf(db);
   const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
   for (let from = 0; from < rows.length; from += perStatement) {
+    if (from > 0 && split) await split.pause();
     const to = Math.min(rows.length, from + perStatement);
     const parameters = new Array<unknown>((to - from) * columns.length);
     let p = 0;
