@@ -48,11 +48,17 @@ await eachDialect(describe, 'batch_rows indexes', (dialect) => {
   async function indexes(): Promise<Map<string, string>> {
     const rows =
       dialect === 'sqlite'
-        ? (await sql<{ name: string; def: string | null }>`select name, sql as def from sqlite_master where type = 'index' and tbl_name = 'batch_rows'`.execute(store.db)).rows
+        ? (
+            await sql<{
+              name: string;
+              def: string | null;
+            }>`select name, sql as def from sqlite_master where type = 'index' and tbl_name = 'batch_rows'`.execute(store.db)
+          ).rows
         : (
-            await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes where tablename = 'batch_rows' and schemaname = current_schema()`.execute(
-              store.db,
-            )
+            await sql<{
+              name: string;
+              def: string;
+            }>`select indexname as name, indexdef as def from pg_indexes where tablename = 'batch_rows' and schemaname = current_schema()`.execute(store.db)
           ).rows;
     return new Map(rows.map((r) => [r.name, (r.def ?? '').toLowerCase()]));
   }
@@ -81,7 +87,12 @@ await eachDialect(describe, 'batch_rows indexes', (dialect) => {
     assert.deepEqual(await countNewCodes(store, accountId, 'bat_1'), { distinct: 3, fresh: 2 });
 
     await store.db.updateTable('batch_rows').set({ request_id: 'req_known' }).where('code', '=', '00743110157').execute();
-    const linked = await store.db.selectFrom('batch_rows').select('row_index').where('request_id', 'in', ['req_known', 'req_other']).orderBy('row_index').execute();
+    const linked = await store.db
+      .selectFrom('batch_rows')
+      .select('row_index')
+      .where('request_id', 'in', ['req_known', 'req_other'])
+      .orderBy('row_index')
+      .execute();
     assert.deepEqual(
       linked.map((r) => Number(r.row_index)),
       [0, 5],

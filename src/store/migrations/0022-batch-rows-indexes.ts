@@ -10,12 +10,7 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('batch_rows_request').execute();
-  await db.schema
-    .createIndex('batch_rows_request')
-    .on('batch_rows')
-    .column('request_id')
-    .where(sql.ref('request_id'), 'is not', null)
-    .execute();
+  await db.schema.createIndex('batch_rows_request').on('batch_rows').column('request_id').where(sql.ref('request_id'), 'is not', null).execute();
   await db.schema.dropIndex('batch_rows_code').execute();
 }
 
