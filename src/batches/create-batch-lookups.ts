@@ -33,6 +33,12 @@ export async function countNewCodes(store: Store, accountId: string, batchId: st
 const LOOKUP_CHUNK = 2000;
 
 /**
+ * Rows per statement within a chunk (the linking update, the directory reads; insertLookups
+ * writes as many per insert): each holds SQLite, and so the event loop, a few milliseconds.
+ */
+const LINK_ROWS = 500;
+
+/**
  * Gives every valid row its lookup, LOOKUP_CHUNK rows per transaction with the account locked: a code
  * the account has (from before, or from an earlier chunk of this batch) is linked as it is;
  * a new one gets a request, its charge and its job (insertLookups). Credit is checked again in
@@ -106,18 +112,21 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
       // answered while a chunk is written, instead of after it.
       { now, maxAttempts: deps.maxAttempts, pause: () => nextTurn() },
     );
-    await nextTurn();
-    await trx
-      .updateTable('batch_rows')
-      .set((eb) => ({
-        request_id: eb
-          .selectFrom('requests')
-          .select('requests.id')
-          .where('requests.account_id', '=', account.id)
-          .whereRef('requests.dedup_code', '=', 'batch_rows.code'),
-      }))
-      .where(unlinkedRows(batchId, from, to))
-      .execute();
+    // Linked a quarter of the chunk at a time, a turn of the event loop before each (see STATEMENT_ROWS).
+    for (let part = from; part < to; part += LINK_ROWS) {
+      await nextTurn();
+      await trx
+        .updateTable('batch_rows')
+        .set((eb) => ({
+          request_id: eb
+            .selectFrom('requests')
+            .select('requests.id')
+            .where('requests.account_id', '=', account.id)
+            .whereRef('requests.dedup_code', '=', 'batch_rows.code'),
+        }))
+        .where(unlinkedRows(batchId, part, Math.min(to, part + LINK_ROWS)))
+        .execute();
+    }
     if (affordable < fresh.length) {
       await trx
         .updateTable('batch_rows')
@@ -145,7 +154,11 @@ async function answerInline(deps: LookupDeps, account: Account, codes: readonly 
     const ofKind = codes.filter((c) => (c.length === 16 ? 'cf16' : 'cf11') === kind);
     // A miss is final only when nobody else would look: no other source, and no operator.
     const wholeChain = deps.inline.isWholeChain(kind) && Number(account.operator_fallback ?? 0) !== 1;
-    for (const [code, answer] of await resolveMany(deps.inline.chainFor(kind), kind, ofKind, deps.clock, wholeChain)) answers.set(code, answer);
+    for (let from = 0; from < ofKind.length; from += LINK_ROWS) {
+      if (from > 0) await nextTurn();
+      const slice = ofKind.slice(from, from + LINK_ROWS);
+      for (const [code, answer] of await resolveMany(deps.inline.chainFor(kind), kind, slice, deps.clock, wholeChain)) answers.set(code, answer);
+    }
   }
   return answers;
 }

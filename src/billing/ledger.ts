@@ -1,7 +1,7 @@
 import type { Kysely, RawBuilder, Selectable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database, LedgerTable } from '../store/schema.ts';
-import { insertRows } from '../store/insert-rows.ts';
+import { insertRows, type StatementSplit } from '../store/insert-rows.ts';
 import { newId } from '../ids.ts';
 import { LedgerKind } from './ledger-kind.ts';
 
@@ -22,7 +22,7 @@ export interface LedgerEntryInput {
  * the two never disagree. The ledger is append-only: corrections are new rows, never updates.
  * Returns the new rows' ids in order.
  */
-export async function appendLedgerRows(trx: Transaction<Database>, entries: readonly LedgerEntryInput[]): Promise<string[]> {
+export async function appendLedgerRows(trx: Transaction<Database>, entries: readonly LedgerEntryInput[], split?: StatementSplit): Promise<string[]> {
   if (entries.length === 0) return [];
   const ids = entries.map((e) => newId('led', e.now));
   await insertRows(
@@ -37,6 +37,7 @@ export async function appendLedgerRows(trx: Transaction<Database>, entries: read
       reason: e.reason ?? null,
       created_at: e.now,
     })),
+    split,
   );
   const deltas = new Map<string, number>();
   for (const e of entries) deltas.set(e.accountId, (deltas.get(e.accountId) ?? 0) + e.amountCents);

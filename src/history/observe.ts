@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AddressObservationsTable, Database } from '../store/schema.ts';
-import { insertRows } from '../store/insert-rows.ts';
+import { insertRows, type StatementSplit } from '../store/insert-rows.ts';
 import { newId } from '../ids.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -33,6 +33,8 @@ export interface ObserveOptions {
    * rows stay valid until a re-check supersedes them: no million updates per import).
    */
   touch?: boolean;
+  /** New rows in smaller statements with a pause between them (a batch chunk: see StatementSplit). */
+  split?: StatementSplit;
 }
 
 /** Codes per read of current rows: one IN list, well under both dialects' parameter limits. */
@@ -74,7 +76,7 @@ export async function observe(db: Db, items: readonly Observation[], now: number
       .where('id', 'in', plan.superseded.slice(i, i + CHUNK))
       .execute();
   }
-  await insertRows(db, 'address_observations', plan.inserted);
+  await insertRows(db, 'address_observations', plan.inserted, options.split);
   return plan.changes;
 }
 

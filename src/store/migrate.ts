@@ -20,6 +20,7 @@ import * as m0016billing from './migrations/0016-billing-details.ts';
 import * as m0018 from './migrations/0018-batch-settling.ts';
 import * as m0020searchRank from './migrations/0020-search-rank.ts';
 import * as m0021totp from './migrations/0021-totp.ts';
+import * as m0022batchRows from './migrations/0022-batch-rows-indexes.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '0018-batch-settling': m0018,
   '0020-search-rank': m0020searchRank,
   '0021-totp': m0021totp,
+  '0022-batch-rows-indexes': m0022batchRows,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

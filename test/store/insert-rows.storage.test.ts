@@ -60,6 +60,29 @@ await eachDialect(describe, 'insertRows', (dialect) => {
     );
   });
 
+  test('split: at most rowsPerStatement rows a statement, the pause awaited between statements only', async () => {
+    const rows = Array.from({ length: 1_050 }, (_, i) => row(i));
+    const seen: number[] = [];
+    await store.db.transaction().execute((trx) =>
+      insertRows(trx, 'batch_rows', rows, {
+        rowsPerStatement: 100,
+        pause: async () => {
+          seen.push((await trx.selectFrom('batch_rows').select('row_index').execute()).length);
+        },
+      }),
+    );
+    // Ten pauses, each after another full statement of 100 rows; none after the last (50 rows).
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 10 }, (_, i) => (i + 1) * 100),
+    );
+    const stored = await store.db.selectFrom('batch_rows').selectAll().orderBy('row_index').execute();
+    assert.deepEqual(
+      stored.map((r) => ({ ...r, row_index: Number(r.row_index) })),
+      rows,
+    );
+  });
+
   test('nothing to insert is no statement at all', async () => {
     await insertRows(store.db, 'batch_rows', []);
     assert.equal((await store.db.selectFrom('batch_rows').select('row_index').execute()).length, 0);
