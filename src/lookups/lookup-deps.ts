@@ -29,6 +29,7 @@ export interface LookupDeps {
    * batches wait for the sweeper.
    */
   settled?: (requestIds: readonly string[]) => Promise<void>;
+  /** Sources asked while accepting, before the commit: only those that read the store (the local directory), never a network, so they get no deadline. */
   inline?: {
     chainFor(kind: 'cf16' | 'cf11'): readonly Registry[];
     /** true when the inline sources are all the chain has for this kind (a miss is final). */
