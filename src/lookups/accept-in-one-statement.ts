@@ -5,6 +5,7 @@ import { BillingMode } from '../billing/billing-mode.ts';
 import { chargeLedgerCtes } from '../billing/ledger.ts';
 import { newId } from '../ids.ts';
 import { jobRow } from '../queue/add-job.ts';
+import { executePrepared } from '../store/execute-prepared.ts';
 import type { Database } from '../store/schema.ts';
 import { requestRow, type NewLookup } from './insert-lookup.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
@@ -38,7 +39,6 @@ type Verdict = 'disabled' | 'conflict' | 'replay' | 'duplicate' | 'short' | 'acc
  */
 export async function acceptInOneStatement(deps: LookupDeps, items: readonly PreparedSubmission[]): Promise<Acceptance[] | null> {
   if (!deps.store.dialect.oneStatementWrites || !fitsOneStatement(items)) return null;
-  const { db } = deps.store;
   const now = deps.clock.now();
   const answered = items.filter((i) => i.answer);
 
@@ -63,7 +63,9 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     answered: item.answer !== null,
   }));
 
-  const { rows: decided } = await sql<{ n: number; verdict: Verdict; replay_id: string | null; existing_id: string | null; blocked: boolean }>`
+  const decided = await executePrepared(
+    deps.store,
+    sql<{ n: number; verdict: Verdict; replay_id: string | null; existing_id: string | null; blocked: boolean }>`
     with items as (
       select * from jsonb_to_recordset(${JSON.stringify(submissions)}::jsonb)
         as i(n int, account_id text, code text, idem_key text, body_hash text, request_id text, ledger_id text, answered boolean)),
@@ -110,7 +112,8 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     ${insertAccepted('new_addresses', 'request_addresses', rows.addresses)},
     ${insertAccepted('new_jobs', 'jobs', rows.jobs)},
     ${observationWrites(now)}
-    select n, verdict, replay_id, existing_id, (select yes from blocked) as blocked from decided order by n`.execute(db);
+    select n, verdict, replay_id, existing_id, (select yes from blocked) as blocked from decided order by n`,
+  );
   // An observation the statement cannot write (a changed address, a moved validity) or an
   // account with webhooks: nothing was written, the transaction path decides the group.
   if (decided[0]?.blocked) return null;
