@@ -112,7 +112,7 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     ${insertAccepted('new_addresses', 'request_addresses', rows.addresses)},
     ${insertAccepted('new_jobs', 'jobs', rows.jobs)},
     ${observationWrites(now)}
-    select n, verdict, replay_id, existing_id, (select yes from blocked) as blocked from decided order by n`,
+    select n, verdict, replay_id, existing_id, (select yes from blocked) as blocked from decided order by n`.compile(deps.store.db),
   );
   // An observation the statement cannot write (a changed address, a moved validity) or an
   // account with webhooks: nothing was written, the transaction path decides the group.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RawBuilder } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import type { Store } from './store.ts';
 
 /**
@@ -11,11 +11,11 @@ import type { Store } from './store.ts';
  * about 1 ms for one submission. The name carries a hash of the SQL, so another text never
  * reuses a statement prepared for an older one. Elsewhere (SQLite), the query runs as usual.
  *
- * Only for a query whose SQL is the same at every run (values are parameters): each distinct
- * text is one more statement kept on every connection.
+ * Only for a query whose SQL is the same at every run (values are parameters; on PostgreSQL a
+ * list goes as one array parameter, `= any($1)`, not as an `in` list whose text grows with it):
+ * each distinct text is one more statement kept on every connection.
  */
-export async function executePrepared<R>(store: Store, query: RawBuilder<R>): Promise<R[]> {
-  const compiled = query.compile(store.db);
+export async function executePrepared<R>(store: Store, compiled: CompiledQuery<R>): Promise<R[]> {
   if (!store.pool) return (await store.db.executeQuery(compiled)).rows;
   const { rows } = await store.pool.query({ name: statementName(compiled.sql), text: compiled.sql, values: [...compiled.parameters] });
   return rows as R[];

@@ -25,7 +25,7 @@ await eachDialect(describe, 'executePrepared', (dialect) => {
             exists (select 1 from pg_prepared_statements where name like 'cercapec\\_%' and not from_sql) as prepared`
         : sql<{ v: number; prepared: boolean }>`select ${n} + 1 as v, 0 as prepared`;
     // More runs than connections, some at once: each connection prepares it on first use.
-    const rows = await Promise.all(Array.from({ length: 30 }, (_, n) => executePrepared(store, query(n))));
+    const rows = await Promise.all(Array.from({ length: 30 }, (_, n) => executePrepared(store, query(n).compile(store.db))));
     assert.deepEqual(
       rows.map((r) => r.map((x) => Number(x.v))),
       Array.from({ length: 30 }, (_, n) => [n + 1]),
