@@ -59,7 +59,8 @@ export function observationCtes(candidates: readonly ObservationCandidate[]): Ra
     observation_plan as (
       select o.v, o.n, c.id as current_id, case
           when c.id is null then 'insert'
-          when not ((o.pec is null and c.pec is null) or lower(o.pec) = lower(c.pec)) then 'fallback'
+          -- is distinct from: an address that became none (or none that became one) is a change.
+          when lower(o.pec) is distinct from lower(c.pec) then 'fallback'
           when coalesce(o.valid_from, c.valid_from) is distinct from c.valid_from
             or coalesce(o.valid_to, c.valid_to) is distinct from c.valid_to then 'fallback'
           else 'touch'

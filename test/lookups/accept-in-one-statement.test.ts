@@ -108,7 +108,29 @@ await eachDialect(describe, 'accepting answered submissions in one statement', (
       'a changed address: the old row superseded, the new one current',
     );
     assert.equal((await history(codeAt(43))).length, 1);
-    for (const acc of [a, b, c]) assert.equal(await balanceOf(h.store.db, acc.id), acc === a ? 970 : 980);
+
+    h.clock.advance(60_000);
+    const t3 = h.clock.now();
+    const d = await newAccount();
+    const gone = await accept([prepared(d, codeAt(40), notFound()), prepared(d, codeAt(43), found('tre@pec.it'))], false);
+    assert.ok(gone.every((o) => o.ok));
+    assert.deepEqual(
+      (await history(codeAt(40))).map((r) => [r.pec, r.superseded_at]),
+      [
+        ['uno@pec.it', t2],
+        ['due@pec.it', t3],
+        [null, null],
+      ],
+      'an address that became none is a change too, and none that became an address',
+    );
+    assert.deepEqual(
+      (await history(codeAt(43))).map((r) => [r.pec, r.superseded_at]),
+      [
+        [null, t3],
+        ['tre@pec.it', null],
+      ],
+    );
+    for (const acc of [a, b, c, d]) assert.equal(await balanceOf(h.store.db, acc.id), acc === a ? 970 : 980);
     assert.deepEqual((await verifyLedger(h.store.db)).mismatches, []);
   });
 
