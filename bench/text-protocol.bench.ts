@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Bench } from './lib/bench.ts';
 import { cpuMicros, freePort, runJsonProcess, runText, SERVER_ENV, startHttpProcess, type Child } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
+import { backendCpu, backendPids } from './lib/pg-backends.ts';
 import { openStore } from '../src/store/store.ts';
 
 interface Load {
@@ -201,9 +202,15 @@ export const pgSubmitBench: Bench = {
       const measure = async (env: Record<string, string>, k: string) => {
         const server = await serve(dir, env);
         children.push(server);
+        // PostgreSQL's side of the cost: the CPU of the backends serving this server's pool.
+        const backends = async () => (env.CERCAPEC_DATABASE_URL ? backendCpu(await backendPids(server.child.pid!, PG_URL)) : new Map<number, number>());
+        const before = await backends();
         const result = await withCpu(server, () => submitLoad(server.url, k));
+        const after = await backends();
         await server.stop();
-        return result;
+        let backendUs = 0;
+        for (const [pid, us] of after) backendUs += us - (before.get(pid) ?? 0);
+        return { ...result, backendCpuUs: after.size === 0 || result.total === 0 ? null : round(backendUs / result.total, 1) };
       };
       const sqliteBefore = await measure({}, key);
       const pg = await measure({ CERCAPEC_DATABASE_URL: PG_URL, CERCAPEC_DATABASE_SCHEMA: schema }, pgKey);
@@ -217,6 +224,8 @@ export const pgSubmitBench: Bench = {
           'submit req/s (PostgreSQL)': round(pg.rps, 0),
           'PostgreSQL submit p99 ms': pg.p99ms,
           'PostgreSQL server CPU µs per request': pg.cpuUs ?? 'n/a',
+          'PostgreSQL backends CPU µs per request': pg.backendCpuUs ?? 'n/a',
+          'SQLite server CPU µs per request (before; after)': `${sqliteBefore.cpuUs ?? 'n/a'}; ${sqliteAfter.cpuUs ?? 'n/a'}`,
           'errors+non2xx': [sqliteBefore, pg, sqliteAfter].reduce((n, r) => n + r.errors + r.non2xx, 0),
         },
         goals: [{ name: 'PostgreSQL / SQLite submit', value: round(pg.rps / baseline), target: 0.8, kind: 'min', unit: 'ratio' }],

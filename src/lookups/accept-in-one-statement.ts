@@ -3,16 +3,16 @@ import { CercapecError, ErrorCode } from '../errors.ts';
 import { AccountStatus } from '../accounts/account-status.ts';
 import { BillingMode } from '../billing/billing-mode.ts';
 import { chargeLedgerCtes } from '../billing/ledger.ts';
-import { answerObservations } from '../history/answer-observations.ts';
-import { currentRows, planObservations, type ObservationPlan } from '../history/observe.ts';
 import { newId } from '../ids.ts';
 import { jobRow } from '../queue/add-job.ts';
+import { executePrepared } from '../store/execute-prepared.ts';
 import type { Database } from '../store/schema.ts';
 import { requestRow, type NewLookup } from './insert-lookup.ts';
 import { LOOKUP_QUEUE } from './lookup-status.ts';
 import type { LookupDeps } from './lookup-deps.ts';
 import { addressRows, attemptRows } from './record-answer.ts';
 import type { Acceptance, PreparedSubmission } from './accept-lookups.ts';
+import { observationCandidates, observationCtes, observationWrites } from './one-statement-observations.ts';
 
 type Verdict = 'disabled' | 'conflict' | 'replay' | 'duplicate' | 'short' | 'accepted';
 
@@ -26,22 +26,21 @@ type Verdict = 'disabled' | 'conflict' | 'replay' | 'duplicate' | 'short' | 'acc
  * stays above minus its credit limit, refusals spending nothing), and writes the accepted ones:
  * requests, charges and balances (billing/ledger.ts), idempotency keys, attempts, addresses,
  * observations and jobs. Rows are built here, as the transaction path builds them, and the
- * statement inserts those of accepted submissions only.
+ * statement inserts those of accepted submissions only. The answers' observations are decided
+ * in the statement too (one-statement-observations.ts), where they took a round trip before it.
  *
  * Returns null when the group needs the transaction path: the dialect cannot, two submissions
- * share a code or an idempotency key (the second's outcome depends on the first's), an answer
- * would enqueue a webhook, or an observation would change an address (watch events). Its reads
+ * share a code or an idempotency key (the second's outcome depends on the first's), or (found
+ * by the statement, which then writes nothing) an answer would enqueue a webhook or an
+ * observation would change an address (watch events) or its validity. Its reads
  * share one snapshot, taken before the lock is granted: a request or key committed meanwhile by
  * another writer makes a unique index fail the statement, and the caller decides again in a
  * transaction that reads after locking.
  */
 export async function acceptInOneStatement(deps: LookupDeps, items: readonly PreparedSubmission[]): Promise<Acceptance[] | null> {
   if (!deps.store.dialect.oneStatementWrites || !fitsOneStatement(items)) return null;
-  const { db } = deps.store;
   const now = deps.clock.now();
   const answered = items.filter((i) => i.answer);
-  const plan = answered.length > 0 ? await observationPlan(deps, answered, now) : emptyPlan();
-  if (!plan) return null;
 
   const nOf = new Map(items.map((item, n) => [item.code, n]));
   const tagged = <T extends object>(code: string, rows: readonly T[]) => rows.map((r) => ({ ...r, _n: nOf.get(code) }));
@@ -52,8 +51,6 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     jobs: items
       .filter((item) => !item.answer)
       .flatMap((item) => tagged(item.code, [jobRow({ queue: LOOKUP_QUEUE, payload: { requestId: item.id }, now, maxAttempts: deps.maxAttempts })])),
-    observations: plan.inserted.flatMap((row) => tagged(row.code, [row])),
-    touched: plan.touched.map((t) => ({ id: t.id, _n: nOf.get(t.code) })),
   };
   const submissions = items.map((item, n) => ({
     n,
@@ -63,12 +60,16 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     body_hash: item.idempotency?.bodyHash ?? null,
     request_id: item.id,
     ledger_id: newId('led', now),
+    answered: item.answer !== null,
   }));
 
-  const { rows: decided } = await sql<{ n: number; verdict: Verdict; replay_id: string | null; existing_id: string | null }>`
+  const decided = await executePrepared(
+    deps.store,
+    sql<{ n: number; verdict: Verdict; replay_id: string | null; existing_id: string | null; blocked: boolean }>`
     with items as (
       select * from jsonb_to_recordset(${JSON.stringify(submissions)}::jsonb)
-        as i(n int, account_id text, code text, idem_key text, body_hash text, request_id text, ledger_id text)),
+        as i(n int, account_id text, code text, idem_key text, body_hash text, request_id text, ledger_id text, answered boolean)),
+    ${observationCtes(observationCandidates(items, now))},
     terms as materialized (
       select id, balance_cents, price_cents, billing_mode, credit_limit_cents, status from accounts
       where id in (select account_id from items) order by id for update),
@@ -98,7 +99,7 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
           else 'short'
         end as verdict
       from checked c),
-    accepted as (select * from decided where verdict = 'accepted'),
+    accepted as (select * from decided where verdict = 'accepted' and not (select yes from blocked)),
     new_requests as (
       insert into requests select r.* from jsonb_array_elements(${JSON.stringify(rows.requests)}::jsonb) e(v)
       join accepted a on a.n = (e.v->>'_n')::int
@@ -110,12 +111,12 @@ export async function acceptInOneStatement(deps: LookupDeps, items: readonly Pre
     ${insertAccepted('new_attempts', 'attempts', rows.attempts)},
     ${insertAccepted('new_addresses', 'request_addresses', rows.addresses)},
     ${insertAccepted('new_jobs', 'jobs', rows.jobs)},
-    ${insertAccepted('new_observations', 'address_observations', rows.observations)},
-    touched as (
-      update address_observations set last_seen_at = ${now}::bigint
-      where id in (select e.v->>'id' from jsonb_array_elements(${JSON.stringify(rows.touched)}::jsonb) e(v) join accepted a on a.n = (e.v->>'_n')::int)
-        and last_seen_at < ${now}::bigint)
-    select n, verdict, replay_id, existing_id from decided order by n`.execute(db);
+    ${observationWrites(now)}
+    select n, verdict, replay_id, existing_id, (select yes from blocked) as blocked from decided order by n`.compile(deps.store.db),
+  );
+  // An observation the statement cannot write (a changed address, a moved validity) or an
+  // account with webhooks: nothing was written, the transaction path decides the group.
+  if (decided[0]?.blocked) return null;
 
   return decided.map((d, n): Acceptance => {
     switch (d.verdict) {
@@ -141,44 +142,6 @@ function fitsOneStatement(items: readonly PreparedSubmission[]): boolean {
   const withKey = items.filter((i) => i.idempotency).length;
   // An answer with a callback URL enqueues its delivery: the transaction path does that.
   return codes.size === items.length && keys.size === withKey && !items.some((i) => i.answer && i.callbackUrl);
-}
-
-/**
- * What the answers' observations would write, read before the statement (the transaction path
- * reads them unlocked as well); null when the transaction path must write them: an address
- * changed (watch events, webhooks), a validity moved, or an account has webhooks.
- */
-async function observationPlan(
-  deps: LookupDeps,
-  answered: readonly PreparedSubmission[],
-  now: number,
-): Promise<{ inserted: ObservationPlan['inserted']; touched: { id: string; code: string }[] } | null> {
-  const { db } = deps.store;
-  const [current, hooked] = await Promise.all([
-    currentRows(
-      db,
-      answered.map((i) => i.code),
-    ),
-    db
-      .selectFrom('account_webhooks')
-      .select('account_id')
-      .where('account_id', 'in', [...new Set(answered.map((i) => i.account.id))])
-      .limit(1)
-      .execute(),
-  ]);
-  if (hooked.length > 0) return null;
-  const plan = planObservations(
-    answered.flatMap((i) => answerObservations(i.code, i.answer!)),
-    current,
-    now,
-  );
-  if (plan.changes.length > 0 || plan.validity.length > 0) return null;
-  const codeOf = new Map([...current.values()].map((r) => [r.id, r.code]));
-  return { inserted: plan.inserted, touched: plan.touched.map((id) => ({ id, code: codeOf.get(id)! })) };
-}
-
-function emptyPlan(): { inserted: ObservationPlan['inserted']; touched: { id: string; code: string }[] } {
-  return { inserted: [], touched: [] };
 }
 
 /** A CTE inserting the rows (whole rows of `table`, tagged `_n` with their submission) of accepted submissions. */

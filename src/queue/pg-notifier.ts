@@ -108,9 +108,37 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
     }
   }
 
+  // Notifications wait for the end of the event loop's turn and go in one statement: with
+  // inline answers every accepted submission is an answered event, and one pg_notify query (a
+  // round trip and a transaction) each was most of what PostgreSQL spent per submission.
+  const pending = new Map<string, Set<string>>();
+  let flushScheduled = false;
+
   function send(channel: string, payload: string) {
     if (closed) return;
-    sender.query('select pg_notify($1, $2)', [channel, payload]).then(
+    const payloads = pending.get(channel);
+    if (payloads) payloads.add(payload);
+    else pending.set(channel, new Set([payload]));
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  }
+
+  function flush() {
+    flushScheduled = false;
+    if (pending.size === 0) return;
+    const channels: string[] = [];
+    const payloads: string[] = [];
+    for (const [channel, set] of pending) {
+      for (const payload of set) {
+        channels.push(channel);
+        payloads.push(payload);
+      }
+    }
+    pending.clear();
+    // One transaction: listeners still get each notification (distinct payloads are never folded).
+    sender.query('select pg_notify(n.c, n.p) from unnest($1::text[], $2::text[]) as n(c, p)', [channels, payloads]).then(
       () => {
         if (sendFailing) o.logger.info('NOTIFY works again');
         sendFailing = false;
@@ -158,6 +186,8 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
     onAuthChanged: (fn) => local.onAuthChanged(fn),
     async close() {
       if (closed) return;
+      // What was sent in this turn still goes out.
+      flush();
       closed = true;
       clearTimeout(retryTimer);
       endWait?.();

@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { compileOnce } from '../store/compile-once.ts';
 import { createGroupCommit } from '../store/group-commit.ts';
+import { executePrepared } from '../store/execute-prepared.ts';
 import type { AddressKind, FoundAddress, Registry, RegistryAnswer } from './registry.ts';
 
 interface EntryRow {
@@ -46,27 +47,21 @@ export function createLocalDirectory(store: Store): Registry {
       .orderBy('datasets.imported_at', 'desc')
       .orderBy('directory_entries.position');
   async function lookupMany(codes: readonly string[]): Promise<Map<string, RegistryAnswer>> {
-    const answers = new Map<string, RegistryAnswer>();
-    if (codes.length === 0) return answers;
-    const rows = await entries(codes).execute();
-    // Rows come grouped by code, each group in the single lookup's order.
-    let from = 0;
-    for (let i = 1; i <= rows.length; i++) {
-      if (i === rows.length || rows[i].code !== rows[from].code) {
-        answers.set(rows[from].code, answerOf(rows.slice(from, Math.min(i, from + 50))));
-        from = i;
-      }
-    }
-    return answers;
+    if (codes.length === 0) return new Map();
+    return groupByCode(await entries(codes).execute());
   }
   // Where a read is a round trip to the server (PostgreSQL), the single lookups of concurrent
-  // submissions go together: one statement for those that arrive while one is being read.
-  const gathered = store.dialect.gatherReads
+  // submissions go together: one statement for those that arrive while one is being read. It
+  // is built once, its codes one array parameter, and runs prepared (store/execute-prepared.ts):
+  // built, compiled and planned at each read it cost about 800 µs of the process's CPU and 300
+  // of the server's, for 17 codes as for one.
+  const gatheredRead = store.dialect.gatherReads ? gatheredEntries(store.db) : null;
+  const gathered = gatheredRead
     ? createGroupCommit<string, RegistryAnswer>({
         maxGroup: 256,
         concurrency: 2,
         run: async (codes) => {
-          const answers = await lookupMany([...new Set(codes)]);
+          const answers = groupByCode(await executePrepared(store, { ...gatheredRead, parameters: [[...new Set(codes)]] }));
           return codes.map((code) => answers.get(code) ?? answerOf([]));
         },
       })
@@ -81,6 +76,31 @@ export function createLocalDirectory(store: Store): Registry {
     },
     lookupMany,
   };
+}
+
+/** The many read with its codes as one array parameter (PostgreSQL), compiled once: its text never changes. */
+function gatheredEntries(db: Kysely<Database>): CompiledQuery<EntryRow> {
+  const compiled = ownEntries(db)
+    .where(sql<boolean>`directory_entries.code = any(${[]}::text[])`)
+    .orderBy('directory_entries.code')
+    .orderBy('datasets.imported_at', 'desc')
+    .orderBy('directory_entries.position')
+    .compile();
+  if (compiled.parameters.length !== 1) throw new Error('the gathered directory read must have the codes as its only parameter');
+  return compiled;
+}
+
+/** Rows ordered by code, each code's in the single lookup's order: the answer of each code. */
+function groupByCode(rows: readonly EntryRow[]): Map<string, RegistryAnswer> {
+  const answers = new Map<string, RegistryAnswer>();
+  let from = 0;
+  for (let i = 1; i <= rows.length; i++) {
+    if (i === rows.length || rows[i].code !== rows[from].code) {
+      answers.set(rows[from].code, answerOf(rows.slice(from, Math.min(i, from + 50))));
+      from = i;
+    }
+  }
+  return answers;
 }
 
 /** One code's rows, newest dataset first: found with each PEC once, or not found. */

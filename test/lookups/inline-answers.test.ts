@@ -45,4 +45,21 @@ await eachDialect(describe, 'inline answers', (dialect) => {
     assert.equal((await findLookup(h.store, account.id, other.id))?.status, 'queued');
     assert.equal(await jobs(), 1);
   });
+
+  test('submissions at the same moment (one gathered directory read on PostgreSQL) each get the answer of their own code', async () => {
+    const account = (await getAccount(h.store, (await h.account({ initialCreditCents: 1000 })).id))!;
+    const expected = new Map([
+      ['82003050109', 'protocollo@pec.comune.rezzoaglio.ge.it'],
+      ['84000950133', 'comune.valrezzo@pec.regione.lombardia.it'],
+      ['00743110157', null],
+      ['01114601006', null],
+    ]);
+    const submitted = await Promise.all([...expected.keys()].map((code) => submitLookup(h.services.lookups, { account, code, via: 'text' })));
+    for (const { id, code } of submitted) {
+      const row = await findLookup(h.store, account.id, id);
+      assert.equal(row?.status, expected.get(code) ? 'found' : 'not_found', code);
+      assert.equal(row?.pec ?? null, expected.get(code), code);
+    }
+    assert.equal(await jobs(), 0);
+  });
 });

@@ -74,6 +74,33 @@ describe('LISTEN/NOTIFY notifier', { skip: skip ?? false, timeout: 60_000 }, () 
     }
   });
 
+  test('events sent in one turn go out together, and another process hears every one of them', async () => {
+    const s = schema();
+    const a = await createPgNotifier({ url: TEST_DATABASE_URL, schema: s, logger: silent });
+    const b = await createPgNotifier({ url: TEST_DATABASE_URL, schema: s, logger: silent });
+    try {
+      assert.ok(await answersFlow(a, b), 'b listens');
+      const ids = Array.from({ length: 100 }, (_, i) => `turn-${i}`);
+      const heard = ids.map((id) => b.waitForAnswer(id, 10_000));
+      const woke = new Promise<void>((resolve) => b.onJobAdded('lookup', resolve));
+      for (const id of ids) a.answered(id);
+      a.jobAdded('lookup');
+      a.jobAdded('lookup');
+      assert.deepEqual(
+        await Promise.all(heard),
+        ids.map(() => true),
+      );
+      await woke;
+      const last = b.waitForAnswer('sent-before-close', 10_000);
+      a.answered('sent-before-close');
+      await a.close();
+      assert.equal(await last, true, 'what was sent in the turn a notifier closes still goes out');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('installations in other schemas do not wake each other', async () => {
     const s = schema();
     const a = await createPgNotifier({ url: TEST_DATABASE_URL, schema: schema(), logger: silent });
