@@ -92,6 +92,22 @@ export interface ObservationPlan {
   changes: AddressChange[];
 }
 
+/** The current row an observation opens: first and last seen now, superseded by nothing yet. */
+export function openedObservation(o: Observation, now: number): AddressObservationsTable {
+  return {
+    id: newId('obs', now),
+    code: o.code,
+    source: o.source,
+    pec: o.pec,
+    kind: o.kind ?? null,
+    first_seen_at: now,
+    last_seen_at: now,
+    valid_from: o.validFrom ?? null,
+    valid_to: o.validTo ?? null,
+    superseded_at: null,
+  };
+}
+
 /**
  * Decides what observe writes, without writing it: the same address extends the current row,
  * another address (or none) supersedes it, and a first observation opens the baseline. `current`
@@ -120,22 +136,11 @@ export function planObservations(
       } else if (options.touch !== false) plan.touched.push(row.id);
       continue;
     }
-    const id = newId('obs', now);
-    plan.inserted.push({
-      id,
-      code: o.code,
-      source: o.source,
-      pec,
-      kind: o.kind ?? null,
-      first_seen_at: now,
-      last_seen_at: now,
-      valid_from: o.validFrom ?? null,
-      valid_to: o.validTo ?? null,
-      superseded_at: null,
-    });
+    const opened = openedObservation(o, now);
+    plan.inserted.push(opened);
     if (row) {
       plan.superseded.push(row.id);
-      plan.changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: id, at: now });
+      plan.changes.push({ code: o.code, source: o.source, before: row.pec, after: pec, observationId: opened.id, at: now });
     }
   }
   return plan;

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { answerObservations } from '../history/answer-observations.ts';
-import { newId } from '../ids.ts';
+import { openedObservation } from '../history/observe.ts';
 import type { AddressObservationsTable } from '../store/schema.ts';
 import type { PreparedSubmission } from './accept-lookups.ts';
 
@@ -20,19 +20,7 @@ export function observationCandidates(items: readonly PreparedSubmission[], now:
     for (const o of answerObservations(item.code, item.answer)) {
       if (seen.has(o.source)) continue;
       seen.add(o.source);
-      rows.push({
-        _n: n,
-        id: newId('obs', now),
-        code: o.code,
-        source: o.source,
-        pec: o.pec,
-        kind: o.kind ?? null,
-        first_seen_at: now,
-        last_seen_at: now,
-        valid_from: o.validFrom ?? null,
-        valid_to: o.validTo ?? null,
-        superseded_at: null,
-      });
+      rows.push({ _n: n, ...openedObservation(o, now) });
     }
   });
   return rows;
