@@ -7,6 +7,7 @@ import { formatEuro } from '../resources/money.ts';
 import { CercapecError, ErrorCode } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { LookupDeps } from '../lookups/lookup-deps.ts';
+import type { BatchesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { rollbackBatch } from './rollback-batch.ts';
 import { completeIfSettled } from './complete-batch.ts';
@@ -85,26 +86,7 @@ export async function createBatch(deps: LookupDeps, input: NewBatch): Promise<Cr
   const now = clock.now();
   await store.db
     .insertInto('batches')
-    .values({
-      id,
-      account_id: account.id,
-      status: BatchStatus.uploading,
-      format: input.format,
-      column_name: null,
-      input_columns: '[]',
-      csv_delimiter: null,
-      total_rows: 0,
-      valid_rows: 0,
-      invalid_rows: 0,
-      distinct_codes: 0,
-      new_lookups: 0,
-      charged_cents: 0,
-      counts: null,
-      created_at: now,
-      updated_at: now,
-      completed_at: null,
-      callback_url: input.callbackUrl ?? null,
-    })
+    .values(uploadingBatchRow({ id, accountId: account.id, format: input.format, callbackUrl: input.callbackUrl ?? null, now }))
     .execute();
   const bodyHash = { value: '' };
   try {
@@ -229,4 +211,28 @@ async function openTable(
   if (format === 'xlsx') return { table: await tabulate(readXlsxBatch(upload, maxInflatedBytes), column), delimiter: null };
   const csv = await readCsvBatch(upload);
   return { table: await tabulate(csv.rows, column), delimiter: csv.delimiter };
+}
+
+/** A batch as it starts: uploading, nothing read or counted yet (its totals come after the credit check). */
+export function uploadingBatchRow(o: { id: string; accountId: string; format: BatchFormat; callbackUrl: string | null; now: number }): BatchesTable {
+  return {
+    id: o.id,
+    account_id: o.accountId,
+    status: BatchStatus.uploading,
+    format: o.format,
+    column_name: null,
+    input_columns: '[]',
+    csv_delimiter: null,
+    total_rows: 0,
+    valid_rows: 0,
+    invalid_rows: 0,
+    distinct_codes: 0,
+    new_lookups: 0,
+    charged_cents: 0,
+    counts: null,
+    created_at: o.now,
+    updated_at: o.now,
+    completed_at: null,
+    callback_url: o.callbackUrl,
+  };
 }

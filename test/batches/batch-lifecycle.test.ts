@@ -12,6 +12,7 @@ import { purgeExpired } from '../../src/privacy/purge-expired.ts';
 import { newId } from '../../src/ids.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { PENDING_STATUSES } from '../../src/lookups/lookup-status.ts';
+import { uploadingBatchRow } from '../../src/batches/create-batch.ts';
 
 const CODES = ['00743110157', '01234567897', '12345678903'];
 const DAY = 86_400_000;
@@ -93,24 +94,13 @@ await eachDialect(describe, 'batch lifecycle: completion webhook, interrupted up
       await h.store.db
         .insertInto('batches')
         .values({
-          id,
-          account_id: accountId,
-          status: 'uploading',
-          format: 'csv',
+          ...uploadingBatchRow({ id, accountId, format: 'csv', callbackUrl: null, now }),
           column_name: passedCheck ? 'cf' : null,
           input_columns: passedCheck ? '["cf"]' : '[]',
           csv_delimiter: ',',
           total_rows: passedCheck ? 3 : 0,
           valid_rows: passedCheck ? 3 : 0,
-          invalid_rows: 0,
           distinct_codes: passedCheck ? 3 : 0,
-          new_lookups: 0,
-          charged_cents: 0,
-          counts: null,
-          created_at: now,
-          updated_at: now,
-          completed_at: null,
-          callback_url: null,
         })
         .execute();
       await h.store.db

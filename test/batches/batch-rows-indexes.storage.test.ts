@@ -12,6 +12,7 @@ import { insertRows } from '../../src/store/insert-rows.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { countNewCodes } from '../../src/batches/create-batch-lookups.ts';
 import { requestRow } from '../../src/lookups/insert-lookup.ts';
+import { uploadingBatchRow } from '../../src/batches/create-batch.ts';
 
 await eachDialect(describe, 'batch_rows indexes', (dialect) => {
   let store: TestStore;
@@ -21,26 +22,7 @@ await eachDialect(describe, 'batch_rows indexes', (dialect) => {
     accountId = (await createAccount(store, 1, { name: 'rows', billingMode: 'postpaid', priceCents: 0 })).account.id;
     await store.db
       .insertInto('batches')
-      .values({
-        id: 'bat_1',
-        account_id: accountId,
-        status: 'uploading',
-        format: 'csv',
-        column_name: null,
-        input_columns: '[]',
-        csv_delimiter: null,
-        total_rows: 0,
-        valid_rows: 0,
-        invalid_rows: 0,
-        distinct_codes: 0,
-        new_lookups: 0,
-        charged_cents: 0,
-        counts: null,
-        created_at: 1,
-        updated_at: 1,
-        completed_at: null,
-        callback_url: null,
-      })
+      .values(uploadingBatchRow({ id: 'bat_1', accountId, format: 'csv', callbackUrl: null, now: 1 }))
       .execute();
   });
   afterEach(() => store.destroy());

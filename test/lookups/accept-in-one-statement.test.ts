@@ -7,9 +7,9 @@ import { acceptLookups, type Acceptance, type PreparedSubmission } from '../../s
 import { acceptInOneStatement } from '../../src/lookups/accept-in-one-statement.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
 import { verifyLedger } from '../../src/billing/verify-ledger.ts';
-import { newToken } from '../../src/ids.ts';
 import { codeAt } from '../../bench/lib/codes.ts';
 import type { Account } from '../../src/accounts/api-keys.ts';
+import { preparedSubmission } from '../helpers/submissions.ts';
 
 type Answer = NonNullable<PreparedSubmission['answer']>;
 
@@ -33,17 +33,7 @@ await eachDialect(describe, 'accepting answered submissions in one statement', (
     await h.close();
   });
 
-  const prepared = (account: Account, code: string, answer: Answer | null): PreparedSubmission => ({
-    id: newToken(),
-    account,
-    code,
-    kind: 'cf11',
-    reference: null,
-    callbackUrl: null,
-    via: 'text',
-    idempotency: null,
-    answer,
-  });
+  const prepared = (account: Account, code: string, answer: Answer | null): PreparedSubmission => preparedSubmission(account, code, { answer });
   const newAccount = async () => (await getAccount(h.store, (await h.account({ priceCents: 10, initialCreditCents: 1000 })).id))!;
   /** Accepts a group: in one statement where expected (PostgreSQL only), else the transaction path after a statement that wrote nothing. */
   async function accept(group: PreparedSubmission[], inOneExpected: boolean): Promise<Acceptance[]> {

@@ -3,15 +3,14 @@ import assert from 'node:assert/strict';
 import { eachDialect } from '../helpers/stores.ts';
 import { createHarness, type Harness } from '../helpers/services.ts';
 import { getAccount, updateAccountStatusForTest } from '../helpers/accounts.ts';
-import { acceptLookups, type PreparedSubmission } from '../../src/lookups/accept-lookups.ts';
+import { acceptLookups } from '../../src/lookups/accept-lookups.ts';
 import { acceptInOneStatement } from '../../src/lookups/accept-in-one-statement.ts';
 import { submitLookup } from '../../src/lookups/submit-lookup.ts';
 import { balanceOf } from '../../src/billing/balance.ts';
 import { verifyLedger } from '../../src/billing/verify-ledger.ts';
 import { isCercapecError } from '../../src/errors.ts';
-import { newToken } from '../../src/ids.ts';
 import { codeAt } from '../../bench/lib/codes.ts';
-import type { Account } from '../../src/accounts/api-keys.ts';
+import { preparedSubmission } from '../helpers/submissions.ts';
 
 await eachDialect(describe, 'accepting submissions in groups', (dialect) => {
   let h: Harness;
@@ -22,18 +21,7 @@ await eachDialect(describe, 'accepting submissions in groups', (dialect) => {
     await h.close();
   });
 
-  const prepared = (account: Account, code: string, extra: Partial<PreparedSubmission> = {}): PreparedSubmission => ({
-    id: newToken(),
-    account,
-    code,
-    kind: 'cf11',
-    reference: null,
-    callbackUrl: null,
-    via: 'text',
-    idempotency: null,
-    answer: null,
-    ...extra,
-  });
+  const prepared = preparedSubmission;
 
   test('concurrent submissions share transactions and keep their own outcomes: duplicates, credit, accepted', async () => {
     const { id } = await h.account({ priceCents: 10, initialCreditCents: 250 });

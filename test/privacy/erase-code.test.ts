@@ -13,6 +13,7 @@ import { CLI_ACTOR } from '../../src/audit/record-audit.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { uploadingBatchRow } from '../../src/batches/create-batch.ts';
 
 const CODE = '82003050109'; // in the demo IPA sample
 const OTHER = '84000950133'; // also in the sample, not erased
@@ -44,22 +45,14 @@ await eachDialect(describe, 'erasure of a code (GDPR art. 17)', (dialect) => {
     await h.store.db
       .insertInto('batches')
       .values({
-        id: 'bat_1',
-        account_id: a.id,
+        ...uploadingBatchRow({ id: 'bat_1', accountId: a.id, format: 'csv', callbackUrl: null, now }),
         status: 'completed',
-        format: 'csv',
         column_name: 'cf',
         input_columns: JSON.stringify(['cf', 'nome']),
         csv_delimiter: ';',
         total_rows: 2,
         valid_rows: 2,
-        invalid_rows: 0,
         distinct_codes: 2,
-        new_lookups: 0,
-        charged_cents: 0,
-        counts: null,
-        created_at: now,
-        updated_at: now,
         completed_at: now,
       })
       .execute();

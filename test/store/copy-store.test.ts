@@ -20,6 +20,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { isCercapecError } from '../../src/errors.ts';
 import { dialects, openTestStore, postgresUnavailable, TEST_DATABASE_URL } from '../helpers/stores.ts';
 import { cliOk, runCli, IPA_SAMPLE } from '../helpers/cli.ts';
+import { uploadingBatchRow } from '../../src/batches/create-batch.ts';
 
 const pgSkip = await postgresUnavailable();
 if (pgSkip) console.log(`# copy-store [postgres]: ${pgSkip}`);
@@ -129,10 +130,8 @@ async function filledStore(name = NASTY): Promise<Filled> {
   await store.db
     .insertInto('batches')
     .values({
-      id: 'bat_1',
-      account_id: account.id,
+      ...uploadingBatchRow({ id: 'bat_1', accountId: account.id, format: 'csv', callbackUrl: null, now }),
       status: 'completed',
-      format: 'csv',
       column_name: 'codice_fiscale',
       input_columns: JSON.stringify(['codice_fiscale', 'nota ✓']),
       csv_delimiter: ';',
@@ -140,11 +139,6 @@ async function filledStore(name = NASTY): Promise<Filled> {
       valid_rows: 1,
       invalid_rows: 1,
       distinct_codes: 1,
-      new_lookups: 0,
-      charged_cents: 0,
-      counts: null,
-      created_at: now,
-      updated_at: now,
       completed_at: now,
     })
     .execute();

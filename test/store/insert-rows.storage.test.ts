@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { eachDialect, openTestStore, type TestStore } from '../helpers/stores.ts';
 import { insertRows } from '../../src/store/insert-rows.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
+import { uploadingBatchRow } from '../../src/batches/create-batch.ts';
 
 await eachDialect(describe, 'insertRows', (dialect) => {
   let store: TestStore;
@@ -16,26 +17,7 @@ await eachDialect(describe, 'insertRows', (dialect) => {
     const { account } = await createAccount(store, 1, { name: 'rows', billingMode: 'postpaid', priceCents: 0 });
     await store.db
       .insertInto('batches')
-      .values({
-        id: 'bat_1',
-        account_id: account.id,
-        status: 'uploading',
-        format: 'csv',
-        column_name: null,
-        input_columns: '[]',
-        csv_delimiter: null,
-        total_rows: 0,
-        valid_rows: 0,
-        invalid_rows: 0,
-        distinct_codes: 0,
-        new_lookups: 0,
-        charged_cents: 0,
-        counts: null,
-        created_at: 1,
-        updated_at: 1,
-        completed_at: null,
-        callback_url: null,
-      })
+      .values(uploadingBatchRow({ id: 'bat_1', accountId: account.id, format: 'csv', callbackUrl: null, now: 1 }))
       .execute();
   });
   afterEach(() => store.destroy());
