@@ -66,8 +66,3 @@ export function createKeyCache(authenticate: (key: string) => Promise<Account | 
     },
   };
 }
-
-/** createKeyCache's authenticate alone. */
-export function cachedAuthenticate(authenticate: (key: string) => Promise<Account | null>, o: KeyCacheOptions): (key: string) => Promise<Account | null> {
-  return createKeyCache(authenticate, o).authenticate;
-}

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.ts';
-import { cachedAuthenticate, createKeyCache } from '../../src/accounts/key-cache.ts';
+import { createKeyCache } from '../../src/accounts/key-cache.ts';
 import type { Account } from '../../src/accounts/api-keys.ts';
 
 test("a key's account is remembered for ttlMs; unknown keys are never remembered", async () => {
   const clock = new ManualClock();
   const known = new Map<string, Account>([['good', { id: 'acc_1' } as Account]]);
   const calls: string[] = [];
-  const auth = cachedAuthenticate(
+  const { authenticate: auth } = createKeyCache(
     async (key) => {
       calls.push(key);
       return known.get(key) ?? null;
@@ -24,14 +24,14 @@ test("a key's account is remembered for ttlMs; unknown keys are never remembered
   known.delete('good');
   clock.advance(1000);
   assert.equal(await auth('good'), null, 'after ttlMs a revoked key is refused');
-  assert.equal(await cachedAuthenticate(async () => null, { ttlMs: 0, clock, epoch: () => 0 })('x'), null);
+  assert.equal(await createKeyCache(async () => null, { ttlMs: 0, clock, epoch: () => 0 }).authenticate('x'), null);
 });
 
 test('an entry taken under another auth epoch is never served', async () => {
   const clock = new ManualClock();
   let epoch = 7;
   let calls = 0;
-  const auth = cachedAuthenticate(async () => (calls++, { id: 'acc_1' } as Account), { ttlMs: 60_000, clock, epoch: () => epoch });
+  const { authenticate: auth } = createKeyCache(async () => (calls++, { id: 'acc_1' } as Account), { ttlMs: 60_000, clock, epoch: () => epoch });
   await auth('k');
   await auth('k');
   assert.equal(calls, 1);
