@@ -33,15 +33,12 @@ export interface InsertOptions {
   /** Attempts of the job before the request fails for good. */
   maxAttempts: number;
   /**
-   * Awaited between the statements (a batch chunk passes a turn of the event loop: on SQLite each
-   * statement runs synchronously, and without it a chunk's statements run as one block). With it,
-   * a table's rows are also written STATEMENT_ROWS at a time, each insert a few milliseconds.
+   * A batch chunk's: each table's rows written `rowsPerStatement` at a time, and `pause` (a turn
+   * of the event loop) awaited between statements. On SQLite each statement runs synchronously,
+   * and without it a chunk's statements run as one block.
    */
-  pause?: () => Promise<void>;
+  split?: StatementSplit;
 }
-
-/** Rows per insert when a pause is given: a 500-row insert holds SQLite 1-5 ms, a 2,000-row one up to 30. */
-const STATEMENT_ROWS = 500;
 
 /**
  * Stores accepted lookups inside the caller's transaction: the request (pending, blocking its
@@ -54,8 +51,8 @@ const STATEMENT_ROWS = 500;
 export async function insertLookups(trx: Transaction<Database>, lookups: readonly NewLookup[], options: InsertOptions): Promise<number> {
   if (lookups.length === 0) return 0;
   const { now } = options;
-  const pause = options.pause ?? (async () => {});
-  const split: StatementSplit | undefined = options.pause ? { rowsPerStatement: STATEMENT_ROWS, pause: options.pause } : undefined;
+  const { split } = options;
+  const pause = split?.pause ?? (async () => {});
   // A known answer is written with the request itself: no pending row to update afterwards.
   await insertRows(
     trx,
