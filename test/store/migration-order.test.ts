@@ -32,6 +32,7 @@ const SHIPPED = [
   '0019-dashboard-indexes',
   '0020-search-rank',
   '0021-totp',
+  '0022-batch-rows-indexes',
 ];
 
 test('every shipped migration is still known, under the same name', () => {
