@@ -342,14 +342,21 @@ eachDialect(describe, 'text protocol: the fast path answers as the Fastify route
   });
 });
 
-/** Rate limits and the failure throttle count the same requests, by the same client address. */
-for (const trustProxy of [false, true]) {
-  describe(`text protocol fast path: limits alike (trustProxy ${trustProxy})`, () => {
+/**
+ * Rate limits and the failure throttle count the same requests, by the same client address; with
+ * the key cache on, the polls whose key it holds are answered at once (pollNow), and count alike.
+ */
+for (const [trustProxy, keyCacheMs] of [
+  [false, 0],
+  [true, 0],
+  [true, 60_000],
+] as const) {
+  describe(`text protocol fast path: limits alike (trustProxy ${trustProxy}, key cache ${keyCacheMs} ms)`, () => {
     let fast: Side;
     let slow: Side;
     before(async () => {
       // Per address: bursts of 10 (100 a minute); per key: 30 (300); 3 failures a minute. The clock stands still.
-      const config = { rateLimitPerIp: 100, rateLimitPerKey: 300, authFailuresPerMinute: 3, trustProxy };
+      const config = { rateLimitPerIp: 100, rateLimitPerKey: 300, authFailuresPerMinute: 3, trustProxy, keyCacheMs };
       fast = await openSide('sqlite', { ...config, textFastPath: true });
       slow = await openSide('sqlite', { ...config, textFastPath: false });
     });
