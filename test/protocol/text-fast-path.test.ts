@@ -263,10 +263,14 @@ const MATRIX: Case[] = [
   post('cancel, invalid code', (s) => q('key', s.key, 'cf-delete', 'ciao')),
   post('saldo after the cancel', (s) => q('key', s.key, 'saldo', '')),
   post('saldo, key to be revoked', (s) => q('key', s.revokedKey, 'saldo', '')),
+  // Its key cached: the fast path answers the poll at once (pollNow), here an unknown token.
+  get("poll, key to be revoked, another account's token", (s) => `?${q('key', s.revokedKey, 'token', s.tokens[0])}`),
   {
-    ...post('saldo, revoked key (cached before)', (s) => q('key', s.revokedKey, 'saldo', '')),
+    // Still cached, but the epoch moved: refused on the next poll, as by the routes.
+    ...get('poll, revoked key (cached before)', (s) => `?${q('key', s.revokedKey, 'token', s.tokens[0])}`),
     before: async (s) => revokeApiKey(s.harness.store, s.revokedKeyOf, s.harness.clock.now()),
   },
+  post('saldo, revoked key (cached before)', (s) => q('key', s.revokedKey, 'saldo', '')),
   post('content type with a charset', (s) => q('key', s.key, 'saldo', ''), { 'content-type': `${FORM}; charset=utf-8` }),
   post('content type in capitals', (s) => q('key', s.key, 'saldo', ''), { 'content-type': FORM.toUpperCase() }),
   post('text/plain', (s) => q('key', s.key, 'saldo', ''), { 'content-type': 'text/plain' }),
