@@ -99,8 +99,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // The customer portal (docs/portal.md): customer users of one account, sessions of their own realm.
   await app.register(portalPlugin, { prefix: '/portal', ...portalOptions(services) });
   if (config.textFastPath) {
+    const answerer = createTextAnswerer(protocolDeps);
     const fastPath = createTextFastPath({
-      answer: createTextAnswerer(protocolDeps),
+      answer: answerer,
+      pollNow: answerer.pollNow,
       parse: parseQueryString,
       clientIp: clientIpReader(config.trustProxy),
       requestId: requestIds,

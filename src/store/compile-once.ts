@@ -26,18 +26,36 @@ interface Compiled<P extends string, R> {
  * const byId = compileOnce((db, param) => db.selectFrom('requests').selectAll().where('id', '=', param('id')));
  * const rows = await byId(store.reader, { id });
  */
-export function compileOnce<P extends string, R>(
-  build: (db: Kysely<Database>, param: (name: P) => never) => Compilable<R>,
-): (db: Kysely<Database>, values: Record<P, unknown>) => Promise<R[]> {
+export function compileOnce<P extends string, R>(build: (db: Kysely<Database>, param: (name: P) => never) => Compilable<R>): CompiledRead<P, R> {
   const compiled = new WeakMap<Kysely<Database>, Compiled<P, R>>();
-  return async (db, values) => {
+  const entryFor = (db: Kysely<Database>) => {
     let entry = compiled.get(db);
     if (!entry) {
       entry = compileWithPlaceholders(db, build);
       compiled.set(db, entry);
     }
-    return run(db, entry, values);
+    return entry;
   };
+  const read = async (db: Kysely<Database>, values: Record<P, unknown>) => run(db, entryFor(db), values);
+  return Object.assign(read, {
+    now(db: Kysely<Database>, values: Record<P, unknown>): R[] | null {
+      const entry = entryFor(db);
+      return entry.direct ? (entry.direct(entry.names.map((name) => values[name])) as R[] | null) : null;
+    },
+  });
+}
+
+/** A read compiled once (compileOnce): called, it answers a promise of the rows, on any handle. */
+export interface CompiledRead<P extends string, R> {
+  (db: Kysely<Database>, values: Record<P, unknown>): Promise<R[]>;
+  /**
+   * The rows at once, synchronously, where the handle runs the read directly (SQLite outside a
+   * transaction, see direct-reads.ts); null where it does not (PostgreSQL, a transaction holding
+   * the connection): then call the read itself. For a caller that can answer without a promise
+   * (the text protocol's poll: fast-path.ts), where a chain of async functions costs more than the
+   * read.
+   */
+  now(db: Kysely<Database>, values: Record<P, unknown>): R[] | null;
 }
 
 /**

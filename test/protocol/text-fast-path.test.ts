@@ -263,10 +263,14 @@ const MATRIX: Case[] = [
   post('cancel, invalid code', (s) => q('key', s.key, 'cf-delete', 'ciao')),
   post('saldo after the cancel', (s) => q('key', s.key, 'saldo', '')),
   post('saldo, key to be revoked', (s) => q('key', s.revokedKey, 'saldo', '')),
+  // Its key cached: the fast path answers the poll at once (pollNow), here an unknown token.
+  get("poll, key to be revoked, another account's token", (s) => `?${q('key', s.revokedKey, 'token', s.tokens[0])}`),
   {
-    ...post('saldo, revoked key (cached before)', (s) => q('key', s.revokedKey, 'saldo', '')),
+    // Still cached, but the epoch moved: refused on the next poll, as by the routes.
+    ...get('poll, revoked key (cached before)', (s) => `?${q('key', s.revokedKey, 'token', s.tokens[0])}`),
     before: async (s) => revokeApiKey(s.harness.store, s.revokedKeyOf, s.harness.clock.now()),
   },
+  post('saldo, revoked key (cached before)', (s) => q('key', s.revokedKey, 'saldo', '')),
   post('content type with a charset', (s) => q('key', s.key, 'saldo', ''), { 'content-type': `${FORM}; charset=utf-8` }),
   post('content type in capitals', (s) => q('key', s.key, 'saldo', ''), { 'content-type': FORM.toUpperCase() }),
   post('text/plain', (s) => q('key', s.key, 'saldo', ''), { 'content-type': 'text/plain' }),
@@ -342,14 +346,21 @@ eachDialect(describe, 'text protocol: the fast path answers as the Fastify route
   });
 });
 
-/** Rate limits and the failure throttle count the same requests, by the same client address. */
-for (const trustProxy of [false, true]) {
-  describe(`text protocol fast path: limits alike (trustProxy ${trustProxy})`, () => {
+/**
+ * Rate limits and the failure throttle count the same requests, by the same client address; with
+ * the key cache on, the polls whose key it holds are answered at once (pollNow), and count alike.
+ */
+for (const [trustProxy, keyCacheMs] of [
+  [false, 0],
+  [true, 0],
+  [true, 60_000],
+] as const) {
+  describe(`text protocol fast path: limits alike (trustProxy ${trustProxy}, key cache ${keyCacheMs} ms)`, () => {
     let fast: Side;
     let slow: Side;
     before(async () => {
       // Per address: bursts of 10 (100 a minute); per key: 30 (300); 3 failures a minute. The clock stands still.
-      const config = { rateLimitPerIp: 100, rateLimitPerKey: 300, authFailuresPerMinute: 3, trustProxy };
+      const config = { rateLimitPerIp: 100, rateLimitPerKey: 300, authFailuresPerMinute: 3, trustProxy, keyCacheMs };
       fast = await openSide('sqlite', { ...config, textFastPath: true });
       slow = await openSide('sqlite', { ...config, textFastPath: false });
     });

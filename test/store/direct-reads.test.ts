@@ -36,6 +36,8 @@ await eachDialect(describe, 'direct reads of compiled queries', (dialect) => {
         .orderBy('name')
         .execute();
       assert.deepEqual(await accountsAbove(store.reader, { price }), viaKysely);
+      // At once where the handle reads directly; null (call the read instead) where it does not.
+      assert.deepEqual(accountsAbove.now(store.reader, { price }), dialect === 'sqlite' ? viaKysely : null);
     }
   });
 });
@@ -56,6 +58,7 @@ describe('direct reads (SQLite)', () => {
         await held;
       });
       await inside;
+      assert.equal(accountsAbove.now(store.reader, { price: 50 }), null, 'no synchronous answer while the transaction holds the connection');
       let answered = false;
       const reading = accountsAbove(store.reader, { price: 50 }).then((rows) => ((answered = true), rows));
       await new Promise((r) => setImmediate(r));

@@ -13,6 +13,8 @@ const MAX_FORM_BYTES = 8 * 1024;
 export interface TextFastPathDeps {
   /** The protocol's answers, the same function the Fastify routes call. */
   answer(request: TextRequest): Promise<TextAnswer>;
+  /** A poll answered at once, or null (nothing counted): TextAnswerer.pollNow. Absent: every poll goes through `answer`. */
+  pollNow?(query: unknown, ip: string): TextAnswer | null;
   /** The query-string and form parser the Fastify routes are given. */
   parse(text: string): Record<string, unknown>;
   /** The client address as Fastify reads it (trustProxy). */
@@ -59,11 +61,24 @@ export function createTextFastPath(deps: TextFastPathDeps): TextFastPath {
     send(res, answer);
   }
 
+  /** A poll answered synchronously (pollNow), or false: respond() answers it, and nothing was counted. */
+  function pollNow(req: IncomingMessage, res: ServerResponse, reqId: string, started: number): boolean {
+    let answer: TextAnswer | null;
+    try {
+      answer = deps.pollNow!(queryOf(req), deps.clientIp(req));
+    } catch {
+      // respond() does it all again and answers the failure as it answers any other.
+      return false;
+    }
+    if (answer === null) return false;
+    finish(req, res, reqId, started, answer);
+    return true;
+  }
+
   async function respond(req: IncomingMessage, res: ServerResponse, reqId: string, started: number, method: Method, body: unknown): Promise<void> {
     let answer: TextAnswer;
     try {
-      const url = req.url!;
-      const query = deps.parse(url.length > PATH.length ? url.slice(PATH.length + 1) : '');
+      const query = queryOf(req);
       answer = await deps.answer({ method, query, body, ip: deps.clientIp(req) });
     } catch (error) {
       const failure = failureAnswer(error as Error, method, true);
@@ -71,6 +86,11 @@ export function createTextFastPath(deps: TextFastPathDeps): TextFastPath {
       answer = failure;
     }
     finish(req, res, reqId, started, answer);
+  }
+
+  function queryOf(req: IncomingMessage): Record<string, unknown> {
+    const url = req.url!;
+    return deps.parse(url.length > PATH.length ? url.slice(PATH.length + 1) : '');
   }
 
   /** Reads the form as Fastify's body reader does: a broken stream or a short body is the client's (400). */
@@ -107,7 +127,9 @@ export function createTextFastPath(deps: TextFastPathDeps): TextFastPath {
       if (headers['transfer-encoding'] !== undefined) return false;
       if (req.method === 'GET') {
         if (headers['content-length'] !== undefined) return false;
-        void respond(req, res, deps.requestId(), performance.now(), 'GET', undefined);
+        const reqId = deps.requestId();
+        const started = performance.now();
+        if (deps.pollNow === undefined || !pollNow(req, res, reqId, started)) void respond(req, res, reqId, started, 'GET', undefined);
         return true;
       }
       if (req.method === 'POST') {
