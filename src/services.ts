@@ -101,12 +101,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // SQLite has one writer: one group at a time, which collects everything that arrives while it
   // writes. PostgreSQL writes a few groups at once, in lanes by account: each group locks its
   // accounts' rows (in id order), so one account's submissions share a group rather than queue
-  // on its row lock in several. Two groups per lane: while one commits (its WAL flush, with the
-  // row locked), the next reads what it needs and is already waiting at the lock.
+  // on its row lock in several. One group per lane: a group is one statement (the one-statement
+  // accept), so a second group in flight only waited at the row lock, and halved the groups: each
+  // pays the statement's fixed cost (plan check, executor start, the commit) and its read of the
+  // requests it might duplicate, so two groups per lane cost more CPU per submission on both sides
+  // (docs/benchmarks.md, session 10).
   const accepting = createLanedGroupCommit<PreparedSubmission, Acceptance>({
     maxGroup: 256,
     lanes: store.dialect.name === 'sqlite' ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 3)),
-    perLane: store.dialect.name === 'sqlite' ? 1 : 2,
     keyOf: (submission) => submission.account.id,
     run: (items) => acceptLookups(lookups, items),
   });

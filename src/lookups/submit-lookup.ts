@@ -56,8 +56,11 @@ export async function submitLookup(deps: LookupDeps, input: SubmitInput): Promis
   const outcome = deps.accept ? await deps.accept(prepared) : (await acceptLookups(deps, [prepared]))[0];
   if (!outcome.ok) throw outcome.error;
   if (outcome.replayed) return { id: outcome.id, code: checked.code, replayed: true };
-  if (answer) deps.notifier.answered(id);
-  else deps.notifier.jobAdded(LOOKUP_QUEUE);
+  // An answer given while accepting wakes no one: a long poll waits only for a request it has
+  // read as pending, and this one was never pending, nor its id known, before its commit. On
+  // PostgreSQL the wake-up was a pg_notify per submission, heard back by this process's own
+  // LISTEN connection: a statement per group and a notification per submission, for nothing.
+  if (!answer) deps.notifier.jobAdded(LOOKUP_QUEUE);
   if (outcome.webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
   return { id, code: checked.code, replayed: false };
 }

@@ -108,9 +108,9 @@ export async function createPgNotifier(o: PgNotifierOptions): Promise<Notifier> 
     }
   }
 
-  // Notifications wait for the end of the event loop's turn and go in one statement: with
-  // inline answers every accepted submission is an answered event, and one pg_notify query (a
-  // round trip and a transaction) each was most of what PostgreSQL spent per submission.
+  // Notifications wait for the end of the event loop's turn and go in one statement: the
+  // workers' answers and the queue's wake-ups come many at a time, and one pg_notify query (a
+  // round trip and a transaction) each was once most of what PostgreSQL spent per submission.
   const pending = new Map<string, Set<string>>();
   let flushScheduled = false;
 

@@ -21,6 +21,7 @@ import * as m0018 from './migrations/0018-batch-settling.ts';
 import * as m0020searchRank from './migrations/0020-search-rank.ts';
 import * as m0021totp from './migrations/0021-totp.ts';
 import * as m0022batchRows from './migrations/0022-batch-rows-indexes.ts';
+import * as m0024requestsBatchPartial from './migrations/0024-pgsub10-requests-batch-partial.ts';
 
 /** Migrations are imported, not read from a folder, so they work the same under tsx and bundlers. */
 const migrations: Record<string, Migration> = {
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '0020-search-rank': m0020searchRank,
   '0021-totp': m0021totp,
   '0022-batch-rows-indexes': m0022batchRows,
+  '0024-pgsub10-requests-batch-partial': m0024requestsBatchPartial,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
