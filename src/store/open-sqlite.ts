@@ -7,6 +7,7 @@ import { sqliteCapabilities } from './dialect.ts';
 import type { Store } from './store.ts';
 import { withDirectReads, type DirectReads } from './direct-reads.ts';
 import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './background-checkpoints.ts';
+import { startWorkerWriter, type WorkerWriter } from './worker-writer.ts';
 
 /**
  * Kysely's SQLite driver opens transactions with a deferred BEGIN. With another process (an admin
@@ -178,9 +179,24 @@ export function openSqlite(options: SqliteOptions): Store {
         })
       : undefined;
   let epochRead: BetterSqlite3.Statement<[], { epoch: number }> | undefined;
+  // Started at the first bulk write: a store that never takes a batch has no thread.
+  let bulkWriter: WorkerWriter | undefined;
+  const bulkWriterOf = () => {
+    if (!bulkWriter || bulkWriter.ended)
+      bulkWriter = startWorkerWriter({
+        file,
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        walAutocheckpoint: raw.pragma('wal_autocheckpoint', { simple: true }) as number,
+        cacheKib: Number(process.env.B10_CACHE_KB ?? 2000),
+      });
+    return bulkWriter;
+  };
   return {
     db,
     reader,
+    // Holding the main connection (Kysely's one) is what orders the worker's writes with this
+    // process's others. The in-memory store has no file to share: its bulk writes use db.
+    bulk: file === ':memory:' ? undefined : { run: (write) => db.connection().execute(() => write(bulkWriterOf().db)) },
     authEpoch: {
       value() {
         // Prepared on first use: the table exists only once the migrations ran.
@@ -193,6 +209,7 @@ export function openSqlite(options: SqliteOptions): Store {
     dialect: sqliteCapabilities,
     description: file === ':memory:' ? 'sqlite (in memory)' : `sqlite ${file}`,
     async close() {
+      await bulkWriter?.close();
       await checkpoints?.stop();
       if (reader !== db) await reader.destroy();
       await db.destroy();
