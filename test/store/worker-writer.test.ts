@@ -47,11 +47,11 @@ describe('bulk writes on the SQLite writer thread', () => {
     const started = new Promise<void>((resolve) => (inside = resolve));
     const bulk = runBulk(store, (db) =>
       db.transaction().execute(async (trx) => {
-        await trx.insertInto('t' as never).values({ n: 1, v: 'bulk' } as never).execute();
+        await sql`insert into t (n, v) values (1, 'bulk')`.execute(trx);
         inside();
         // The main connection's write is issued now and must not run before this commit.
         await new Promise((r) => setTimeout(r, 50));
-        await trx.insertInto('t' as never).values({ n: 2, v: 'bulk' } as never).execute();
+        await sql`insert into t (n, v) values (2, 'bulk')`.execute(trx);
         order.push('bulk committed');
       }),
     );
