@@ -60,18 +60,31 @@ parentPort.on('message', (m) => {
     parentPort.close();
     return;
   }
+  // The statements held back by the main thread, then the one it waits for: the answer is the last's.
+  let i = 0;
   try {
+    for (; i < m.statements.length - 1; i++) prepare(m.statements[i].sql).run(m.statements[i].parameters);
+    const { sql, parameters } = m.statements[i];
     // SQLite may have rolled back itself (SQLITE_FULL): a rollback then would replace the cause.
-    if (m.sql === 'rollback' && !db.inTransaction) return parentPort.postMessage({ id: m.id, rows: [] });
-    const stmt = prepare(m.sql);
-    if (stmt.reader) return parentPort.postMessage({ id: m.id, rows: stmt.all(m.parameters) });
-    const r = stmt.run(m.parameters);
+    if (sql === 'rollback' && !db.inTransaction) return parentPort.postMessage({ id: m.id, rows: [] });
+    const stmt = prepare(sql);
+    if (stmt.reader) return parentPort.postMessage({ id: m.id, rows: stmt.all(parameters) });
+    const r = stmt.run(parameters);
     parentPort.postMessage({ id: m.id, rows: [], changes: r.changes, lastInsertRowid: r.lastInsertRowid });
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: String(error && error.message), code: error && error.code } });
   }
 });
 `;
+
+interface Statement {
+  sql: string;
+  parameters: readonly unknown[];
+}
+
+/** Writes that may be held back in a transaction: their answer carries nothing but counts. */
+const HOLDABLE = /^\s*(insert|update|delete)\b/i;
+const RETURNING = /\breturning\b/i;
 
 interface Answer {
   id: number;
@@ -117,19 +130,40 @@ export function startWorkerWriter(options: WorkerWriterOptions): WorkerWriter {
   worker.on('error', (error) => failAll(error));
   void exited.then(() => failAll(new Error('the SQLite writer thread ended')));
 
-  function execute(sql: string, parameters: readonly unknown[]): Promise<Answer> {
+  function execute(statements: Statement[]): Promise<Answer> {
     if (failed) return Promise.reject(failed);
     const id = next++;
     return new Promise<Answer>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       if (pending.size === 1) worker.ref();
-      worker.postMessage({ id, sql, parameters });
+      worker.postMessage({ id, statements });
     });
   }
 
+  // Inside a transaction, a write without `returning` is held back and sent with the next
+  // statement whose answer is needed (a read, the commit): one round trip to the thread for a
+  // chunk's run of inserts instead of one each. Measured at 200,000 codes on the loaded machine,
+  // a round trip per statement made the upload slower than on the main connection (about 25
+  // per chunk, each waking both threads). A held-back write that fails fails that next
+  // statement, and with it the transaction, which is then rolled back: nothing of it is kept.
+  let inTransaction = false;
+  let held: Statement[] = [];
   const connection: DatabaseConnection = {
     async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-      const a = await execute(compiled.sql, compiled.parameters);
+      const statement = { sql: compiled.sql, parameters: compiled.parameters };
+      if (statement.sql === 'begin immediate') inTransaction = true;
+      else if (statement.sql === 'commit' || statement.sql === 'rollback') {
+        inTransaction = false;
+        if (statement.sql === 'rollback') held = [];
+      } else if (inTransaction && HOLDABLE.test(statement.sql) && !RETURNING.test(statement.sql)) {
+        held.push(statement);
+        // No counts: nothing written through this handle reads them.
+        return { rows: [] };
+      }
+      const statements = held;
+      held = [];
+      statements.push(statement);
+      const a = await execute(statements);
       if (a.changes === undefined) return { rows: a.rows as R[] };
       return {
         rows: [],
