@@ -8,6 +8,7 @@ import type { LookupDeps } from '../lookups/lookup-deps.ts';
 import { LOOKUP_QUEUE } from '../lookups/lookup-status.ts';
 import { WEBHOOK_QUEUE } from '../webhooks/webhook-status.ts';
 import type { Store } from '../store/store.ts';
+import { runBulk } from '../store/bulk-writes.ts';
 import type { Database } from '../store/schema.ts';
 import type { StatementSplit } from '../store/insert-rows.ts';
 import { REFUSED_ROW_ERROR } from './batch-status.ts';
@@ -83,62 +84,66 @@ async function createChunk(deps: LookupDeps, account: Account, batchId: string, 
   if (codes.length === 0) return 0;
   const answers = await answerInline(deps, account, codes);
   let webhooks = 0;
-  const made = await store.db.transaction().execute(async (trx) => {
-    await store.dialect.lockAccount(trx, account.id);
-    const present = await trx.selectFrom('requests').select('dedup_code').where('account_id', '=', account.id).where('dedup_code', 'in', codes).execute();
-    const known = new Set(present.map((r) => r.dedup_code));
-    const fresh = codes.filter((c) => !known.has(c));
-    const price = account.price_cents;
-    let affordable = fresh.length;
-    // An account without a credit limit can always pay: its balance need not even be read.
-    const unlimited = account.billing_mode === BillingMode.postpaid && account.credit_limit_cents === null;
-    if (price > 0 && affordable > 0 && !unlimited) {
-      const balance = await balanceOf(trx, account.id);
-      while (affordable > 0 && !canSpend(account, balance, price * affordable)) affordable--;
-    }
-    const now = clock.now();
-    webhooks = await insertLookups(
-      trx,
-      fresh.slice(0, affordable).map((code) => ({
-        id: newBulkToken(now),
-        accountId: account.id,
-        code,
-        kind: code.length === 16 ? ('cf16' as const) : ('cf11' as const),
-        reference: account.default_reference,
-        callbackUrl: null,
-        priceCents: price,
-        via: 'batch' as const,
-        batchId,
-        answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
-      })),
-      // A turn of the event loop between statements: polls (read on their own connection) are
-      // answered while a chunk is written, instead of after it.
-      { now, maxAttempts: deps.maxAttempts, split: CHUNK_SPLIT },
-    );
-    // Linked STATEMENT_ROWS at a time, a turn of the event loop before each.
-    for (let part = from; part < to; part += STATEMENT_ROWS) {
-      await nextTurn();
-      await trx
-        .updateTable('batch_rows')
-        .set((eb) => ({
-          request_id: eb
-            .selectFrom('requests')
-            .select('requests.id')
-            .where('requests.account_id', '=', account.id)
-            .whereRef('requests.dedup_code', '=', 'batch_rows.code'),
-        }))
-        .where(unlinkedRows(batchId, part, Math.min(to, part + STATEMENT_ROWS)))
-        .execute();
-    }
-    if (affordable < fresh.length) {
-      await trx
-        .updateTable('batch_rows')
-        .set({ error: REFUSED_ROW_ERROR })
-        .where(unlinkedRows(batchId, from, to))
-        .execute();
-    }
-    return affordable;
-  });
+  // On a SQLite file the transaction runs on the bulk writer's thread (store/worker-writer.ts):
+  // the event loop answers polls while SQLite writes the chunk.
+  const made = await runBulk(store, (db) =>
+    db.transaction().execute(async (trx) => {
+      await store.dialect.lockAccount(trx, account.id);
+      const present = await trx.selectFrom('requests').select('dedup_code').where('account_id', '=', account.id).where('dedup_code', 'in', codes).execute();
+      const known = new Set(present.map((r) => r.dedup_code));
+      const fresh = codes.filter((c) => !known.has(c));
+      const price = account.price_cents;
+      let affordable = fresh.length;
+      // An account without a credit limit can always pay: its balance need not even be read.
+      const unlimited = account.billing_mode === BillingMode.postpaid && account.credit_limit_cents === null;
+      if (price > 0 && affordable > 0 && !unlimited) {
+        const balance = await balanceOf(trx, account.id);
+        while (affordable > 0 && !canSpend(account, balance, price * affordable)) affordable--;
+      }
+      const now = clock.now();
+      webhooks = await insertLookups(
+        trx,
+        fresh.slice(0, affordable).map((code) => ({
+          id: newBulkToken(now),
+          accountId: account.id,
+          code,
+          kind: code.length === 16 ? ('cf16' as const) : ('cf11' as const),
+          reference: account.default_reference,
+          callbackUrl: null,
+          priceCents: price,
+          via: 'batch' as const,
+          batchId,
+          answer: answers.has(code) ? { result: answers.get(code)!, at: now } : null,
+        })),
+        // A turn of the event loop between statements: polls (read on their own connection) are
+        // answered while a chunk is written, instead of after it.
+        { now, maxAttempts: deps.maxAttempts, split: CHUNK_SPLIT },
+      );
+      // Linked STATEMENT_ROWS at a time, a turn of the event loop before each.
+      for (let part = from; part < to; part += STATEMENT_ROWS) {
+        await nextTurn();
+        await trx
+          .updateTable('batch_rows')
+          .set((eb) => ({
+            request_id: eb
+              .selectFrom('requests')
+              .select('requests.id')
+              .where('requests.account_id', '=', account.id)
+              .whereRef('requests.dedup_code', '=', 'batch_rows.code'),
+          }))
+          .where(unlinkedRows(batchId, part, Math.min(to, part + STATEMENT_ROWS)))
+          .execute();
+      }
+      if (affordable < fresh.length) {
+        await trx
+          .updateTable('batch_rows')
+          .set({ error: REFUSED_ROW_ERROR })
+          .where(unlinkedRows(batchId, from, to))
+          .execute();
+      }
+      return affordable;
+    }),
+  );
   // Lookups answered while created have their webhooks queued already: wake the deliverers.
   if (webhooks > 0) deps.notifier.jobAdded(WEBHOOK_QUEUE);
   return made;

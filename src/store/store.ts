@@ -34,9 +34,23 @@ export interface Store {
      */
     stored: boolean;
   };
+  /**
+   * Long bulk writes (a batch upload's rows and lookups): on a SQLite file, a handle on a worker
+   * thread's own connection, used while the main connection is held (see worker-writer.ts);
+   * absent elsewhere, where such writes use db. Through runBulk (bulk-writes.ts).
+   */
+  bulk?: BulkWrites;
   /** The PostgreSQL pool, for LISTEN/NOTIFY; absent on SQLite. */
   pool?: pg.Pool;
   close(): Promise<void>;
+}
+
+export interface BulkWrites {
+  /**
+   * Runs `write` with the bulk handle, the store's other writes waiting meanwhile. `write` must
+   * use only the handle it is given: a statement on db would wait for `write` to end.
+   */
+  run<T>(write: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
 export interface OpenStoreOptions {
